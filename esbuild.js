@@ -1,0 +1,69 @@
+// Builds the extension host, the webview, the CLI, the benchmark and the test bundles.
+// `node esbuild.js` builds once; `--watch` rebuilds on change; `--production` minifies.
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+function testEntries(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha'],
+  logLevel: 'warning',
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  {
+    ...nodeCommon,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+    logLevel: 'warning',
+  },
+  {
+    ...nodeCommon,
+    entryPoints: [...testEntries('test/unit'), ...testEntries('test/integration'), ...testEntries('test/ui')],
+    outdir: 'out/test',
+    outbase: 'test',
+  },
+].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)) && b.entryPoints.length > 0);
+
+async function main() {
+  if (watch) {
+    for (const b of builds) (await esbuild.context(b)).watch();
+    console.log('esbuild: watching');
+    return;
+  }
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

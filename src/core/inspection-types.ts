@@ -1,0 +1,89 @@
+// Plain data shared by the engine, the extension, the CLI and the exports.
+// Dense per-head arrays are flat, row-major, in the order given in each comment.
+
+export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc'] as const;
+export type Mode = (typeof MODES)[number];
+
+export function isMode(value: unknown): value is Mode {
+  return typeof value === 'string' && (MODES as readonly string[]).includes(value);
+}
+
+export interface ModelInfo {
+  id: string;
+  layers: number;
+  heads: number;
+  trainContext: number;
+  vocabSize: number;
+  /** Keys returned per query by the graph (topIndex/topWeight). */
+  topK: number;
+  /** Side of the pooled attention map (bins), before trimming to the document. */
+  pooledSize: number;
+}
+
+export interface Token {
+  text: string;
+  /** UTF-16 offsets into the document (not into the inspected window). */
+  start: number;
+  end: number;
+}
+
+export interface HeadSummary {
+  layer: number;
+  head: number;
+  meanFocus: number;
+  meanEntropy: number;
+  /** Mean over queries of the expected distance (query index - key index), in tokens. */
+  meanDistance: number;
+}
+
+export interface QueryRows {
+  /** Document offset that was asked for. */
+  offset: number;
+  /** Index of the token containing that offset. */
+  token: number;
+  /** [layer][head][key] flattened: L * H * T. */
+  rows: Float32Array;
+}
+
+export interface PooledMaps {
+  /** Tokens per bin along each axis. */
+  binSize: number;
+  /** Bins along each axis actually covering the inspected tokens: ceil(T / binSize). */
+  bins: number;
+  /** [layer][head][queryBin][keyBin] flattened: L * H * bins * bins; max weight in each cell. */
+  data: Float32Array;
+}
+
+export interface Timings {
+  tokenizeMs: number;
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface Inspection {
+  model: ModelInfo;
+  mode: Mode;
+  /** Document offsets of the inspected text. Smaller than the document when it is over the token limit. */
+  range: { start: number; end: number };
+  /** True when the document had more tokens than the limit and only a window was inspected. */
+  windowed: boolean;
+  /** Tokens of the document in total (the window holds tokens.length of them). */
+  documentTokens: number;
+  tokens: Token[];
+  /** [layer][head][query]: max attention weight of each query token. */
+  focus: Float32Array;
+  /** [layer][head][query]: entropy of each attention row, nats. */
+  entropy: Float32Array;
+  /** [layer][head][query]: expected distance to the attended keys, tokens. */
+  distance: Float32Array;
+  /** [layer][head][query][k]: key token indices, best first; -1 where fewer than topK keys exist. */
+  topIndex: Int32Array;
+  /** [layer][head][query][k]: weights matching topIndex. */
+  topWeight: Float32Array;
+  pooled: PooledMaps;
+  /** [token]: -log p(token | previous tokens), nats; 0 for the first token. */
+  surprisal: Float32Array;
+  queries: QueryRows[];
+  heads: HeadSummary[];
+  timings: Timings;
+}
