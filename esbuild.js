@@ -48,7 +48,7 @@ const builds = [
   },
   {
     ...nodeCommon,
-    entryPoints: [...testEntries('test/unit'), ...testEntries('test/integration'), ...testEntries('test/ui')],
+    entryPoints: [...testEntries('test/unit'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
     outdir: 'out/test',
     outbase: 'test',
   },
