@@ -1,0 +1,168 @@
+"""Byte-level BPE: training, encoding, and the Hugging Face tokenizer.json format.
+
+src/core/tokenizer.ts implements the same encoding; test/smoke checks they agree token for token.
+Pre-tokenization uses the GPT-2 split pattern; bytes are mapped to printable characters the
+GPT-2 way so merges can be stored as "a b" strings.
+"""
+import heapq
+import json
+from collections import Counter
+
+import regex
+
+SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+_split = regex.compile(SPLIT_PATTERN)
+
+
+def byte_to_char():
+    """Bytes 0..255 -> printable characters (printable Latin-1 bytes keep their own character)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+BYTE_TO_CHAR = byte_to_char()
+
+
+def pretokenize(text):
+    return _split.findall(text)
+
+
+def train(texts, vocab_size, log=print):
+    """Learn merges until the vocabulary (256 bytes + merges) reaches vocab_size."""
+    assert vocab_size > 256, "vocab_size must exceed the 256 byte symbols"
+    counts = Counter()
+    for t in texts:
+        counts.update(pretokenize(t))
+    words = [list(w.encode("utf-8")) for w in counts]
+    freqs = list(counts.values())
+    log(f"bpe: {len(words):,} distinct pre-tokens")
+
+    pair_count = Counter()
+    where = {}
+    for wi, (w, f) in enumerate(zip(words, freqs)):
+        for p in zip(w, w[1:]):
+            pair_count[p] += f
+            where.setdefault(p, set()).add(wi)
+    heap = [(-c, p) for p, c in pair_count.items()]
+    heapq.heapify(heap)
+
+    merges = []  # (left id, right id), new id = 256 + index
+    while 256 + len(merges) < vocab_size and heap:
+        negc, pair = heapq.heappop(heap)
+        if pair_count.get(pair, 0) != -negc:
+            continue  # stale entry
+        if -negc < 2:
+            break
+        new_id = 256 + len(merges)
+        merges.append(pair)
+        touched = set()
+        for wi in list(where.get(pair, ())):
+            w, f = words[wi], freqs[wi]
+            for p in zip(w, w[1:]):
+                pair_count[p] -= f
+                touched.add(p)
+            merged, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and w[i] == pair[0] and w[i + 1] == pair[1]:
+                    merged.append(new_id)
+                    i += 2
+                else:
+                    merged.append(w[i])
+                    i += 1
+            words[wi] = merged
+            for p in zip(merged, merged[1:]):
+                pair_count[p] += f
+                where.setdefault(p, set()).add(wi)
+                touched.add(p)
+        del pair_count[pair]
+        where.pop(pair, None)
+        for p in touched:
+            c = pair_count.get(p, 0)
+            if c > 0:
+                heapq.heappush(heap, (-c, p))
+    return merges
+
+
+class Tokenizer:
+    def __init__(self, vocab, merges):
+        self.vocab = vocab  # token string -> id
+        self.ranks = {m: i for i, m in enumerate(merges)}  # (a, b) token strings -> rank
+        self._cache = {}
+
+    @classmethod
+    def from_merges(cls, merges):
+        names = [BYTE_TO_CHAR[b] for b in range(256)]
+        merge_strings = []
+        for a, b in merges:
+            merge_strings.append((names[a], names[b]))
+            names.append(names[a] + names[b])
+        return cls({n: i for i, n in enumerate(names)}, merge_strings)
+
+    @classmethod
+    def load(cls, path):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        model = data["model"]
+        assert model["type"] == "BPE", f"{path}: expected a BPE model, got {model['type']}"
+        merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+        return cls(model["vocab"], merges)
+
+    def save(self, path):
+        merges = [f"{a} {b}" for (a, b), _ in sorted(self.ranks.items(), key=lambda kv: kv[1])]
+        data = {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": [],
+            "normalizer": None,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": True},
+            "post_processor": None,
+            "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": True},
+            "model": {
+                "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                "vocab": self.vocab, "merges": merges,
+            },
+        }
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=None)
+
+    def _bpe(self, piece):
+        hit = self._cache.get(piece)
+        if hit is not None:
+            return hit
+        syms = [BYTE_TO_CHAR[b] for b in piece.encode("utf-8", "surrogatepass")]
+        while len(syms) > 1:
+            best, best_rank = None, None
+            for p in zip(syms, syms[1:]):
+                r = self.ranks.get(p)
+                if r is not None and (best_rank is None or r < best_rank):
+                    best, best_rank = p, r
+            if best is None:
+                break
+            merged, i = [], 0
+            while i < len(syms):
+                if i + 1 < len(syms) and syms[i] == best[0] and syms[i + 1] == best[1]:
+                    merged.append(syms[i] + syms[i + 1])
+                    i += 2
+                else:
+                    merged.append(syms[i])
+                    i += 1
+            syms = merged
+        ids = [self.vocab[s] for s in syms]
+        if len(self._cache) < 500_000:
+            self._cache[piece] = ids
+        return ids
+
+    def encode(self, text):
+        ids = []
+        for piece in pretokenize(text):
+            ids.extend(self._bpe(piece))
+        return ids
