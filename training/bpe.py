@@ -10,8 +10,12 @@ from collections import Counter
 
 import regex
 
-SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+# GPT-2's split pattern with whitespace spelled out, so Python's `regex` and JavaScript agree exactly.
+WS = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+SPLIT_PATTERN = f"'(?:[sdmt]|ll|ve|re)| ?\\p{{L}}+| ?\\p{{N}}+| ?[^{WS}\\p{{L}}\\p{{N}}]+|[{WS}]+(?![^{WS}])|[{WS}]+"
 _split = regex.compile(SPLIT_PATTERN)
+_lone_surrogate = regex.compile("[\\ud800-\\udfff]")
+MAX_CHUNK_BYTES = 1024  # long pieces are merged in chunks so encoding stays linear
 
 
 def byte_to_char():
@@ -138,7 +142,16 @@ class Tokenizer:
         hit = self._cache.get(piece)
         if hit is not None:
             return hit
-        syms = [BYTE_TO_CHAR[b] for b in piece.encode("utf-8", "surrogatepass")]
+        data = _lone_surrogate.sub("\ufffd", piece).encode("utf-8")
+        ids = []
+        for c in range(0, len(data), MAX_CHUNK_BYTES):
+            ids.extend(self._bpe_bytes(data[c:c + MAX_CHUNK_BYTES]))
+        if len(self._cache) < 500_000:
+            self._cache[piece] = ids
+        return ids
+
+    def _bpe_bytes(self, data):
+        syms = [BYTE_TO_CHAR[b] for b in data]
         while len(syms) > 1:
             best, best_rank = None, None
             for p in zip(syms, syms[1:]):
@@ -156,10 +169,7 @@ class Tokenizer:
                     merged.append(syms[i])
                     i += 1
             syms = merged
-        ids = [self.vocab[s] for s in syms]
-        if len(self._cache) < 500_000:
-            self._cache[piece] = ids
-        return ids
+        return [self.vocab[s] for s in syms]
 
     def encode(self, text):
         ids = []
