@@ -171,7 +171,9 @@ class GPT(nn.Module):
             x = x + a
             x = x + block.mlp(block.ln2(x))
             per_layer.append(outs)
-        logits = self.ln_f(x) @ self.wte.weight.t()  # (1, T, V)
+        # W @ x^T rather than x @ W^T: a transposed weight would be folded into a second copy of the
+        # tied embedding (3 MB) in the exported file.
+        logits = (self.wte.weight @ self.ln_f(x)[0].t()).t()[None]  # (1, T, V)
         logp = F.log_softmax(logits[0], dim=-1)
         nll = -logp[:-1].gather(1, input_ids[0, 1:, None])[:, 0]
         surprisal = torch.cat([torch.zeros(1, device=logits.device), nll])
