@@ -51,6 +51,15 @@ def ssmax_factor(s, T, device):
     return torch.where(s[:, None, None] > 0, factor, torch.ones_like(factor))
 
 
+def attention_weights(att, s):
+    """Causal attention weights from scaled logits att (..., nh, T, T); s (nh,) or None for Softmax."""
+    T = att.shape[-1]
+    if s is not None:
+        att = att * ssmax_factor(s, T, att.device)  # multiply: subtracting s*ln(n) would cancel in the softmax
+    mask = torch.ones(T, T, dtype=torch.bool, device=att.device).tril()
+    return att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -74,11 +83,7 @@ class Attention(nn.Module):
         B, T, C = x.shape
         q, k, v = self._qkv(x, cos, sin)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs)  # (B, nh, T, T)
-        s = self.s if s is None else s
-        if s is not None:
-            att = att * ssmax_factor(s, T, x.device)[None]
-        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        att = attention_weights(att, self.s if s is None else s)
         y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.proj(y), (att if return_weights else None)
 
@@ -86,16 +91,14 @@ class Attention(nn.Module):
         """Batch 1. Per head: weights (T, T) reduced at once; never all heads' T x T together."""
         _, T, C = x.shape
         q, k, v = self._qkv(x, cos, sin)
-        factor = ssmax_factor(s, T, x.device)  # (nh, T, 1)
-        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         pos = torch.arange(T, device=x.device).float()
         dist = pos[:, None] - pos[None, :]  # (T, T): i - j
         bin_size = (T + pooled_size - 1) // pooled_size
         pad = bin_size * pooled_size - T
         ys, outs = [], {n: [] for n in ("focus", "entropy", "distance", "topk_index", "topk_weight", "rows", "pooled")}
         for h in range(self.n_head):
-            att = (q[0, h] @ k[0, h].transpose(0, 1)) / math.sqrt(self.hs) * factor[h]  # (T, T)
-            w = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+            att = (q[0, h] @ k[0, h].transpose(0, 1)) / math.sqrt(self.hs)  # (T, T)
+            w = attention_weights(att[None], s[h:h + 1])[0]
             ys.append(w @ v[0, h])  # (T, hs)
             outs["focus"].append(w.amax(dim=-1))
             outs["entropy"].append(-(w * torch.log(w.clamp_min(1e-30))).sum(dim=-1))

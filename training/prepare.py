@@ -62,7 +62,7 @@ def read_source(src, log):
     if not os.path.isdir(root):
         raise SystemExit(f"prepare: corpus source '{src['name']}' not found: no folder {root}"
                          + (" (run `npm install` first)" if NM in root else ""))
-    paths = sorted({p for g in src["globs"] for p in glob.glob(os.path.join(root, g))})
+    paths = sorted({p for g in src["globs"] for p in glob.glob(os.path.join(root, g), recursive=True)})
     budget = src["max_mb"] * 1_000_000
     used = skipped_empty = skipped_binary = skipped_minified = 0
     for p in paths:
