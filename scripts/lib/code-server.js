@@ -11,7 +11,19 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder above this file (or its bundle in out/) with our package.json. */
+function findRoot(start) {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    try {
+      if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'attention-lens') return dir;
+    } catch {
+      // keep looking
+    }
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
+  }
+}
+
+const ROOT = findRoot(__dirname);
 const CODE_SERVER_BIN = path.join(ROOT, '.vscode-test', 'code-server', 'node_modules', '.bin', 'code-server');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

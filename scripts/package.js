@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// `npm run package`: a per-platform .vsix, attention-lens-<target>-<version>.vsix, carrying
+// onnxruntime-node's native runtime for that platform only (the npm package holds all of them,
+// about 290 MB). The extension is built minified first (vscode:prepublish).
+// Usage: node scripts/package.js [--target linux-x64|linux-arm64|darwin-x64|darwin-arm64|win32-x64|win32-arm64]
+//                                [--check]   also install it into a throwaway code-server and
+//                                            check that the extension activates (linux-x64 here)
+'use strict';
+
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const target = args.includes('--target') ? args[args.indexOf('--target') + 1] : `${process.platform}-${process.arch}`;
+const ORT_TARGETS = {
+  'linux-x64': 'linux/x64',
+  'linux-arm64': 'linux/arm64',
+  'darwin-x64': 'darwin/x64',
+  'darwin-arm64': 'darwin/arm64',
+  'win32-x64': 'win32/x64',
+  'win32-arm64': 'win32/arm64',
+};
+
+function fail(message) {
+  console.error(`package: ${message}`);
+  process.exit(1);
+}
+
+function main() {
+  const ortDir = ORT_TARGETS[target];
+  if (!ortDir) fail(`unsupported target ${target}; one of ${Object.keys(ORT_TARGETS).join(', ')}`);
+  const binaries = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', ortDir);
+  if (!fs.existsSync(binaries)) fail(`onnxruntime-node has no binaries for ${target} at ${binaries}`);
+
+  // The checked-in .vscodeignore keeps linux-x64's binaries; point that line at the target.
+  const ignore = fs
+    .readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')
+    .replace(/^!node_modules\/onnxruntime-node\/bin\/napi-v6\/.*$/m, `!node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/**`);
+  const ignoreFile = path.join(os.tmpdir(), `attention-lens-${target}.vscodeignore`);
+  fs.writeFileSync(ignoreFile, ignore);
+
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const out = path.join(ROOT, `${manifest.name}-${target}-${manifest.version}.vsix`);
+  const vsce = path.join(ROOT, 'node_modules', '.bin', 'vsce');
+  const result = spawnSync(
+    vsce,
+    [
+      'package',
+      '--target', target,
+      '--ignoreFile', ignoreFile,
+      '--out', out,
+      '--allow-missing-repository',
+      '--skip-license',
+      '--no-update-package-json',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  fs.rmSync(ignoreFile, { force: true });
+  if (result.status !== 0) fail(`vsce exited with ${result.status}`);
+
+  const listing = spawnSync('unzip', ['-l', out], { encoding: 'utf8' });
+  if (listing.status === 0) {
+    const natives = listing.stdout.split('\n').filter((l) => /napi-v6\//.test(l) && /\.(node|so|dll|dylib)/.test(l));
+    const stray = natives.filter((l) => !l.includes(`napi-v6/${ortDir}/`));
+    if (stray.length) fail(`other platforms' binaries in the package:\n${stray.join('\n')}`);
+    if (!natives.length) fail('the package carries no onnxruntime binary');
+  }
+  const mb = (fs.statSync(out).size / 1024 / 1024).toFixed(1);
+  console.log(`package: ${path.relative(ROOT, out)} (${mb} MB)`);
+  return out;
+}
+
+async function check(vsix) {
+  // Installs the .vsix with code-server's CLI into a throwaway extensions folder, then opens a
+  // workbench and runs the inspect command: the status bar must show the mode.
+  const cs = require('./lib/code-server');
+  const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-vsix-ext-'));
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-vsix-user-'));
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'al-vsix-ws-'));
+  fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
+  const install = spawnSync(
+    cs.CODE_SERVER_BIN,
+    ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix, '--force'],
+    { encoding: 'utf8' },
+  );
+  process.stdout.write(install.stdout || '');
+  if (install.status !== 0) fail(`code-server --install-extension failed:\n${install.stderr}`);
+  const server = await cs.startCodeServer({ folder: workspace, extensionsDir, userDataDir, quiet: true });
+  const browser = await cs.launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${server.base}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.statusbar').waitFor({ timeout: 60000 });
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('hello.py');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hello.py' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tabs-container .tab[aria-label^="hello.py"]').waitFor({ timeout: 20000 });
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>Attention Lens: Inspect Current Document');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Inspect Current Document' }).first().click();
+    await page.locator('.statusbar .statusbar-item', { hasText: /Softmax|SSMax/ }).first().waitFor({ timeout: 90000 });
+    const shots = path.join(ROOT, 'test-results', 'screenshots');
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, `vsix-${target}-installed.png`) });
+    console.log('package: the installed .vsix activates and inspects hello.py in code-server');
+  } finally {
+    await browser.close();
+    await server.stop();
+    for (const dir of [extensionsDir, userDataDir, workspace]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const vsix = main();
+if (args.includes('--check')) {
+  check(vsix).catch((err) => fail(err && err.stack ? err.stack : String(err)));
+}

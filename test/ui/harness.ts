@@ -1,0 +1,175 @@
+// Drives the real VS Code workbench (code-server 4.100.3) in Chromium for the UI tests: starts
+// code-server with this repository linked as an installed extension and a throwaway copy of
+// samples/ open, and offers the few gestures the tests need (palette, quick open, theme,
+// screenshots, the side panel's webview). One Workbench at a time: the machine has 2 cores.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import * as cs from '../../scripts/lib/code-server';
+import type { CodeServer } from '../../scripts/lib/code-server';
+
+export type Theme = 'dark' | 'light';
+
+export const THEMES: Record<Theme, string> = {
+  dark: 'Default Dark Modern',
+  light: 'Default Light Modern',
+};
+
+export const SCREENSHOTS = path.join(cs.ROOT, 'test-results', 'screenshots');
+
+export interface StartOptions {
+  theme?: Theme;
+  settings?: Record<string, unknown>;
+  viewport?: { width: number; height: number };
+}
+
+export class Workbench {
+  private constructor(
+    readonly server: CodeServer,
+    readonly browser: Browser,
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly workspace: string,
+    private readonly extensionsDir: string,
+    private settings: Record<string, unknown>,
+  ) {}
+
+  static async start(options: StartOptions = {}): Promise<Workbench> {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'al-ui-ws-'));
+    fs.cpSync(path.join(cs.ROOT, 'samples'), workspace, { recursive: true });
+    const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-ui-ext-'));
+    cs.linkExtension(extensionsDir);
+    const settings: Record<string, unknown> = {
+      'workbench.colorTheme': THEMES[options.theme ?? 'dark'],
+      'workbench.panel.defaultLocation': 'bottom',
+      'editor.fontSize': 14,
+      ...options.settings,
+    };
+    const server = await cs.startCodeServer({ folder: workspace, extensionsDir, settings, quiet: true });
+    let browser: Browser | undefined;
+    try {
+      browser = await cs.launchChromium();
+      const context = await browser.newContext({ viewport: options.viewport ?? { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      const bench = new Workbench(server, browser, context, page, workspace, extensionsDir, settings);
+      await page.goto(cs.workbenchUrl(server.base, { folder: workspace }));
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+      await page.locator('.statusbar').waitFor({ timeout: 60000 });
+      await bench.waitForTheme(options.theme ?? 'dark');
+      return bench;
+    } catch (err) {
+      await browser?.close().catch(() => undefined);
+      await server.stop();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.server.stop();
+    fs.rmSync(this.workspace, { recursive: true, force: true });
+    fs.rmSync(this.extensionsDir, { recursive: true, force: true });
+  }
+
+  /** Rewrites the user settings; VS Code picks the file change up without a reload. */
+  async updateSettings(changes: Record<string, unknown>): Promise<void> {
+    this.settings = { ...this.settings, ...changes };
+    cs.writeSettings(this.server.userDataDir, this.settings);
+  }
+
+  async setTheme(theme: Theme): Promise<void> {
+    await this.updateSettings({ 'workbench.colorTheme': THEMES[theme] });
+    await this.waitForTheme(theme);
+  }
+
+  async waitForTheme(theme: Theme): Promise<void> {
+    const cls = theme === 'dark' ? 'vs-dark' : 'vs';
+    await this.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 20000 });
+  }
+
+  /** Opens a file of the workspace through Quick Open (Ctrl+P) and waits for its editor. */
+  async openFile(name: string): Promise<Locator> {
+    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ timeout: 20000 });
+    await this.page.keyboard.press('Enter');
+    await this.page.locator(`.tabs-container .tab[aria-label^="${name}"]`).waitFor({ timeout: 20000 });
+    const editor = this.page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines').waitFor();
+    return editor;
+  }
+
+  /** Runs a command from the palette (F1) by its full title, e.g. "Attention Lens: Clear". */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: title }) })
+      .first();
+    await row.waitFor({ timeout: 20000 });
+    await row.click();
+    await input.waitFor({ state: 'hidden', timeout: 10000 }).catch(() => undefined);
+  }
+
+  /** Picks an item in an open quick pick by its label. */
+  async pickQuickItem(label: string | RegExp): Promise<void> {
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 20000 });
+    await row.click();
+  }
+
+  statusBar(): Locator {
+    return this.page.locator('.statusbar');
+  }
+
+  /** The status bar entry whose text matches. */
+  statusItem(text: string | RegExp): Locator {
+    return this.page.locator('.statusbar .statusbar-item', { hasText: text }).first();
+  }
+
+  notifications(): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast');
+  }
+
+  /**
+   * The document inside a webview (VS Code nests it: iframe.webview > iframe#active-frame) that
+   * contains an element with data-testid=`testId`. Waits until one does.
+   */
+  async webview(testId: string, timeout = 60000): Promise<FrameLocator> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const outer = this.page.locator('iframe.webview');
+      const count = await outer.count();
+      for (let i = 0; i < count; i++) {
+        const frame = this.page.frameLocator('iframe.webview').nth(i).frameLocator('iframe#active-frame');
+        if ((await frame.locator(`[data-testid="${testId}"]`).count()) > 0) return frame;
+      }
+      if (Date.now() > deadline) throw new Error(`no webview shows [data-testid="${testId}"] after ${timeout} ms`);
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  async screenshot(name: string): Promise<string> {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    const file = path.join(SCREENSHOTS, `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+}
+
+/** File-system friendly name for a Mocha test title. */
+export function slug(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80);
+}
