@@ -29,7 +29,7 @@ const passes = passArg ? [passArg] : ['trusted', 'untrusted'];
 
 // Workbench chatter that says nothing about the extension (no network here, by design).
 const NOISE =
-  /open-vsx\.org|connection token|Creating a socket|Service Worker|ChatSessionStore|additional builtin extensions|vsda|marketplace|getaddrinfo/i;
+  /open-vsx\.org|connection token|Creating a socket|Service Worker|ChatSessionStore|additional builtin extensions|vsda|marketplace|getaddrinfo|\[lifecycle\]/i;
 
 /** A throwaway copy of samples/ so that suites may edit and save files freely. */
 function makeWorkspace(pass) {
@@ -70,10 +70,9 @@ async function runPass(browser, pass) {
   let exitCode = null;
   let timer;
   try {
+    let settle;
     const exited = new Promise((resolve) => {
-      page
-        .exposeFunction('codeAutomationExit', (code) => resolve(Number(code)))
-        .catch((err) => console.error(err));
+      settle = resolve;
       timer = setTimeout(() => resolve(null), PASS_TIMEOUT_MS);
     });
     await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
@@ -83,6 +82,7 @@ async function runPass(browser, pass) {
       if (!verbose && NOISE.test(text)) return;
       (type === 'error' ? console.error : console.log)(text);
     });
+    await page.exposeFunction('codeAutomationExit', (code) => settle(Number(code)));
     const url = cs.workbenchUrl(server.base, {
       folder: workspace,
       extensionDevelopmentPath: ROOT,

@@ -2,7 +2,7 @@
 // `npm test`: every suite in order, a table of counts, and one summary line at the very end:
 //   N passed, N failed[, N skipped]
 // Suites: typecheck, lint, build (1 test each), unit, model smoke, integration (code-server),
-// UI (Playwright). A suite that cannot start, crashes, times out or finds no tests counts as
+// UI (Playwright), package (.vsix installs and activates). A suite that cannot start, crashes, times out or finds no tests counts as
 // failed, never as skipped. Exit code 1 when anything failed.
 // Options: --only name[,name...]  run some suites (e.g. --only unit,ui); --verbose.
 'use strict';
@@ -175,6 +175,12 @@ const suites = [
   {
     name: 'ui',
     run: () => mochaSuite('ui', 'out/test/ui', { timeoutMs: 12 * MIN, mochaTimeoutMs: 120000 }),
+  },
+  {
+    // The per-platform .vsix builds, carries one platform's runtime, installs into code-server
+    // and inspects a file (1 test). Last: its production build replaces the dev build in dist/.
+    name: 'package',
+    run: () => single(process.execPath, [path.join(__dirname, 'package.js'), '--check'], { timeoutMs: 5 * MIN }),
   },
 ];
 
