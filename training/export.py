@@ -35,7 +35,7 @@ def export_one(model, path):
     s = model.learned_s()
     dyn = {"input_ids": {1: "T"}, "query_index": {0: "Q"}, "focus": {2: "T"}, "entropy": {2: "T"},
            "distance": {2: "T"}, "topk_index": {2: "T"}, "topk_weight": {2: "T"}, "rows": {2: "Q", 3: "T"},
-           "surprisal": {0: "T"}, "logits": {1: "T"}}
+           "surprisal": {0: "T"}, "logits": {0: "Q"}}
     with torch.no_grad():
         torch.onnx.export(AnalysisGraph(model), (ids, q, s), path, input_names=INPUTS, output_names=OUTPUTS,
                           dynamic_axes=dyn, opset_version=17, do_constant_folding=True)

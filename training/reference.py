@@ -59,14 +59,13 @@ def main():
         queries = sorted({0, T // 3, T - 1})
         for mode, model, s in cases:
             with torch.no_grad():
-                logits, loss, weights = model(ids[:, :-1] if False else ids, None, s=s, return_weights=True)
+                logits, _, weights = model(ids, None, s=s, return_weights=True)
             summ = summaries(weights, queries, model.cfg.top_k, model.cfg.pooled_size)
             logp = torch.log_softmax(logits[0].double(), -1)
             surprisal = [0.0] + [float(-logp[t - 1, ids[0, t]]) for t in range(1, T)]
-            positions = sorted({0, T // 2, T - 1})
             results.append({
                 "mode": mode, "ids": ids[0].tolist(), "queries": queries, "s": s.tolist(),
-                "logitPositions": positions, "logits": logits[0, positions].tolist(), "surprisal": surprisal,
+                "logits": logits[0, queries].tolist(), "surprisal": surprisal,
                 **{k: v.tolist() for k, v in summ.items()},
             })
     with open(args.out, "w") as f:
