@@ -6,6 +6,7 @@
 //   trusted pass:   every out/test/integration/**/*.test.js except *.untrusted.test.js
 //   untrusted pass: only *.untrusted.test.js (workspace trust on, folder not trusted,
 //                   attentionLens.modelPath set in user and machine settings)
+// AL_TEST_GREP=pattern runs only the matching tests.
 // Counts go to AL_RESULT_FILE, else out/test-results/integration-<pass>.json, for scripts/test.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -76,6 +77,7 @@ export async function run(): Promise<void> {
   // Suites may use either interface (describe/it or suite/test).
   mocha.ui('bdd');
   mocha.ui('tdd');
+  if (process.env.AL_TEST_GREP) mocha.grep(process.env.AL_TEST_GREP);
   for (const file of files) mocha.addFile(file);
 
   console.log(`[integration:${pass}] ${files.length} file(s): ${files.map((f) => path.basename(f)).join(', ')}`);
