@@ -9,6 +9,7 @@ PY=/usr/bin/python3
 export PYTHONUNBUFFERED=1
 mkdir -p training/runs training/checkpoints
 $PY training/prepare.py
+cp training/data/manifest.json training/corpus-manifest.json  # committed: what the corpus held
 for v in softmax ssmax; do
   $PY training/train.py --attention "$v" --out "training/checkpoints/$v.pt" --threads 1 > "training/runs/train-$v.log" 2>&1 &
 done
