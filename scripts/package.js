@@ -73,6 +73,17 @@ function main() {
   return out;
 }
 
+/** The extension host's own log (activation errors land there), last part. */
+function extensionHostLog(userDataDir) {
+  const logs = path.join(userDataDir, 'logs');
+  if (!fs.existsSync(logs)) return '(no logs)';
+  const files = fs
+    .readdirSync(logs, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /exthost\.log$|remoteexthost\.log$/.test(f))
+    .map((f) => path.join(logs, f));
+  return files.map((f) => fs.readFileSync(f, 'utf8').slice(-3000)).join('\n') || '(no extension host log)';
+}
+
 async function check(vsix) {
   // Installs the .vsix with code-server's CLI into a throwaway extensions folder, then opens a
   // workbench and runs the inspect command: the status bar must show the mode.
@@ -102,9 +113,19 @@ async function check(vsix) {
     await page.keyboard.press('F1');
     await page.locator('.quick-input-widget input').fill('>Attention Lens: Inspect Current Document');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Inspect Current Document' }).first().click();
-    await page.locator('.statusbar .statusbar-item', { hasText: /Softmax|SSMax/ }).first().waitFor({ timeout: 90000 });
     const shots = path.join(ROOT, 'test-results', 'screenshots');
     fs.mkdirSync(shots, { recursive: true });
+    try {
+      await page.locator('.statusbar .statusbar-item', { hasText: /Softmax|SSMax/ }).first().waitFor({ timeout: 90000 });
+    } catch (err) {
+      await page.screenshot({ path: path.join(shots, `vsix-${target}-FAILED.png`) }).catch(() => undefined);
+      const status = await page.locator('.statusbar').innerText().catch(() => '?');
+      const toasts = await page.locator('.notifications-toasts').innerText().catch(() => '');
+      throw new Error(
+        `no mode in the status bar after inspecting; status bar: ${status.replace(/\s+/g, ' ')}\n${toasts}\n` +
+          `extension host log:\n${extensionHostLog(userDataDir)}\n${err}`,
+      );
+    }
     await page.screenshot({ path: path.join(shots, `vsix-${target}-installed.png`) });
     console.log('package: the installed .vsix activates and inspects hello.py in code-server');
   } finally {
