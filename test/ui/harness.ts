@@ -126,6 +126,19 @@ export class Workbench {
     await row.click();
   }
 
+  /** Moves the pointer over an editor span (a syntax token) reading exactly `text`; returns the hover widget. */
+  async hoverEditorText(text: string): Promise<Locator> {
+    const exact = new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    const span = this.page.locator('.editor-instance .monaco-editor .view-line span span', { hasText: exact }).first();
+    await span.waitFor();
+    const box = await span.boundingBox();
+    if (!box) throw new Error(`"${text}" is not visible in the editor`);
+    await this.page.mouse.move(box.x + Math.min(box.width / 2, 8), box.y + box.height / 2);
+    const hover = this.page.locator('.monaco-hover:not(.hidden)').first();
+    await hover.waitFor({ timeout: 30000 });
+    return hover;
+  }
+
   statusBar(): Locator {
     return this.page.locator('.statusbar');
   }

@@ -38,5 +38,14 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       assert.match(text, MODE_TEXT, `status bar shows the mode, got "${text}"`);
       await bench.screenshot(`${theme}-inspect-hello-py`);
     });
+
+    it('hovers an inspected token and shows its focus under Softmax and SSMax', async function () {
+      const hover = await bench.hoverEditorText('seen');
+      await hover.getByText(/focus/i).first().waitFor({ timeout: 30000 });
+      const text = await hover.innerText();
+      assert.match(text, /softmax/i, `hover names Softmax: ${text}`);
+      assert.match(text, /ssmax/i, `hover names SSMax: ${text}`);
+      await bench.screenshot(`${theme}-hover-token`);
+    });
   });
 }
