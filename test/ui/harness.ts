@@ -37,16 +37,31 @@ export class Workbench {
 
   static async start(options: StartOptions = {}): Promise<Workbench> {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'al-ui-ws-'));
-    fs.cpSync(path.join(cs.ROOT, 'samples'), workspace, { recursive: true });
     const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-ui-ext-'));
-    cs.linkExtension(extensionsDir);
+    const removeTemps = (): void => {
+      fs.rmSync(workspace, { recursive: true, force: true });
+      fs.rmSync(extensionsDir, { recursive: true, force: true });
+    };
+    try {
+      fs.cpSync(path.join(cs.ROOT, 'samples'), workspace, { recursive: true });
+      cs.linkExtension(extensionsDir);
+    } catch (err) {
+      removeTemps();
+      throw err;
+    }
     const settings: Record<string, unknown> = {
       'workbench.colorTheme': THEMES[options.theme ?? 'dark'],
       'workbench.panel.defaultLocation': 'bottom',
       'editor.fontSize': 14,
       ...options.settings,
     };
-    const server = await cs.startCodeServer({ folder: workspace, extensionsDir, settings, quiet: true });
+    let server: CodeServer;
+    try {
+      server = await cs.startCodeServer({ folder: workspace, extensionsDir, settings, quiet: true });
+    } catch (err) {
+      removeTemps();
+      throw err;
+    }
     let browser: Browser | undefined;
     try {
       browser = await cs.launchChromium();
@@ -61,6 +76,7 @@ export class Workbench {
     } catch (err) {
       await browser?.close().catch(() => undefined);
       await server.stop();
+      removeTemps();
       throw err;
     }
   }
