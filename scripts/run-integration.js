@@ -64,7 +64,13 @@ async function runPass(browser, pass) {
   }
 
   const started = Date.now();
-  const server = await cs.startCodeServer({ folder: workspace, settings, machineSettings, env, quiet: true });
+  let server;
+  try {
+    server = await cs.startCodeServer({ folder: workspace, settings, machineSettings, env, quiet: true });
+  } catch (err) {
+    fs.rmSync(workspace, { recursive: true, force: true });
+    throw err;
+  }
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   let exitCode = null;
