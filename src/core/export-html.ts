@@ -1,0 +1,88 @@
+// A self-contained HTML report: token overlay coloured by focus, one head's pooled heatmap (an
+// inline PNG), the head table. No script and no network: the CSP allows inline styles and data: images only.
+import { aggregateFocus, headFocus, topKeys } from './analysis';
+import { renderHeatmapPng } from './export-png';
+import type { Inspection } from './inspection-types';
+
+export interface HtmlReportOptions {
+  /** Shown as the page title, e.g. the file name. */
+  title?: string;
+  /** Head whose focus colours the tokens and whose heatmap is drawn; default: overlay by the mean over heads, heatmap of layer 0 head 0. */
+  layer?: number;
+  head?: number;
+  heatmapPx?: number;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function fixed(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}
+
+export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {}): string {
+  const byHead = opts.layer !== undefined || opts.head !== undefined;
+  const layer = opts.layer ?? 0;
+  const head = opts.head ?? 0;
+  const focus = byHead ? headFocus(insp, layer, head) : aggregateFocus(insp, 'mean');
+  const overlayLabel = byHead ? `layer ${layer}, head ${head}` : 'mean over all heads';
+  const title = opts.title ?? 'Attention Lens report';
+  const png = renderHeatmapPng(insp, layer, head, opts.heatmapPx ?? 512).toString('base64');
+  const m = insp.model;
+
+  const spans = insp.tokens.map((t, i) => {
+    const alpha = fixed(0.1 + 0.75 * focus[i], 3);
+    const tip = `token ${i} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
+    return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
+  });
+  const headRows = insp.heads.map(
+    (h) =>
+      `<tr${h.layer === layer && h.head === head ? ' class="sel"' : ''}><td>${h.layer}</td><td>${h.head}</td>` +
+      `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td></tr>`,
+  );
+  const queryItems = insp.queries.map((q) => {
+    const keys = topKeys(insp, layer, head, q.token, 5)
+      .map((k) => `<code>${escapeHtml(JSON.stringify(insp.tokens[k.token].text))}</code> ${fixed(k.weight)}`)
+      .join(', ');
+    return `<li>offset ${q.offset} (token ${q.token}, <code>${escapeHtml(JSON.stringify(insp.tokens[q.token].text))}</code>): ${keys}</li>`;
+  });
+  const windowNote = insp.windowed
+    ? `<p class="note">The document has ${insp.documentTokens} tokens; only ${insp.tokens.length} (offsets ${insp.range.start}..${insp.range.end}) were inspected.</p>`
+    : '';
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${escapeHtml(title)}</title>
+<style>
+body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; background: #fff; }
+pre.doc { font: 13px ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; border: 1px solid #ccc; padding: 12px; }
+table { border-collapse: collapse; } td, th { padding: 2px 10px; text-align: right; border-bottom: 1px solid #eee; }
+tr.sel { font-weight: bold; } .note { color: #a05a00; } img { image-rendering: pixelated; border: 1px solid #ccc; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p>Model <code>${escapeHtml(m.id)}</code> (${m.layers} layers x ${m.heads} heads, trained on ${m.trainContext} tokens), mode <b>${escapeHtml(insp.mode)}</b>,
+${insp.tokens.length} tokens, model run ${fixed(insp.timings.inferenceMs, 0)} ms.</p>
+${windowNote}
+<h2>Focus per token (${escapeHtml(overlayLabel)})</h2>
+<p>Highlight strength = the largest attention weight the token gives (1 = all on one key).</p>
+<pre class="doc">${spans.join('')}</pre>
+<h2>Attention map, layer ${layer}, head ${head}</h2>
+<p>Queries down, keys across, max over ${insp.pooled.binSize} x ${insp.pooled.binSize}-token cells; brighter = larger weight (square-root scale).</p>
+<img alt="pooled attention heatmap, layer ${layer} head ${head}" width="512" height="512" src="data:image/png;base64,${png}">
+${queryItems.length > 0 ? `<h2>Queries (top keys, layer ${layer}, head ${head})</h2><ul>${queryItems.join('')}</ul>` : ''}
+<h2>Heads</h2>
+<table><tr><th>layer</th><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th></tr>
+${headRows.join('\n')}
+</table>
+</body>
+</html>
+`;
+}
