@@ -1,0 +1,139 @@
+// The built CLI (dist/cli.js) as a user runs it: outputs, and every error path as one stderr line with exit code 2.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { InspectJson } from '../../src/core/export-json';
+import { CLI, MODEL_DIR, SHORT_CODE } from './fixtures';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertFails(r: Result, message: RegExp): void {
+  assert.equal(r.code, 2, `exit code 2, got ${r.code}; stderr: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1, `one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0], /^attention-lens: /);
+  assert.match(lines[0], message);
+}
+
+describe('CLI', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let code: string;
+  before(() => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run node esbuild.js first`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-cli-'));
+    code = path.join(dir, 'lru-cache.js');
+    fs.writeFileSync(code, SHORT_CODE);
+  });
+  after(() => fs.rmSync(dir, { recursive: true }));
+
+  describe('outputs', () => {
+    it('--help prints usage and exits 0', () => {
+      const r = cli('--help');
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /usage: attention-lens inspect FILE/);
+      assert.match(r.stdout, /--mode MODE +softmax \| ssmax \| ssmax-posthoc/);
+    });
+
+    it('without an output flag prints one summary row per head', () => {
+      const r = cli('inspect', code, '--mode', 'ssmax-posthoc');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /mode ssmax-posthoc/);
+      assert.equal(r.stdout.trim().split('\n').length, 2 + 16);
+    });
+
+    it('--json writes the inspect@1 object to stdout, rows for each --query', () => {
+      const q = SHORT_CODE.indexOf('constructor');
+      const r = cli('inspect', code, '--mode', 'ssmax', '--query', String(q), '--query', '0', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      assert.equal(json.schema, 'attention-lens/inspect@1');
+      assert.equal(json.mode, 'ssmax');
+      assert.deepEqual(json.range, { start: 0, end: SHORT_CODE.length });
+      assert.deepEqual(json.queries.map((x) => x.offset), [q, 0]);
+      const t = json.tokens[json.queries[0].token];
+      assert.ok(t.start <= q && q < t.end);
+      assert.equal(json.queries[0].rows[0][0].length, json.tokens.length);
+    });
+
+    it('--max-tokens and --focus inspect a window and say so', () => {
+      const r = cli('inspect', code, '--max-tokens', '50', '--focus', '400', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      assert.equal(json.tokens.length, 50);
+      assert.equal(json.windowed, true);
+      assert.ok(json.range.start > 0 && json.range.start < 400 && json.range.end > 400);
+    });
+
+    it('--html and --png write their files', () => {
+      const html = path.join(dir, 'r.html');
+      const png = path.join(dir, 'h.png');
+      assert.equal(cli('inspect', code, '--html', html, '--layer', '1', '--head', '3').code, 0);
+      assert.match(fs.readFileSync(html, 'utf8'), /^<!DOCTYPE html>/);
+      const r = cli('inspect', code, '--png', png, '--size', '64');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*h\.png/);
+      const buf = fs.readFileSync(png);
+      assert.equal(buf.toString('ascii', 1, 4), 'PNG');
+      assert.equal(buf.readUInt32BE(16), 64);
+    });
+
+    it('a leading byte order mark is not part of the document (VS Code offsets)', () => {
+      const bom = path.join(dir, 'bom.py');
+      fs.writeFileSync(bom, '\uFEFFx = 1\n');
+      const json = JSON.parse(cli('inspect', bom, '--json').stdout) as InspectJson;
+      assert.deepEqual(json.range, { start: 0, end: 6 });
+    });
+  });
+
+  describe('errors: one stderr line, exit code 2', () => {
+    const missingModel = path.join(os.tmpdir(), 'al-no-model-here');
+    const cases: [string, () => string[], RegExp][] = [
+      ['no arguments', () => [], /missing command/],
+      ['an unknown command', () => ['explain', code], /unknown command "explain"/],
+      ['no FILE', () => ['inspect'], /missing FILE/],
+      ['two FILEs', () => ['inspect', code, code], /one FILE only/],
+      ['a missing file', () => ['inspect', path.join(dir, 'nope.py')], /cannot read .*nope\.py: no such file/],
+      ['a directory', () => ['inspect', dir], /is a directory/],
+      ['a binary file', () => ['inspect', path.join(dir, 'blob.bin')], /blob\.bin looks binary/],
+      ['an empty file', () => ['inspect', path.join(dir, 'empty.txt')], /empty\.txt is empty/],
+      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc/],
+      ['a mode without a value', () => ['inspect', code, '--mode'], /--mode needs a value/],
+      ['an offset beyond the end', () => ['inspect', code, '--query', '999999'], /--query 999999 is beyond the end of .* \(length \d+\)/],
+      ['a negative offset', () => ['inspect', code, '--query', '-3'], /--query needs an integer >= 0, got "-3"/],
+      ['a non-numeric offset', () => ['inspect', code, '--query', 'ten'], /--query needs an integer >= 0, got "ten"/],
+      ['a focus beyond the end', () => ['inspect', code, '--focus', '999999'], /--focus 999999 is beyond the end/],
+      ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
+      ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
+      ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
+      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], /--layer 9 is out of range: the model has layers 0\.\.3/],
+      ['a head out of range', () => ['inspect', code, '--head', '4'], /--head 4 is out of range/],
+      ['a missing model folder', () => ['inspect', code, '--model', missingModel], /model folder .*al-no-model-here: models\.json is missing/],
+      ['an unwritable output', () => ['inspect', code, '--png', path.join(dir, 'no', 'such', 'dir.png')], /cannot write .*dir\.png/],
+    ];
+    before(() => {
+      fs.writeFileSync(path.join(dir, 'blob.bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]));
+      fs.writeFileSync(path.join(dir, 'empty.txt'), '');
+    });
+    for (const [name, args, message] of cases) {
+      it(`${name}`, () => assertFails(cli(...args()), message));
+    }
+
+    it('the default model folder is models/ next to dist/', () => {
+      assert.ok(fs.existsSync(path.join(path.dirname(CLI), '..', 'models', 'models.json')));
+      assert.equal(path.resolve(path.dirname(CLI), '..', 'models'), path.resolve(MODEL_DIR));
+    });
+  });
+});
