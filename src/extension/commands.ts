@@ -1,0 +1,174 @@
+// Every command of the extension: palette commands (category "Attention Lens"), the hover's
+// reveal link and the test-only state snapshot. Each handler reports its own errors once.
+import * as vscode from 'vscode';
+import type { Mode } from '../core/inspection-types';
+import { isMode } from '../core/inspection-types';
+import type { HeadSelection } from '../protocol';
+import { MODE_LABELS, selectionLabel } from './config';
+import type { Ctx } from './ctx';
+import type { ExportFormat } from './export';
+import { EXPORT_FORMATS, defaultExportUri, exportBytes, isExportFormat } from './export';
+import { REVEAL_COMMAND } from './hover';
+import { PANEL_VIEW_ID } from './panel';
+import { stateSnapshot } from './state-snapshot';
+
+const MODE_DETAILS: Record<Mode, string> = {
+  softmax: 'the checkpoint trained with Softmax, run with Softmax',
+  // Must not name Softmax: it is the SSMax-trained checkpoint (and UI tests pick it by that).
+  ssmax: 'the checkpoint trained with SSMax, run with its learned s per head',
+  'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
+};
+
+const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {
+  json: { label: 'JSON', detail: 'every per-head array, the CLI schema attention-lens/inspect@1', filter: 'JSON' },
+  html: { label: 'HTML report', detail: 'a self-contained page: token overlay, heatmap, head table', filter: 'HTML' },
+  png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head', filter: 'PNG image' },
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  const command = <A extends unknown[], R>(id: string, what: string, run: (...args: A) => Promise<R>): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
+      try {
+        return await run(...args);
+      } catch (err) {
+        ctx.reportError(what, err);
+        return undefined;
+      }
+    });
+
+  return [
+    command('attentionLens.inspect', 'inspection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showInformationMessage('Attention Lens: open a file (or an untitled editor) to inspect it.');
+        return;
+      }
+      await ctx.inspect(editor.document, 'notification', editor.document.offsetAt(editor.selection.active));
+    }),
+
+    command('attentionLens.switchAttention', 'switching attention', async (arg?: unknown) => {
+      const mode = isMode(arg) ? arg : await pickMode(ctx);
+      if (mode) await ctx.config.setMode(mode);
+    }),
+
+    command('attentionLens.selectHead', 'selecting a head', async (arg?: unknown) => {
+      const sel = selectionArg(arg) ?? (await pickHead(ctx));
+      if (sel) await ctx.config.setSelection(sel);
+    }),
+
+    command('attentionLens.showPanel', 'opening the panel', async () => {
+      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+    }),
+
+    command('attentionLens.toggleFollowCursor', 'toggling Follow Cursor', async (arg?: unknown) => {
+      await ctx.config.setFlag('followCursor', typeof arg === 'boolean' ? arg : !ctx.config.followCursor);
+    }),
+
+    command('attentionLens.toggleLiveMode', 'toggling Live Mode', async (arg?: unknown) => {
+      await ctx.config.setFlag('liveMode', typeof arg === 'boolean' ? arg : !ctx.config.liveMode);
+    }),
+
+    command('attentionLens.clear', 'clearing', async () => {
+      ctx.inspector.clear();
+      ctx.lastError = undefined;
+      ctx.renderStatus();
+    }),
+
+    command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(ctx, arg)),
+
+    command(REVEAL_COMMAND, 'revealing a token', async (uri?: unknown, offset?: unknown) => {
+      if (typeof uri !== 'string' || typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) return;
+      await ctx.revealOffset(vscode.Uri.parse(uri, true), offset);
+    }),
+
+    // Test-only: not contributed to the palette.
+    command('attentionLens._state', 'reading state', async () => stateSnapshot(ctx)),
+  ];
+}
+
+async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
+  const current = ctx.config.mode;
+  const items = ctx.modes.map((mode) => ({
+    label: MODE_LABELS[mode],
+    description: mode === current ? '(current)' : undefined,
+    detail: MODE_DETAILS[mode],
+    mode,
+  }));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Switch Attention', placeHolder: 'Attention to show' });
+  return picked?.mode;
+}
+
+type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };
+
+async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
+  const engine = await ctx.models.get();
+  const { layers, heads } = engine.model;
+  const editor = vscode.window.activeTextEditor;
+  const summaries = (editor && ctx.inspector.get(editor.document.uri)?.inspection.heads) ?? [];
+  const current = JSON.stringify(ctx.selection);
+  const mark = (sel: HeadSelection): string | undefined => (JSON.stringify(sel) === current ? '(current)' : undefined);
+  const items: HeadItem[] = [];
+  for (const how of ['mean', 'max'] as const) {
+    const selection: HeadSelection = { kind: 'aggregate', how };
+    items.push({ label: selectionLabel(selection), description: mark(selection), detail: `${how} focus over every layer and head`, selection });
+  }
+  for (let layer = 0; layer < layers; layer++) {
+    items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
+    for (let head = 0; head < heads; head++) {
+      const selection: HeadSelection = { kind: 'head', layer, head };
+      const s = summaries.find((h) => h.layer === layer && h.head === head);
+      const detail = s
+        ? `mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
+        : 'inspect a document to see its focus and entropy';
+      items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
+    }
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Select Layer and Head', matchOnDetail: true });
+  return picked?.selection;
+}
+
+/** Command argument for scripts and tests: "mean", "max", or { layer, head } 1-based. */
+function selectionArg(arg: unknown): HeadSelection | undefined {
+  if (arg === 'mean' || arg === 'max') return { kind: 'aggregate', how: arg };
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const { layer, head } = arg as { layer?: unknown; head?: unknown };
+  if (typeof layer !== 'number' || typeof head !== 'number' || !Number.isInteger(layer) || !Number.isInteger(head) || layer < 1 || head < 1) {
+    return undefined;
+  }
+  return { kind: 'head', layer: layer - 1, head: head - 1 };
+}
+
+/** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
+async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const doc = (editor && ctx.inspector.get(editor.document.uri)) ?? ctx.inspector.all().at(-1);
+  if (!doc) {
+    void vscode.window.showInformationMessage('Attention Lens: inspect a document first, then export it.');
+    return undefined;
+  }
+  const given = typeof arg === 'object' && arg !== null ? (arg as { format?: unknown; path?: unknown }) : {};
+  let format: ExportFormat | undefined = isExportFormat(given.format) ? given.format : undefined;
+  if (!format) {
+    const picked = await vscode.window.showQuickPick(
+      EXPORT_FORMATS.map((f) => ({ label: FORMAT_LABELS[f].label, detail: FORMAT_LABELS[f].detail, format: f })),
+      { title: 'Attention Lens: Export' },
+    );
+    format = picked?.format;
+  }
+  if (!format) return undefined;
+  const docUri = vscode.Uri.parse(doc.uri);
+  const sel = ctx.selection;
+  let target: vscode.Uri | undefined = typeof given.path === 'string' && given.path !== '' ? vscode.Uri.file(given.path) : undefined;
+  target ??= await vscode.window.showSaveDialog({
+    defaultUri: defaultExportUri(docUri, doc.inspection, sel, format),
+    filters: { [FORMAT_LABELS[format].filter]: [format] },
+    title: `Attention Lens: Export ${FORMAT_LABELS[format].label}`,
+  });
+  if (!target) return undefined;
+  const title = docUri.path.split('/').pop() ?? 'document';
+  const started = performance.now();
+  await vscode.workspace.fs.writeFile(target, exportBytes(doc.inspection, sel, format, title));
+  ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
+  if (given.path === undefined) void vscode.window.showInformationMessage(`Attention Lens: exported to ${target.fsPath}`);
+  return target.fsPath;
+}

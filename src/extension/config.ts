@@ -1,0 +1,122 @@
+// Typed view of the `attentionLens.*` settings. Settings are the single source of truth: commands
+// and the panel write them, and every part of the extension reacts to the change event.
+import * as vscode from 'vscode';
+import type { Mode } from '../core/inspection-types';
+import { isMode } from '../core/inspection-types';
+import type { HeadSelection } from '../protocol';
+
+export const SECTION = 'attentionLens';
+
+export type ColorScale = 'linear' | 'sqrt' | 'log';
+
+/** Settings that change which model is loaded: the model scope must be rebuilt. */
+const MODEL_KEYS = ['modelPath'];
+
+export class Config {
+  private get raw(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  get mode(): Mode {
+    const v = this.raw.get<unknown>('mode');
+    return isMode(v) ? v : 'softmax';
+  }
+
+  /** 0-based; clamping to the model's shape happens where the model is known. */
+  get selection(): HeadSelection {
+    const head = this.raw.get<unknown>('head');
+    if (head === 'mean' || head === 'max') return { kind: 'aggregate', how: head };
+    const layer = this.raw.get<unknown>('layer');
+    return { kind: 'head', layer: positive(layer) - 1, head: positive(head) - 1 };
+  }
+
+  get followCursor(): boolean {
+    return this.raw.get<boolean>('followCursor') === true;
+  }
+
+  get liveMode(): boolean {
+    return this.raw.get<boolean>('liveMode') === true;
+  }
+
+  get liveDebounceMs(): number {
+    const v = this.raw.get<unknown>('liveDebounceMs');
+    return typeof v === 'number' && Number.isFinite(v) ? Math.min(Math.max(v, 50), 10000) : 600;
+  }
+
+  /** 0 means the engine's default (8x the model's training context). */
+  get maxTokens(): number {
+    const v = this.raw.get<unknown>('maxTokens');
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0;
+  }
+
+  get colorScale(): ColorScale {
+    const v = this.raw.get<unknown>('colorScale');
+    return v === 'sqrt' || v === 'log' ? v : 'linear';
+  }
+
+  /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */
+  get modelPath(): string {
+    const v = this.raw.get<unknown>('modelPath');
+    return typeof v === 'string' ? v.trim() : '';
+  }
+
+  affectsModel(e: vscode.ConfigurationChangeEvent): boolean {
+    return MODEL_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+  }
+
+  async setMode(mode: Mode): Promise<void> {
+    await this.write('mode', mode);
+  }
+
+  async setSelection(sel: HeadSelection): Promise<void> {
+    if (sel.kind === 'aggregate') {
+      await this.write('head', sel.how);
+      return;
+    }
+    await this.write('layer', sel.layer + 1);
+    await this.write('head', sel.head + 1);
+  }
+
+  async setFlag(key: 'followCursor' | 'liveMode', value: boolean): Promise<void> {
+    await this.write(key, value);
+  }
+
+  /** Writes where the value is currently defined, so that a workspace value is not silently shadowing the change. */
+  private async write(key: string, value: unknown): Promise<void> {
+    const info = this.raw.inspect(key);
+    const target =
+      info?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : info?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    await this.raw.update(key, value, target);
+  }
+}
+
+function positive(v: unknown): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 1;
+}
+
+/** Clamps a selection to the model's shape (settings may name a head the model does not have). */
+export function clampSelection(sel: HeadSelection, layers: number, heads: number): HeadSelection {
+  if (sel.kind === 'aggregate') return sel;
+  return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
+}
+
+export function selectionLabel(sel: HeadSelection): string {
+  return sel.kind === 'aggregate' ? `all heads: ${sel.how}` : `L${sel.layer + 1} H${sel.head + 1}`;
+}
+
+export const MODE_LABELS: Record<Mode, string> = {
+  softmax: 'Softmax',
+  ssmax: 'SSMax',
+  'ssmax-posthoc': 'SSMax on Softmax weights',
+};
+
+/** Short form for the status bar. */
+export const MODE_SHORT: Record<Mode, string> = {
+  softmax: 'Softmax',
+  ssmax: 'SSMax',
+  'ssmax-posthoc': 'SSMax post-hoc',
+};

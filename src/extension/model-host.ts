@@ -1,0 +1,90 @@
+// Owns the model scope: which model folder is used (the shipped one, or a custom one only in a
+// trusted workspace), the engine opened lazily on first use, and its disposal when the model
+// setting or the workspace trust changes.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { InspectionEngine } from '../core/inspection-engine';
+import type { Config } from './config';
+
+export class ModelHost implements vscode.Disposable {
+  private opening: Promise<InspectionEngine> | undefined;
+  private engine: InspectionEngine | undefined;
+  private noticeShown = false;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the model scope was reset: every cached inspection belongs to the old model. */
+  readonly onDidReset = this.changed.event;
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly config: Config,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** True when a custom model is configured but ignored because the workspace is not trusted. */
+  get customModelIgnored(): boolean {
+    return this.config.modelPath !== '' && !vscode.workspace.isTrusted;
+  }
+
+  get modelDir(): string {
+    const custom = this.config.modelPath;
+    if (custom !== '' && vscode.workspace.isTrusted) return custom;
+    return path.join(this.extensionPath, 'models');
+  }
+
+  /** The engine when already open (hovers must not start a model load). */
+  get current(): InspectionEngine | undefined {
+    return this.engine;
+  }
+
+  get(): Promise<InspectionEngine> {
+    if (!this.opening) {
+      if (this.customModelIgnored) this.showIgnoredNotice();
+      const dir = this.modelDir;
+      const started = performance.now();
+      this.log.info(`loading model from ${dir}`);
+      const opening = InspectionEngine.open(dir, (line) => this.log.debug(line)).then((engine) => {
+        if (this.opening !== opening) {
+          void engine.dispose();
+          throw new Error('the model setting changed while the model was loading');
+        }
+        this.engine = engine;
+        this.log.info(`model ${engine.model.id} ready in ${(performance.now() - started).toFixed(0)} ms (modes: ${engine.modes.join(', ')})`);
+        return engine;
+      });
+      // A failed load is retried on next use (the user may fix the files).
+      opening.catch(() => {
+        if (this.opening === opening) this.opening = undefined;
+      });
+      this.opening = opening;
+    }
+    return this.opening;
+  }
+
+  /** Drops the engine; the next use opens the model again from the (possibly new) folder. */
+  async reset(reason: string): Promise<void> {
+    this.log.info(`model scope reset: ${reason}`);
+    const engine = this.engine;
+    this.engine = undefined;
+    this.opening = undefined;
+    this.noticeShown = false;
+    this.changed.fire();
+    await engine?.dispose();
+  }
+
+  private showIgnoredNotice(): void {
+    if (this.noticeShown) return;
+    this.noticeShown = true;
+    const msg = `Attention Lens: the custom model in "attentionLens.modelPath" is ignored because this workspace is not trusted; using the shipped model.`;
+    this.log.warn(msg);
+    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+  }
+
+  dispose(): void {
+    void this.engine?.dispose();
+    this.engine = undefined;
+    this.opening = undefined;
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,96 @@
+// Turns an Inspection into what the panel draws, keeping the payload small (DESIGN.md: <= 2 MB
+// at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
+// down to a few cells a side, and token texts with their start offsets.
+import { fadingCurve } from '../core/analysis';
+import type { Inspection } from '../core/inspection-types';
+import type { FadingSeries, HeadSelection, PanelDocument, PanelHead } from '../protocol';
+import { focusOf, pooledOf } from './selection-data';
+
+const THUMB = 24;
+const FADING_BUCKETS = 48;
+
+const ids = new WeakMap<Inspection, number>();
+let nextId = 1;
+
+/** A stable id per inspection, so that the webview can name what it is talking about. */
+export function documentId(insp: Inspection): number {
+  let id = ids.get(insp);
+  if (id === undefined) ids.set(insp, (id = nextId++));
+  return id;
+}
+
+export function panelDocument(insp: Inspection, label: string): PanelDocument {
+  const { layers, heads } = insp.model;
+  const starts = new Int32Array(insp.tokens.length);
+  insp.tokens.forEach((t, i) => (starts[i] = t.start));
+  const headMeans = new Float32Array(layers * heads);
+  for (const s of insp.heads) headMeans[s.layer * heads + s.head] = s.meanFocus;
+  return {
+    id: documentId(insp),
+    label,
+    mode: insp.mode,
+    layers,
+    heads,
+    windowed: insp.windowed,
+    documentTokens: insp.documentTokens,
+    texts: insp.tokens.map((t) => t.text),
+    starts,
+    headMeans,
+    thumbSize: THUMB,
+    thumbs: thumbnails(insp),
+  };
+}
+
+export function panelHead(insp: Inspection, selection: HeadSelection): PanelHead {
+  return {
+    documentId: documentId(insp),
+    selection,
+    // Copies: a view into the Inspection would drag its whole buffer across.
+    focus: focusOf(insp, selection).slice(),
+    binSize: insp.pooled.binSize,
+    bins: insp.pooled.bins,
+    pooled: pooledOf(insp, selection).slice(),
+  };
+}
+
+/** Mean focus by position over every layer and head. */
+export function fadingSeries(insp: Inspection): FadingSeries {
+  const curve = fadingCurve(insp, FADING_BUCKETS);
+  const meanFocus = new Float32Array(curve.starts.length);
+  for (const layer of curve.meanFocus) layer.forEach((v, b) => (meanFocus[b] += v / curve.meanFocus.length));
+  return { mode: insp.mode, starts: curve.starts, meanFocus };
+}
+
+/** Each head's pooled map max-pooled again to THUMB x THUMB, for the head grid. */
+function thumbnails(insp: Inspection): Float32Array {
+  const { bins, data } = insp.pooled;
+  const n = insp.model.layers * insp.model.heads;
+  const out = new Float32Array(n * THUMB * THUMB);
+  const cells = bins * bins;
+  // Source bins [lo(r), hi(r)) feed thumbnail cell r: pools when bins > THUMB, repeats when fewer.
+  const lo = (r: number): number => Math.floor((r * bins) / THUMB);
+  const hi = (r: number): number => Math.max(lo(r) + 1, Math.floor(((r + 1) * bins) / THUMB));
+  for (let h = 0; h < n; h++) {
+    for (let r = 0; r < THUMB; r++) {
+      for (let c = 0; c <= r; c++) {
+        let m = 0;
+        for (let a = lo(r); a < hi(r); a++) {
+          for (let b = lo(c); b < hi(c); b++) m = Math.max(m, data[h * cells + a * bins + b]);
+        }
+        out[(h * THUMB + r) * THUMB + c] = m;
+      }
+    }
+  }
+  return out;
+}
+
+/** Approximate bytes on the wire: typed arrays as binary, strings as UTF-16. */
+export function payloadBytes(doc: PanelDocument | undefined, head: PanelHead | undefined): number {
+  let n = 0;
+  if (doc) {
+    n += doc.starts.byteLength + doc.headMeans.byteLength + doc.thumbs.byteLength;
+    for (const t of doc.texts) n += 2 * t.length + 4;
+  }
+  if (head) n += head.focus.byteLength + head.pooled.byteLength;
+  return n;
+}

@@ -1,0 +1,64 @@
+// The plain snapshot returned by the test-only command `attentionLens._state`, so that
+// integration tests can assert on decorations, status and errors without reaching into internals.
+import * as vscode from 'vscode';
+import type { Mode } from '../core/inspection-types';
+import type { Ctx, Metrics } from './ctx';
+
+export interface StateSnapshot {
+  mode: Mode;
+  /** 1-based, null for an aggregate. */
+  layer: number | null;
+  /** 1-based head, or the aggregate's name. */
+  head: number | 'mean' | 'max';
+  followCursor: boolean;
+  liveMode: boolean;
+  busy: boolean;
+  statusText: string;
+  statusTooltip: string;
+  /** Ranges decorated per strength bucket (weakest first) in the editor updated last; null before any update. */
+  decorations: { uri: string; buckets: number[]; query: number } | null;
+  /** The active editor's inspection, else null. */
+  inspection: { uri: string; version: number; mode: Mode; tokens: number; documentTokens: number; windowed: boolean } | null;
+  inspectedUris: string[];
+  lastError: string | null;
+  modelDir: string;
+  modelId: string | null;
+  customModelIgnored: boolean;
+  panelReady: boolean;
+  metrics: Metrics;
+}
+
+export function stateSnapshot(ctx: Ctx): StateSnapshot {
+  const sel = ctx.selection;
+  const editor = vscode.window.activeTextEditor;
+  const doc = editor ? ctx.inspector.get(editor.document.uri) : undefined;
+  const counts = ctx.overlay.counts;
+  return {
+    mode: ctx.config.mode,
+    layer: sel.kind === 'head' ? sel.layer + 1 : null,
+    head: sel.kind === 'head' ? sel.head + 1 : sel.how,
+    followCursor: ctx.config.followCursor,
+    liveMode: ctx.config.liveMode,
+    busy: ctx.inspector.busy,
+    statusText: ctx.status.text,
+    statusTooltip: ctx.status.tooltipText,
+    decorations: counts ? { uri: counts.uri, buckets: [...counts.buckets], query: counts.query } : null,
+    inspection: doc
+      ? {
+          uri: doc.uri,
+          version: doc.version,
+          mode: doc.inspection.mode,
+          tokens: doc.inspection.tokens.length,
+          documentTokens: doc.inspection.documentTokens,
+          windowed: doc.inspection.windowed,
+        }
+      : null,
+    inspectedUris: ctx.inspector.all().map((d) => d.uri),
+    lastError: ctx.lastError ?? null,
+    modelDir: ctx.models.modelDir,
+    modelId: ctx.models.current?.model.id ?? null,
+    customModelIgnored: ctx.models.customModelIgnored,
+    panelReady: ctx.panel.isReady,
+    metrics: { ...ctx.metrics, hoverMs: ctx.hover.hoverMs },
+  };
+}

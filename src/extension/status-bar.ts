@@ -1,0 +1,58 @@
+// Status bar entry: "SSMax · L2 H3"; a spinner while inspecting; an error state with the reason
+// in the tooltip. A click opens the mode switch.
+import * as vscode from 'vscode';
+import type { Mode } from '../core/inspection-types';
+import type { HeadSelection } from '../protocol';
+import { MODE_SHORT, selectionLabel } from './config';
+
+export interface StatusView {
+  mode: Mode;
+  selection: HeadSelection;
+  busy: boolean;
+  error: string | undefined;
+  followCursor: boolean;
+  liveMode: boolean;
+  windowNote: string | undefined;
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('attentionLens.status', vscode.StatusBarAlignment.Right, 100);
+
+  constructor() {
+    this.item.name = 'Attention Lens';
+    this.item.command = 'attentionLens.switchAttention';
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  get tooltipText(): string {
+    const t = this.item.tooltip;
+    return typeof t === 'string' ? t : (t?.value ?? '');
+  }
+
+  render(view: StatusView): void {
+    const label = `${MODE_SHORT[view.mode]} · ${selectionLabel(view.selection)}`;
+    const flags = [view.followCursor ? 'following the cursor' : '', view.liveMode ? 'live mode' : ''].filter((f) => f !== '');
+    if (view.busy) {
+      this.item.text = `$(sync~spin) ${label}`;
+      this.item.tooltip = 'Attention Lens: inspecting…';
+      this.item.backgroundColor = undefined;
+    } else if (view.error !== undefined) {
+      this.item.text = `$(error) ${label}`;
+      this.item.tooltip = `Attention Lens failed: ${view.error}`;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    } else {
+      this.item.text = `$(eye) ${label}`;
+      const lines = [`Attention Lens: ${label}`, ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), 'Click to switch attention'];
+      this.item.tooltip = lines.join('\n');
+      this.item.backgroundColor = undefined;
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,248 @@
+// Every message between the extension host and the side panel's webview, typed, with a guard per
+// message. The webview says `ready`; the host answers with the full state; later only changes
+// travel. Both sides validate what they receive: a webview is a browser page, trust nothing.
+import type { Mode } from './core/inspection-types';
+import { isMode } from './core/inspection-types';
+
+/** Which attention the overlay, hover and panel show: one head (0-based) or an aggregate over all heads. */
+export type HeadSelection = { kind: 'head'; layer: number; head: number } | { kind: 'aggregate'; how: 'mean' | 'max' };
+
+export function isHeadSelection(value: unknown): value is HeadSelection {
+  if (!isRecord(value)) return false;
+  if (value.kind === 'head') return isIndex(value.layer) && isIndex(value.head);
+  return value.kind === 'aggregate' && (value.how === 'mean' || value.how === 'max');
+}
+
+/** The inspected document as the panel draws it; sent when an inspection lands. */
+export interface PanelDocument {
+  /** Changes with every inspection; later messages name it so that stale ones are dropped. */
+  id: number;
+  label: string;
+  mode: Mode;
+  layers: number;
+  heads: number;
+  windowed: boolean;
+  documentTokens: number;
+  texts: string[];
+  /** [token]: document offset of the token's start. */
+  starts: Int32Array;
+  /** [layer * heads + head]: mean focus of each head. */
+  headMeans: Float32Array;
+  /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */
+  thumbSize: number;
+  thumbs: Float32Array;
+}
+
+/** The selected head's data for the current document; sent with the document and on every selection change. */
+export interface PanelHead {
+  documentId: number;
+  selection: HeadSelection;
+  /** [token]: focus of each token under the selection. */
+  focus: Float32Array;
+  /** Tokens per pooled bin, bins a side, and the bins x bins map (row = query bin, col = key bin). */
+  binSize: number;
+  bins: number;
+  pooled: Float32Array;
+}
+
+export interface FadingSeries {
+  mode: Mode;
+  /** [bucket]: first token index of each position bucket. */
+  starts: Int32Array;
+  /** [bucket]: mean focus over every layer, head and query in the bucket. */
+  meanFocus: Float32Array;
+}
+
+export interface PanelState {
+  mode: Mode;
+  modes: Mode[];
+  selection: HeadSelection;
+  followCursor: boolean;
+  busy: boolean;
+  error?: string;
+  document?: PanelDocument;
+  head?: PanelHead;
+  cursorToken: number;
+  fading: FadingSeries[];
+}
+
+// Host -> webview notifications.
+export const STATE = 'state';
+export const DOCUMENT = 'document';
+export const HEAD = 'head';
+export const CURSOR = 'cursor';
+export const FADING = 'fading';
+export const STATUS = 'status';
+
+export interface StateMessage { type: typeof STATE; state: PanelState }
+export interface DocumentMessage { type: typeof DOCUMENT; document: PanelDocument | undefined; head: PanelHead | undefined; mode: Mode }
+export interface HeadMessage { type: typeof HEAD; head: PanelHead; selection: HeadSelection }
+export interface CursorMessage { type: typeof CURSOR; documentId: number; token: number }
+export interface FadingMessage { type: typeof FADING; documentId: number; fading: FadingSeries[] }
+export interface StatusMessage { type: typeof STATUS; busy: boolean; error?: string; followCursor: boolean }
+
+export type HostMessage = StateMessage | DocumentMessage | HeadMessage | CursorMessage | FadingMessage | StatusMessage;
+
+// Webview -> host commands.
+export const READY = 'ready';
+export const SELECT_HEAD = 'selectHead';
+export const SELECT_MODE = 'selectMode';
+export const REVEAL_TOKEN = 'revealToken';
+export const REQUEST_FADING = 'requestFading';
+export const DRAW_TIMING = 'drawTiming';
+
+export interface ReadyMessage { type: typeof READY }
+export interface SelectHeadMessage { type: typeof SELECT_HEAD; selection: HeadSelection }
+export interface SelectModeMessage { type: typeof SELECT_MODE; mode: Mode }
+export interface RevealTokenMessage { type: typeof REVEAL_TOKEN; documentId: number; token: number }
+export interface RequestFadingMessage { type: typeof REQUEST_FADING; documentId: number }
+export interface DrawTimingMessage { type: typeof DRAW_TIMING; documentId: number; what: 'heatmap' | 'strip'; ms: number; tokens: number; bins: number }
+
+export type WebviewMessage =
+  | ReadyMessage
+  | SelectHeadMessage
+  | SelectModeMessage
+  | RevealTokenMessage
+  | RequestFadingMessage
+  | DrawTimingMessage;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function isOptionalString(value: unknown): value is string | undefined {
+  return value === undefined || typeof value === 'string';
+}
+
+export function isReadyMessage(m: unknown): m is ReadyMessage {
+  return isRecord(m) && m.type === READY;
+}
+
+export function isSelectHeadMessage(m: unknown): m is SelectHeadMessage {
+  return isRecord(m) && m.type === SELECT_HEAD && isHeadSelection(m.selection);
+}
+
+export function isSelectModeMessage(m: unknown): m is SelectModeMessage {
+  return isRecord(m) && m.type === SELECT_MODE && isMode(m.mode);
+}
+
+export function isRevealTokenMessage(m: unknown): m is RevealTokenMessage {
+  return isRecord(m) && m.type === REVEAL_TOKEN && isId(m.documentId) && isIndex(m.token);
+}
+
+export function isRequestFadingMessage(m: unknown): m is RequestFadingMessage {
+  return isRecord(m) && m.type === REQUEST_FADING && isId(m.documentId);
+}
+
+export function isDrawTimingMessage(m: unknown): m is DrawTimingMessage {
+  return (
+    isRecord(m) &&
+    m.type === DRAW_TIMING &&
+    isId(m.documentId) &&
+    (m.what === 'heatmap' || m.what === 'strip') &&
+    typeof m.ms === 'number' &&
+    Number.isFinite(m.ms) &&
+    isIndex(m.tokens) &&
+    isIndex(m.bins)
+  );
+}
+
+function isPanelDocument(d: unknown): d is PanelDocument {
+  if (!isRecord(d)) return false;
+  const ok =
+    isId(d.id) &&
+    typeof d.label === 'string' &&
+    isMode(d.mode) &&
+    isIndex(d.layers) &&
+    isIndex(d.heads) &&
+    typeof d.windowed === 'boolean' &&
+    isIndex(d.documentTokens) &&
+    Array.isArray(d.texts) &&
+    d.texts.every((t) => typeof t === 'string') &&
+    d.starts instanceof Int32Array &&
+    d.starts.length === d.texts.length &&
+    d.headMeans instanceof Float32Array &&
+    d.headMeans.length === d.layers * d.heads &&
+    isIndex(d.thumbSize) &&
+    d.thumbs instanceof Float32Array;
+  return ok && (d.thumbs as Float32Array).length === (d.layers as number) * (d.heads as number) * (d.thumbSize as number) ** 2;
+}
+
+function isPanelHead(h: unknown): h is PanelHead {
+  return (
+    isRecord(h) &&
+    isId(h.documentId) &&
+    isHeadSelection(h.selection) &&
+    h.focus instanceof Float32Array &&
+    isIndex(h.binSize) &&
+    isIndex(h.bins) &&
+    h.pooled instanceof Float32Array &&
+    h.pooled.length === (h.bins as number) * (h.bins as number)
+  );
+}
+
+function isFadingSeries(f: unknown): f is FadingSeries {
+  return (
+    isRecord(f) &&
+    isMode(f.mode) &&
+    f.starts instanceof Int32Array &&
+    f.meanFocus instanceof Float32Array &&
+    f.starts.length === f.meanFocus.length
+  );
+}
+
+function isFadingList(value: unknown): value is FadingSeries[] {
+  return Array.isArray(value) && value.every(isFadingSeries);
+}
+
+export function isStateMessage(m: unknown): m is StateMessage {
+  if (!isRecord(m) || m.type !== STATE || !isRecord(m.state)) return false;
+  const s = m.state;
+  return (
+    isMode(s.mode) &&
+    Array.isArray(s.modes) &&
+    s.modes.every(isMode) &&
+    isHeadSelection(s.selection) &&
+    typeof s.followCursor === 'boolean' &&
+    typeof s.busy === 'boolean' &&
+    isOptionalString(s.error) &&
+    (s.document === undefined || isPanelDocument(s.document)) &&
+    (s.head === undefined || isPanelHead(s.head)) &&
+    typeof s.cursorToken === 'number' &&
+    isFadingList(s.fading)
+  );
+}
+
+export function isDocumentMessage(m: unknown): m is DocumentMessage {
+  return (
+    isRecord(m) &&
+    m.type === DOCUMENT &&
+    isMode(m.mode) &&
+    (m.document === undefined || isPanelDocument(m.document)) &&
+    (m.head === undefined || isPanelHead(m.head))
+  );
+}
+
+export function isHeadMessage(m: unknown): m is HeadMessage {
+  return isRecord(m) && m.type === HEAD && isPanelHead(m.head) && isHeadSelection(m.selection);
+}
+
+export function isCursorMessage(m: unknown): m is CursorMessage {
+  return isRecord(m) && m.type === CURSOR && isId(m.documentId) && typeof m.token === 'number' && Number.isInteger(m.token);
+}
+
+export function isFadingMessage(m: unknown): m is FadingMessage {
+  return isRecord(m) && m.type === FADING && isId(m.documentId) && isFadingList(m.fading);
+}
+
+export function isStatusMessage(m: unknown): m is StatusMessage {
+  return isRecord(m) && m.type === STATUS && typeof m.busy === 'boolean' && isOptionalString(m.error) && typeof m.followCursor === 'boolean';
+}

@@ -1,0 +1,69 @@
+// Fading chart: mean focus (over layers and heads) against token position, one line per mode.
+// Under Softmax the line drifts down as the context grows; SSMax is meant to hold it up.
+import type { Mode } from '../core/inspection-types';
+import type { FadingSeries } from '../protocol';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const W = 320;
+const H = 150;
+const PAD = { left: 34, right: 8, top: 8, bottom: 22 };
+const NAMES: Record<Mode, string> = { softmax: 'Softmax', ssmax: 'SSMax', 'ssmax-posthoc': 'SSMax on Softmax weights' };
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+export class FadingChart {
+  readonly element = document.createElement('figure');
+  private readonly plot = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+  private readonly legend = document.createElement('figcaption');
+
+  constructor() {
+    this.element.className = 'fading-chart';
+    this.element.dataset.testid = 'fading-chart';
+    this.element.append(this.plot, this.legend);
+    this.render([], 0);
+  }
+
+  render(series: readonly FadingSeries[], tokens: number): void {
+    const x = (pos: number): number => PAD.left + (tokens > 1 ? (pos / tokens) * (W - PAD.left - PAD.right) : 0);
+    const top = Math.max(0.05, ...series.flatMap((s) => Array.from(s.meanFocus)));
+    const y = (v: number): number => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
+    const parts: SVGElement[] = [
+      svg('line', { x1: PAD.left, y1: y(0), x2: W - PAD.right, y2: y(0), class: 'axis' }),
+      svg('line', { x1: PAD.left, y1: y(0), x2: PAD.left, y2: PAD.top, class: 'axis' }),
+    ];
+    const label = (text: string, attrs: Record<string, string | number>): SVGTextElement => {
+      const t = svg('text', { class: 'tick', ...attrs });
+      t.textContent = text;
+      return t;
+    };
+    parts.push(
+      label(top.toFixed(2), { x: PAD.left - 4, y: PAD.top + 8, 'text-anchor': 'end' }),
+      label('0', { x: PAD.left - 4, y: y(0), 'text-anchor': 'end' }),
+      label(`position (tokens 1–${tokens})`, { x: (W + PAD.left) / 2, y: H - 6, 'text-anchor': 'middle' }),
+    );
+    for (const s of series) {
+      const points = Array.from(s.meanFocus, (v, b) => {
+        const end = b + 1 < s.starts.length ? s.starts[b + 1] : tokens;
+        return `${x((s.starts[b] + end) / 2).toFixed(1)},${y(v).toFixed(1)}`;
+      });
+      parts.push(svg('polyline', { points: points.join(' '), class: `series ${s.mode}` }));
+    }
+    this.plot.replaceChildren(...parts);
+
+    const summary = series.map((s) => `${NAMES[s.mode]} ${s.meanFocus[0]?.toFixed(2) ?? '?'} → ${s.meanFocus[s.meanFocus.length - 1]?.toFixed(2) ?? '?'}`);
+    this.plot.setAttribute('aria-label', `Mean focus against position. ${summary.join('; ') || 'No data yet.'}`);
+    this.legend.replaceChildren(
+      ...series.map((s) => {
+        const item = document.createElement('span');
+        item.className = `legend ${s.mode}`;
+        item.textContent = NAMES[s.mode];
+        return item;
+      }),
+    );
+    if (series.length === 0) this.legend.textContent = 'Mean focus by position: computing…';
+  }
+}

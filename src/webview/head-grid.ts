@@ -1,0 +1,109 @@
+// Head grid (BertViz's model view): layers down, heads across, each cell a thumbnail of that
+// head's attention with its mean focus. A grid with one tab stop: arrow keys move, Enter or a
+// click selects the head everywhere.
+import type { HeadSelection } from '../protocol';
+import { themeColor } from './theme-color';
+
+const THUMB_PX = 44;
+
+export class HeadGrid {
+  readonly element = document.createElement('div');
+  private cells: HTMLElement[] = [];
+  private heads = 0;
+  private focused = 0;
+
+  constructor(private readonly onSelect: (selection: HeadSelection) => void) {
+    this.element.className = 'head-grid';
+    this.element.dataset.testid = 'head-grid';
+    this.element.setAttribute('role', 'grid');
+    this.element.setAttribute('aria-label', 'Heads by layer: arrow keys move, Enter selects');
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  setHeads(layers: number, heads: number, means: Float32Array, thumbSize: number, thumbs: Float32Array): void {
+    this.heads = heads;
+    this.element.style.setProperty('--heads', String(heads));
+    const heat = themeColor('--vscode-attentionLens-heatmapForeground', [255, 160, 60, 1]);
+    const rows: HTMLElement[] = [];
+    this.cells = [];
+    for (let layer = 0; layer < layers; layer++) {
+      const row = document.createElement('div');
+      row.setAttribute('role', 'row');
+      row.className = 'head-row';
+      for (let head = 0; head < heads; head++) {
+        const h = layer * heads + head;
+        const label = `L${layer + 1} H${head + 1}`;
+        const cell = document.createElement('div');
+        cell.className = 'head-cell';
+        cell.dataset.testid = 'head-cell';
+        cell.dataset.layer = String(layer);
+        cell.dataset.head = String(head);
+        cell.setAttribute('role', 'gridcell');
+        cell.setAttribute('aria-label', `${label}, mean focus ${means[h].toFixed(3)}`);
+        cell.tabIndex = h === this.focused ? 0 : -1;
+        const canvas = document.createElement('canvas');
+        canvas.width = thumbSize;
+        canvas.height = thumbSize;
+        const image = new ImageData(thumbSize, thumbSize);
+        for (let i = 0; i < thumbSize * thumbSize; i++) {
+          image.data.set([heat[0], heat[1], heat[2], Math.round(255 * Math.sqrt(thumbs[h * thumbSize * thumbSize + i]))], i * 4);
+        }
+        canvas.getContext('2d')?.putImageData(image, 0, 0);
+        canvas.style.width = `${THUMB_PX}px`;
+        canvas.style.height = `${THUMB_PX}px`;
+        const caption = document.createElement('span');
+        caption.textContent = `${label} · ${means[h].toFixed(2)}`;
+        cell.append(canvas, caption);
+        cell.addEventListener('click', () => this.pick(h));
+        row.append(cell);
+        this.cells.push(cell);
+      }
+      rows.push(row);
+    }
+    this.element.replaceChildren(...rows);
+  }
+
+  /** Marks the selected head (none for an aggregate). */
+  setSelection(sel: HeadSelection): void {
+    const selected = sel.kind === 'head' ? sel.layer * this.heads + sel.head : -1;
+    this.cells.forEach((c, i) => {
+      c.classList.toggle('selected', i === selected);
+      c.setAttribute('aria-selected', String(i === selected));
+    });
+    if (selected >= 0) this.moveFocus(selected, false);
+  }
+
+  private pick(h: number): void {
+    this.moveFocus(h, true);
+    this.onSelect({ kind: 'head', layer: Math.floor(h / this.heads), head: h % this.heads });
+  }
+
+  private moveFocus(h: number, focus: boolean): void {
+    this.cells[this.focused]?.setAttribute('tabindex', '-1');
+    this.focused = h;
+    const cell = this.cells[h];
+    cell?.setAttribute('tabindex', '0');
+    if (focus) cell?.focus();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const n = this.cells.length;
+    const moves: Record<string, number> = {
+      ArrowRight: this.focused + 1,
+      ArrowLeft: this.focused - 1,
+      ArrowDown: this.focused + this.heads,
+      ArrowUp: this.focused - this.heads,
+      Home: 0,
+      End: n - 1,
+    };
+    if (e.key in moves) {
+      const to = moves[e.key];
+      if (to >= 0 && to < n) this.moveFocus(to, true);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      this.pick(this.focused);
+    } else {
+      return;
+    }
+    e.preventDefault();
+  }
+}

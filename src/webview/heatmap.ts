@@ -1,0 +1,231 @@
+// Heatmap of the selected head's pooled attention (queries down, keys across) on a canvas: the
+// masked upper triangle shaded, a readout of query/key/weight under the pointer (or the keyboard
+// cell), click reveals the query token, drag selects a region to zoom into.
+import type { Rgba } from './theme-color';
+import { themeColor } from './theme-color';
+
+export interface HeatmapData {
+  pooled: Float32Array;
+  bins: number;
+  binSize: number;
+  texts: readonly string[];
+}
+
+/** Region shown, in bins: rows [r0, r1) are query bins, cols [c0, c1) key bins. */
+export interface Zoom {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
+const MAX_SIDE = 320;
+
+export class Heatmap {
+  readonly element = document.createElement('div');
+  private readonly canvas = document.createElement('canvas');
+  private readonly readout = document.createElement('div');
+  private readonly band = document.createElement('div');
+  private data: HeatmapData | undefined;
+  private zoom: Zoom | undefined;
+  private drag: { r: number; c: number; x: number; y: number } | undefined;
+  private kbd = { r: 0, c: 0 };
+
+  constructor(
+    private readonly onRevealQuery: (token: number) => void,
+    private readonly onDrawn: (ms: number, bins: number) => void,
+    private readonly onZoom: (zoom: Zoom | undefined) => void,
+  ) {
+    this.element.className = 'heatmap';
+    this.canvas.dataset.testid = 'heatmap';
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.readout.dataset.testid = 'heatmap-readout';
+    this.readout.className = 'readout';
+    this.readout.setAttribute('aria-live', 'polite');
+    this.readout.textContent = 'Point at the map: query, key, weight. Drag to zoom.';
+    this.band.className = 'zoom-band';
+    this.band.hidden = true;
+    const frame = document.createElement('div');
+    frame.className = 'heatmap-frame';
+    frame.append(this.canvas, this.band);
+    this.element.append(frame, this.readout);
+
+    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    this.canvas.addEventListener('mousedown', (e) => {
+      const cell = this.cellAt(e);
+      if (cell) this.drag = { ...cell, x: e.offsetX, y: e.offsetY };
+    });
+    this.canvas.addEventListener('mouseup', (e) => this.onUp(e));
+    this.canvas.addEventListener('mouseleave', () => {
+      this.drag = undefined;
+      this.band.hidden = true;
+    });
+    this.canvas.addEventListener('dblclick', () => this.setZoom(undefined));
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  get currentZoom(): Zoom | undefined {
+    return this.zoom;
+  }
+
+  setData(data: HeatmapData, zoom: Zoom | undefined): void {
+    this.data = data;
+    this.zoom = zoom && zoom.r1 <= data.bins && zoom.c1 <= data.bins ? zoom : undefined;
+    this.kbd = { r: 0, c: 0 };
+    this.canvas.setAttribute(
+      'aria-label',
+      `Attention map, ${data.bins} by ${data.bins} cells of ${data.binSize} token${data.binSize > 1 ? 's' : ''}; arrow keys move, Enter reveals the query, Escape resets zoom.`,
+    );
+    this.draw();
+  }
+
+  setZoom(zoom: Zoom | undefined): void {
+    this.zoom = zoom;
+    this.onZoom(zoom);
+    this.draw();
+  }
+
+  /** Redraws at the current size and theme; reports the time taken. */
+  draw(): void {
+    const d = this.data;
+    if (!d) return;
+    const started = performance.now();
+    const side = Math.max(64, Math.min(MAX_SIDE, Math.floor(this.element.clientWidth || MAX_SIDE)));
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.style.width = `${side}px`;
+    this.canvas.style.height = `${side}px`;
+    this.canvas.width = Math.round(side * dpr);
+    this.canvas.height = Math.round(side * dpr);
+    const v = this.view();
+    const w = v.c1 - v.c0;
+    const h = v.r1 - v.r0;
+    const heat = themeColor('--vscode-attentionLens-heatmapForeground', [255, 160, 60, 1]);
+    const masked = themeColor('--vscode-disabledForeground', [128, 128, 128, 1]);
+    const image = new ImageData(w, h);
+    const px = image.data;
+    for (let r = 0; r < h; r++) {
+      const row = (v.r0 + r) * d.bins;
+      for (let c = 0; c < w; c++) {
+        const i = (r * w + c) * 4;
+        const col: Rgba = v.c0 + c > v.r0 + r ? masked : heat;
+        // sqrt: faint attention stays visible next to the near-1 weights of early tokens.
+        const a = v.c0 + c > v.r0 + r ? 0.12 : Math.sqrt(Math.max(0, d.pooled[row + v.c0 + c]));
+        px[i] = col[0];
+        px[i + 1] = col[1];
+        px[i + 2] = col[2];
+        px[i + 3] = Math.round(255 * a);
+      }
+    }
+    const off = document.createElement('canvas');
+    off.width = w;
+    off.height = h;
+    off.getContext('2d')?.putImageData(image, 0, 0);
+    const g = this.canvas.getContext('2d');
+    if (!g) return;
+    g.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    g.imageSmoothingEnabled = false;
+    g.drawImage(off, 0, 0, this.canvas.width, this.canvas.height);
+    // The causal diagonal: keys right of it come after the query and are masked.
+    const fg = themeColor('--vscode-editorLineNumber-foreground', [128, 128, 128, 1]);
+    g.strokeStyle = `rgba(${fg[0]},${fg[1]},${fg[2]},0.8)`;
+    g.lineWidth = dpr;
+    g.beginPath();
+    const sx = this.canvas.width / w;
+    const sy = this.canvas.height / h;
+    g.moveTo((v.r0 + 1 - v.c0) * sx, 0);
+    g.lineTo((v.r1 + 1 - v.c0) * sx, h * sy);
+    g.stroke();
+    this.onDrawn(performance.now() - started, d.bins);
+  }
+
+  private view(): Zoom {
+    const bins = this.data?.bins ?? 0;
+    return this.zoom ?? { r0: 0, r1: bins, c0: 0, c1: bins };
+  }
+
+  private cellAt(e: MouseEvent): { r: number; c: number } | undefined {
+    if (!this.data) return undefined;
+    const v = this.view();
+    const rect = this.canvas.getBoundingClientRect();
+    const c = v.c0 + Math.floor(((e.clientX - rect.left) / rect.width) * (v.c1 - v.c0));
+    const r = v.r0 + Math.floor(((e.clientY - rect.top) / rect.height) * (v.r1 - v.r0));
+    if (r < v.r0 || r >= v.r1 || c < v.c0 || c >= v.c1) return undefined;
+    return { r, c };
+  }
+
+  private onMove(e: MouseEvent): void {
+    const cell = this.cellAt(e);
+    if (cell) this.showReadout(cell.r, cell.c);
+    if (this.drag) {
+      const x = Math.min(this.drag.x, e.offsetX);
+      const y = Math.min(this.drag.y, e.offsetY);
+      this.band.hidden = false;
+      this.band.style.left = `${x}px`;
+      this.band.style.top = `${y}px`;
+      this.band.style.width = `${Math.abs(e.offsetX - this.drag.x)}px`;
+      this.band.style.height = `${Math.abs(e.offsetY - this.drag.y)}px`;
+    }
+  }
+
+  private onUp(e: MouseEvent): void {
+    const start = this.drag;
+    this.drag = undefined;
+    this.band.hidden = true;
+    const cell = this.cellAt(e);
+    if (!start || !cell) return;
+    const moved = Math.hypot(e.offsetX - start.x, e.offsetY - start.y);
+    if (moved < 5) {
+      this.revealQuery(cell.r);
+      return;
+    }
+    const r0 = Math.min(start.r, cell.r);
+    const c0 = Math.min(start.c, cell.c);
+    const r1 = Math.max(start.r, cell.r) + 1;
+    const c1 = Math.max(start.c, cell.c) + 1;
+    // A square region keeps cells square.
+    const side = Math.max(2, r1 - r0, c1 - c0);
+    const bins = this.data?.bins ?? 0;
+    const rs = Math.min(r0, Math.max(0, bins - side));
+    const cs = Math.min(c0, Math.max(0, bins - side));
+    this.setZoom({ r0: rs, r1: Math.min(bins, rs + side), c0: cs, c1: Math.min(bins, cs + side) });
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const v = this.view();
+    const step: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (e.key in step) {
+      const [dr, dc] = step[e.key];
+      this.kbd = {
+        r: Math.min(v.r1 - 1, Math.max(v.r0, this.kbd.r + dr)),
+        c: Math.min(v.c1 - 1, Math.max(v.c0, this.kbd.c + dc)),
+      };
+      this.showReadout(this.kbd.r, this.kbd.c);
+    } else if (e.key === 'Enter') {
+      this.revealQuery(this.kbd.r);
+    } else if (e.key === 'Escape') {
+      this.setZoom(undefined);
+    } else {
+      return;
+    }
+    e.preventDefault();
+  }
+
+  private revealQuery(bin: number): void {
+    if (this.data) this.onRevealQuery(Math.min(bin * this.data.binSize, this.data.texts.length - 1));
+  }
+
+  private showReadout(r: number, c: number): void {
+    const d = this.data;
+    if (!d) return;
+    const weight = c > r ? 0 : d.pooled[r * d.bins + c];
+    const span = (bin: number): string => {
+      const a = bin * d.binSize;
+      const b = Math.min(d.texts.length, a + d.binSize) - 1;
+      const first = JSON.stringify(d.texts[a] ?? '');
+      return d.binSize === 1 ? `#${a + 1} ${first}` : `#${a + 1}–${b + 1} (${first}…)`;
+    };
+    const what = d.binSize === 1 ? 'weight' : 'max weight';
+    this.readout.textContent = `query ${span(r)} → key ${span(c)}: ${what} ${weight.toFixed(3)}${c > r ? ' (masked: the key comes later)' : ''}`;
+  }
+}

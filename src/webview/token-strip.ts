@@ -1,0 +1,105 @@
+// Token strip: the inspected text, each token's background by its focus under the selected head
+// (the same theme colours and steps as the editor overlay). A listbox: arrow keys move, Enter
+// or a click reveals the token in the editor; the editor's cursor token is outlined.
+const STEPS = 6;
+
+export class TokenStrip {
+  readonly element = document.createElement('div');
+  private spans: HTMLSpanElement[] = [];
+  private focus: Float32Array = new Float32Array(0);
+  private active = -1;
+  private cursor = -1;
+
+  constructor(private readonly onReveal: (token: number) => void) {
+    const el = this.element;
+    el.className = 'token-strip';
+    el.dataset.testid = 'token-strip';
+    el.tabIndex = 0;
+    el.setAttribute('role', 'listbox');
+    el.setAttribute('aria-label', 'Inspected tokens, coloured by focus. Arrow keys move, Enter reveals in the editor.');
+    el.addEventListener('click', (e) => {
+      const t = this.tokenOf(e.target);
+      if (t < 0) return;
+      this.setActive(t);
+      this.onReveal(t);
+    });
+    el.addEventListener('mouseover', (e) => {
+      const t = this.tokenOf(e.target);
+      if (t >= 0) this.spans[t].title = `token ${t + 1} · focus ${this.focus[t]?.toFixed(3) ?? '?'}`;
+    });
+    el.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  /** Rebuilds the spans for a new document. */
+  setTokens(texts: readonly string[]): void {
+    this.spans = texts.map((text, i) => {
+      const span = document.createElement('span');
+      span.textContent = text;
+      span.id = `tok-${i}`;
+      span.dataset.testid = 'token';
+      span.dataset.i = String(i);
+      span.setAttribute('role', 'option');
+      return span;
+    });
+    this.element.replaceChildren(...this.spans);
+    this.active = -1;
+    this.cursor = -1;
+  }
+
+  /** Colours by focus; scale matches the overlay's linear steps. */
+  setFocus(focus: Float32Array): void {
+    this.focus = focus;
+    this.spans.forEach((span, i) => {
+      const step = Math.min(STEPS - 1, Math.floor(Math.max(0, focus[i] ?? 0) * STEPS));
+      span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}`;
+    });
+  }
+
+  /** Outlines the editor's cursor token and scrolls it into view. */
+  setCursor(token: number): void {
+    this.spans[this.cursor]?.classList.remove('cursor');
+    this.cursor = token;
+    const span = this.spans[token];
+    if (!span) return;
+    span.classList.add('cursor');
+    span.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  get activeToken(): number {
+    return this.active;
+  }
+
+  setActive(token: number): void {
+    this.spans[this.active]?.classList.remove('active');
+    this.spans[this.active]?.setAttribute('aria-selected', 'false');
+    this.active = token;
+    const span = this.spans[token];
+    if (!span) {
+      this.element.removeAttribute('aria-activedescendant');
+      return;
+    }
+    span.classList.add('active');
+    span.setAttribute('aria-selected', 'true');
+    this.element.setAttribute('aria-activedescendant', span.id);
+    span.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const n = this.spans.length;
+    if (n === 0) return;
+    const from = this.active < 0 ? Math.max(this.cursor, 0) : this.active;
+    const moves: Record<string, number> = { ArrowRight: from + 1, ArrowDown: from + 1, ArrowLeft: from - 1, ArrowUp: from - 1, Home: 0, End: n - 1 };
+    if (e.key in moves) {
+      this.setActive(Math.min(n - 1, Math.max(0, moves[e.key])));
+      e.preventDefault();
+    } else if ((e.key === 'Enter' || e.key === ' ') && this.active >= 0) {
+      this.onReveal(this.active);
+      e.preventDefault();
+    }
+  }
+
+  private tokenOf(target: EventTarget | null): number {
+    const i = target instanceof HTMLElement ? Number(target.dataset.i) : NaN;
+    return Number.isInteger(i) ? i : -1;
+  }
+}
