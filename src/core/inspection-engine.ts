@@ -339,13 +339,16 @@ function expectF32(out: Record<string, Output>, name: string, dims: number[]): F
 function cleanTopK(rawIndex: BigInt64Array, rawWeight: Float32Array, LH: number, T: number, K: number): { topIndex: Int32Array; topWeight: Float32Array } {
   const topIndex = new Int32Array(LH * T * K).fill(-1);
   const topWeight = new Float32Array(LH * T * K);
+  // Indices are small and non-negative: the low 32-bit word (little-endian) is the value, and
+  // reading it avoids a BigInt conversion per entry.
+  const words = new Int32Array(rawIndex.buffer, rawIndex.byteOffset, rawIndex.length * 2);
   for (let h = 0; h < LH; h++) {
     for (let i = 0; i < T; i++) {
       const base = (h * T + i) * K;
       let w = 0;
       for (let k = 0; k < K; k++) {
-        const j = Number(rawIndex[base + k]);
-        if (j < 0 || j > i) continue;
+        const j = words[2 * (base + k)];
+        if (words[2 * (base + k) + 1] !== 0 || j < 0 || j > i) continue;
         topIndex[base + w] = j;
         topWeight[base + w] = rawWeight[base + k];
         w++;
