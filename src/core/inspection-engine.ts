@@ -33,6 +33,8 @@ export interface EngineOptions {
 
 interface CacheEntry {
   base: string;
+  /** Document, model and limit: entries sharing it may share a window whatever their mode and queries. */
+  windowKey: string;
   inspection: Inspection;
   /** Window, in document token indices: [first, end). */
   first: number;
@@ -109,7 +111,8 @@ export class InspectionEngine {
     const enc = this.encode(docKey, req.text);
     const tokenizeMs = performance.now() - tokenizeStart;
     const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
-    const [first, end] = this.chooseWindow(base, enc, tokenIndex(enc, focus), maxTokens);
+    const windowKey = JSON.stringify([docKey, this.model.id, maxTokens]);
+    const [first, end] = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
     const key = `${base}|${first}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -119,7 +122,7 @@ export class InspectionEngine {
     let flight = this.inFlight.get(key);
     if (!flight) {
       const job: InFlight = { waiters: 0, promise: Promise.resolve(undefined as unknown as CacheEntry) };
-      job.promise = this.run(req, enc, first, end, base, tokenizeMs, t0, () => job.waiters > 0).finally(() => this.inFlight.delete(key));
+      job.promise = this.run(req, enc, first, end, base, windowKey, tokenizeMs, t0, () => job.waiters > 0).finally(() => this.inFlight.delete(key));
       flight = job;
       this.inFlight.set(key, job);
     }
@@ -200,15 +203,16 @@ export class InspectionEngine {
 
   /**
    * The whole document when it fits; else maxTokens tokens centred on the focus token. A cached
-   * window is reused while the focus stays in its middle half (or near the document edge it touches),
-   * so that moving the cursor does not rerun the model at every step.
+   * window (of any mode or query set) is reused while the focus stays in its middle half (or near
+   * the document edge it touches): switching modes keeps the same tokens in view, and moving the
+   * cursor does not move the window at every step.
    */
-  private chooseWindow(base: string, enc: Encoding, focusToken: number, maxTokens: number): [number, number] {
+  private chooseWindow(windowKey: string, enc: Encoding, focusToken: number, maxTokens: number): [number, number] {
     const n = enc.ids.length;
     if (n <= maxTokens) return [0, n];
     const margin = Math.floor(maxTokens / 4);
     for (const entry of this.cache.values()) {
-      if (entry.base !== base || entry.documentTokens !== n) continue;
+      if (entry.windowKey !== windowKey || entry.documentTokens !== n) continue;
       const lo = entry.first === 0 ? 0 : entry.first + margin;
       const hi = entry.end === n ? n : entry.end - margin;
       if (focusToken >= lo && focusToken < hi) return [entry.first, entry.end];
@@ -223,6 +227,7 @@ export class InspectionEngine {
     first: number,
     end: number,
     base: string,
+    windowKey: string,
     tokenizeMs: number,
     t0: number,
     stillWanted: () => boolean,
@@ -292,7 +297,7 @@ export class InspectionEngine {
       heads: headSummaries(this.model, T, focus, entropy, distance),
       timings: { tokenizeMs, inferenceMs, totalMs: performance.now() - t0 },
     };
-    const entry: CacheEntry = { base, inspection, first, end, documentTokens: n };
+    const entry: CacheEntry = { base, windowKey, inspection, first, end, documentTokens: n };
     this.touch(`${base}|${first}`, entry);
     this.log(
       `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,

@@ -192,6 +192,14 @@ describe('inspection engine', function () {
       assert.ok(b.range.start > a.range.start);
     });
 
+    it('another mode or query set keeps the window already in view', async () => {
+      const a = await engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000 });
+      const inside = a.tokens[40].start;
+      const b = await engine.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, focusOffset: inside, queryOffsets: [inside] });
+      assert.deepEqual(b.range, a.range);
+      assert.equal(b.queries[0].token, 40);
+    });
+
     it('the default limit is 8 x the training context', async () => {
       assert.equal(engine.defaultMaxTokens, 8 * engine.model.trainContext);
     });

@@ -1,0 +1,338 @@
+// `npm run bench`: inspection time and extra peak memory per length and mode (each in a fresh
+// child process), the PyTorch-eager baseline on the same weights, the machine's sgemm throughput
+// and the share of it the model run reaches. Prints a table and writes bench/README.md.
+//   node dist/bench.js [--lengths 256,1000,4000,8000] [--modes softmax,ssmax,ssmax-posthoc]
+//                      [--runs 5] [--no-torch] [--no-readme]
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tokenAt, topKeys } from '../src/core/analysis';
+import { InspectionEngine } from '../src/core/inspection-engine';
+import type { InspectRequest } from '../src/core/inspection-engine';
+import type { Inspection, Mode } from '../src/core/inspection-types';
+import { MODES, isMode } from '../src/core/inspection-types';
+import { readManifest } from '../src/core/model-manifest';
+import { SessionPool } from '../src/core/model-session';
+import { Tokenizer } from '../src/core/tokenizer';
+import { initializerDims, matMulModel } from './onnx-proto';
+
+const ROOT = path.join(__dirname, '..');
+const MODEL_DIR = path.join(ROOT, 'models');
+
+interface LengthResult {
+  tokens: number;
+  mode: Mode;
+  openMs: number;
+  coldMs: number;
+  warmMedianMs: number;
+  warmRuns: number;
+  modelMedianMs: number;
+  tokenizeMs: number;
+  extraPeakMB: number;
+  coldExtraMB: number;
+  /** Only at 4,000 tokens. */
+  hoverMedianUs?: number;
+  payloadMB?: number;
+}
+
+interface TorchResult {
+  tokens: number;
+  variant: string;
+  coldMs: number;
+  medianMs: number;
+  peakRssMB: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Real source code from the repository, cut to exactly `tokens` tokens. */
+function sourceText(tokenizer: Tokenizer, tokens: number): string {
+  const files: string[] = [];
+  const walk = (dir: string, ext: RegExp): void => {
+    for (const f of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, f.name);
+      if (f.isDirectory()) walk(full, ext);
+      else if (ext.test(f.name)) files.push(full);
+    }
+  };
+  walk(path.join(ROOT, 'samples'), /\.(ts|js|py|rs|h)$/);
+  walk(path.join(ROOT, 'src'), /\.ts$/);
+  walk(path.join(ROOT, 'training'), /\.py$/);
+  const sources = files.map((f) => fs.readFileSync(f, 'utf8'));
+  let text = '';
+  for (let i = 0; tokenizer.encode(text).ids.length < tokens + 50; i++) text += sources[i % sources.length];
+  const enc = tokenizer.encode(text);
+  // Cutting at a token end may re-split the last piece; step back until the count is exact.
+  for (let end = tokens; end > 0; end--) {
+    const cut = text.slice(0, enc.ends[end - 1]);
+    const n = tokenizer.encode(cut).ids.length;
+    if (n === tokens) return cut;
+    if (n < tokens) break;
+  }
+  return text.slice(0, enc.ends[tokens - 1]);
+}
+
+function topKMB(LH: number, T: number, K: number): number {
+  return (LH * T * K * 8) / 2 ** 20;
+}
+
+function payloadBytes(insp: Inspection): number {
+  const arrays = [insp.focus, insp.entropy, insp.distance, insp.topIndex, insp.topWeight, insp.pooled.data, insp.surprisal, ...insp.queries.map((q) => q.rows)];
+  return arrays.reduce((s, a) => s + a.byteLength, 0) + Buffer.byteLength(JSON.stringify(insp.tokens));
+}
+
+function procStatusMB(field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error(`bench: no ${field} in /proc/self/status`);
+  return Number(m[1]) / 1024;
+}
+
+/** RSS after a full GC, with the kernel's peak-RSS mark reset to it (Linux: clear_refs 5). */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  fs.writeFileSync('/proc/self/clear_refs', '5');
+  return procStatusMB('VmRSS');
+}
+
+function peakRss(): number {
+  return procStatusMB('VmHWM');
+}
+
+/** One length and mode, in this (fresh) process. */
+async function child(tokens: number, mode: Mode, runs: number): Promise<LengthResult> {
+  const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
+  const text = sourceText(tokenizer, tokens);
+  const t0 = performance.now();
+  const engine = await InspectionEngine.open(MODEL_DIR);
+  const openMs = performance.now() - t0;
+  const req = (i: number): InspectRequest => ({ text, mode, cacheKey: `run${i}`, maxTokens: tokens, queryOffsets: [Math.floor(text.length / 2)] });
+  const rss0 = settledRss();
+  const cold = await engine.inspect(req(0));
+  if (cold.tokens.length !== tokens) throw new Error(`bench: wanted ${tokens} tokens, the text has ${cold.tokens.length}`);
+  const coldExtraMB = peakRss() - rss0;
+  const warm: Inspection[] = [];
+  let extraPeakMB = 0;
+  for (let i = 1; i <= runs; i++) {
+    const before = settledRss();
+    warm.push(await engine.inspect(req(i)));
+    extraPeakMB = Math.max(extraPeakMB, peakRss() - before);
+  }
+  const result: LengthResult = {
+    tokens,
+    mode,
+    openMs,
+    coldMs: cold.timings.totalMs,
+    warmMedianMs: median(warm.map((w) => w.timings.totalMs)),
+    warmRuns: runs,
+    modelMedianMs: median(warm.map((w) => w.timings.inferenceMs)),
+    tokenizeMs: median(warm.map((w) => w.timings.tokenizeMs)),
+    extraPeakMB,
+    coldExtraMB,
+  };
+  if (tokens === 4000) {
+    const times: number[] = [];
+    const last = req(runs);
+    for (let i = 0; i < 2000; i++) {
+      const offset = (i * 7919) % text.length;
+      const s = performance.now();
+      const insp = engine.cached({ ...last, focusOffset: offset }) as Inspection;
+      topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
+      times.push(performance.now() - s);
+    }
+    result.hoverMedianUs = median(times) * 1000;
+    result.payloadMB = payloadBytes(warm[warm.length - 1]) / 2 ** 20;
+  }
+  await engine.dispose();
+  return result;
+}
+
+/** GFLOP/s of a float32 MatMul through the same onnxruntime session path. */
+async function sgemm(n: number, runs: number): Promise<number> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'al-bench-')), 'sgemm.onnx');
+  fs.writeFileSync(file, matMulModel(n, n, n));
+  const pool = new SessionPool();
+  try {
+    const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
+    const feeds = { A: { type: 'float32' as const, data: a, dims: [n, n] }, B: { type: 'float32' as const, data: a, dims: [n, n] } };
+    await pool.run(file, feeds);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const s = performance.now();
+      await pool.run(file, feeds);
+      times.push(performance.now() - s);
+    }
+    return (2 * n ** 3) / (median(times) / 1000) / 1e9;
+  } finally {
+    await pool.dispose();
+    fs.rmSync(path.dirname(file), { recursive: true });
+  }
+}
+
+/**
+ * Matrix FLOPs one run executes at T tokens: every 2-D weight applied to each token (the tied
+ * embedding as the output layer, for surprisal) and, per layer, three T x Tk products of width C
+ * (q k^T, w v, and w k for the entropy); Tk is T padded as the graph pads keys.
+ */
+function modelFlops(graphFile: string, T: number, layers: number, topK: number, pooledSize: number): number {
+  const dims = initializerDims(fs.readFileSync(graphFile)).filter((d) => d.length === 2);
+  const weights = dims.reduce((s, [a, b]) => s + a * b, 0);
+  const C = Math.min(...dims.map(([a, b]) => Math.min(a, b)));
+  const bin = Math.ceil(T / pooledSize);
+  const Tk = Math.ceil((T + topK) / bin) * bin;
+  return 2 * T * weights + layers * 3 * 2 * T * Tk * C;
+}
+
+function torchBaseline(variant: 'softmax' | 'ssmax', lengths: number[], runs: number): { results: TorchResult[]; note?: string } {
+  const script = path.join(ROOT, 'training', 'bench_torch.py');
+  if (!fs.existsSync(script)) return { results: [], note: 'training/bench_torch.py is missing' };
+  const r = spawnSync('/usr/bin/python3', [script, '--variant', variant, '--lengths', lengths.join(','), '--runs', String(runs)], {
+    encoding: 'utf8',
+    timeout: 30 * 60_000,
+  });
+  if (r.status !== 0) return { results: [], note: `bench_torch.py ${variant} failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}` };
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { results: TorchResult[]; torch?: string; threads?: number };
+  return { results: parsed.results, note: `torch ${parsed.torch ?? '?'}, ${parsed.threads ?? '?'} threads` };
+}
+
+function cpuModel(): string {
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Model name:'));
+    return line ? line.replace('Model name:', '').trim() : os.cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+function fmt(v: number | undefined, digits = 0): string {
+  return v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const opt = (name: string, def: string): string => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
+  if (argv[0] === '--child') {
+    const mode = argv[2];
+    if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
+    process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]))) + '\n');
+    return;
+  }
+  const lengths = opt('--lengths', '256,1000,4000,8000').split(',').map(Number);
+  const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
+  const runs = Number(opt('--runs', '5'));
+  const manifest = readManifest(MODEL_DIR);
+  const info = manifest.info;
+
+  const rows: LengthResult[] = [];
+  for (const T of lengths) {
+    for (const mode of modes) {
+      // Fewer runs where one run takes seconds; at least 2 for a median of warm runs.
+      const n = T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`bench: ${T} tokens ${mode} failed: ${r.stderr.trim()}`);
+      const row = JSON.parse(r.stdout) as LengthResult;
+      rows.push(row);
+      process.stderr.write(`bench: ${T} tokens ${mode}: warm ${fmt(row.warmMedianMs)} ms, cold ${fmt(row.coldMs)} ms, +${fmt(row.extraPeakMB)} MB\n`);
+    }
+  }
+
+  process.stderr.write('bench: sgemm probe\n');
+  const gflops = await sgemm(1024, 7);
+
+  const torch = new Map<string, TorchResult>();
+  const torchNotes: string[] = [];
+  if (!argv.includes('--no-torch')) {
+    for (const variant of ['softmax', 'ssmax'] as const) {
+      if (!modes.includes(variant)) continue;
+      process.stderr.write(`bench: PyTorch eager ${variant}\n`);
+      const t = torchBaseline(variant, lengths, runs);
+      if (t.note) torchNotes.push(t.note);
+      for (const r of t.results) torch.set(`${r.tokens}|${variant}`, r);
+    }
+  }
+
+  const header =
+    '| tokens | mode | warm median ms | model ms | cold ms | extra peak MB | cold extra MB | PyTorch eager ms | speed-up | model GFLOP/s | % of sgemm |\n' +
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const lines = rows.map((r) => {
+    const graph = r.mode === 'ssmax' && manifest.ssmax ? manifest.ssmax.path : manifest.softmaxPath;
+    const rate = modelFlops(graph, r.tokens, info.layers, info.topK, info.pooledSize) / (r.modelMedianMs / 1000) / 1e9;
+    const t = torch.get(`${r.tokens}|${r.mode}`);
+    return (
+      `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.coldExtraMB)} | ` +
+      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(rate, 1)} | ${fmt((100 * rate) / gflops)}% |`
+    );
+  });
+  const hover = rows.find((r) => r.hoverMedianUs !== undefined);
+  const first1000 = rows.find((r) => r.tokens === 1000);
+  const torchPeaks = [...torch.values()].map((t) => `${t.tokens} ${t.variant}: ${fmt(t.peakRssMB)} MB`).join(', ');
+  const summary = [
+    `sgemm (1024^3 float32 MatMul through onnxruntime, same session options): ${fmt(gflops, 1)} GFLOP/s`,
+    hover ? `hover lookup from cache at 4,000 tokens (cached() + tokenAt + topKeys): median ${fmt(hover.hoverMedianUs, 1)} µs` : '',
+    hover ? `one Inspection at 4,000 tokens in memory (typed arrays + tokens as JSON): ${fmt(hover.payloadMB, 2)} MB, of which top-k index/weight ${fmt(topKMB(info.layers * info.heads, 4000, info.topK), 2)} MB` : '',
+    first1000 ? `first inspection after open at 1,000 tokens (${first1000.mode}): open ${fmt(first1000.openMs)} ms + cold ${fmt(first1000.coldMs)} ms` : '',
+    torchPeaks ? `PyTorch eager extra peak RSS: ${torchPeaks}` : '',
+    ...torchNotes.map((n) => `PyTorch: ${n}`),
+  ].filter((l) => l.length > 0);
+  const table = `${header}\n${lines.join('\n')}`;
+  process.stdout.write(`${table}\n\n${summary.join('\n')}\n`);
+
+  if (!argv.includes('--no-readme')) {
+    const machine = `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node ${onnxVersion()}`;
+    writeReadme(table, summary, machine, runs);
+  }
+}
+
+function onnxVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function writeReadme(table: string, summary: string[], machine: string, runs: number): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const text = `# Benchmark
+
+\`npm run bench\` (builds, then \`node dist/bench.js\`). Each length and mode runs in a fresh Node
+process: one cold inspection (session creation included), then ${runs} warm ones (fewer at 8,000
+tokens) on different cache keys so that the cache never answers. The text is the repository's own
+source code cut to exactly that many tokens, with one query row requested (as the editor does).
+
+- **warm median ms**: whole \`engine.inspect\` (tokenize + model + reshaping), median of the warm runs.
+- **model ms**: the onnxruntime run alone. **cold ms**: the first inspection, with session creation.
+- **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
+  /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm
+  runs. The result the inspection keeps (it stays in the cache) is part of it.
+  **cold extra MB**: the same for the first inspection, which also loads the graph into a session.
+- **PyTorch eager**: \`training/bench_torch.py\`, the training model in eval mode returning every
+  layer's attention weights (what BertViz users run), same weights and lengths, median of warm runs;
+  speed-up = its median / our warm median. It has no post-hoc mode, so that row has no baseline.
+- **model GFLOP/s**: matrix FLOPs of one run (2 x T x every 2-D weight, plus per layer q k^T, w v and
+  w k over T x padded keys; the graph computes the full rectangle, not just the causal half) over
+  the model ms; **% of sgemm**: that rate over the measured sgemm rate below.
+
+Machine: ${machine}. Date: ${date}.
+
+${table}
+
+${summary.map((s) => `- ${s}`).join('\n')}
+
+Targets (../shared/DESIGN.md): 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
+extra peak; >= 3x faster than PyTorch eager at 1,000 tokens.
+`;
+  const file = path.join(ROOT, 'bench', 'README.md');
+  const notes = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('<!-- notes -->')[1] : undefined;
+  fs.writeFileSync(file, notes === undefined ? text : `${text}\n<!-- notes -->${notes}`);
+  process.stderr.write(`bench: wrote ${file}\n`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
