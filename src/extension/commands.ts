@@ -82,7 +82,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
     }),
 
     // Test-only: not contributed to the palette.
-    command('attentionLens._state', 'reading state', async () => stateSnapshot(ctx)),
+    command('attentionLens._state', 'reading state', async (arg?: unknown) => stateSnapshot(ctx, arg)),
   ];
 }
 

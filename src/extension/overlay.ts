@@ -61,13 +61,14 @@ export class Overlay implements vscode.Disposable {
   private readonly types = createTypes();
   /** Focus buckets per inspection and view, so that showing an editor again costs no recomputation. */
   private readonly focusCache = new WeakMap<Inspection, { key: string; buckets: vscode.Range[][] }>();
-  private lastCounts: OverlayCounts | undefined;
+  private last: { editor: vscode.TextEditor; buckets: vscode.Range[][]; query: vscode.Range[] } | undefined;
   private lastUpdateMs = 0;
 
   constructor(private readonly lookup: (uri: vscode.Uri) => DocInspection | undefined) {}
 
   get counts(): OverlayCounts | undefined {
-    return this.lastCounts;
+    const last = this.last;
+    return last && { buckets: last.buckets.map((r) => r.length), query: last.query.length, uri: last.editor.document.uri.toString() };
   }
 
   /** Duration of the last single-editor update (ms), for the cursor-follow measurement. */
@@ -98,7 +99,15 @@ export class Overlay implements vscode.Disposable {
     this.types.strength.forEach((type, b) => editor.setDecorations(type, buckets[b]));
     editor.setDecorations(this.types.query, query);
     this.lastUpdateMs = performance.now() - started;
-    this.lastCounts = { buckets: buckets.map((r) => r.length), query: query.length, uri: editor.document.uri.toString() };
+    this.last = { editor, buckets, query };
+  }
+
+  /** The ranges set by the last update, as document offsets (for the test-only state command). */
+  lastRanges(): { buckets: [number, number][][]; query: [number, number][] } | undefined {
+    if (!this.last) return undefined;
+    const doc = this.last.editor.document;
+    const offsets = (r: vscode.Range): [number, number] => [doc.offsetAt(r.start), doc.offsetAt(r.end)];
+    return { buckets: this.last.buckets.map((b) => b.map(offsets)), query: this.last.query.map(offsets) };
   }
 
   private focusBuckets(doc: DocInspection, view: OverlayView): vscode.Range[][] {

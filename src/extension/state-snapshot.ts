@@ -18,7 +18,7 @@ export interface StateSnapshot {
   /** Ranges decorated per strength bucket (weakest first) in the editor updated last; null before any update. */
   decorations: { uri: string; buckets: number[]; query: number } | null;
   /** The active editor's inspection, else null. */
-  inspection: { uri: string; version: number; mode: Mode; tokens: number; documentTokens: number; windowed: boolean } | null;
+  inspection: { uri: string; version: number; mode: Mode; tokens: number; documentTokens: number; windowed: boolean; range: { start: number; end: number } } | null;
   inspectedUris: string[];
   lastError: string | null;
   modelDir: string;
@@ -26,14 +26,18 @@ export interface StateSnapshot {
   customModelIgnored: boolean;
   panelReady: boolean;
   metrics: Metrics;
+  ranges?: { buckets: [number, number][][]; query: [number, number][] };
 }
 
-export function stateSnapshot(ctx: Ctx): StateSnapshot {
+/** With { ranges: true }: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
+export function stateSnapshot(ctx: Ctx, arg: unknown): StateSnapshot {
   const sel = ctx.selection;
   const editor = vscode.window.activeTextEditor;
   const doc = editor ? ctx.inspector.get(editor.document.uri) : undefined;
   const counts = ctx.overlay.counts;
+  const wantRanges = typeof arg === 'object' && arg !== null && (arg as { ranges?: unknown }).ranges === true;
   return {
+    ranges: wantRanges ? ctx.overlay.lastRanges() : undefined,
     mode: ctx.config.mode,
     layer: sel.kind === 'head' ? sel.layer + 1 : null,
     head: sel.kind === 'head' ? sel.head + 1 : sel.how,
@@ -51,6 +55,7 @@ export function stateSnapshot(ctx: Ctx): StateSnapshot {
           tokens: doc.inspection.tokens.length,
           documentTokens: doc.inspection.documentTokens,
           windowed: doc.inspection.windowed,
+          range: { ...doc.inspection.range },
         }
       : null,
     inspectedUris: ctx.inspector.all().map((d) => d.uri),

@@ -1,0 +1,74 @@
+// Shared steps for the integration suites: activate the extension, open sample files, read the
+// test-only state snapshot, wait for asynchronous effects, and restore settings afterwards.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { StateSnapshot } from '../../src/extension/state-snapshot';
+
+export const EXTENSION_ID = 'attention-lens.attention-lens';
+
+export async function activate(): Promise<void> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  await ext.activate();
+}
+
+export async function state(ranges = false): Promise<StateSnapshot> {
+  return vscode.commands.executeCommand<StateSnapshot>('attentionLens._state', { ranges });
+}
+
+export function sampleUri(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace (a copy of samples/) is open');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+export async function openSample(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(sampleUri(name));
+  return vscode.window.showTextDocument(doc, { preview: false });
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time runs out. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Inspects the active editor and returns the snapshot; fails with the extension's error if any. */
+export async function inspectActive(): Promise<StateSnapshot> {
+  await vscode.commands.executeCommand('attentionLens.inspect');
+  const s = await state();
+  assert.equal(s.lastError, null, `inspection failed: ${s.lastError}`);
+  assert.ok(s.inspection, 'the active document has an inspection');
+  return s;
+}
+
+const KEYS = ['mode', 'layer', 'head', 'followCursor', 'liveMode', 'liveDebounceMs', 'maxTokens', 'colorScale'];
+
+/** Puts every setting the suites touch back to its default (global target). */
+export async function resetSettings(): Promise<void> {
+  const config = vscode.workspace.getConfiguration('attentionLens');
+  for (const key of KEYS) {
+    if (config.inspect(key)?.globalValue !== undefined) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+}
+
+/** Closes every editor, reverting dirty ones first (closing a dirty editor would open a save prompt). */
+export async function closeAllEditors(): Promise<void> {
+  for (const doc of vscode.workspace.textDocuments.filter((d) => d.isDirty)) {
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** Offset of the first occurrence of `needle` in the document (fails when absent). */
+export function offsetOf(doc: vscode.TextDocument, needle: string): number {
+  const i = doc.getText().indexOf(needle);
+  assert.ok(i >= 0, `"${needle}" occurs in ${doc.uri.path}`);
+  return i;
+}

@@ -1,0 +1,108 @@
+// The side panel from the host's side: it opens, says ready, draws the heatmap and reports the
+// time; and the DESIGN.md limits measured at 4,000 tokens (hover from cache, cursor-follow
+// overlay update, heatmap draw, payload), written to test-results/extension-measurements.json.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activate, closeAllEditors, inspectActive, openSample, resetSettings, state, waitFor } from './helpers';
+
+const T = 4000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+suite('Side panel and measurements', function () {
+  this.timeout(240000);
+
+  suiteSetup(async () => {
+    await activate();
+    await resetSettings();
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('attentionLens.clear');
+    await resetSettings();
+    await closeAllEditors();
+  });
+
+  test('Show Attention Panel opens the webview, which draws the inspection and reports its draw time', async () => {
+    await openSample('hello.py');
+    await inspectActive();
+    await vscode.commands.executeCommand('attentionLens.showPanel');
+    await waitFor('the panel to say ready', async () => (await state()).panelReady, 60000);
+    const s = await waitFor('a heatmap draw time', async () => {
+      const st = await state();
+      return st.metrics.heatmapMs > 0 && st;
+    }, 60000);
+    assert.ok(s.metrics.payloadBytes > 0);
+    await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+  });
+
+  test(`limits at ${T} tokens: hover <= 10 ms, cursor-follow update <= 30 ms, heatmap draw <= 150 ms, payload <= 2 MB`, async () => {
+    const sample = (await vscode.workspace.openTextDocument((await openSample('inventory.py')).document.uri)).getText();
+    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: `${sample}\n${sample}\n${sample}` });
+    const editor = await vscode.window.showTextDocument(doc);
+    await vscode.workspace.getConfiguration('attentionLens').update('maxTokens', T, vscode.ConfigurationTarget.Global);
+    editor.selection = new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(0, 0));
+    const s = await inspectActive();
+    assert.equal(s.inspection?.tokens, T, `a ${T}-token window`);
+
+    // Hover from cache: the provider's own time, and the round trip through the hover API.
+    const hoverMs: number[] = [];
+    const roundTripMs: number[] = [];
+    const range = s.inspection?.range ?? { start: 0, end: 0 };
+    const spread = (i: number): number => range.start + Math.floor(((i + 0.5) / 30) * (range.end - range.start));
+    for (let i = 0; i < 30; i++) {
+      const offset = spread(i);
+      const t0 = performance.now();
+      await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, doc.positionAt(offset));
+      roundTripMs.push(performance.now() - t0);
+      hoverMs.push((await state()).metrics.hoverMs);
+    }
+
+    // Cursor follow: each cursor move recolours the attended keys.
+    await vscode.commands.executeCommand('attentionLens.toggleFollowCursor', true);
+    await waitFor('follow cursor', async () => (await state()).followCursor);
+    const overlayMs: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const pos = doc.positionAt(spread(i));
+      editor.selection = new vscode.Selection(pos, pos);
+      const st = await waitFor('the overlay to follow', async () => {
+        const x = await state(true);
+        const q = x.ranges?.query[0];
+        return q && q[0] <= doc.offsetAt(pos) && doc.offsetAt(pos) <= q[1] && x;
+      });
+      overlayMs.push(st.metrics.overlayMs);
+    }
+
+    // Heatmap draw and payload: open the panel on this document.
+    await vscode.commands.executeCommand('attentionLens.showPanel');
+    const drawn = await waitFor('a heatmap draw of the long document', async () => {
+      const st = await state();
+      return st.panelReady && st.metrics.heatmapBins > 0 && st.metrics.payloadBytes > 100000 && st.metrics.heatmapMs > 0 && st;
+    }, 60000);
+
+    const result = {
+      tokens: T,
+      hoverProviderMs: { median: median(hoverMs), max: Math.max(...hoverMs) },
+      hoverRoundTripMs: { median: median(roundTripMs), max: Math.max(...roundTripMs) },
+      cursorFollowUpdateMs: { median: median(overlayMs), max: Math.max(...overlayMs) },
+      heatmapDrawMs: drawn.metrics.heatmapMs,
+      heatmapBins: drawn.metrics.heatmapBins,
+      payloadBytes: drawn.metrics.payloadBytes,
+      inspectMs: drawn.metrics.inspectMs,
+    };
+    console.log(`[measure] ${JSON.stringify(result)}`);
+    const out = path.resolve(__dirname, '..', '..', '..', 'test-results', 'extension-measurements.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(result, null, 2));
+
+    assert.ok(result.hoverProviderMs.median <= 10, `hover from cache ${result.hoverProviderMs.median.toFixed(2)} ms`);
+    assert.ok(result.cursorFollowUpdateMs.median <= 30, `cursor-follow update ${result.cursorFollowUpdateMs.median.toFixed(2)} ms`);
+    assert.ok(result.heatmapDrawMs <= 150, `heatmap draw ${result.heatmapDrawMs.toFixed(1)} ms`);
+    assert.ok(result.payloadBytes <= 2 * 1024 * 1024, `payload ${result.payloadBytes} bytes`);
+  });
+});
