@@ -121,10 +121,10 @@ export class InspectionEngine {
     }
     let flight = this.inFlight.get(key);
     if (!flight) {
-      const job: InFlight = { waiters: 0, promise: Promise.resolve(undefined as unknown as CacheEntry) };
-      job.promise = this.run(req, enc, first, end, base, windowKey, tokenizeMs, t0, () => job.waiters > 0).finally(() => this.inFlight.delete(key));
-      flight = job;
-      this.inFlight.set(key, job);
+      const state = { waiters: 0 };
+      const promise = this.run(req, enc, first, end, base, windowKey, tokenizeMs, t0, () => state.waiters > 0).finally(() => this.inFlight.delete(key));
+      flight = Object.assign(state, { promise });
+      this.inFlight.set(key, flight);
     }
     const entry = await this.wait(flight, signal);
     this.touch(key, entry);
