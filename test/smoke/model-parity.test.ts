@@ -50,7 +50,7 @@ function compareCase(c: RefCase, out: Record<string, Output>): Record<string, nu
   const refK = Math.min(K, T); // the reference lists only real keys
   errors.topk_weight = maxError((i) => f('topk_weight')[Math.floor(i / refK) * K + (i % refK)], flat(c.topk_weight));
   const P = out.pooled.dims[2];
-  const bins = (c.pooled as Nested[][])[0][0].length;
+  const bins = ((c.pooled as Nested[][])[0][0] as Nested[]).length;
   errors.pooled = maxError((i) => {
     const b = i % bins;
     const a = Math.floor(i / bins) % bins;
