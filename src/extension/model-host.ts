@@ -10,6 +10,11 @@ export class ModelHost implements vscode.Disposable {
   private opening: Promise<InspectionEngine> | undefined;
   private engine: InspectionEngine | undefined;
   private noticeShown = false;
+
+  /** True once the user was told that the custom model is ignored (for the test-only state). */
+  get ignoredNoticeShown(): boolean {
+    return this.noticeShown;
+  }
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the model scope was reset: every cached inspection belongs to the old model. */
   readonly onDidReset = this.changed.event;

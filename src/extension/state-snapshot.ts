@@ -24,6 +24,8 @@ export interface StateSnapshot {
   modelDir: string;
   modelId: string | null;
   customModelIgnored: boolean;
+  /** The "custom model ignored" warning was shown. */
+  customModelNoticeShown: boolean;
   panelReady: boolean;
   metrics: Metrics;
   ranges?: { buckets: [number, number][][]; query: [number, number][] };
@@ -63,6 +65,7 @@ export function stateSnapshot(ctx: Ctx, arg: unknown): StateSnapshot {
     modelDir: ctx.models.modelDir,
     modelId: ctx.models.current?.model.id ?? null,
     customModelIgnored: ctx.models.customModelIgnored,
+    customModelNoticeShown: ctx.models.ignoredNoticeShown,
     panelReady: ctx.panel.isReady,
     metrics: { ...ctx.metrics, hoverMs: ctx.hover.hoverMs },
   };

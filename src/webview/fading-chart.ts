@@ -23,7 +23,8 @@ export class FadingChart {
   constructor() {
     this.element.className = 'fading-chart';
     this.element.dataset.testid = 'fading-chart';
-    this.element.append(this.plot, this.legend);
+    // Legend first: the panel area is short, and the bottom is where notifications cover it.
+    this.element.append(this.legend, this.plot);
     this.render([], 0);
   }
 

@@ -4,7 +4,6 @@
 import type { HeadSelection } from '../protocol';
 import { themeColor } from './theme-color';
 
-const THUMB_PX = 44;
 
 export class HeadGrid {
   readonly element = document.createElement('div');
@@ -22,8 +21,9 @@ export class HeadGrid {
 
   setHeads(layers: number, heads: number, means: Float32Array, thumbSize: number, thumbs: Float32Array): void {
     this.heads = heads;
-    this.element.style.setProperty('--heads', String(heads));
     const heat = themeColor('--vscode-attentionLens-heatmapForeground', [255, 160, 60, 1]);
+    // Every layer fits the panel's height when it can: the panel area is often short.
+    const thumbPx = Math.max(24, Math.min(56, Math.floor((window.innerHeight - 90) / layers) - 18));
     const rows: HTMLElement[] = [];
     this.cells = [];
     for (let layer = 0; layer < layers; layer++) {
@@ -49,8 +49,8 @@ export class HeadGrid {
           image.data.set([heat[0], heat[1], heat[2], Math.round(255 * Math.sqrt(thumbs[h * thumbSize * thumbSize + i]))], i * 4);
         }
         canvas.getContext('2d')?.putImageData(image, 0, 0);
-        canvas.style.width = `${THUMB_PX}px`;
-        canvas.style.height = `${THUMB_PX}px`;
+        canvas.style.width = `${thumbPx}px`;
+        canvas.style.height = `${thumbPx}px`;
         const caption = document.createElement('span');
         caption.textContent = `${label} · ${means[h].toFixed(2)}`;
         cell.append(canvas, caption);

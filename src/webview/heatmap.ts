@@ -91,7 +91,8 @@ export class Heatmap {
     const d = this.data;
     if (!d) return;
     const started = performance.now();
-    const side = Math.max(64, Math.min(MAX_SIDE, Math.floor(this.element.clientWidth || MAX_SIDE)));
+    // Fits the panel's width and height (the panel area is often short and wide).
+    const side = Math.max(96, Math.min(MAX_SIDE, Math.floor(this.element.clientWidth || MAX_SIDE), window.innerHeight - 100));
     const dpr = window.devicePixelRatio || 1;
     this.canvas.style.width = `${side}px`;
     this.canvas.style.height = `${side}px`;

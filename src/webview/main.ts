@@ -91,7 +91,7 @@ const chart = new FadingChart();
 layout();
 window.addEventListener('message', (e: MessageEvent<unknown>) => receive(e.data));
 onThemeChange(() => redrawAll());
-new ResizeObserver(() => heatmap.draw()).observe(heatmap.element);
+new ResizeObserver(() => redrawAll()).observe(document.body);
 strip.element.addEventListener('scroll', () => save(), { passive: true });
 vscode.postMessage({ type: 'ready' });
 
@@ -101,8 +101,10 @@ function layout(): void {
   controls.append(modeSelect.element, headSelect.element, zoomReset, status);
   const top = document.createElement('section');
   top.className = 'views';
-  top.append(section('Attention map', heatmap.element), section('Heads', grid.element), section('Fading', chart.element));
-  app.append(controls, top, section('Tokens', strip.element));
+  const tokens = section('Tokens', strip.element);
+  tokens.classList.add('tokens');
+  top.append(section('Attention map', heatmap.element), section('Heads', grid.element), section('Fading', chart.element), tokens);
+  app.append(controls, top);
   renderEmpty();
 }
 

@@ -62,7 +62,7 @@ export class TokenStrip {
     const span = this.spans[token];
     if (!span) return;
     span.classList.add('cursor');
-    span.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    this.scrollTo(span);
   }
 
   get activeToken(): number {
@@ -81,7 +81,16 @@ export class TokenStrip {
     span.classList.add('active');
     span.setAttribute('aria-selected', 'true');
     this.element.setAttribute('aria-activedescendant', span.id);
-    span.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    this.scrollTo(span);
+  }
+
+  /** Scrolls the strip only (scrollIntoView would scroll the whole page too). */
+  private scrollTo(span: HTMLElement): void {
+    const strip = this.element;
+    const top = span.offsetTop - strip.offsetTop;
+    if (top < strip.scrollTop || top + span.offsetHeight > strip.scrollTop + strip.clientHeight) {
+      strip.scrollTop = Math.max(0, top - strip.clientHeight / 3);
+    }
   }
 
   private onKey(e: KeyboardEvent): void {

@@ -29,6 +29,7 @@ suite('Untrusted workspace', function () {
     await openSample('hello.py');
     const s = await inspectActive();
     assert.equal(s.customModelIgnored, true);
+    assert.equal(s.customModelNoticeShown, true, 'the user is told, once');
     assert.equal(path.basename(s.modelDir), 'models', `the shipped models/ folder is used, got ${s.modelDir}`);
     assert.notEqual(s.modelDir, vscode.workspace.getConfiguration('attentionLens').get('modelPath'));
     assert.ok((s.inspection?.tokens ?? 0) > 0);
