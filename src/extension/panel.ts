@@ -93,7 +93,8 @@ export class Panel implements vscode.WebviewViewProvider, vscode.Disposable {
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'panel.css'));
     const csp = [
       "default-src 'none'",
-      `style-src ${webview.cspSource}`,
+      // The nonce lets the toolkit's feature probe (an empty <style> tagged from the csp-nonce meta) pass.
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
       `font-src ${webview.cspSource}`,
       `img-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
@@ -103,6 +104,7 @@ export class Panel implements vscode.WebviewViewProvider, vscode.Disposable {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style.toString()}">
 <title>Attention Lens</title>

@@ -91,8 +91,9 @@ export class Heatmap {
     const d = this.data;
     if (!d) return;
     const started = performance.now();
-    // Fits the panel's width and height (the panel area is often short and wide).
-    const side = Math.max(96, Math.min(MAX_SIDE, Math.floor(this.element.clientWidth || MAX_SIDE), window.innerHeight - 100));
+    // Fits the panel's height and width (the panel area is often short and wide); the box hugs the canvas.
+    const side = Math.max(96, Math.min(MAX_SIDE, window.innerWidth - 24, window.innerHeight - 100));
+    this.element.style.width = `${Math.max(side, 220)}px`;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.style.width = `${side}px`;
     this.canvas.style.height = `${side}px`;
