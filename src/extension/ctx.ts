@@ -62,7 +62,8 @@ export class Ctx implements vscode.Disposable {
 
   start(): void {
     this.disposables.push(
-      vscode.languages.registerHoverProvider({ pattern: '**' }, this.hover),
+      // Every document, untitled ones included; documents without an inspection cost a map lookup.
+      vscode.languages.registerHoverProvider('*', this.hover),
       vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfig(e)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
