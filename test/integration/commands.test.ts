@@ -137,6 +137,17 @@ suite('Commands', function () {
     assert.equal(s.inspection, null);
   });
 
+  test('an edit during a run cancels it: its result is discarded, with no error', async () => {
+    const editor = await openSample('inventory.py');
+    const running = vscode.commands.executeCommand('attentionLens.inspect');
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# edited during the run\n'));
+    await running;
+    const s = await state();
+    assert.equal(s.inspection, null, 'no result for the old text');
+    assert.equal(s.lastError, null, 'a cancelled run is not an error');
+    assert.equal(s.busy, false);
+  });
+
   test('an edit drops a stale inspection (Live Mode off)', async () => {
     const editor = await openSample('hello.py');
     await inspectActive();
