@@ -53,6 +53,7 @@ function main() {
       '--ignoreFile', ignoreFile,
       '--out', out,
       '--allow-missing-repository',
+      '--no-rewrite-relative-links', // README links to models/ and bench/ inside this repository
       '--skip-license',
       '--no-update-package-json',
     ],
