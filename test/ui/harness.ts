@@ -149,7 +149,11 @@ export class Workbench {
     await span.waitFor();
     const box = await span.boundingBox();
     if (!box) throw new Error(`"${text}" is not visible in the editor`);
-    await this.page.mouse.move(box.x + Math.min(box.width / 2, 8), box.y + box.height / 2);
+    // Aim at the middle of the word itself: the span may start with indentation.
+    const content = (await span.textContent()) ?? text;
+    const lead = content.length - content.trimStart().length;
+    const x = box.x + (box.width * (lead + text.length / 2)) / Math.max(1, content.length);
+    await this.page.mouse.move(x, box.y + box.height / 2);
     const hover = this.page.locator('.monaco-hover:not(.hidden)').first();
     await hover.waitFor({ timeout: 30000 });
     return hover;
