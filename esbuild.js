@@ -35,6 +35,12 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
+  // The model worker, beside every bundle that runs models (src/core/model-session.ts).
+  ...['dist', 'out/test/unit', 'out/test/smoke'].map((dir) => ({
+    ...nodeCommon,
+    entryPoints: ['src/core/ort-worker.ts'],
+    outfile: `${dir}/ort-worker.js`,
+  })),
   {
     bundle: true,
     platform: 'browser',

@@ -1,6 +1,9 @@
-// The one module that imports onnxruntime-node. Sessions are created lazily per graph file,
-// reused, and released on dispose; all runs go through one queue because they share the CPU.
-import * as ort from 'onnxruntime-node';
+// Model sessions, run in a worker thread (ort-worker.ts, the one module that imports
+// onnxruntime-node) so that inference never blocks the caller's event loop. Sessions are created
+// lazily per graph file inside the worker, reused, and released on dispose; runs are serialised
+// because they share the CPU.
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 export type Feed =
   | { type: 'int64'; data: BigInt64Array; dims: number[] }
@@ -15,7 +18,18 @@ export interface Output {
 export interface SessionOptions {
   /** Threads per run; default: onnxruntime's choice (the physical cores). */
   threads?: number;
+  /** The built worker script; default: ort-worker.js beside this bundle. */
+  workerPath?: string;
 }
+
+/** Messages to and from ort-worker.ts. */
+export type WorkerRequest =
+  | { id: number; kind: 'run'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
+  | { id: number; kind: 'release' };
+export type WorkerReply =
+  | { id: number; kind: 'result'; loadMs: number; outputs: Record<string, Output> }
+  | { id: number; kind: 'error'; stage: 'load' | 'inputs' | 'run'; message: string }
+  | { id: number; kind: 'released' };
 
 function describeFeeds(feeds: Record<string, Feed>): string {
   return Object.entries(feeds)
@@ -24,7 +38,10 @@ function describeFeeds(feeds: Record<string, Feed>): string {
 }
 
 export class SessionPool {
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, (reply: WorkerReply) => void>();
+  private readonly loaded = new Set<string>();
+  private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
@@ -33,29 +50,33 @@ export class SessionPool {
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
-  private session(graphPath: string): Promise<ort.InferenceSession> {
-    let pending = this.sessions.get(graphPath);
-    if (!pending) {
-      const t0 = performance.now();
-      pending = ort.InferenceSession.create(graphPath, {
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        // Without the arena, peak memory at 4,000 tokens is about half (models/README.md).
-        enableCpuMemArena: false,
-        ...(this.options.threads ? { intraOpNumThreads: this.options.threads } : {}),
-      }).then(
-        (s) => {
-          this.log(`model session: loaded ${graphPath} in ${(performance.now() - t0).toFixed(0)} ms`);
-          return s;
-        },
-        (err: unknown) => {
-          this.sessions.delete(graphPath);
-          throw new Error(`cannot load model graph ${graphPath}: ${oneLine(err)}`);
-        },
-      );
-      this.sessions.set(graphPath, pending);
+  private send(req: WorkerRequest): Promise<WorkerReply> {
+    if (!this.worker) {
+      const worker = new Worker(this.options.workerPath ?? path.join(__dirname, 'ort-worker.js'));
+      worker.on('message', (reply: WorkerReply) => {
+        this.waiting.get(reply.id)?.(reply);
+        this.waiting.delete(reply.id);
+        if (this.waiting.size === 0) worker.unref(); // an idle worker must not keep the CLI or tests alive
+      });
+      worker.on('error', (err) => this.failAll(`model worker failed: ${oneLine(err)}`));
+      worker.on('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
+        this.loaded.clear();
+        if (this.waiting.size > 0) this.failAll(`model worker exited (code ${code})`);
+      });
+      this.worker = worker;
     }
-    return pending;
+    const worker = this.worker;
+    worker.ref();
+    return new Promise((resolve) => {
+      this.waiting.set(req.id, resolve);
+      worker.postMessage(req);
+    });
+  }
+
+  private failAll(message: string): void {
+    for (const [id, resolve] of this.waiting) resolve({ id, kind: 'error', stage: 'run', message });
+    this.waiting.clear();
   }
 
   /**
@@ -66,29 +87,19 @@ export class SessionPool {
     const job = this.queue.then(async () => {
       if (this.disposed) throw new Error('model session: disposed');
       if (!stillWanted()) return undefined;
-      const session = await this.session(graphPath);
-      const missing = session.inputNames.filter((name) => !(name in feeds));
-      if (missing.length > 0) {
-        throw new Error(
-          `model graph ${graphPath} needs inputs [${session.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`,
-        );
-      }
-      const tensors: Record<string, ort.Tensor> = {};
-      for (const name of session.inputNames) {
-        const f = feeds[name];
-        tensors[name] = new ort.Tensor(f.type, f.data, f.dims);
-      }
-      try {
-        const out = await session.run(tensors);
-        const result: Record<string, Output> = {};
-        for (const [name, t] of Object.entries(out)) {
-          result[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+      const reply = await this.send({ id: this.nextId++, kind: 'run', graphPath, feeds, threads: this.options.threads });
+      if (reply.kind === 'result') {
+        if (!this.loaded.has(graphPath)) {
+          this.loaded.add(graphPath);
+          this.log(`model session: loaded ${graphPath} in ${reply.loadMs.toFixed(0)} ms`);
         }
-        return result;
-      } catch (err) {
-        this.log(`model session: run of ${graphPath} failed with inputs ${describeFeeds(feeds)}: ${oneLine(err)}`);
-        throw new Error(`model run failed (${describeFeeds(feeds)}): ${oneLine(err)}`);
+        return reply.outputs;
       }
+      const message = reply.kind === 'error' ? oneLine(reply.message) : 'unexpected reply';
+      if (reply.kind === 'error' && reply.stage === 'load') throw new Error(`cannot load model graph ${graphPath}: ${message}`);
+      if (reply.kind === 'error' && reply.stage === 'inputs') throw new Error(`model graph ${graphPath} ${message} (see models/README.md)`);
+      this.log(`model session: run of ${graphPath} failed with inputs ${describeFeeds(feeds)}: ${message}`);
+      throw new Error(`model run failed (${describeFeeds(feeds)}): ${message}`);
     });
     this.queue = job.catch(() => undefined);
     return job.then((r) => {
@@ -100,9 +111,11 @@ export class SessionPool {
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.queue;
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+    const worker = this.worker;
+    if (!worker) return;
+    await this.send({ id: this.nextId++, kind: 'release' });
+    this.worker = undefined;
+    await worker.terminate();
   }
 }
 
