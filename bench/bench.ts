@@ -32,6 +32,8 @@ interface LengthResult {
   extraPeakMB: number;
   coldExtraMB: number;
   /** Only at 4,000 tokens. */
+  /** 1-minute load average when the child started: the machine is shared. */
+  load: number;
   hoverMedianUs?: number;
   payloadMB?: number;
 }
@@ -104,6 +106,7 @@ function peakRss(): number {
 
 /** One length and mode, in this (fresh) process. */
 async function child(tokens: number, mode: Mode, runs: number): Promise<LengthResult> {
+  const load = os.loadavg()[0];
   const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
   const text = sourceText(tokenizer, tokens);
   const t0 = performance.now();
@@ -122,6 +125,7 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
     extraPeakMB = Math.max(extraPeakMB, peakRss() - before);
   }
   const result: LengthResult = {
+    load,
     tokens,
     mode,
     openMs,
@@ -221,6 +225,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]))) + '\n');
     return;
   }
+  const loadBefore = os.loadavg()[0];
   const lengths = opt('--lengths', '256,1000,4000,8000').split(',').map(Number);
   const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
   const runs = Number(opt('--runs', '5'));
@@ -256,15 +261,15 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const header =
-    '| tokens | mode | warm median ms | model ms | cold ms | extra peak MB | cold extra MB | PyTorch eager ms | speed-up | model GFLOP/s | % of sgemm |\n' +
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| tokens | mode | warm median ms | model ms | cold ms | extra peak MB | cold extra MB | PyTorch eager ms | speed-up | model GFLOP/s | % of sgemm | load |\n' +
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const graph = r.mode === 'ssmax' && manifest.ssmax ? manifest.ssmax.path : manifest.softmaxPath;
     const rate = modelFlops(graph, r.tokens, info.layers, info.topK, info.pooledSize) / (r.modelMedianMs / 1000) / 1e9;
     const t = torch.get(`${r.tokens}|${r.mode}`);
     return (
       `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.coldExtraMB)} | ` +
-      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(rate, 1)} | ${fmt((100 * rate) / gflops)}% |`
+      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(rate, 1)} | ${fmt((100 * rate) / gflops)}% | ${fmt(r.load, 1)} |`
     );
   });
   const hover = rows.find((r) => r.hoverMedianUs !== undefined);
@@ -282,7 +287,10 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`${table}\n\n${summary.join('\n')}\n`);
 
   if (!argv.includes('--no-readme')) {
-    const machine = `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node ${onnxVersion()}`;
+    // The machine is shared; the 1-minute load average says how much else was running.
+    const machine =
+      `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
+      `onnxruntime-node ${onnxVersion()}; load average ${fmt(loadBefore, 2)} at the start, ${fmt(os.loadavg()[0], 2)} at the end`;
     writeReadme(table, summary, machine, runs);
   }
 }
@@ -313,6 +321,7 @@ source code cut to exactly that many tokens, with one query row requested (as th
 - **PyTorch eager**: \`training/bench_torch.py\`, the training model in eval mode returning every
   layer's attention weights (what BertViz users run), same weights and lengths, median of warm runs;
   speed-up = its median / our warm median. It has no post-hoc mode, so that row has no baseline.
+- **load**: the 1-minute load average as the length started (2 cores; other jobs share them).
 - **model GFLOP/s**: matrix FLOPs of one run (2 x T x every 2-D weight, plus per layer q k^T, w v and
   w k over T x padded keys; the graph computes the full rectangle, not just the causal half) over
   the model ms; **% of sgemm**: that rate over the measured sgemm rate below.
