@@ -149,14 +149,26 @@ export class Workbench {
     await span.waitFor();
     const box = await span.boundingBox();
     if (!box) throw new Error(`"${text}" is not visible in the editor`);
-    // Aim at the middle of the word itself: the span may start with indentation.
+    // Put the cursor in the word (the span may start with indentation), then ask for the hover
+    // from the keyboard (Ctrl+K Ctrl+I): independent of mouse-hover timing. A hover asked for
+    // while the inspection still runs is empty, so ask again until it shows (or 60 s pass).
     const content = (await span.textContent()) ?? text;
     const lead = content.length - content.trimStart().length;
     const x = box.x + (box.width * (lead + text.length / 2)) / Math.max(1, content.length);
-    await this.page.mouse.move(x, box.y + box.height / 2);
+    await this.page.mouse.click(x, box.y + box.height / 2);
     const hover = this.page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ timeout: 30000 });
-    return hover;
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      await this.page.keyboard.press('Control+K');
+      await this.page.keyboard.press('Control+I');
+      try {
+        await hover.waitFor({ timeout: 5000 });
+        return hover;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   statusBar(): Locator {

@@ -84,8 +84,9 @@ for (const theme of ['dark', 'light'] as Theme[]) {
     });
 
     it('draws the fading chart for Softmax and SSMax', async function () {
-      const chart = panel.locator(tid(PANEL.fadingChart));
-      await chart.waitFor();
+      // Both curves: the second mode is computed in the background after the first inspection.
+      const chart = panel.locator(tid(PANEL.fadingChart), { hasText: /SSMax/ }).filter({ hasText: /Softmax/ });
+      await chart.waitFor({ timeout: 120000 });
       const box = await chart.boundingBox();
       assert.ok(box && box.width > 50 && box.height > 30, 'the fading chart is visible');
       const text = await chart.evaluate((el) => el.textContent ?? el.getAttribute('aria-label') ?? '');
