@@ -292,7 +292,11 @@ async function main(argv: string[]): Promise<void> {
   const hover = rows.find((r) => r.hoverMedianUs !== undefined);
   const first1000 = rows.find((r) => r.tokens === 1000);
   const torchPeaks = [...torch.values()].map((t) => `${t.tokens} ${t.variant}: ${fmt(t.peakRssMB)} MB`).join(', ');
+  const dims = initializerDims(fs.readFileSync(manifest.softmaxPath));
+  const params = dims.reduce((sum, d) => sum + d.reduce((x, y) => x * y, 1), 0);
+  const width = Math.min(...dims.filter((d) => d.length === 2).map(([x, y]) => Math.min(x, y)));
   const summary = [
+    `model: ${info.id}, ${info.layers} layers x ${info.heads} heads, width ${width}, ${fmt(params / 1e6, 2)} M parameters, vocabulary ${info.vocabSize}`,
     `sgemm (1024^3 float32 MatMul through onnxruntime, same session options): ${fmt(gflops, 1)} GFLOP/s`,
     hover ? `hover lookup from cache at 4,000 tokens (cached() + tokenAt + topKeys): median ${fmt(hover.hoverMedianUs, 1)} µs` : '',
     hover ? `one Inspection at 4,000 tokens in memory (typed arrays + tokens as JSON): ${fmt(hover.payloadMB, 2)} MB, of which top-k index/weight ${fmt(topKMB(info.layers * info.heads, 4000, info.topK), 2)} MB` : '',
