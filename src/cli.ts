@@ -132,7 +132,7 @@ function checkHead(model: ModelInfo, layer: number, head: number): void {
 
 function summary(insp: Inspection, file: string): string {
   const lines = [
-    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` (window ${insp.range.start}..${insp.range.end} of ${insp.documentTokens})` : ''}, ` +
+    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end})` : ''}, ` +
       `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`,
     'layer head  meanFocus  meanEntropy  meanDistance',
     ...insp.heads.map(

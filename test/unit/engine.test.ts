@@ -1,5 +1,6 @@
 // The inspection engine: modes, windowing, cache, cancellation, bad input and bad model folders.
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -198,6 +199,22 @@ describe('inspection engine', function () {
       const b = await engine.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, focusOffset: inside, queryOffsets: [inside] });
       assert.deepEqual(b.range, a.range);
       assert.equal(b.queries[0].token, 40);
+    });
+
+    it('any limit and focus: the window holds min(limit, document) tokens around the focus (property)', async () => {
+      const doc = longCode(1200);
+      const n = (await engine.inspect({ text: doc, mode: 'softmax', maxTokens: 100_000 })).tokens.length;
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: doc.length }), async (maxTokens, focusOffset) => {
+          const insp = await engine.inspect({ text: doc, mode: 'softmax', maxTokens, focusOffset });
+          assert.equal(insp.tokens.length, Math.min(maxTokens, n));
+          assert.equal(insp.windowed, maxTokens < n);
+          assert.equal(insp.documentTokens, n);
+          assert.ok(insp.range.start <= focusOffset && focusOffset <= insp.range.end, `focus ${focusOffset} in ${insp.range.start}..${insp.range.end}`);
+          assert.equal(doc.slice(insp.range.start, insp.range.end), insp.tokens.map((t) => t.text).join(''));
+        }),
+        { numRuns: 25 },
+      );
     });
 
     it('the default limit is 8 x the training context', async () => {
