@@ -67,6 +67,7 @@ async function main() {
     return;
   }
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync('dist/cli.js', 0o755); // the package.json `bin`
 }
 
 main().catch((err) => {
