@@ -2,7 +2,7 @@
 // documents, mode and head switching reflected in the status bar, Clear, and no-editor cases.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, openSample, resetSettings, state, waitFor } from './helpers';
+import { closeAllEditors, inspectActive, openSample, startCleanEachTest, state, waitFor } from './helpers';
 
 const PALETTE = [
   'attentionLens.inspect',
@@ -18,16 +18,7 @@ const PALETTE = [
 suite('Commands', function () {
   this.timeout(120000);
 
-  suiteSetup(async () => {
-    await activate();
-    await resetSettings();
-  });
-
-  teardown(async () => {
-    await vscode.commands.executeCommand('attentionLens.clear');
-    await resetSettings();
-    await closeAllEditors();
-  });
+  startCleanEachTest();
 
   test('every palette command and the state command are registered, in the "Attention Lens" category', async () => {
     const all = await vscode.commands.getCommands(true);

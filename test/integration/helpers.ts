@@ -72,3 +72,17 @@ export function offsetOf(doc: vscode.TextDocument, needle: string): number {
   assert.ok(i >= 0, `"${needle}" occurs in ${doc.uri.path}`);
   return i;
 }
+
+/** Registers the per-suite start (activated, default settings) and the per-test cleanup
+ *  (overlay cleared, default settings, no editors) shared by the feature suites. */
+export function startCleanEachTest(): void {
+  suiteSetup(async () => {
+    await activate();
+    await resetSettings();
+  });
+  teardown(async () => {
+    await vscode.commands.executeCommand('attentionLens.clear');
+    await resetSettings();
+    await closeAllEditors();
+  });
+}

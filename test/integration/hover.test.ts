@@ -2,7 +2,7 @@
 // entropy, surprisal, top attended tokens as trusted reveal links (and nothing else trusted).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, offsetOf, openSample, resetSettings, waitFor } from './helpers';
+import { inspectActive, offsetOf, openSample, startCleanEachTest, waitFor } from './helpers';
 
 function hoverText(hovers: vscode.Hover[]): { text: string; trusted: vscode.MarkdownString[] } {
   const parts = hovers.flatMap((h) => h.contents);
@@ -18,16 +18,7 @@ async function hoverAt(doc: vscode.TextDocument, offset: number): Promise<vscode
 suite('Hover', function () {
   this.timeout(120000);
 
-  suiteSetup(async () => {
-    await activate();
-    await resetSettings();
-  });
-
-  teardown(async () => {
-    await vscode.commands.executeCommand('attentionLens.clear');
-    await resetSettings();
-    await closeAllEditors();
-  });
+  startCleanEachTest();
 
   test('shows focus under Softmax and SSMax, entropy, surprisal and the top 5 keys as reveal links', async () => {
     const editor = await openSample('hello.py');

@@ -2,21 +2,12 @@
 // Follow Cursor the keys the cursor token attends to, with the cursor token outlined.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, offsetOf, openSample, resetSettings, state, waitFor } from './helpers';
+import { inspectActive, offsetOf, openSample, startCleanEachTest, state, waitFor } from './helpers';
 
 suite('Editor overlay', function () {
   this.timeout(120000);
 
-  suiteSetup(async () => {
-    await activate();
-    await resetSettings();
-  });
-
-  teardown(async () => {
-    await vscode.commands.executeCommand('attentionLens.clear');
-    await resetSettings();
-    await closeAllEditors();
-  });
+  startCleanEachTest();
 
   test('every non-whitespace token is decorated once, on its exact range', async () => {
     const editor = await openSample('hello.py');

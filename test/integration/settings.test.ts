@@ -2,7 +2,7 @@
 // with its debounce.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, openSample, resetSettings, state, waitFor } from './helpers';
+import { inspectActive, openSample, startCleanEachTest, state, waitFor } from './helpers';
 
 const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('attentionLens');
 const set = (key: string, value: unknown): Thenable<void> => config().update(key, value, vscode.ConfigurationTarget.Global);
@@ -10,16 +10,7 @@ const set = (key: string, value: unknown): Thenable<void> => config().update(key
 suite('Settings', function () {
   this.timeout(120000);
 
-  suiteSetup(async () => {
-    await activate();
-    await resetSettings();
-  });
-
-  teardown(async () => {
-    await vscode.commands.executeCommand('attentionLens.clear');
-    await resetSettings();
-    await closeAllEditors();
-  });
+  startCleanEachTest();
 
   test('attentionLens.mode, .layer and .head drive the status bar and the inspection', async () => {
     await openSample('hello.py');
