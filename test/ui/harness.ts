@@ -208,6 +208,13 @@ export class Workbench {
     await this.page.screenshot({ path: file });
     return file;
   }
+
+  /** For afterEach: a screenshot named after the test when it failed. */
+  async screenshotIfFailed(test: Mocha.Test | undefined, theme: Theme): Promise<void> {
+    if (test?.state !== 'failed') return;
+    const file = await this.screenshot(`${theme}-FAILED-${slug(test.title)}`).catch(() => '');
+    if (file) console.log(`      screenshot of the failure: ${file}`);
+  }
 }
 
 /** File-system friendly name for a Mocha test title. */

@@ -3,7 +3,7 @@
 // leaves <theme>-FAILED-<test>.png there as well.
 import * as assert from 'node:assert/strict';
 import type { Theme } from './harness';
-import { Workbench, slug } from './harness';
+import { Workbench } from './harness';
 
 const INSPECT = 'Attention Lens: Inspect Current Document';
 // The status bar entry reads like "Softmax · L2 H3" or "SSMax · all heads: mean".
@@ -23,10 +23,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
     });
 
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' && bench) {
-        const file = await bench.screenshot(`${theme}-FAILED-${slug(this.currentTest.title)}`).catch(() => '');
-        if (file) console.log(`      screenshot of the failure: ${file}`);
-      }
+      await bench?.screenshotIfFailed(this.currentTest, theme);
     });
 
     it('inspects a sample file from the command palette and shows mode and head in the status bar', async function () {

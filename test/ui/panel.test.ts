@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator } from 'playwright-core';
 import type { Theme } from './harness';
-import { Workbench, slug } from './harness';
+import { Workbench } from './harness';
 
 const PANEL = {
   root: 'attention-panel',
@@ -38,10 +38,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
     });
 
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' && bench) {
-        const file = await bench.screenshot(`${theme}-FAILED-${slug(this.currentTest.title)}`).catch(() => '');
-        if (file) console.log(`      screenshot of the failure: ${file}`);
-      }
+      await bench?.screenshotIfFailed(this.currentTest, theme);
     });
 
     it('shows the inspected text as a token strip coloured by focus', async function () {
