@@ -13,7 +13,7 @@ import type { InspectRequest } from '../src/core/inspection-engine';
 import type { Inspection, Mode } from '../src/core/inspection-types';
 import { MODES, isMode } from '../src/core/inspection-types';
 import { readManifest } from '../src/core/model-manifest';
-import { SessionPool } from '../src/core/model-session';
+import { ModelWorker } from '../src/core/model-session';
 import { Tokenizer } from '../src/core/tokenizer';
 import { initializerDims, matMulModel } from './onnx-proto';
 
@@ -175,15 +175,15 @@ async function waitForIdle(): Promise<number> {
 async function sgemm(n: number, runs: number): Promise<number> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'al-bench-')), 'sgemm.onnx');
   fs.writeFileSync(file, matMulModel(n, n, n));
-  const pool = new SessionPool();
+  const pool = new ModelWorker();
   try {
     const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
     const feeds = { A: { type: 'float32' as const, data: a, dims: [n, n] }, B: { type: 'float32' as const, data: a, dims: [n, n] } };
-    await pool.run(file, feeds);
+    await pool.runGraph(file, feeds);
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const s = performance.now();
-      await pool.run(file, feeds);
+      await pool.runGraph(file, feeds);
       times.push(performance.now() - s);
     }
     return (2 * n ** 3) / (median(times) / 1000) / 1e9;

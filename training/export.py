@@ -1,4 +1,5 @@
-"""Export trained checkpoints to ONNX graphs that follow models/README.md, and write models.json.
+"""Export trained checkpoints to a model folder that follows models/README.md (contract 2): the
+layered graphs of each variant, the shared attention graphs, tokenizer.json and models.json.
 
     /usr/bin/python3 training/export.py --softmax training/checkpoints/softmax.pt \
         --ssmax training/checkpoints/ssmax.pt --tokenizer models/tokenizer.json --out models
@@ -10,42 +11,24 @@ import os
 import shutil
 import sys
 
-import torch
-
+from graphs import GPTAdapter, export_attention, export_variant
 from model import load_checkpoint
 
-INPUTS = ["input_ids", "query_index", "ssmax_s"]
-OUTPUTS = ["focus", "entropy", "distance", "topk_index", "topk_weight", "rows", "pooled", "surprisal", "logits"]
+# Beyond the training length the RoPE base is multiplied by this factor (the SSMax paper's recipe;
+# models/README.md has the evaluation behind the choice). At and below it the training base is used.
+ROPE_FACTOR_BEYOND_TRAIN = 50.0
 
 
-class AnalysisGraph(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, query_index, ssmax_s):
-        return self.model.analyse(input_ids, query_index, ssmax_s)
-
-
-def export_one(model, path):
-    cfg = model.cfg
-    T = 24
-    ids = torch.randint(0, cfg.vocab_size, (1, T))
-    q = torch.tensor([0, T - 1])
-    s = model.learned_s()
-    dyn = {"input_ids": {1: "T"}, "query_index": {0: "Q"}, "focus": {2: "T"}, "entropy": {2: "T"},
-           "distance": {2: "T"}, "topk_index": {2: "T"}, "topk_weight": {2: "T"}, "rows": {2: "Q", 3: "T"},
-           "surprisal": {0: "T"}, "logits": {0: "Q"}}
-    with torch.no_grad():
-        torch.onnx.export(AnalysisGraph(model), (ids, q, s), path, input_names=INPUTS, output_names=OUTPUTS,
-                          dynamic_axes=dyn, opset_version=17, do_constant_folding=True)
-    import onnx
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    for key, value in (("attention_lens_contract", "models/README.md v1"), ("attention", cfg.attention)):
-        entry = m.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(m, path)
+def write_manifest(out, model_id, facts, variants, top_k, pooled_size, rope_factor):
+    manifest = {"contract": 2, "id": model_id, **facts, "topK": top_k, "pooledSize": pooled_size,
+                "tokenizer": "tokenizer.json",
+                "rope": None if facts.get("ropeBase") is None else {
+                    "base": facts.pop("ropeBase"), "beyondTrainContext": {"rule": "fixed", "factor": rope_factor}},
+                "posthocS": round(1.0 / math.log(facts["trainContext"]), 6), "variants": variants}
+    manifest.pop("ropeBase", None)
+    with open(os.path.join(out, "models.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
 
 
 def main():
@@ -55,6 +38,7 @@ def main():
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--id", default="attention-lens-code-4x4")
+    ap.add_argument("--rope-factor", type=float, default=ROPE_FACTOR_BEYOND_TRAIN)
     args = ap.parse_args()
     for p in (args.softmax, args.ssmax, args.tokenizer):
         if p and not os.path.isfile(p):
@@ -63,25 +47,21 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     soft, _ = load_checkpoint(args.softmax)
     assert soft.cfg.attention == "softmax", f"{args.softmax} was trained with {soft.cfg.attention}, not softmax"
-    export_one(soft, os.path.join(args.out, "softmax.onnx"))
-    cfg = soft.cfg
-    variants = {"softmax": {"file": "softmax.onnx"}}
+    adapter = GPTAdapter(soft)
+    export_variant(adapter, os.path.join(args.out, "softmax"), {"attention": "softmax"})
+    export_attention(adapter, soft.cfg.top_k, args.out)
+    variants = {"softmax": {"dir": "softmax"}}
     if args.ssmax:
         ss, _ = load_checkpoint(args.ssmax)
         assert ss.cfg.attention == "ssmax", f"{args.ssmax} was trained with {ss.cfg.attention}, not ssmax"
-        export_one(ss, os.path.join(args.out, "ssmax.onnx"))
-        variants["ssmax"] = {"file": "ssmax.onnx", "s": [[round(float(v), 6) for v in row] for row in ss.learned_s()]}
+        export_variant(GPTAdapter(ss), os.path.join(args.out, "ssmax"), {"attention": "ssmax"})
+        variants["ssmax"] = {"dir": "ssmax", "s": [[round(float(v), 6) for v in row] for row in ss.learned_s()]}
     tok_dest = os.path.join(args.out, "tokenizer.json")
     if os.path.abspath(args.tokenizer) != os.path.abspath(tok_dest):
         shutil.copyfile(args.tokenizer, tok_dest)
-    manifest = {"id": args.id, "layers": cfg.n_layer, "heads": cfg.n_head, "trainContext": cfg.block_size,
-                "vocabSize": cfg.vocab_size, "topK": cfg.top_k, "pooledSize": cfg.pooled_size,
-                "tokenizer": "tokenizer.json", "variants": variants,
-                "posthocS": round(1.0 / math.log(cfg.block_size), 6)}
-    with open(os.path.join(args.out, "models.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-    print(f"export: wrote {', '.join(v['file'] for v in variants.values())} and models.json to {args.out}")
+    facts = {**adapter.facts(), "ropeBase": adapter.rope_base}
+    write_manifest(args.out, args.id, facts, variants, soft.cfg.top_k, soft.cfg.pooled_size, args.rope_factor)
+    print(f"export: wrote {', '.join(variants)} and models.json to {args.out}")
 
 
 if __name__ == "__main__":

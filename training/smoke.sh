@@ -18,7 +18,7 @@ $PY training/export.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --tok
 $PY training/reference.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --lengths 1,7,40,300 --out "$OUT/reference.json"
 if [ -f training/checkpoints/softmax.pt ] && [ -f training/checkpoints/ssmax.pt ]; then
   $PY training/reference.py --softmax training/checkpoints/softmax.pt --ssmax training/checkpoints/ssmax.pt \
-    --lengths 5,100 --out "$OUT/shipped-reference.json"
+    --lengths 1,5,100 --long 600 --out "$OUT/shipped-reference.json"
 fi
 $PY training/tokenizer_reference.py --tokenizer models/tokenizer.json --out "$OUT/tokenizer-reference.json"
 echo "smoke: ready in $OUT"

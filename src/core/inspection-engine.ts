@@ -1,13 +1,14 @@
 // Document text + mode -> Inspection: tokenize, pick the window, run the graph, shape its outputs.
 // Results are cached; a request whose signal aborts is abandoned (and skipped if not yet started).
 import * as crypto from 'node:crypto';
-import { headSummaries, trimPooled } from './analysis';
+import { headSummaries } from './analysis';
 import type { Inspection, Mode, ModelInfo, QueryRows, Token } from './inspection-types';
 import { isMode } from './inspection-types';
+import type { RunSpec } from './layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
 import type { ModelManifest } from './model-manifest';
 import { modesOf, planMode, readManifest } from './model-manifest';
-import type { Feed, Output } from './model-session';
-import { SessionPool, abortError } from './model-session';
+import { ModelWorker, abortError } from './model-session';
 import { Tokenizer } from './tokenizer';
 import type { Encoding } from './tokenizer';
 
@@ -18,8 +19,10 @@ export interface InspectRequest {
   focusOffset?: number;
   /** Document offsets whose full attention rows are wanted. */
   queryOffsets?: number[];
-  /** Token limit; default 8 x the training context. */
+  /** Token limit; default: see defaultMaxTokens. The memory budget may lower it. */
   maxTokens?: number;
+  /** Keep the run's keys in the model worker so that rows() can answer later (foreground runs); default true. */
+  keepKeys?: boolean;
   /** Identifies the text (e.g. uri + version); default: a hash of the text. */
   cacheKey?: string;
 }
@@ -29,7 +32,12 @@ export interface EngineOptions {
   threads?: number;
   /** Inspections kept in the cache (each is O(L * H * T * topK)). */
   cacheSize?: number;
+  /** Extra memory one inspection may take, bytes; default: half the free memory, at most 4 GB. */
+  memoryBudgetBytes?: number;
 }
+
+/** Fraction done, 0..1, of a run; called during the run. */
+export type ProgressListener = (done: number) => void;
 
 interface CacheEntry {
   base: string;
@@ -45,14 +53,34 @@ interface CacheEntry {
 interface InFlight {
   promise: Promise<CacheEntry>;
   waiters: number;
+  /** Aborts the run when the last waiter leaves. */
+  controller: AbortController;
 }
 
-const MAX_TOKENS_PER_TRAIN_CONTEXT = 8;
+/** Whole documents up to 16 x the training context, and never fewer than 32,768 tokens. */
+const MAX_TOKENS_PER_TRAIN_CONTEXT = 16;
+const MIN_DEFAULT_MAX_TOKENS = 32_768;
+const MB = 1024 * 1024;
+
+interface RunContext {
+  req: InspectRequest;
+  enc: Encoding;
+  /** Window, in document token indices: [first, end). */
+  first: number;
+  end: number;
+  base: string;
+  windowKey: string;
+  tokenizeMs: number;
+  t0: number;
+  /** Why a window rather than the whole document, should it be one. */
+  limitReason: string;
+}
 
 export class InspectionEngine {
   readonly model: ModelInfo;
   readonly modes: readonly Mode[];
-  private readonly pool: SessionPool;
+  readonly memoryBudgetBytes: number;
+  private readonly worker: ModelWorker;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, InFlight>();
   private readonly encodings = new Map<string, { text: string; enc: Encoding }>();
@@ -66,8 +94,9 @@ export class InspectionEngine {
   ) {
     this.model = manifest.info;
     this.modes = modesOf(manifest);
-    this.pool = new SessionPool({ threads: options.threads }, log);
+    this.worker = new ModelWorker({ threads: options.threads }, log);
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
+    this.memoryBudgetBytes = options.memoryBudgetBytes ?? defaultBudgetBytes();
   }
 
   static async open(modelDir: string, log: (line: string) => void = () => undefined, options: EngineOptions = {}): Promise<InspectionEngine> {
@@ -83,7 +112,29 @@ export class InspectionEngine {
   }
 
   get defaultMaxTokens(): number {
-    return MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext;
+    const wanted = Math.max(MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext, MIN_DEFAULT_MAX_TOKENS);
+    return this.model.maxContext === null ? wanted : Math.min(wanted, this.model.maxContext);
+  }
+
+  /** Upper bound of the extra memory an inspection of T tokens takes, bytes. */
+  estimatePeakBytes(T: number): number {
+    return estimatePeakBytes(this.manifest.dims, T);
+  }
+
+  /** Tokens inspected at most, and why: the requested limit, the model's position limit or the memory budget. */
+  private tokenLimit(maxTokens: number): { tokens: number; reason: string } {
+    let tokens = maxTokens;
+    let reason = `the token limit (${maxTokens.toLocaleString('en-US')})`;
+    if (this.model.maxContext !== null && this.model.maxContext < tokens) {
+      tokens = this.model.maxContext;
+      reason = `the model's position limit (${tokens.toLocaleString('en-US')} tokens)`;
+    }
+    const fit = tokensWithin(this.manifest.dims, tokens, this.memoryBudgetBytes);
+    if (fit < tokens) {
+      tokens = fit;
+      reason = `the memory budget (${Math.round(this.memoryBudgetBytes / MB).toLocaleString('en-US')} MB fits ${fit.toLocaleString('en-US')} tokens)`;
+    }
+    return { tokens, reason };
   }
 
   /** Synchronous cache lookup (hovers): an inspection of this text and mode whose range holds the focus. */
@@ -101,10 +152,11 @@ export class InspectionEngine {
     return undefined;
   }
 
-  async inspect(req: InspectRequest, signal?: AbortSignal): Promise<Inspection> {
+  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection> {
     const t0 = performance.now();
     if (signal?.aborted) throw abortError();
     const maxTokens = this.validate(req);
+    const limit = this.tokenLimit(maxTokens);
     const docKey = this.docKey(req);
     const base = this.baseKey(req, docKey);
     const tokenizeStart = performance.now();
@@ -112,7 +164,7 @@ export class InspectionEngine {
     const tokenizeMs = performance.now() - tokenizeStart;
     const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
     const windowKey = JSON.stringify([docKey, this.model.id, maxTokens]);
-    const [first, end] = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
+    const [first, end] = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), limit.tokens);
     const key = `${base}|${first}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -121,9 +173,10 @@ export class InspectionEngine {
     }
     let flight = this.inFlight.get(key);
     if (!flight) {
-      const state = { waiters: 0 };
-      const promise = this.run(req, enc, first, end, base, windowKey, tokenizeMs, t0, () => state.waiters > 0).finally(() => this.inFlight.delete(key));
-      flight = Object.assign(state, { promise });
+      const controller = new AbortController();
+      const context: RunContext = { req, enc, first, end, base, windowKey, tokenizeMs, t0, limitReason: limit.reason };
+      const promise = this.run(context, controller.signal, onProgress).finally(() => this.inFlight.delete(key));
+      flight = { promise, waiters: 0, controller };
       this.inFlight.set(key, flight);
     }
     const entry = await this.wait(flight, signal);
@@ -134,7 +187,21 @@ export class InspectionEngine {
   async dispose(): Promise<void> {
     this.cache.clear();
     this.encodings.clear();
-    await this.pool.dispose();
+    await this.worker.dispose();
+  }
+
+  /**
+   * Full attention rows ([layer][head][key]) of the tokens at these document offsets, from the
+   * keys the model worker kept for this inspection; undefined when it no longer holds them (a later
+   * foreground run replaced them), in which case inspect() with queryOffsets computes them.
+   */
+  async rows(inspection: Inspection, offsets: number[], signal?: AbortSignal): Promise<QueryRows[] | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const queries = offsets.map((offset) => ({ offset, token: tokenIndexIn(inspection.tokens, offset) }));
+    if (queries.some((q) => q.token < 0)) throw new Error('query offset is outside the inspected range');
+    const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
+    const rows = await this.worker.rows(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, queries.map((q) => q.token), signal);
+    return rows ? splitRows(rows, queries, this.model.layers * this.model.heads, inspection.tokens.length) : undefined;
   }
 
   private wait(flight: InFlight, signal?: AbortSignal): Promise<CacheEntry> {
@@ -145,6 +212,7 @@ export class InspectionEngine {
         if (settled) return;
         settled = true;
         flight.waiters--;
+        if (flight.waiters === 0) flight.controller.abort();
         reject(abortError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -221,18 +289,8 @@ export class InspectionEngine {
     return [first, first + maxTokens];
   }
 
-  private async run(
-    req: InspectRequest,
-    enc: Encoding,
-    first: number,
-    end: number,
-    base: string,
-    windowKey: string,
-    tokenizeMs: number,
-    t0: number,
-    stillWanted: () => boolean,
-  ): Promise<CacheEntry> {
-    const { layers, heads, topK, pooledSize } = this.model;
+  private async run(ctx: RunContext, signal: AbortSignal, onProgress: ProgressListener | undefined): Promise<CacheEntry> {
+    const { req, enc, first, end } = ctx;
     const T = end - first;
     const queries = (req.queryOffsets ?? []).map((offset) => {
       const doc = tokenIndex(enc, offset);
@@ -241,37 +299,23 @@ export class InspectionEngine {
       }
       return { offset, token: doc - first };
     });
-    const plan = planMode(this.manifest, req.mode);
-    const ids = new BigInt64Array(T);
-    for (let t = 0; t < T; t++) ids[t] = BigInt(enc.ids[first + t]);
-    // The graph needs Q >= 1; with no query asked for, row 0 is computed and dropped.
-    const queryIndex = queries.length > 0 ? BigInt64Array.from(queries, (q) => BigInt(q.token)) : BigInt64Array.of(0n);
-    const feeds: Record<string, Feed> = {
-      input_ids: { type: 'int64', data: ids, dims: [1, T] },
-      query_index: { type: 'int64', data: queryIndex, dims: [queryIndex.length] },
-      ssmax_s: { type: 'float32', data: plan.s, dims: [layers, heads] },
+    const plan = planMode(this.manifest, req.mode, T);
+    const spec: RunSpec = {
+      graphs: plan.graphs,
+      dims: this.manifest.dims,
+      ids: enc.ids.slice(first, end),
+      s: plan.s,
+      ropeScale: plan.ropeScale,
+      blockFloats: BLOCK_FLOATS,
+      linearRows: LINEAR_ROWS,
     };
     const runStart = performance.now();
-    const out = await this.pool.run(plan.graphPath, feeds, stillWanted);
+    const keepKeys = req.keepKeys ?? true;
+    const { runId, outputs } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, onProgress, signal });
+    const rows = queries.length > 0 ? await this.worker.rows(runId, spec, queries.map((q) => q.token), signal) : null;
     const inferenceMs = performance.now() - runStart;
 
-    const LH = layers * heads;
-    const Q = queryIndex.length;
-    const focus = expectF32(out, 'focus', [layers, heads, T]);
-    const entropy = expectF32(out, 'entropy', [layers, heads, T]);
-    const distance = expectF32(out, 'distance', [layers, heads, T]);
-    const rawIndex = expect(out, 'topk_index', 'int64', [layers, heads, T, topK]).data as BigInt64Array;
-    const rawWeight = expectF32(out, 'topk_weight', [layers, heads, T, topK]);
-    const rows = expectF32(out, 'rows', [layers, heads, Q, T]);
-    const pooled = expectF32(out, 'pooled', [layers, heads, pooledSize, pooledSize]);
-    const surprisal = expectF32(out, 'surprisal', [T]);
-    const { topIndex, topWeight } = cleanTopK(rawIndex, rawWeight, LH, T, topK);
-
-    const queryRows: QueryRows[] = queries.map((q, qi) => {
-      const r = new Float32Array(LH * T);
-      for (let h = 0; h < LH; h++) r.set(rows.subarray((h * Q + qi) * T, (h * Q + qi + 1) * T), h * T);
-      return { offset: q.offset, token: q.token, rows: r };
-    });
+    const LH = this.model.layers * this.model.heads;
     const tokens: Token[] = new Array<Token>(T);
     for (let t = 0; t < T; t++) {
       const start = enc.starts[first + t];
@@ -284,23 +328,25 @@ export class InspectionEngine {
       mode: req.mode,
       range: { start: enc.starts[first], end: enc.ends[end - 1] },
       windowed: T < n,
+      windowReason: T < n ? ctx.limitReason : undefined,
       documentTokens: n,
       tokens,
-      focus,
-      entropy,
-      distance,
-      topIndex,
-      topWeight,
-      pooled: trimPooled(pooled, LH, pooledSize, T),
-      surprisal,
-      queries: queryRows,
-      heads: headSummaries(this.model, T, focus, entropy, distance),
-      timings: { tokenizeMs, inferenceMs, totalMs: performance.now() - t0 },
+      focus: outputs.focus,
+      entropy: outputs.entropy,
+      distance: outputs.distance,
+      topIndex: outputs.topIndex,
+      topWeight: outputs.topWeight,
+      pooled: { binSize: outputs.binSize, bins: outputs.bins, data: outputs.pooled },
+      surprisal: outputs.surprisal,
+      queries: rows ? splitRows(rows, queries, LH, T) : [],
+      heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
+      timings: { tokenizeMs: ctx.tokenizeMs, inferenceMs, totalMs: performance.now() - ctx.t0 },
+      runId: keepKeys ? runId : undefined,
     };
-    const entry: CacheEntry = { base, windowKey, inspection, first, end, documentTokens: n };
-    this.touch(`${base}|${first}`, entry);
+    const entry: CacheEntry = { base: ctx.base, windowKey: ctx.windowKey, inspection, first, end, documentTokens: n };
+    this.touch(`${ctx.base}|${first}`, entry);
     this.log(
-      `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+      `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${ctx.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
     return entry;
   }
@@ -326,39 +372,26 @@ function tokenIndex(enc: Encoding, offset: number): number {
   return lo;
 }
 
-function expect(out: Record<string, Output>, name: string, type: string, dims: number[]): Output {
-  const t = out[name];
-  if (!t) throw new Error(`model graph has no output "${name}" (models/README.md lists the outputs)`);
-  const same = t.type === type && t.dims.length === dims.length && t.dims.every((d, i) => d === dims[i]);
-  if (!same) {
-    throw new Error(`model graph output "${name}" is ${t.type}[${t.dims.join(', ')}], expected ${type}[${dims.join(', ')}] (models/README.md)`);
-  }
-  return t;
+/** [layer][head][query][key] rows from the worker -> one QueryRows per query ([layer][head][key]). */
+function splitRows(rows: Float32Array, queries: { offset: number; token: number }[], LH: number, T: number): QueryRows[] {
+  const Q = queries.length;
+  return queries.map((q, qi) => {
+    const r = new Float32Array(LH * T);
+    for (let h = 0; h < LH; h++) r.set(rows.subarray((h * Q + qi) * T, (h * Q + qi + 1) * T), h * T);
+    return { offset: q.offset, token: q.token, rows: r };
+  });
 }
 
-function expectF32(out: Record<string, Output>, name: string, dims: number[]): Float32Array {
-  return expect(out, name, 'float32', dims).data as Float32Array;
-}
-
-/** Keys the query cannot see (index > query) or padding become -1 with weight 0, moved after the real keys. */
-function cleanTopK(rawIndex: BigInt64Array, rawWeight: Float32Array, LH: number, T: number, K: number): { topIndex: Int32Array; topWeight: Float32Array } {
-  const topIndex = new Int32Array(LH * T * K).fill(-1);
-  const topWeight = new Float32Array(LH * T * K);
-  // Indices are small and non-negative: the low 32-bit word (little-endian) is the value, and
-  // reading it avoids a BigInt conversion per entry.
-  const words = new Int32Array(rawIndex.buffer, rawIndex.byteOffset, rawIndex.length * 2);
-  for (let h = 0; h < LH; h++) {
-    for (let i = 0; i < T; i++) {
-      const base = (h * T + i) * K;
-      let w = 0;
-      for (let k = 0; k < K; k++) {
-        const j = words[2 * (base + k)];
-        if (words[2 * (base + k) + 1] !== 0 || j < 0 || j > i) continue;
-        topIndex[base + w] = j;
-        topWeight[base + w] = rawWeight[base + k];
-        w++;
-      }
-    }
+/** Index of the inspected token holding a document offset (the end maps to the last token); -1 outside. */
+function tokenIndexIn(tokens: Token[], offset: number): number {
+  const n = tokens.length;
+  if (n === 0 || offset < tokens[0].start || offset > tokens[n - 1].end) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (tokens[mid].start <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return { topIndex, topWeight };
+  return lo;
 }

@@ -10,9 +10,18 @@ export function isMode(value: unknown): value is Mode {
 
 export interface ModelInfo {
   id: string;
+  /** "attention-lens" for our checkpoints; "gpt2", "llama", "qwen2" for converted ones. */
+  architecture: string;
   layers: number;
   heads: number;
+  /** Key/value heads (grouped-query attention: fewer than heads). */
+  kvHeads: number;
+  width: number;
+  headDim: number;
+  parameters: number;
   trainContext: number;
+  /** Hard position limit (learned position embeddings), else null. */
+  maxContext: number | null;
   vocabSize: number;
   /** Keys returned per query by the graph (topIndex/topWeight). */
   topK: number;
@@ -67,6 +76,8 @@ export interface Inspection {
   range: { start: number; end: number };
   /** True when the document had more tokens than the limit and only a window was inspected. */
   windowed: boolean;
+  /** When windowed: what limited it (the token limit, the model's positions or the memory budget), in words. */
+  windowReason?: string;
   /** Tokens of the document in total (the window holds tokens.length of them). */
   documentTokens: number;
   tokens: Token[];
@@ -86,4 +97,6 @@ export interface Inspection {
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;
+  /** The model worker's run that still holds this inspection's keys (for full rows later), if any. */
+  runId?: number;
 }

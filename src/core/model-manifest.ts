@@ -3,20 +3,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Mode, ModelInfo } from './inspection-types';
+import type { GraphSet, ModelDims } from './layered-run';
 
 export interface ModelManifest {
   dir: string;
   info: ModelInfo;
   tokenizerPath: string;
-  softmaxPath: string;
-  /** Absent when the folder has no SSMax-trained graph. */
-  ssmax?: { path: string; s: Float32Array };
+  softmax: GraphSet;
+  /** Absent when the folder has no SSMax-trained variant. */
+  ssmax?: { graphs: GraphSet; s: Float32Array };
+  /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
+  posthocS: number;
+  /** RoPE base multiplier used beyond trainContext tokens; null when the model has no RoPE input. */
+  ropeFactor: number | null;
+  dims: ModelDims;
 }
 
-/** What one mode runs: a graph file and its ssmax_s input, [L, H] row-major. */
+/** What one mode runs over T tokens: the graphs, ssmax_s [L, H] row-major, and the RoPE scale. */
 export interface ModePlan {
-  graphPath: string;
+  graphs: GraphSet;
   s: Float32Array;
+  ropeScale: number | null;
 }
 
 type Json = Record<string, unknown>;
@@ -52,6 +59,26 @@ function fileIn(dir: string, name: unknown, key: string): string {
   return full;
 }
 
+function positiveNumber(dir: string, value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "${key}" must be a positive number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A variant's folder of layered graphs (models/README.md): every file must be there. */
+function graphSet(dir: string, variant: Json, name: string, layers: number): GraphSet {
+  const sub = variant.dir;
+  if (typeof sub !== 'string' || sub.length === 0) fail(dir, `models.json "variants.${name}.dir" must be a folder name`);
+  const file = (f: string): string => fileIn(dir, `${sub}/${f}`, `variants.${name}.dir`);
+  return {
+    embed: file('embed.onnx'),
+    qkv: Array.from({ length: layers }, (_, l) => file(`layer${l}.qkv.onnx`)),
+    out: Array.from({ length: layers }, (_, l) => file(`layer${l}.out.onnx`)),
+    head: file('head.onnx'),
+    attention: fileIn(dir, 'attention.onnx', 'attention graph'),
+    rows: fileIn(dir, 'attention-rows.onnx', 'attention rows graph'),
+  };
+}
+
 function readS(dir: string, value: unknown, layers: number, heads: number): Float32Array {
   const shape = `${layers} x ${heads}`;
   if (!Array.isArray(value) || value.length !== layers) fail(dir, `models.json variants.ssmax.s must be ${shape} numbers`);
@@ -83,30 +110,62 @@ export function readManifest(modelDir: string): ModelManifest {
   }
   if (!isObject(json)) fail(dir, 'models.json must hold an object');
   if (typeof json.id !== 'string' || json.id.length === 0) fail(dir, 'models.json "id" must be a non-empty string');
+  if (json.contract !== 2) {
+    fail(dir, `models.json "contract" is ${JSON.stringify(json.contract)}; this version reads contract 2 (models/README.md). Export or convert the model again.`);
+  }
+  const layers = positiveInt(dir, json, 'layers');
+  const heads = positiveInt(dir, json, 'heads');
+  const kvHeads = positiveInt(dir, json, 'kvHeads');
+  if (heads % kvHeads !== 0) fail(dir, `models.json "heads" (${heads}) must be a multiple of "kvHeads" (${kvHeads})`);
+  const maxContext = json.maxContext === null || json.maxContext === undefined ? null : positiveInt(dir, json, 'maxContext');
   const info: ModelInfo = {
     id: json.id,
-    layers: positiveInt(dir, json, 'layers'),
-    heads: positiveInt(dir, json, 'heads'),
+    architecture: typeof json.architecture === 'string' ? json.architecture : 'unknown',
+    layers,
+    heads,
+    kvHeads,
+    width: positiveInt(dir, json, 'width'),
+    headDim: positiveInt(dir, json, 'headDim'),
+    parameters: positiveInt(dir, json, 'parameters'),
     trainContext: positiveInt(dir, json, 'trainContext'),
+    maxContext,
     vocabSize: positiveInt(dir, json, 'vocabSize'),
     topK: positiveInt(dir, json, 'topK'),
     pooledSize: positiveInt(dir, json, 'pooledSize'),
   };
   if (info.trainContext < 2) fail(dir, 'models.json "trainContext" must be at least 2');
+  let ropeFactor: number | null = null;
+  if (json.rope !== null && json.rope !== undefined) {
+    if (!isObject(json.rope) || !isObject(json.rope.beyondTrainContext)) fail(dir, 'models.json "rope" must be null or { base, beyondTrainContext: { rule, factor } }');
+    const rule = json.rope.beyondTrainContext;
+    if (rule.rule !== 'fixed') fail(dir, `models.json rope.beyondTrainContext.rule ${JSON.stringify(rule.rule)} is unknown (known: "fixed")`);
+    ropeFactor = positiveNumber(dir, rule.factor, 'rope.beyondTrainContext.factor');
+  }
   const variants = json.variants;
   if (!isObject(variants) || !isObject(variants.softmax)) fail(dir, 'models.json "variants.softmax" is required');
   const manifest: ModelManifest = {
     dir,
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
-    softmaxPath: fileIn(dir, variants.softmax.file, 'variants.softmax.file'),
+    softmax: graphSet(dir, variants.softmax, 'softmax', layers),
+    posthocS: json.posthocS === undefined ? 1 / Math.log(info.trainContext) : positiveNumber(dir, json.posthocS, 'posthocS'),
+    ropeFactor,
+    dims: {
+      layers,
+      heads,
+      kvHeads,
+      headDim: info.headDim,
+      width: info.width,
+      vocabSize: info.vocabSize,
+      topK: info.topK,
+      pooledSize: info.pooledSize,
+      // Embedding and unembedding excluded; at least the attention projections.
+      layerParameters: Math.max(Math.round((info.parameters - 2 * info.vocabSize * info.width) / layers), 4 * info.width * info.width),
+    },
   };
   if (variants.ssmax !== undefined) {
     if (!isObject(variants.ssmax)) fail(dir, 'models.json "variants.ssmax" must be an object');
-    manifest.ssmax = {
-      path: fileIn(dir, variants.ssmax.file, 'variants.ssmax.file'),
-      s: readS(dir, variants.ssmax.s, info.layers, info.heads),
-    };
+    manifest.ssmax = { graphs: graphSet(dir, variants.ssmax, 'ssmax', layers), s: readS(dir, variants.ssmax.s, layers, heads) };
   }
   return manifest;
 }
@@ -115,16 +174,23 @@ export function modesOf(manifest: ModelManifest): Mode[] {
   return manifest.ssmax ? ['softmax', 'ssmax', 'ssmax-posthoc'] : ['softmax', 'ssmax-posthoc'];
 }
 
-export function planMode(manifest: ModelManifest, mode: Mode): ModePlan {
-  const { layers, heads, trainContext } = manifest.info;
+/** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's factor beyond. */
+export function ropeScaleFor(manifest: ModelManifest, T: number): number | null {
+  if (manifest.ropeFactor === null) return null;
+  return T > manifest.info.trainContext ? manifest.ropeFactor : 1;
+}
+
+export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePlan {
+  const { layers, heads } = manifest.info;
+  const ropeScale = ropeScaleFor(manifest, T);
   switch (mode) {
     case 'softmax':
-      return { graphPath: manifest.softmaxPath, s: new Float32Array(layers * heads) };
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
     case 'ssmax-posthoc':
-      // 1 / ln(trainContext): the SSMax factor is exactly 1 at the training length.
-      return { graphPath: manifest.softmaxPath, s: new Float32Array(layers * heads).fill(1 / Math.log(trainContext)) };
+      // 1 / ln(trainContext) by default: the SSMax factor is exactly 1 at the training length.
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
     case 'ssmax':
-      if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained graph; modes available: ${modesOf(manifest).join(', ')}`);
-      return { graphPath: manifest.ssmax.path, s: manifest.ssmax.s };
+      if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained variant; modes available: ${modesOf(manifest).join(', ')}`);
+      return { graphs: manifest.ssmax.graphs, s: manifest.ssmax.s, ropeScale };
   }
 }

@@ -1,9 +1,13 @@
-// Model sessions, run in a worker thread (ort-worker.ts, the one module that imports
-// onnxruntime-node) so that inference never blocks the caller's event loop. Sessions are created
-// lazily per graph file inside the worker, reused, and released on dispose; runs are serialised
-// because they share the CPU.
+// The model worker: a worker thread (ort-worker.ts, the one module that imports onnxruntime-node)
+// runs the layered graphs so that inference never blocks the caller's event loop. Runs are
+// serialised because they share the CPU; progress comes back during a run, and cancellation is a
+// shared flag the worker checks between graph calls, so it takes effect within one block.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { GraphSet, LayeredOutputs, ModelDims, RunSpec } from './layered-run';
+import { abortError } from './layered-run';
+
+export { abortError };
 
 export type Feed =
   | { type: 'int64'; data: BigInt64Array; dims: number[] }
@@ -15,8 +19,8 @@ export interface Output {
   data: Float32Array | BigInt64Array;
 }
 
-export interface SessionOptions {
-  /** Threads per run; default: onnxruntime's choice (the physical cores). */
+export interface WorkerOptions {
+  /** Threads per graph call; default: onnxruntime's choice (the physical cores). */
   threads?: number;
   /** The built worker script; default: ort-worker.js beside this bundle. */
   workerPath?: string;
@@ -24,88 +28,130 @@ export interface SessionOptions {
 
 /** Messages to and from ort-worker.ts. */
 export type WorkerRequest =
-  | { id: number; kind: 'run'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
+  | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; threads?: number }
+  | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
+  | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
   | { id: number; kind: 'release' };
 export type WorkerReply =
-  | { id: number; kind: 'result'; loadMs: number; outputs: Record<string, Output> }
-  | { id: number; kind: 'error'; stage: 'load' | 'inputs' | 'run'; message: string }
+  | { id: number; kind: 'progress'; done: number }
+  | { id: number; kind: 'inspected'; loadMs: number; outputs: LayeredOutputs }
+  | { id: number; kind: 'rows'; rows: Float32Array | null }
+  | { id: number; kind: 'graph'; outputs: Record<string, Output> }
+  | { id: number; kind: 'error'; stage: 'load' | 'run'; message: string; aborted: boolean }
   | { id: number; kind: 'released' };
 
-function describeFeeds(feeds: Record<string, Feed>): string {
-  return Object.entries(feeds)
-    .map(([name, f]) => `${name}: ${f.type}[${f.dims.join(', ')}]`)
-    .join('; ');
+export interface InspectOptions {
+  /** Keep each layer's q and k in the worker for rows() until the next retained run. */
+  retain: boolean;
+  onProgress?: (done: number) => void;
+  signal?: AbortSignal;
 }
 
-export class SessionPool {
+export class ModelWorker {
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, (reply: WorkerReply) => void>();
-  private readonly loaded = new Set<string>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
   constructor(
-    private readonly options: SessionOptions = {},
+    private readonly options: WorkerOptions = {},
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
-  private send(req: WorkerRequest): Promise<WorkerReply> {
-    if (!this.worker) {
-      const worker = new Worker(this.options.workerPath ?? path.join(__dirname, 'ort-worker.js'));
-      worker.on('message', (reply: WorkerReply) => {
-        this.waiting.get(reply.id)?.(reply);
-        this.waiting.delete(reply.id);
-        if (this.waiting.size === 0) worker.unref(); // an idle worker must not keep the CLI or tests alive
-      });
-      worker.on('error', (err) => this.failAll(`model worker failed: ${oneLine(err)}`));
-      worker.on('exit', (code) => {
-        if (this.worker === worker) this.worker = undefined;
-        this.loaded.clear();
-        if (this.waiting.size > 0) this.failAll(`model worker exited (code ${code})`);
-      });
-      this.worker = worker;
-    }
-    const worker = this.worker;
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.options.workerPath ?? path.join(__dirname, 'ort-worker.js'));
+    worker.on('message', (reply: WorkerReply) => {
+      this.waiting.get(reply.id)?.(reply);
+      if (reply.kind !== 'progress') this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref(); // an idle worker must not keep the CLI or tests alive
+    });
+    worker.on('error', (err) => this.failAll(`model worker failed: ${oneLine(err)}`));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      if (this.waiting.size > 0) this.failAll(`model worker exited (code ${code})`);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private send(req: WorkerRequest, onReply: (reply: WorkerReply) => void): void {
+    const worker = this.start();
     worker.ref();
+    this.waiting.set(req.id, onReply);
+    worker.postMessage(req);
+  }
+
+  private request(req: WorkerRequest, onProgress?: (done: number) => void): Promise<WorkerReply> {
     return new Promise((resolve) => {
-      this.waiting.set(req.id, resolve);
-      worker.postMessage(req);
+      this.send(req, (reply) => {
+        if (reply.kind === 'progress') onProgress?.(reply.done);
+        else resolve(reply);
+      });
     });
   }
 
   private failAll(message: string): void {
-    for (const [id, resolve] of this.waiting) resolve({ id, kind: 'error', stage: 'run', message });
+    for (const [id, resolve] of this.waiting) resolve({ id, kind: 'error', stage: 'run', message, aborted: false });
     this.waiting.clear();
   }
 
-  /**
-   * Runs one graph after every earlier run has finished. `stillWanted` is asked just before the
-   * run starts so that a stale request waiting in the queue costs nothing.
-   */
-  run(graphPath: string, feeds: Record<string, Feed>, stillWanted: () => boolean = () => true): Promise<Record<string, Output>> {
-    const job = this.queue.then(async () => {
-      if (this.disposed) throw new Error('model session: disposed');
-      if (!stillWanted()) return undefined;
-      const reply = await this.send({ id: this.nextId++, kind: 'run', graphPath, feeds, threads: this.options.threads });
-      if (reply.kind === 'result') {
-        if (!this.loaded.has(graphPath)) {
-          this.loaded.add(graphPath);
-          this.log(`model session: loaded ${graphPath} in ${reply.loadMs.toFixed(0)} ms`);
-        }
-        return reply.outputs;
+  /** Serialises a job after every earlier one; a job whose signal aborted before it starts never runs. */
+  private enqueue<T>(signal: AbortSignal | undefined, job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.disposed) throw new Error('model worker: disposed');
+      if (signal?.aborted) throw abortError();
+      return job();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs the layered graphs over spec.ids; resolves with the summaries and the run's id (for rows()). */
+  inspect(spec: RunSpec, options: InspectOptions): Promise<{ runId: number; loadMs: number; outputs: LayeredOutputs }> {
+    return this.enqueue(options.signal, async () => {
+      const cancel = new SharedArrayBuffer(4);
+      const flag = new Int32Array(cancel);
+      const onAbort = (): void => void Atomics.store(flag, 0, 1);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const id = this.nextId++;
+      try {
+        const reply = await this.request({ id, kind: 'inspect', spec, cancel, retain: options.retain, threads: this.options.threads }, options.onProgress);
+        if (reply.kind === 'inspected') return { runId: id, loadMs: reply.loadMs, outputs: reply.outputs };
+        throw this.failure(reply, spec);
+      } finally {
+        options.signal?.removeEventListener('abort', onAbort);
       }
-      const message = reply.kind === 'error' ? oneLine(reply.message) : 'unexpected reply';
-      if (reply.kind === 'error' && reply.stage === 'load') throw new Error(`cannot load model graph ${graphPath}: ${message}`);
-      if (reply.kind === 'error' && reply.stage === 'inputs') throw new Error(`model graph ${graphPath} ${message} (see models/README.md)`);
-      this.log(`model session: run of ${graphPath} failed with inputs ${describeFeeds(feeds)}: ${message}`);
-      throw new Error(`model run failed (${describeFeeds(feeds)}): ${message}`);
     });
-    this.queue = job.catch(() => undefined);
-    return job.then((r) => {
-      if (!r) throw abortError();
-      return r;
+  }
+
+  /** Full rows of the queries from a retained run; null when the worker no longer holds that run. */
+  rows(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, queries: number[], signal?: AbortSignal): Promise<Float32Array | null> {
+    return this.enqueue(signal, async () => {
+      const reply = await this.request({ id: this.nextId++, kind: 'rows', runId, graphs: spec.graphs, dims: spec.dims, queries, threads: this.options.threads });
+      if (reply.kind === 'rows') return reply.rows;
+      throw this.failure(reply);
     });
+  }
+
+  /** One graph call, outside any inspection (the benchmark's sgemm probe, per-graph tests). */
+  runGraph(graphPath: string, feeds: Record<string, Feed>): Promise<Record<string, Output>> {
+    return this.enqueue(undefined, async () => {
+      const reply = await this.request({ id: this.nextId++, kind: 'graph', graphPath, feeds, threads: this.options.threads });
+      if (reply.kind === 'graph') return reply.outputs;
+      throw this.failure(reply);
+    });
+  }
+
+  private failure(reply: WorkerReply, spec?: RunSpec): Error {
+    if (reply.kind !== 'error') return new Error(`model worker: unexpected reply ${reply.kind}`);
+    if (reply.aborted) return abortError();
+    const message = oneLine(reply.message);
+    if (reply.stage === 'load') return new Error(`cannot load model graph: ${message}`);
+    const what = spec ? ` (${spec.ids.length} tokens)` : '';
+    this.log(`model worker: run failed${what}: ${message}`);
+    return new Error(`model run failed${what}: ${message}`);
   }
 
   async dispose(): Promise<void> {
@@ -113,16 +159,10 @@ export class SessionPool {
     await this.queue;
     const worker = this.worker;
     if (!worker) return;
-    await this.send({ id: this.nextId++, kind: 'release' });
+    await this.request({ id: this.nextId++, kind: 'release' });
     this.worker = undefined;
     await worker.terminate();
   }
-}
-
-export function abortError(): Error {
-  const err = new Error('inspection cancelled: a newer request replaced it');
-  err.name = 'AbortError';
-  return err;
 }
 
 function oneLine(err: unknown): string {

@@ -1,11 +1,15 @@
 // The one module that imports onnxruntime-node. It runs in a worker thread (started by
-// model-session.ts) because onnxruntime-node's run blocks the calling thread for the whole
-// inference: on the extension host's main thread that froze VS Code for seconds.
+// model-session.ts) because a graph run blocks its thread: on the extension host's main thread
+// that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k of
+// the latest retained run, which Follow Cursor's full rows and zoomed maps read.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { WorkerReply, WorkerRequest } from './model-session';
+import type { RetainedKeys, RunGraph } from './layered-run';
+import { rowsOf, runLayered } from './layered-run';
+import type { Feed, Output, WorkerReply, WorkerRequest } from './model-session';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
+let retained: { runId: number; keys: RetainedKeys } | undefined;
 
 function session(graphPath: string, threads: number | undefined): Promise<ort.InferenceSession> {
   let pending = sessions.get(graphPath);
@@ -13,7 +17,7 @@ function session(graphPath: string, threads: number | undefined): Promise<ort.In
     pending = ort.InferenceSession.create(graphPath, {
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      // Without the arena, peak memory at 4,000 tokens is about half (models/README.md).
+      // The arena keeps the largest block's buffers after a run; without it memory follows the run.
       enableCpuMemArena: false,
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
@@ -23,47 +27,103 @@ function session(graphPath: string, threads: number | undefined): Promise<ort.In
   return pending;
 }
 
-async function handle(req: WorkerRequest): Promise<WorkerReply> {
+class LoadError extends Error {}
+
+function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGraph {
+  return async (graphPath: string, feeds: Record<string, Feed>): Promise<Record<string, Output>> => {
+    const t0 = performance.now();
+    let s: ort.InferenceSession;
+    try {
+      s = await session(graphPath, threads);
+    } catch (err) {
+      throw new LoadError(`${graphPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    loaded.ms += performance.now() - t0;
+    const missing = s.inputNames.filter((name) => !(name in feeds));
+    if (missing.length > 0) throw new LoadError(`${graphPath} needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`);
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const name of s.inputNames) tensors[name] = new ort.Tensor(feeds[name].type, feeds[name].data, feeds[name].dims);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await s.run(tensors);
+    } catch (err) {
+      const shapes = Object.entries(feeds).map(([n, f]) => `${n}: ${f.type}[${f.dims.join(', ')}]`).join('; ');
+      throw new Error(`${graphPath} with inputs ${shapes}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const result: Record<string, Output> = {};
+    for (const [name, t] of Object.entries(out)) result[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+    return result;
+  };
+}
+
+function failure(id: number, err: unknown): WorkerReply {
+  return {
+    id,
+    kind: 'error',
+    stage: err instanceof LoadError ? 'load' : 'run',
+    message: err instanceof Error ? err.message : String(err),
+    aborted: err instanceof Error && err.name === 'AbortError',
+  };
+}
+
+async function handle(req: WorkerRequest, post: (reply: WorkerReply, transfer?: ArrayBuffer[]) => void): Promise<void> {
   if (req.kind === 'release') {
     const all = [...sessions.values()];
     sessions.clear();
+    retained = undefined;
     await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
-    return { id: req.id, kind: 'released' };
+    post({ id: req.id, kind: 'released' });
+    return;
   }
-  const t0 = performance.now();
-  let s: ort.InferenceSession;
-  try {
-    s = await session(req.graphPath, req.threads);
-  } catch (err) {
-    return { id: req.id, kind: 'error', stage: 'load', message: String(err instanceof Error ? err.message : err) };
-  }
-  const loadMs = performance.now() - t0;
-  const missing = s.inputNames.filter((name) => !(name in req.feeds));
-  if (missing.length > 0) {
-    return { id: req.id, kind: 'error', stage: 'inputs', message: `needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')}` };
-  }
-  const tensors: Record<string, ort.Tensor> = {};
-  for (const name of s.inputNames) {
-    const f = req.feeds[name];
-    tensors[name] = new ort.Tensor(f.type, f.data, f.dims);
-  }
-  try {
-    const out = await s.run(tensors);
-    const outputs: WorkerReply & { kind: 'result' } = { id: req.id, kind: 'result', loadMs, outputs: {} };
-    for (const [name, t] of Object.entries(out)) {
-      outputs.outputs[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+  if (req.kind === 'graph') {
+    try {
+      const outputs = await graphRunner(req.threads, { ms: 0 })(req.graphPath, req.feeds);
+      post({ id: req.id, kind: 'graph', outputs }, Object.values(outputs).map((o) => o.data.buffer as ArrayBuffer));
+    } catch (err) {
+      post(failure(req.id, err));
     }
-    return outputs;
+    return;
+  }
+  if (req.kind === 'rows') {
+    if (!retained || retained.runId !== req.runId) {
+      post({ id: req.id, kind: 'rows', rows: null });
+      return;
+    }
+    try {
+      const rows = await rowsOf({ graphs: req.graphs, dims: req.dims }, retained.keys, req.queries, graphRunner(req.threads, { ms: 0 }));
+      post({ id: req.id, kind: 'rows', rows }, [rows.buffer as ArrayBuffer]);
+    } catch (err) {
+      post(failure(req.id, err));
+    }
+    return;
+  }
+  const flag = new Int32Array(req.cancel);
+  const loaded = { ms: 0 };
+  let lastPost = 0;
+  if (req.retain) retained = undefined; // the old run's keys go before the new run allocates its own
+  try {
+    const { outputs, retained: keys } = await runLayered(req.spec, graphRunner(req.threads, loaded), {
+      cancelled: () => Atomics.load(flag, 0) !== 0,
+      progress: (done) => {
+        const now = performance.now();
+        if (now - lastPost < 100 && done < 1) return;
+        lastPost = now;
+        post({ id: req.id, kind: 'progress', done });
+      },
+    });
+    if (req.retain) retained = { runId: req.id, keys };
+    const transfer = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal].map(
+      (a) => a.buffer as ArrayBuffer,
+    );
+    post({ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, transfer);
   } catch (err) {
-    return { id: req.id, kind: 'error', stage: 'run', message: String(err instanceof Error ? err.message : err) };
+    post(failure(req.id, err));
   }
 }
 
 const port = parentPort;
 if (!port) throw new Error('ort-worker.js must run in a worker thread');
+let chain: Promise<void> = Promise.resolve();
 port.on('message', (req: WorkerRequest) => {
-  void handle(req).then((reply) => {
-    const buffers = reply.kind === 'result' ? Object.values(reply.outputs).map((o) => o.data.buffer as ArrayBuffer) : [];
-    port.postMessage(reply, buffers);
-  });
+  chain = chain.then(() => handle(req, (reply, transfer) => port.postMessage(reply, transfer ?? [])));
 });

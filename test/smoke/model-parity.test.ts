@@ -1,11 +1,15 @@
-// onnxruntime (through src/core/model-session.ts) against PyTorch (training/reference.py, plain
-// full-weight path) on fixed inputs: the smoke model trained by training/smoke.sh, and the shipped
-// models in models/. Every graph output, every mode, within 1e-4.
+// The layered graphs run block by block (src/core/layered-run.ts in the model worker) against
+// plain full attention in PyTorch (training/reference.py: every T x T weight materialised), on fixed
+// inputs: the smoke model trained by training/smoke.sh, and the shipped models in models/. Every
+// output, every mode, within 1e-4; once with the engine's blocks and once with tiny blocks whose
+// edges fall inside the sequence, so block boundaries are covered.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SessionPool } from '../../src/core/model-session';
-import type { Output } from '../../src/core/model-session';
+import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
+import { planMode, readManifest } from '../../src/core/model-manifest';
+import { ModelWorker } from '../../src/core/model-session';
 
 const root = path.join(__dirname, '..', '..', '..');
 const smokeDir = path.join(root, 'training', 'runs', 'smoke');
@@ -15,8 +19,7 @@ interface RefCase {
   mode: 'softmax' | 'ssmax' | 'ssmax-posthoc';
   ids: number[];
   queries: number[];
-  s: number[][];
-  logits: number[][];
+  ropeScale: number;
   surprisal: number[];
   focus: Nested;
   entropy: Nested;
@@ -39,57 +42,53 @@ function maxError(actual: (i: number) => number, expected: number[]): number {
   return worst;
 }
 
-function compareCase(c: RefCase, out: Record<string, Output>): Record<string, number> {
-  const f = (name: string) => out[name].data as Float32Array;
+function compareCase(c: RefCase, out: LayeredOutputs, rows: Float32Array, K: number): Record<string, number> {
   const T = c.ids.length;
   const errors: Record<string, number> = {};
-  for (const name of ['focus', 'entropy', 'distance', 'rows'] as const) {
-    errors[name] = maxError((i) => f(name)[i], flat(c[name]));
-  }
-  const K = out.topk_weight.dims[3];
+  errors.focus = maxError((i) => out.focus[i], flat(c.focus));
+  errors.entropy = maxError((i) => out.entropy[i], flat(c.entropy));
+  errors.distance = maxError((i) => out.distance[i], flat(c.distance));
+  errors.rows = maxError((i) => rows[i], flat(c.rows));
   const refK = Math.min(K, T); // the reference lists only real keys
-  errors.topk_weight = maxError((i) => f('topk_weight')[Math.floor(i / refK) * K + (i % refK)], flat(c.topk_weight));
-  const P = out.pooled.dims[2];
-  const bins = ((c.pooled as Nested[][])[0][0] as Nested[]).length;
-  errors.pooled = maxError((i) => {
-    const b = i % bins;
-    const a = Math.floor(i / bins) % bins;
-    const lh = Math.floor(i / bins / bins);
-    return f('pooled')[lh * P * P + a * P + b];
-  }, flat(c.pooled));
-  errors.surprisal = maxError((i) => f('surprisal')[i], c.surprisal);
-  errors.logits = maxError((i) => f('logits')[i], flat(c.logits));
+  errors.topk_weight = maxError((i) => out.topWeight[Math.floor(i / refK) * K + (i % refK)], flat(c.topk_weight));
+  assert.equal(out.bins, ((c.pooled as Nested[][])[0][0] as Nested[]).length, 'pooled bins');
+  errors.pooled = maxError((i) => out.pooled[i], flat(c.pooled));
+  errors.surprisal = maxError((i) => out.surprisal[i], c.surprisal);
   return errors;
 }
 
 function parity(label: string, modelDir: string, referenceFile: string): void {
-  describe(`ONNX vs PyTorch: ${label}`, function () {
-    this.timeout(120_000);
-    const pool = new SessionPool({ threads: 2 });
-    after(() => pool.dispose());
+  describe(`blocked ONNX vs full-attention PyTorch: ${label}`, function () {
+    this.timeout(300_000);
+    const worker = new ModelWorker({ threads: 2 });
+    after(() => worker.dispose());
 
     it('has reference outputs from training/smoke.sh', () => {
       assert.ok(fs.existsSync(referenceFile), `${referenceFile} missing: training/smoke.sh did not write it`);
     });
     if (!fs.existsSync(referenceFile)) return;
     const ref = JSON.parse(fs.readFileSync(referenceFile, 'utf8')) as { cases: RefCase[] };
-    const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, 'models.json'), 'utf8')) as {
-      variants: Record<string, { file: string }>;
-    };
+    const manifest = readManifest(modelDir);
+    const H = manifest.dims.heads;
+    const blockings = [
+      { name: "the engine's blocks", blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS },
+      { name: 'blocks of 8-13 rows', blockFloats: H * 13 * 530, linearRows: 7 },
+    ];
     for (const c of ref.cases) {
-      it(`${c.mode}, ${c.ids.length} tokens: every output within 1e-4`, async () => {
-        const variant = c.mode === 'ssmax' ? 'ssmax' : 'softmax';
-        const graph = path.join(modelDir, manifest.variants[variant].file);
-        const out = await pool.run(graph, {
-          input_ids: { type: 'int64', data: BigInt64Array.from(c.ids.map(BigInt)), dims: [1, c.ids.length] },
-          query_index: { type: 'int64', data: BigInt64Array.from(c.queries.map(BigInt)), dims: [c.queries.length] },
-          ssmax_s: { type: 'float32', data: Float32Array.from(c.s.flat()), dims: [c.s.length, c.s[0].length] },
+      for (const b of blockings) {
+        it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4`, async () => {
+          const plan = planMode(manifest, c.mode, c.ids.length);
+          assert.equal(plan.ropeScale, c.ropeScale, 'the engine applies the RoPE rule the reference used');
+          const spec: RunSpec = { graphs: plan.graphs, dims: manifest.dims, ids: Int32Array.from(c.ids), s: plan.s, ropeScale: plan.ropeScale, ...b };
+          const { runId, outputs } = await worker.inspect(spec, { retain: true });
+          const rows = await worker.rows(runId, spec, c.queries);
+          assert.ok(rows, 'the worker keeps the run for rows');
+          const errors = compareCase(c, outputs, rows, manifest.dims.topK);
+          for (const [name, err] of Object.entries(errors)) {
+            assert.ok(err <= 1e-4, `${name}: error ${err.toExponential(2)} > 1e-4 (all: ${JSON.stringify(errors)})`);
+          }
         });
-        const errors = compareCase(c, out);
-        for (const [name, err] of Object.entries(errors)) {
-          assert.ok(err <= 1e-4, `${name}: error ${err.toExponential(2)} > 1e-4 (all: ${JSON.stringify(errors)})`);
-        }
-      });
+      }
     }
   });
 }
@@ -100,7 +99,7 @@ parity('shipped models', path.join(root, 'models'), path.join(smokeDir, 'shipped
 describe('shipped models: SSMax changes the attention', () => {
   it('the learned s differ from the initial 1/ln(256), and the modes give different focus', () => {
     const ref = JSON.parse(fs.readFileSync(path.join(smokeDir, 'shipped-reference.json'), 'utf8')) as { cases: RefCase[] };
-    const s = ref.cases.find((c) => c.mode === 'ssmax')?.s.flat() ?? [];
+    const s = [...(readManifest(path.join(root, 'models')).ssmax?.s ?? [])];
     assert.equal(s.length > 0, true);
     assert.ok(s.some((v) => Math.abs(v - 1 / Math.log(256)) > 0.01), `learned s: ${s}`);
     const long = ref.cases.filter((c) => c.ids.length === 100);

@@ -143,7 +143,7 @@ function synthetic(L: number, H: number, T: number, seed: number): Inspection {
   }
   const focus = Float32Array.from({ length: L * H * T }, rnd);
   return {
-    model: { id: 'synthetic', layers: L, heads: H, trainContext: 8, vocabSize: 16, topK: 2, pooledSize: 4 },
+    model: { id: 'synthetic', architecture: 'attention-lens', layers: L, heads: H, kvHeads: H, width: 8, headDim: 4, parameters: 1000, trainContext: 8, maxContext: null, vocabSize: 16, topK: 2, pooledSize: 4 },
     mode: 'softmax',
     range: { start: 0, end: tokens[T - 1].end },
     windowed: false,

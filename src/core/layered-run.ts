@@ -1,0 +1,285 @@
+// Runs a model folder's layered graphs (models/README.md, contract 2) over one token sequence:
+// row-wise pieces in row blocks, causal attention in query blocks that see only the keys they
+// can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
+// linear in T for a fixed block; progress is reported and cancellation honoured between calls.
+// Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
+import type { Feed, Output } from './model-session';
+
+export interface ModelDims {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  width: number;
+  vocabSize: number;
+  topK: number;
+  pooledSize: number;
+  /** Parameters of one layer (for progress weights and the FLOP count). */
+  layerParameters: number;
+}
+
+export interface GraphSet {
+  embed: string;
+  qkv: string[];
+  out: string[];
+  head: string;
+  attention: string;
+  rows: string;
+}
+
+export interface RunSpec {
+  graphs: GraphSet;
+  dims: ModelDims;
+  ids: Int32Array;
+  /** [layer][head] ssmax_s; 0 = plain Softmax for that head. */
+  s: Float32Array;
+  /** Multiplies the RoPE base; null when the graphs take no rope_scale input. */
+  ropeScale: number | null;
+  /** Floats one attention block may hold per buffer (heads x rows x keys). */
+  blockFloats: number;
+  /** Rows per call of the row-wise graphs. */
+  linearRows: number;
+}
+
+export interface LayeredOutputs {
+  /** [layer][head][query] */
+  focus: Float32Array;
+  entropy: Float32Array;
+  distance: Float32Array;
+  /** [layer][head][query][k]: key indices best first, -1 where the query sees fewer than topK keys. */
+  topIndex: Int32Array;
+  topWeight: Float32Array;
+  /** [layer][head][queryBin][keyBin] max weight, bins x bins. */
+  pooled: Float32Array;
+  binSize: number;
+  bins: number;
+  /** [token] nats; 0 for the first token. */
+  surprisal: Float32Array;
+}
+
+/** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs) and k (padded x KV*hs). */
+export interface RetainedKeys {
+  q: Float32Array[];
+  k: Float32Array[];
+  tokens: number;
+}
+
+export type RunGraph = (graphPath: string, feeds: Record<string, Feed>) => Promise<Record<string, Output>>;
+
+export interface RunHooks {
+  /** Fraction of the run's work done, 0..1. */
+  progress(done: number): void;
+  cancelled(): boolean;
+}
+
+const MIN_ATTENTION_ROWS = 8;
+const MAX_ATTENTION_ROWS = 512;
+
+export function abortError(): Error {
+  const err = new Error('inspection cancelled');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** Keys a block ending at query `end` (exclusive) is given: a multiple of the pooling bin, at least topK. */
+export function keysFor(end: number, topK: number, bin: number): number {
+  return Math.ceil(Math.max(end, topK) / bin) * bin;
+}
+
+export function poolingOf(T: number, pooledSize: number): { binSize: number; bins: number } {
+  const binSize = Math.ceil(T / pooledSize);
+  return { binSize, bins: Math.ceil(T / binSize) };
+}
+
+/** Query rows of the block starting at `start`, so that one block buffer stays near blockFloats. */
+export function attentionRows(start: number, T: number, heads: number, topK: number, blockFloats: number): number {
+  const keys = Math.max(start + MAX_ATTENTION_ROWS, topK);
+  const rows = Math.floor(blockFloats / (heads * keys));
+  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
+}
+
+/** Multiply-adds of a whole run, split as the progress bar counts them. */
+export function runWork(dims: ModelDims, T: number): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
+  const perLayerLinear = T * dims.layerParameters;
+  const attentionPair = dims.heads * dims.headDim * 3; // q.k, then w against [v | k | position]
+  const head = T * dims.vocabSize * dims.width;
+  const causal = (T * (T + 1)) / 2;
+  return { perLayerLinear, attentionPair, head, total: dims.layers * (perLayerLinear + causal * attentionPair) + head };
+}
+
+function f32(data: Float32Array, dims: number[]): Feed {
+  return { type: 'float32', data, dims };
+}
+
+function i64(data: BigInt64Array, dims: number[]): Feed {
+  return { type: 'int64', data, dims };
+}
+
+function out32(out: Record<string, Output>, name: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`model graph returned no float32 output "${name}" (models/README.md lists the outputs)`);
+  return t.data;
+}
+
+function out64(out: Record<string, Output>, name: string): BigInt64Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof BigInt64Array)) throw new Error(`model graph returned no int64 output "${name}" (models/README.md lists the outputs)`);
+  return t.data;
+}
+
+export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
+  const { dims, graphs } = spec;
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
+  const T = spec.ids.length;
+  const Q = H * hs;
+  const KVW = KV * hs;
+  const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  const padded = keysFor(T, K, binSize);
+  const work = runWork(dims, T);
+  let done = 0;
+  const call = async (graph: string, feeds: Record<string, Feed>, cost: number): Promise<Record<string, Output>> => {
+    if (hooks.cancelled()) throw abortError();
+    const out = await runGraph(graph, feeds);
+    done += cost;
+    hooks.progress(Math.min(1, done / work.total));
+    return out;
+  };
+
+  const ids = BigInt64Array.from(spec.ids, (id) => BigInt(id));
+  const positions = new BigInt64Array(T);
+  for (let t = 0; t < T; t++) positions[t] = BigInt(t);
+  const rowBlock = Math.max(1, spec.linearRows);
+  const ropeFeed: Record<string, Feed> = spec.ropeScale === null ? {} : { rope_scale: f32(Float32Array.of(spec.ropeScale), []) };
+
+  const x = new Float32Array(T * C);
+  for (let a = 0; a < T; a += rowBlock) {
+    const e = Math.min(T, a + rowBlock);
+    const out = await call(graphs.embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
+    x.set(out32(out, 'x'), a * C);
+  }
+
+  const focus = new Float32Array(L * H * T);
+  const entropy = new Float32Array(L * H * T);
+  const distance = new Float32Array(L * H * T);
+  const topIndex = new Int32Array(L * H * T * K).fill(-1);
+  const topWeight = new Float32Array(L * H * T * K);
+  const pooled = new Float32Array(L * H * bins * bins);
+  const retained: RetainedKeys = { q: [], k: [], tokens: T };
+  const poolTemplate = f32(new Float32Array(binSize), [binSize]);
+  const attn = new Float32Array(T * Q);
+
+  for (let l = 0; l < L; l++) {
+    const q = new Float32Array(T * Q);
+    const k = new Float32Array(padded * KVW); // rows past T stay zero: masked keys that pad to the bin
+    const v = new Float32Array(padded * KVW);
+    const s = f32(spec.s.subarray(l * H, (l + 1) * H), [H]);
+    for (let a = 0; a < T; a += rowBlock) {
+      const e = Math.min(T, a + rowBlock);
+      const out = await call(
+        graphs.qkv[l],
+        { x: f32(x.subarray(a * C, e * C), [e - a, C]), positions: i64(positions.subarray(a, e), [e - a]), ssmax_s: s, ...ropeFeed },
+        ((e - a) * dims.layerParameters) / 3,
+      );
+      q.set(out32(out, 'q'), a * Q);
+      k.set(out32(out, 'k'), a * KVW);
+      v.set(out32(out, 'v'), a * KVW);
+    }
+    for (let a = 0; a < T; ) {
+      const B = attentionRows(a, T, H, K, spec.blockFloats);
+      const e = a + B;
+      const Tk = keysFor(e, K, binSize);
+      const out = await call(
+        graphs.attention,
+        {
+          q: f32(q.subarray(a * Q, e * Q), [B, Q]),
+          q_pos: i64(positions.subarray(a, e), [B]),
+          k: f32(k.subarray(0, Tk * KVW), [Tk, KVW]),
+          v: f32(v.subarray(0, Tk * KVW), [Tk, KVW]),
+          pool_template: poolTemplate,
+        },
+        B * ((a + e + 1) / 2) * work.attentionPair,
+      );
+      attn.set(out32(out, 'y'), a * Q);
+      const oFocus = out32(out, 'focus');
+      const oEntropy = out32(out, 'entropy');
+      const oDistance = out32(out, 'distance');
+      const oIndex = out64(out, 'topk_index');
+      const oWeight = out32(out, 'topk_weight');
+      const oPooled = out32(out, 'pooled');
+      const nb = Tk / binSize;
+      const words = new Int32Array(oIndex.buffer, oIndex.byteOffset, oIndex.length * 2); // little-endian low words
+      for (let h = 0; h < H; h++) {
+        const lh = l * H + h;
+        for (let r = 0; r < B; r++) {
+          const i = a + r;
+          const src = h * B + r;
+          focus[lh * T + i] = oFocus[src];
+          entropy[lh * T + i] = oEntropy[src];
+          distance[lh * T + i] = oDistance[src];
+          // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
+          let w = (lh * T + i) * K;
+          for (let kk = 0; kk < K; kk++) {
+            const j = words[2 * (src * K + kk)];
+            if (j > i || words[2 * (src * K + kk) + 1] !== 0) continue;
+            topIndex[w] = j;
+            topWeight[w] = oWeight[src * K + kk];
+            w++;
+          }
+          const cell = (lh * bins + Math.floor(i / binSize)) * bins;
+          const row = src * nb;
+          for (let b = 0; b < Math.min(nb, bins); b++) {
+            if (oPooled[row + b] > pooled[cell + b]) pooled[cell + b] = oPooled[row + b];
+          }
+        }
+      }
+      a = e;
+    }
+    for (let a = 0; a < T; a += rowBlock) {
+      const e = Math.min(T, a + rowBlock);
+      const out = await call(
+        graphs.out[l],
+        { x: f32(x.subarray(a * C, e * C), [e - a, C]), attn: f32(attn.subarray(a * Q, e * Q), [e - a, Q]) },
+        ((e - a) * dims.layerParameters * 2) / 3,
+      );
+      x.set(out32(out, 'x_out'), a * C);
+    }
+    retained.q.push(q);
+    retained.k.push(k);
+  }
+
+  const surprisal = new Float32Array(T);
+  const next = new BigInt64Array(T);
+  next.set(ids.subarray(1));
+  const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / dims.vocabSize)));
+  for (let a = 0; a < T; a += headRows) {
+    const e = Math.min(T, a + headRows);
+    const out = await call(graphs.head, { x: f32(x.subarray(a * C, e * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
+    const lse = out32(out, 'lse');
+    const target = out32(out, 'target');
+    for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
+  }
+  hooks.progress(1);
+  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal }, retained };
+}
+
+/** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */
+export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: RetainedKeys, queries: number[], runGraph: RunGraph): Promise<Float32Array> {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+  const T = retained.tokens;
+  const Q = queries.length;
+  const result = new Float32Array(L * H * Q * T);
+  if (Q === 0) return result;
+  const qPos = BigInt64Array.from(queries, (t) => BigInt(t));
+  for (let l = 0; l < L; l++) {
+    const q = new Float32Array(Q * H * hs);
+    queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs, (t + 1) * H * hs), i * H * hs));
+    const out = await runGraph(spec.graphs.rows, {
+      q: f32(q, [Q, H * hs]),
+      q_pos: i64(qPos, [Q]),
+      k: f32(retained.k[l].subarray(0, T * KV * hs), [T, KV * hs]),
+    });
+    const rows = out32(out, 'rows'); // (H, Q, T)
+    result.set(rows, l * H * Q * T);
+  }
+  return result;
+}

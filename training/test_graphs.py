@@ -1,0 +1,78 @@
+"""The adapter pieces that the exported graphs are made of agree with the training model.
+
+    /usr/bin/python3 -m unittest -v training/test_graphs.py
+"""
+import os
+import sys
+import unittest
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from graphs import AttentionGraph, GPTAdapter, reference  # noqa: E402
+from model import GPT, GPTConfig  # noqa: E402
+
+
+def small(attention):
+    torch.manual_seed(3)
+    model = GPT(GPTConfig(vocab_size=50, n_layer=2, n_head=2, n_embd=16, block_size=8, attention=attention, top_k=4, pooled_size=4))
+    model.eval()
+    if attention == "ssmax":
+        for b in model.blocks:
+            b.attn.s.data = torch.tensor([0.3, 0.6])
+    return model
+
+
+class AdapterMatchesModel(unittest.TestCase):
+    def test_weights_and_surprisal_equal_the_training_forward(self):
+        for attention in ("softmax", "ssmax"):
+            model = small(attention)
+            ids = torch.randint(0, 50, (11,), generator=torch.Generator().manual_seed(1))
+            s = model.learned_s()
+            ref = reference(GPTAdapter(model), ids, s, 1.0, [0, 5, 10], 4, 4)
+            with torch.no_grad():
+                logits, _, weights = model(ids[None], return_weights=True)
+            W = np.stack([w[0].double().numpy() for w in weights])
+            np.testing.assert_allclose(ref["focus"], W.max(-1), atol=1e-5, err_msg=attention)
+            np.testing.assert_allclose(ref["rows"], W[:, :, [0, 5, 10], :], atol=1e-5, err_msg=attention)
+            logp = torch.log_softmax(logits[0].double(), -1)
+            surprisal = [0.0] + [float(-logp[t - 1, ids[t]]) for t in range(1, 11)]
+            np.testing.assert_allclose(ref["surprisal"], surprisal, atol=1e-4, err_msg=attention)
+
+    def test_rope_scale_multiplies_the_base(self):
+        model = small("softmax")
+        adapter = GPTAdapter(model)
+        x = torch.randn(6, 16)
+        pos = torch.arange(6)
+        s = torch.zeros(2)
+        _, k1, _ = adapter.qkv(0, x, pos, s, torch.tensor(1.0))
+        _, k50, _ = adapter.qkv(0, x, pos, s, torch.tensor(50.0))
+        model.cfg.rope_base *= 50
+        _, k_base, _ = GPTAdapter(model).qkv(0, x, pos, s, torch.tensor(1.0))
+        torch.testing.assert_close(k50, k_base)
+        torch.testing.assert_close(k1[0], k50[0])  # position 0 is not rotated
+        self.assertGreater((k1[1:] - k50[1:]).abs().max().item(), 1e-2)
+
+
+class AttentionGraphMaths(unittest.TestCase):
+    def test_blocked_summaries_equal_full_rows_with_grouped_query_heads(self):
+        torch.manual_seed(0)
+        H, KV, hs, K, T = 4, 2, 8, 3, 10
+        q, k, v = torch.randn(T, H * hs), torch.randn(T, KV * hs), torch.randn(T, KV * hs)
+        pos = torch.arange(T)
+        y, focus, entropy, distance, ti, tw, pooled = AttentionGraph(H, KV, hs, K)(q[6:], pos[6:], k, v, torch.zeros(5))
+        kh = k.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, 0)
+        vh = v.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, 0)
+        z = q.view(T, H, hs).transpose(0, 1) @ kh.transpose(1, 2)
+        w = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)[:, 6:]
+        torch.testing.assert_close(focus, w.max(-1).values)
+        torch.testing.assert_close(entropy, -(w * torch.log(w.clamp_min(1e-30))).sum(-1), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(distance, (w * (pos[6:, None] - pos[None, :]).float()).sum(-1), atol=1e-4, rtol=1e-5)
+        torch.testing.assert_close(tw, w.topk(K, -1).values)
+        torch.testing.assert_close(y, (w @ vh).transpose(0, 1).reshape(4, H * hs), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(pooled, w.reshape(H, 4, 2, 5).amax(-1))
+
+
+if __name__ == "__main__":
+    unittest.main()
