@@ -1,7 +1,8 @@
-// `npm run bench`: inspection time and extra peak memory per length and mode (each in a fresh
-// child process), the PyTorch-eager baseline on the same weights, the machine's sgemm throughput
-// and the share of it the model run reaches. Prints a table and writes bench/README.md.
-//   node dist/bench.js [--lengths 256,1000,4000,8000] [--modes softmax,ssmax,ssmax-posthoc]
+// `npm run bench`: inspection time, extra peak memory (against the engine's own estimate) and time
+// to first progress per length and mode (each in a fresh child process), the PyTorch-eager
+// baseline on the same weights, the machine's sgemm throughput and the share of the sgemm-bound
+// time of the causal work the model run reaches. Prints a table and writes bench/README.md.
+//   node dist/bench.js [--lengths 1000,4000,8000,16000,32000] [--modes softmax,ssmax,ssmax-posthoc]
 //                      [--runs 5] [--no-torch] [--no-readme]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,12 +11,12 @@ import * as path from 'node:path';
 import { tokenAt, topKeys } from '../src/core/analysis';
 import { InspectionEngine } from '../src/core/inspection-engine';
 import type { InspectRequest } from '../src/core/inspection-engine';
-import type { Inspection, Mode } from '../src/core/inspection-types';
+import type { Inspection, Mode, ModelInfo } from '../src/core/inspection-types';
 import { MODES, isMode } from '../src/core/inspection-types';
 import { readManifest } from '../src/core/model-manifest';
 import { ModelWorker } from '../src/core/model-session';
 import { Tokenizer } from '../src/core/tokenizer';
-import { initializerDims, matMulModel } from './onnx-proto';
+import { matMulModel } from './onnx-proto';
 
 const ROOT = path.join(__dirname, '..');
 const MODEL_DIR = path.join(ROOT, 'models');
@@ -31,6 +32,10 @@ interface LengthResult {
   tokenizeMs: number;
   extraPeakMB: number;
   coldExtraMB: number;
+  /** The engine's estimate of the extra peak (memory-plan.ts), for the same length. */
+  estimateMB: number;
+  /** From the call to the first progress report, warm run. */
+  firstProgressMs: number;
   /** Only at 4,000 tokens. */
   warmMinMs: number;
   /** Share of the CPUs other processes used in the second before this length started. */
@@ -119,9 +124,18 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
   const coldExtraMB = peakRss() - rss0;
   const warm: Inspection[] = [];
   let extraPeakMB = 0;
+  let firstProgressMs = NaN;
   for (let i = 1; i <= runs; i++) {
     const before = settledRss();
-    warm.push(await engine.inspect(req(i)));
+    const start = performance.now();
+    let reported = false;
+    warm.push(
+      await engine.inspect(req(i), undefined, () => {
+        if (reported) return;
+        reported = true;
+        if (i === 1) firstProgressMs = performance.now() - start;
+      }),
+    );
     extraPeakMB = Math.max(extraPeakMB, peakRss() - before);
   }
   const result: LengthResult = {
@@ -136,6 +150,8 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
     tokenizeMs: median(warm.map((w) => w.timings.tokenizeMs)),
     extraPeakMB,
     coldExtraMB,
+    estimateMB: engine.estimatePeakBytes(tokens) / 2 ** 20,
+    firstProgressMs,
   };
   if (tokens === 4000) {
     const times: number[] = [];
@@ -194,17 +210,20 @@ async function sgemm(n: number, runs: number): Promise<number> {
 }
 
 /**
- * Matrix FLOPs one run executes at T tokens: every 2-D weight applied to each token (the tied
- * embedding as the output layer, for surprisal) and, per layer, three T x Tk products of width C
- * (q k^T, w v, and w k for the entropy); Tk is T padded as the graph pads keys.
+ * Matrix FLOPs the causal work of T tokens needs: every weight applied to each token (layers and
+ * the output layer, for surprisal) and, per layer and head, q.k and w.v over the causal half only.
+ * What the graphs compute beyond that (summaries, padding to the bin) counts against us.
  */
-function modelFlops(graphFile: string, T: number, layers: number, topK: number, pooledSize: number): number {
-  const dims = initializerDims(fs.readFileSync(graphFile)).filter((d) => d.length === 2);
-  const weights = dims.reduce((s, [a, b]) => s + a * b, 0);
-  const C = Math.min(...dims.map(([a, b]) => Math.min(a, b)));
-  const bin = Math.ceil(T / pooledSize);
-  const Tk = Math.ceil((T + topK) / bin) * bin;
-  return 2 * T * weights + layers * 3 * 2 * T * Tk * C;
+function causalFlops(info: ModelInfo, T: number): number {
+  const layerWeights = (info.parameters - 2 * info.vocabSize * info.width) / info.layers;
+  const linear = 2 * T * (info.layers * layerWeights + info.vocabSize * info.width);
+  const attention = info.layers * info.heads * 2 * 2 * ((T * (T + 1)) / 2) * info.headDim;
+  return linear + attention;
+}
+
+/** PyTorch eager holds every layer's T x T weights; beyond 8 GB it is not run on this machine. */
+function eagerFits(info: ModelInfo, T: number): boolean {
+  return info.layers * info.heads * T * T * 4 * 1.5 < 8 * 2 ** 30;
 }
 
 function torchBaseline(variant: 'softmax' | 'ssmax', lengths: number[], runs: number): { results: TorchResult[]; note?: string } {
@@ -243,7 +262,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const loadBefore = os.loadavg()[0];
-  const lengths = opt('--lengths', '256,1000,4000,8000').split(',').map(Number);
+  const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
   const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
   const runs = Number(opt('--runs', '5'));
   const manifest = readManifest(MODEL_DIR);
@@ -256,14 +275,16 @@ async function main(argv: string[]): Promise<void> {
   for (const T of lengths) {
     for (const mode of modes) {
       // Fewer runs where one run takes seconds; at least 2 for a median of warm runs.
-      const n = T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
+      const n = T >= 16000 ? 2 : T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
       const busy = await waitForIdle();
       const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`bench: ${T} tokens ${mode} failed: ${r.stderr.trim()}`);
       const row = { ...(JSON.parse(r.stdout) as LengthResult), busy };
       rows.push(row);
       process.stderr.write(`bench: ${T} tokens ${mode}: warm ${fmt(row.warmMedianMs)} ms, cold ${fmt(row.coldMs)} ms, +${fmt(row.extraPeakMB)} MB, others ${fmt(100 * busy)}% busy\n`);
-      if (withTorch && (mode === 'softmax' || mode === 'ssmax')) {
+      if (withTorch && (mode === 'softmax' || mode === 'ssmax') && !eagerFits(info, T)) {
+        torchNotes.add(`eager is not run from ${T} tokens: its ${info.layers * info.heads} weight matrices of T x T would need over 8 GB`);
+      } else if (withTorch && (mode === 'softmax' || mode === 'ssmax')) {
         await waitForIdle();
         const t = torchBaseline(mode, [T], n);
         if (t.note) torchNotes.add(t.note);
@@ -278,25 +299,21 @@ async function main(argv: string[]): Promise<void> {
   const gflops = await sgemm(1024, 7);
 
   const header =
-    '| tokens | mode | warm median ms | warm min ms | model ms | cold ms | extra peak MB | cold extra MB | PyTorch eager ms | speed-up | model GFLOP/s | % of sgemm | others busy |\n' +
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| tokens | mode | warm median ms | warm min ms | model ms | cold ms | first progress ms | extra peak MB | estimate MB | cold extra MB | PyTorch eager ms | speed-up | sgemm-bound ms | share of sgemm-bound | others busy |\n' +
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
-    const graph = r.mode === 'ssmax' && manifest.ssmax ? manifest.ssmax.path : manifest.softmaxPath;
-    const rate = modelFlops(graph, r.tokens, info.layers, info.topK, info.pooledSize) / (r.modelMedianMs / 1000) / 1e9;
+    const bound = (causalFlops(info, r.tokens) / (gflops * 1e9)) * 1000;
     const t = torch.get(`${r.tokens}|${r.mode}`);
     return (
-      `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.coldExtraMB)} | ` +
-      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(rate, 1)} | ${fmt((100 * rate) / gflops)}% | ${fmt(100 * (r.busy ?? NaN))}% |`
+      `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.firstProgressMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.estimateMB)} | ${fmt(r.coldExtraMB)} | ` +
+      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(bound)} | ${fmt((100 * bound) / r.modelMedianMs)}% | ${fmt(100 * (r.busy ?? NaN))}% |`
     );
   });
   const hover = rows.find((r) => r.hoverMedianUs !== undefined);
   const first1000 = rows.find((r) => r.tokens === 1000);
   const torchPeaks = [...torch.values()].map((t) => `${t.tokens} ${t.variant}: ${fmt(t.peakRssMB)} MB`).join(', ');
-  const dims = initializerDims(fs.readFileSync(manifest.softmaxPath));
-  const params = dims.reduce((sum, d) => sum + d.reduce((x, y) => x * y, 1), 0);
-  const width = Math.min(...dims.filter((d) => d.length === 2).map(([x, y]) => Math.min(x, y)));
   const summary = [
-    `model: ${info.id}, ${info.layers} layers x ${info.heads} heads, width ${width}, ${fmt(params / 1e6, 2)} M parameters, vocabulary ${info.vocabSize}`,
+    `model: ${info.id}, ${info.layers} layers x ${info.heads} heads, width ${info.width}, ${fmt(info.parameters / 1e6, 2)} M parameters, vocabulary ${info.vocabSize}`,
     `sgemm (1024^3 float32 MatMul through onnxruntime, same session options): ${fmt(gflops, 1)} GFLOP/s`,
     hover ? `hover lookup from cache at 4,000 tokens (cached() + tokenAt + topKeys): median ${fmt(hover.hoverMedianUs, 1)} µs` : '',
     hover ? `one Inspection at 4,000 tokens in memory (typed arrays + tokens as JSON): ${fmt(hover.payloadMB, 2)} MB, of which top-k index/weight ${fmt(topKMB(info.layers * info.heads, 4000, info.topK), 2)} MB` : '',

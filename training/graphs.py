@@ -104,55 +104,49 @@ class GPTAdapter(Adapter):
 
 
 class AttentionGraph(nn.Module):
-    """One causal query block against the keys it can see, reduced to the per-query summaries.
+    """One causal query block of the G query heads that share one kv head, against the keys they
+    can see, reduced to per-query summaries.
 
-    Summaries come from one softmax pass: focus is the top-1 weight, the log-normaliser is
-    z[argmax] - log(focus), and one matrix product against [v | k | position] gives the output,
-    sum_j w_j k_j (entropy = lse - q . that) and the expected key position (distance)."""
+    Keys come in two parts so that only the last one is masked: `k_past` (every key before the
+    block, always visible; at least key 0) and `k_diag` (the block's own keys and padding, masked
+    above the diagonal). Summaries come from one softmax pass: focus is the top-1 weight, the
+    log-normaliser is z[argmax] - log(focus), and one product with `vkp` = [v | k | position]
+    gives the output, sum_j w_j k_j (entropy = lse - q . that) and the expected key position."""
 
-    def __init__(self, heads, kv_heads, head_dim, top_k):
+    def __init__(self, head_dim, top_k):
         super().__init__()
-        self.H, self.KV, self.hs, self.K = heads, kv_heads, head_dim, top_k
+        self.hs, self.K = head_dim, top_k
 
-    def forward(self, q, q_pos, k, v, pool_template):
-        H, KV, hs = self.H, self.KV, self.hs
-        G = H // KV
-        B, Tk = q.shape[0], k.shape[0]
-        qh = q.view(B, KV, G, hs).permute(1, 2, 0, 3).reshape(KV, G * B, hs)  # head h = kv * G + g
-        kh = k.view(Tk, KV, hs).transpose(0, 1)  # (KV, Tk, hs)
-        vh = v.view(Tk, KV, hs).transpose(0, 1)
-        key_pos = torch.arange(Tk, dtype=torch.int64)
-        z = (qh @ kh.transpose(1, 2)).reshape(H, B, Tk)  # (H, B, Tk)
-        z = z.masked_fill(key_pos[None, :] > q_pos[:, None], float("-inf"))
+    def forward(self, q, q_pos, k_past, k_diag, vkp, pool_template):
+        hs = self.hs
+        G, B = q.shape[0], q.shape[1]
+        P = k_past.shape[0]
+        rows = q.reshape(-1, hs)  # (G*B, hs)
+        z_past = rows @ k_past.t()  # (G*B, P)
+        diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
+        bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
+        z_diag = (rows @ k_diag.t()).reshape(G, B, -1) + bias  # (G, B, D)
+        z = torch.cat([z_past, z_diag.reshape(G * B, -1)], dim=-1)  # (G*B, Tk)
         w = z.softmax(dim=-1)
-        tw, ti = w.topk(self.K, dim=-1)  # (H, B, K)
-        focus = tw[:, :, 0]
-        lse = z.gather(-1, ti[:, :, :1]).squeeze(-1) - torch.log(focus)  # (H, B)
-        pos_col = key_pos.float()[None, :, None].expand(KV, Tk, 1)
-        vkp = torch.cat([vh, kh, pos_col], dim=-1)  # (KV, Tk, 2hs + 1)
-        mix = (w.reshape(KV, G * B, Tk) @ vkp).reshape(H, B, 2 * hs + 1)
-        y = mix[:, :, :hs].permute(1, 0, 2).reshape(B, H * hs)
-        qz = q.view(B, H, hs).transpose(0, 1)  # (H, B, hs)
-        entropy = lse - (qz * mix[:, :, hs:2 * hs]).sum(dim=-1)
-        distance = q_pos.float()[None, :] - mix[:, :, 2 * hs]
+        tw, ti = w.topk(self.K, dim=-1)  # (G*B, K)
+        focus = tw[:, 0]
+        lse = z.gather(-1, ti[:, :1]).squeeze(-1) - torch.log(focus)
+        mix = w @ vkp  # (G*B, 2hs + 1)
+        y = mix[:, :hs].reshape(G, B, hs)
+        entropy = lse - (rows * mix[:, hs:2 * hs]).sum(dim=-1)
+        distance = q_pos.float().repeat(G) - mix[:, 2 * hs]
         bin_size = pool_template.shape[0]  # a traced dimension: the bin is an input, not a constant
-        pooled = w.reshape(H, B, -1, bin_size).amax(dim=-1)  # (H, B, Tk / bin)
-        return y, focus, entropy, distance, ti, tw, pooled
+        pooled = w.reshape(G * B, -1, bin_size).amax(dim=-1)  # (G*B, Tk / bin)
+        return (y, focus.reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
+                tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
 
 
 class RowsGraph(nn.Module):
-    """Full attention rows of chosen queries (Follow Cursor, zoom): (H, R, Tk)."""
-
-    def __init__(self, heads, kv_heads, head_dim):
-        super().__init__()
-        self.H, self.KV, self.hs = heads, kv_heads, head_dim
+    """Full attention rows of chosen queries of the heads that share one kv head: (G, R, Tk)."""
 
     def forward(self, q, q_pos, k):
-        H, KV, hs = self.H, self.KV, self.hs
-        R, Tk = q.shape[0], k.shape[0]
-        qh = q.view(R, KV, H // KV, hs).permute(1, 2, 0, 3).reshape(KV, -1, hs)
-        z = (qh @ k.view(Tk, KV, hs).permute(1, 2, 0)).reshape(H, R, Tk)
-        z = z.masked_fill(torch.arange(Tk, dtype=torch.int64)[None, :] > q_pos[:, None], float("-inf"))
+        z = q @ k.t()  # (G, R, Tk)
+        z = z.masked_fill(torch.arange(k.shape[0], dtype=torch.int64)[None, :] > q_pos[:, None], float("-inf"))
         return z.softmax(dim=-1)
 
 
@@ -185,18 +179,18 @@ def export_attention(adapter, top_k, folder):
     """attention.onnx and attention-rows.onnx: weights-free, shared by every variant of a model."""
     import os
 
-    H, KV, hs = adapter.heads, adapter.kv_heads, adapter.head_dim
-    B, Tk = 6, 16
-    q, k, v = torch.randn(B, H * hs), torch.randn(Tk, KV * hs), torch.randn(Tk, KV * hs)
-    q_pos = torch.arange(10, 10 + B)
-    rows_dyn = {"q": {0: "B"}, "q_pos": {0: "B"}, "k": {0: "Tk"}}
-    dyn = {**rows_dyn, "v": {0: "Tk"}, "pool_template": {0: "bin"}, "y": {0: "B"}, "focus": {1: "B"},
-           "entropy": {1: "B"}, "distance": {1: "B"}, "topk_index": {1: "B"}, "topk_weight": {1: "B"},
-           "pooled": {1: "B", 2: "bins"}}
-    _export(AttentionGraph(H, KV, hs, top_k), (q, q_pos, k, v, torch.zeros(2)), os.path.join(folder, "attention.onnx"),
-            ["q", "q_pos", "k", "v", "pool_template"], ATTENTION_OUTPUTS, dyn, {"piece": "attention"})
-    _export(RowsGraph(H, KV, hs), (q, q_pos, k), os.path.join(folder, "attention-rows.onnx"), ["q", "q_pos", "k"],
-            ["rows"], {**rows_dyn, "rows": {1: "B", 2: "Tk"}}, {"piece": "attention-rows"})
+    G, hs = adapter.heads // adapter.kv_heads, adapter.head_dim
+    B, P, D = 6, 10, 8
+    q = torch.randn(G, B, hs)
+    q_pos = torch.arange(P, P + B)
+    dyn = {"q": {1: "B"}, "q_pos": {0: "B"}, "k_past": {0: "P"}, "k_diag": {0: "D"}, "vkp": {0: "Tk"},
+           "pool_template": {0: "bin"}, "y": {1: "B"}, "focus": {1: "B"}, "entropy": {1: "B"}, "distance": {1: "B"},
+           "topk_index": {1: "B"}, "topk_weight": {1: "B"}, "pooled": {1: "B", 2: "bins"}}
+    args = (q, q_pos, torch.randn(P, hs), torch.randn(D, hs), torch.randn(P + D, 2 * hs + 1), torch.zeros(2))
+    _export(AttentionGraph(hs, top_k), args, os.path.join(folder, "attention.onnx"),
+            ["q", "q_pos", "k_past", "k_diag", "vkp", "pool_template"], ATTENTION_OUTPUTS, dyn, {"piece": "attention"})
+    _export(RowsGraph(), (q, q_pos, torch.randn(P + D, hs)), os.path.join(folder, "attention-rows.onnx"), ["q", "q_pos", "k"],
+            ["rows"], {"q": {1: "R"}, "q_pos": {0: "R"}, "k": {0: "Tk"}, "rows": {1: "R", 2: "Tk"}}, {"piece": "attention-rows"})
 
 
 def export_variant(adapter, folder, meta):

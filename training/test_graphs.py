@@ -56,22 +56,21 @@ class AdapterMatchesModel(unittest.TestCase):
 
 
 class AttentionGraphMaths(unittest.TestCase):
-    def test_blocked_summaries_equal_full_rows_with_grouped_query_heads(self):
+    def test_blocked_summaries_equal_full_rows(self):
         torch.manual_seed(0)
-        H, KV, hs, K, T = 4, 2, 8, 3, 10
-        q, k, v = torch.randn(T, H * hs), torch.randn(T, KV * hs), torch.randn(T, KV * hs)
+        G, hs, K, T, a = 2, 8, 3, 10, 6  # a block of queries 6..9 of two heads sharing one kv head
+        q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
         pos = torch.arange(T)
-        y, focus, entropy, distance, ti, tw, pooled = AttentionGraph(H, KV, hs, K)(q[6:], pos[6:], k, v, torch.zeros(5))
-        kh = k.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, 0)
-        vh = v.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, 0)
-        z = q.view(T, H, hs).transpose(0, 1) @ kh.transpose(1, 2)
-        w = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)[:, 6:]
+        vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
+        y, focus, entropy, distance, ti, tw, pooled = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:4], k[4:], vkp, torch.zeros(5))
+        z = q @ k.t()  # (G, T, T)
+        w = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)[:, a:]
         torch.testing.assert_close(focus, w.max(-1).values)
         torch.testing.assert_close(entropy, -(w * torch.log(w.clamp_min(1e-30))).sum(-1), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(distance, (w * (pos[6:, None] - pos[None, :]).float()).sum(-1), atol=1e-4, rtol=1e-5)
+        torch.testing.assert_close(distance, (w * (pos[a:, None] - pos[None, :]).float()).sum(-1), atol=1e-4, rtol=1e-5)
         torch.testing.assert_close(tw, w.topk(K, -1).values)
-        torch.testing.assert_close(y, (w @ vh).transpose(0, 1).reshape(4, H * hs), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(pooled, w.reshape(H, 4, 2, 5).amax(-1))
+        torch.testing.assert_close(y, w @ v, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(pooled, w.reshape(G, 4, 2, 5).amax(-1))
 
 
 if __name__ == "__main__":

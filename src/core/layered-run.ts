@@ -57,10 +57,10 @@ export interface LayeredOutputs {
   surprisal: Float32Array;
 }
 
-/** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs) and k (padded x KV*hs). */
+/** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv head (padded x hs). */
 export interface RetainedKeys {
   q: Float32Array[];
-  k: Float32Array[];
+  k: Float32Array[][];
   tokens: number;
 }
 
@@ -91,17 +91,17 @@ export function poolingOf(T: number, pooledSize: number): { binSize: number; bin
   return { binSize, bins: Math.ceil(T / binSize) };
 }
 
-/** Query rows of the block starting at `start`, so that one block buffer stays near blockFloats. */
-export function attentionRows(start: number, T: number, heads: number, topK: number, blockFloats: number): number {
+/** Query rows of the block starting at `start`, so that one block buffer (group x rows x keys) stays near blockFloats. */
+export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number): number {
   const keys = Math.max(start + MAX_ATTENTION_ROWS, topK);
-  const rows = Math.floor(blockFloats / (heads * keys));
+  const rows = Math.floor(blockFloats / (group * keys));
   return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
 }
 
 /** Multiply-adds of a whole run, split as the progress bar counts them. */
 export function runWork(dims: ModelDims, T: number): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
   const perLayerLinear = T * dims.layerParameters;
-  const attentionPair = dims.heads * dims.headDim * 3; // q.k, then w against [v | k | position]
+  const attentionPair = dims.heads * (dims.headDim * 3 + 1); // q.k, then w against [v | k | position]
   const head = T * dims.vocabSize * dims.width;
   const causal = (T * (T + 1)) / 2;
   return { perLayerLinear, attentionPair, head, total: dims.layers * (perLayerLinear + causal * attentionPair) + head };
@@ -167,11 +167,17 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const retained: RetainedKeys = { q: [], k: [], tokens: T };
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
   const attn = new Float32Array(T * Q);
+  const G = H / KV;
+  const VKP = 2 * hs + 1;
+  const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
 
   for (let l = 0; l < L; l++) {
     const q = new Float32Array(T * Q);
-    const k = new Float32Array(padded * KVW); // rows past T stay zero: masked keys that pad to the bin
-    const v = new Float32Array(padded * KVW);
+    // Per kv head, in the layouts the attention graph takes: k (padded x hs) and [v | k | position]
+    // (padded x 2hs+1), so that a block's keys are a prefix, passed without a copy. Rows past T
+    // stay zero: masked keys that pad to the bin.
+    const kh = Array.from({ length: KV }, () => new Float32Array(padded * hs));
+    const vkp = Array.from({ length: KV }, () => new Float32Array(padded * VKP));
     const s = f32(spec.s.subarray(l * H, (l + 1) * H), [H]);
     for (let a = 0; a < T; a += rowBlock) {
       const e = Math.min(T, a + rowBlock);
@@ -181,54 +187,73 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
         ((e - a) * dims.layerParameters) / 3,
       );
       q.set(out32(out, 'q'), a * Q);
-      k.set(out32(out, 'k'), a * KVW);
-      v.set(out32(out, 'v'), a * KVW);
+      const k = out32(out, 'k');
+      const v = out32(out, 'v');
+      for (let t = a; t < e; t++) {
+        for (let g = 0; g < KV; g++) {
+          const src = (t - a) * KVW + g * hs;
+          kh[g].set(k.subarray(src, src + hs), t * hs);
+          vkp[g].set(v.subarray(src, src + hs), t * VKP);
+          vkp[g].set(k.subarray(src, src + hs), t * VKP + hs);
+          vkp[g][t * VKP + 2 * hs] = t;
+        }
+      }
     }
     for (let a = 0; a < T; ) {
-      const B = attentionRows(a, T, H, K, spec.blockFloats);
+      const B = attentionRows(a, T, G, K, spec.blockFloats);
       const e = a + B;
       const Tk = keysFor(e, K, binSize);
-      const out = await call(
-        graphs.attention,
-        {
-          q: f32(q.subarray(a * Q, e * Q), [B, Q]),
-          q_pos: i64(positions.subarray(a, e), [B]),
-          k: f32(k.subarray(0, Tk * KVW), [Tk, KVW]),
-          v: f32(v.subarray(0, Tk * KVW), [Tk, KVW]),
-          pool_template: poolTemplate,
-        },
-        B * ((a + e + 1) / 2) * work.attentionPair,
-      );
-      attn.set(out32(out, 'y'), a * Q);
-      const oFocus = out32(out, 'focus');
-      const oEntropy = out32(out, 'entropy');
-      const oDistance = out32(out, 'distance');
-      const oIndex = out64(out, 'topk_index');
-      const oWeight = out32(out, 'topk_weight');
-      const oPooled = out32(out, 'pooled');
+      const P = Math.max(a, 1); // keys before the block are all visible; key 0 always is
       const nb = Tk / binSize;
-      const words = new Int32Array(oIndex.buffer, oIndex.byteOffset, oIndex.length * 2); // little-endian low words
-      for (let h = 0; h < H; h++) {
-        const lh = l * H + h;
-        for (let r = 0; r < B; r++) {
-          const i = a + r;
-          const src = h * B + r;
-          focus[lh * T + i] = oFocus[src];
-          entropy[lh * T + i] = oEntropy[src];
-          distance[lh * T + i] = oDistance[src];
-          // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
-          let w = (lh * T + i) * K;
-          for (let kk = 0; kk < K; kk++) {
-            const j = words[2 * (src * K + kk)];
-            if (j > i || words[2 * (src * K + kk) + 1] !== 0) continue;
-            topIndex[w] = j;
-            topWeight[w] = oWeight[src * K + kk];
-            w++;
-          }
-          const cell = (lh * bins + Math.floor(i / binSize)) * bins;
-          const row = src * nb;
-          for (let b = 0; b < Math.min(nb, bins); b++) {
-            if (oPooled[row + b] > pooled[cell + b]) pooled[cell + b] = oPooled[row + b];
+      for (let g = 0; g < KV; g++) {
+        for (let j = 0; j < G; j++) {
+          const h = g * G + j;
+          for (let r = 0; r < B; r++) qBlock.set(q.subarray((a + r) * Q + h * hs, (a + r) * Q + (h + 1) * hs), (j * B + r) * hs);
+        }
+        const out = await call(
+          graphs.attention,
+          {
+            q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
+            q_pos: i64(positions.subarray(a, e), [B]),
+            k_past: f32(kh[g].subarray(0, P * hs), [P, hs]),
+            k_diag: f32(kh[g].subarray(P * hs, Tk * hs), [Tk - P, hs]),
+            vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]),
+            pool_template: poolTemplate,
+          },
+          (B * ((a + e + 1) / 2) * work.attentionPair) / KV,
+        );
+        const y = out32(out, 'y');
+        const oFocus = out32(out, 'focus');
+        const oEntropy = out32(out, 'entropy');
+        const oDistance = out32(out, 'distance');
+        const oIndex = out64(out, 'topk_index');
+        const oWeight = out32(out, 'topk_weight');
+        const oPooled = out32(out, 'pooled');
+        const words = new Int32Array(oIndex.buffer, oIndex.byteOffset, oIndex.length * 2); // little-endian low words
+        for (let j = 0; j < G; j++) {
+          const h = g * G + j;
+          const lh = l * H + h;
+          for (let r = 0; r < B; r++) {
+            const i = a + r;
+            const src = j * B + r;
+            attn.set(y.subarray(src * hs, (src + 1) * hs), i * Q + h * hs);
+            focus[lh * T + i] = oFocus[src];
+            entropy[lh * T + i] = oEntropy[src];
+            distance[lh * T + i] = oDistance[src];
+            // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
+            let w = (lh * T + i) * K;
+            for (let kk = 0; kk < K; kk++) {
+              const key = words[2 * (src * K + kk)];
+              if (key > i || words[2 * (src * K + kk) + 1] !== 0) continue;
+              topIndex[w] = key;
+              topWeight[w] = oWeight[src * K + kk];
+              w++;
+            }
+            const cell = (lh * bins + Math.floor(i / binSize)) * bins;
+            const row = src * nb;
+            for (let b = 0; b < Math.min(nb, bins); b++) {
+              if (oPooled[row + b] > pooled[cell + b]) pooled[cell + b] = oPooled[row + b];
+            }
           }
         }
       }
@@ -244,7 +269,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       x.set(out32(out, 'x_out'), a * C);
     }
     retained.q.push(q);
-    retained.k.push(k);
+    retained.k.push(kh);
   }
 
   const surprisal = new Float32Array(T);
@@ -267,19 +292,20 @@ export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: R
   const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
   const T = retained.tokens;
   const Q = queries.length;
+  const G = H / KV;
   const result = new Float32Array(L * H * Q * T);
   if (Q === 0) return result;
   const qPos = BigInt64Array.from(queries, (t) => BigInt(t));
+  const q = new Float32Array(G * Q * hs);
   for (let l = 0; l < L; l++) {
-    const q = new Float32Array(Q * H * hs);
-    queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs, (t + 1) * H * hs), i * H * hs));
-    const out = await runGraph(spec.graphs.rows, {
-      q: f32(q, [Q, H * hs]),
-      q_pos: i64(qPos, [Q]),
-      k: f32(retained.k[l].subarray(0, T * KV * hs), [T, KV * hs]),
-    });
-    const rows = out32(out, 'rows'); // (H, Q, T)
-    result.set(rows, l * H * Q * T);
+    for (let g = 0; g < KV; g++) {
+      for (let j = 0; j < G; j++) {
+        const h = g * G + j;
+        queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * Q + i) * hs));
+      }
+      const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, Q, hs]), q_pos: i64(qPos, [Q]), k: f32(retained.k[l][g].subarray(0, T * hs), [T, hs]) });
+      result.set(out32(out, 'rows'), (l * H + g * G) * Q * T); // (G, Q, T): heads g*G.. in order
+    }
   }
   return result;
 }

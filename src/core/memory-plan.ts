@@ -28,11 +28,12 @@ export function estimatePeakBytes(dims: ModelDims, T: number): number {
   // The result: focus, entropy, distance, top-k index and weight, pooled map, surprisal; held by the
   // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).
   const result = L * H * T * (3 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
-  // Activations: x, q, attention output; k and v padded to the bin; q and k kept for every layer.
-  const activations = T * C * f + 2 * T * H * hs * f + 2 * padded * KV * hs * f + L * (T * H * hs + padded * KV * hs) * f;
-  // One attention call: logits, masked logits and weights (heads x rows x keys), [v | k | pos]
-  // per kv head, its k/v transposes, and the int64 top-k.
-  const block = 3 * BLOCK_FLOATS * f + 4 * padded * KV * (hs + 1) * f + H * 512 * K * 12;
+  // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin;
+  // q and k kept for every layer (the current layer's among them).
+  const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f + L * (T * H * hs + padded * KV * hs) * f;
+  // One attention call: the logits of the past keys and of the block's own keys, their
+  // concatenation and the weights (about blockFloats each), and the int64 top-k.
+  const block = 4 * BLOCK_FLOATS * f + H * 512 * K * 12;
   // One row-wise call: the MLP's hidden rows (layerParameters / width per row), or the head's
   // logits and their exponentials (8M floats each, layered-run.ts).
   const linear = Math.max(LINEAR_ROWS * 4 * (dims.layerParameters / C) * f, 2 * 8 * MB * f);
