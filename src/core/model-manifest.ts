@@ -2,13 +2,16 @@
 // each mode onto a graph file and the ssmax_s values it is fed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Mode, ModelInfo } from './inspection-types';
+import type { Mode } from '../shared/vocabulary';
+import type { ModelInfo } from './inspection-types';
 
 export interface ModelManifest {
   dir: string;
   info: ModelInfo;
   tokenizerPath: string;
   softmaxPath: string;
+  /** s of post-hoc SSMax: models.json "posthocS" (written by training/export.py), default 1 / ln(trainContext). */
+  posthocS: number;
   /** Absent when the folder has no SSMax-trained graph. */
   ssmax?: { path: string; s: Float32Array };
 }
@@ -66,6 +69,13 @@ function readS(dir: string, value: unknown, layers: number, heads: number): Floa
   return s;
 }
 
+function readPosthocS(dir: string, value: unknown, trainContext: number): number {
+  // 1 / ln(trainContext): the SSMax factor is exactly 1 at the training length.
+  if (value === undefined) return 1 / Math.log(trainContext);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "posthocS" must be a number > 0, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function readManifest(modelDir: string): ModelManifest {
   const dir = path.resolve(modelDir);
   const manifestPath = path.join(dir, 'models.json');
@@ -100,6 +110,7 @@ export function readManifest(modelDir: string): ModelManifest {
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmaxPath: fileIn(dir, variants.softmax.file, 'variants.softmax.file'),
+    posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
   };
   if (variants.ssmax !== undefined) {
     if (!isObject(variants.ssmax)) fail(dir, 'models.json "variants.ssmax" must be an object');
@@ -116,13 +127,12 @@ export function modesOf(manifest: ModelManifest): Mode[] {
 }
 
 export function planMode(manifest: ModelManifest, mode: Mode): ModePlan {
-  const { layers, heads, trainContext } = manifest.info;
+  const { layers, heads } = manifest.info;
   switch (mode) {
     case 'softmax':
       return { graphPath: manifest.softmaxPath, s: new Float32Array(layers * heads) };
     case 'ssmax-posthoc':
-      // 1 / ln(trainContext): the SSMax factor is exactly 1 at the training length.
-      return { graphPath: manifest.softmaxPath, s: new Float32Array(layers * heads).fill(1 / Math.log(trainContext)) };
+      return { graphPath: manifest.softmaxPath, s: new Float32Array(layers * heads).fill(manifest.posthocS) };
     case 'ssmax':
       if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained graph; modes available: ${modesOf(manifest).join(', ')}`);
       return { graphPath: manifest.ssmax.path, s: manifest.ssmax.s };

@@ -1,9 +1,9 @@
 // Every command of the extension: palette commands (category "Attention Lens"), the hover's
 // reveal link and the test-only state snapshot. Each handler reports its own errors once.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import { isMode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import { isMode } from '../shared/vocabulary';
+import type { HeadSelection } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from './config';
 import type { Ctx } from './ctx';
 import type { ExportFormat } from './export';

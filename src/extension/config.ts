@@ -1,9 +1,9 @@
 // Typed view of the `attentionLens.*` settings. Settings are the single source of truth: commands
 // and the panel write them, and every part of the extension reacts to the change event.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import { isMode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import { isMode } from '../shared/vocabulary';
+import type { HeadSelection } from '../shared/vocabulary';
 
 export const SECTION = 'attentionLens';
 

@@ -3,8 +3,10 @@
 // status bar and panel together, and reports errors once with their reason.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { Inspection, Mode } from '../core/inspection-types';
-import type { DrawTimingMessage, FadingSeries, HeadSelection, PanelDocument, PanelHead, PanelState } from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import type { Inspection } from '../core/inspection-types';
+import type { HeadSelection } from '../shared/vocabulary';
+import type { DrawTimingMessage, FadingSeries, PanelDocument, PanelHead, PanelState } from '../protocol';
 import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { DocInspection, ProgressKind } from './inspector';

@@ -5,7 +5,7 @@ import { toInspectJson } from '../core/export-json';
 import { renderHtmlReport } from '../core/export-html';
 import { renderHeatmapPng } from '../core/export-png';
 import type { Inspection } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { HeadSelection } from '../shared/vocabulary';
 
 export const EXPORT_FORMATS = ['json', 'html', 'png'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

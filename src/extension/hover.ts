@@ -3,8 +3,9 @@
 // top attended tokens, each a link that reveals it. Only the reveal command is trusted.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { Inspection, Mode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import type { Inspection } from '../core/inspection-types';
+import type { HeadSelection } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from './config';
 import type { DocInspection, Inspector } from './inspector';
 import { entropyOf, focusOf, keysOf } from './selection-data';

@@ -3,7 +3,8 @@
 // background runs of the other modes for hovers and the fading chart.
 import * as vscode from 'vscode';
 import type { InspectRequest } from '../core/inspection-engine';
-import type { Inspection, Mode } from '../core/inspection-types';
+import type { Mode } from '../shared/vocabulary';
+import type { Inspection } from '../core/inspection-types';
 import type { Config } from './config';
 import { MODE_LABELS } from './config';
 import type { ModelHost } from './model-host';

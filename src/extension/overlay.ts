@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { HeadSelection } from '../shared/vocabulary';
 import type { ColorScale } from './config';
 import type { DocInspection } from './inspector';
 import { focusOf, keysOf } from './selection-data';

@@ -3,7 +3,8 @@
 // down to a few cells a side, and token texts with their start offsets.
 import { fadingCurve } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { FadingSeries, HeadSelection, PanelDocument, PanelHead } from '../protocol';
+import type { HeadSelection } from '../shared/vocabulary';
+import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';
 import { focusOf, pooledOf } from './selection-data';
 
 const THUMB = 24;

@@ -2,16 +2,10 @@
 // every message from it, and posts typed messages (full state on `ready`, then only changes).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import type { DrawTimingMessage, HeadSelection, HostMessage, PanelState } from '../protocol';
-import {
-  isDrawTimingMessage,
-  isReadyMessage,
-  isRequestFadingMessage,
-  isRevealTokenMessage,
-  isSelectHeadMessage,
-  isSelectModeMessage,
-} from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import type { HeadSelection } from '../shared/vocabulary';
+import type { DrawTimingMessage, HostMessage, PanelState } from '../protocol';
+import { isDrawTimingMessage, isReadyMessage, isRequestFadingMessage, isRevealTokenMessage, isSelectHeadMessage, isSelectModeMessage } from '../protocol';
 
 export const PANEL_VIEW_ID = 'attentionLens.panel';
 

@@ -1,7 +1,7 @@
 // The plain snapshot returned by the test-only command `attentionLens._state`, so that
 // integration tests can assert on decorations, status and errors without reaching into internals.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
+import type { Mode } from '../shared/vocabulary';
 import type { Ctx, Metrics } from './ctx';
 
 export interface StateSnapshot {

@@ -17,7 +17,8 @@ import {
   topKeys,
   trimPooled,
 } from '../../src/core/analysis';
-import { InspectionEngine } from '../../src/core/inspection-engine';
+import { DocumentSession } from '../../src/core/document-session';
+import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection, Mode } from '../../src/core/inspection-types';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
@@ -77,15 +78,15 @@ function checkAgainstRows(insp: Inspection): void {
 
 describe('graph summaries against reference maths over full rows', function () {
   this.timeout(60_000);
-  let engine: InspectionEngine;
+  let engine: ModelRunner;
   before(async () => {
-    engine = await InspectionEngine.open(MODEL_DIR);
+    engine = await ModelRunner.open(MODEL_DIR);
   });
   after(() => engine.dispose());
 
   async function everyRow(text: string, mode: Mode): Promise<Inspection> {
-    const first = await engine.inspect({ text, mode });
-    return engine.inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
+    const first = await new DocumentSession(engine).inspect({ text, mode });
+    return new DocumentSession(engine).inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
   }
 
   for (const mode of ['softmax', 'ssmax', 'ssmax-posthoc'] as const) {
@@ -104,7 +105,7 @@ describe('graph summaries against reference maths over full rows', function () {
   });
 
   it('head summaries are the means of the per-query arrays', async () => {
-    const insp = await engine.inspect({ text: SHORT_CODE, mode: 'softmax' });
+    const insp = await new DocumentSession(engine).inspect({ text: SHORT_CODE, mode: 'softmax' });
     const T = insp.tokens.length;
     for (const h of insp.heads) {
       const f = headFocus(insp, h.layer, h.head);
@@ -116,7 +117,7 @@ describe('graph summaries against reference maths over full rows', function () {
   });
 
   it('queryRow returns the asked row and nothing for other tokens', async () => {
-    const insp = await engine.inspect({ text: SHORT_CODE, mode: 'softmax', queryOffsets: [SHORT_CODE.indexOf('class')] });
+    const insp = await new DocumentSession(engine).inspect({ text: SHORT_CODE, mode: 'softmax', queryOffsets: [SHORT_CODE.indexOf('class')] });
     const q = insp.queries[0];
     assert.equal(insp.tokens[q.token].text.trim(), 'class');
     const row = queryRow(insp, 1, 2, q.token);

@@ -1,13 +1,14 @@
-// Document text + mode -> Inspection: tokenize, pick the window, run the graph, shape its outputs.
-// Results are cached; a request whose signal aborts is abandoned (and skipped if not yet started).
-import * as crypto from 'node:crypto';
+// A model folder opened for use: its manifest, tokenizer and ONNX sessions. Validates requests,
+// tokenizes, and runs one window of one text in one mode (`runWindow`). Caching, in-flight runs
+// and window reuse belong to DocumentSession.
 import { headSummaries, trimPooled } from './analysis';
-import type { Inspection, Mode, ModelInfo, QueryRows, Token } from './inspection-types';
-import { isMode } from './inspection-types';
+import type { Mode } from '../shared/vocabulary';
+import { isMode } from '../shared/vocabulary';
+import type { Inspection, ModelInfo, QueryRows, Token } from './inspection-types';
 import type { ModelManifest } from './model-manifest';
 import { modesOf, planMode, readManifest } from './model-manifest';
 import type { Feed, Output } from './model-session';
-import { SessionPool, abortError } from './model-session';
+import { SessionPool } from './model-session';
 import { Tokenizer } from './tokenizer';
 import type { Encoding } from './tokenizer';
 
@@ -24,53 +25,37 @@ export interface InspectRequest {
   cacheKey?: string;
 }
 
-export interface EngineOptions {
+export interface RunnerOptions {
   /** onnxruntime threads per run; default: its own choice. */
   threads?: number;
-  /** Inspections kept in the cache (each is O(L * H * T * topK)). */
-  cacheSize?: number;
 }
 
-interface CacheEntry {
-  base: string;
-  /** Document, model and limit: entries sharing it may share a window whatever their mode and queries. */
-  windowKey: string;
-  inspection: Inspection;
-  /** Window, in document token indices: [first, end). */
+/** Window of a text, in document token indices: [first, end). */
+export interface TokenWindow {
   first: number;
   end: number;
-  documentTokens: number;
-}
-
-interface InFlight {
-  promise: Promise<CacheEntry>;
-  waiters: number;
 }
 
 const MAX_TOKENS_PER_TRAIN_CONTEXT = 8;
 
-export class InspectionEngine {
+export class ModelRunner {
   readonly model: ModelInfo;
   readonly modes: readonly Mode[];
   private readonly pool: SessionPool;
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly encodings = new Map<string, { text: string; enc: Encoding }>();
-  private readonly cacheSize: number;
+  private nextId = 1;
 
   private constructor(
     private readonly manifest: ModelManifest,
     private readonly tokenizer: Tokenizer,
     private readonly log: (line: string) => void,
-    options: EngineOptions,
+    options: RunnerOptions,
   ) {
     this.model = manifest.info;
     this.modes = modesOf(manifest);
     this.pool = new SessionPool({ threads: options.threads }, log);
-    this.cacheSize = Math.max(1, options.cacheSize ?? 8);
   }
 
-  static async open(modelDir: string, log: (line: string) => void = () => undefined, options: EngineOptions = {}): Promise<InspectionEngine> {
+  static async open(modelDir: string, log: (line: string) => void = () => undefined, options: RunnerOptions = {}): Promise<ModelRunner> {
     const manifest = readManifest(modelDir);
     const tokenizer = Tokenizer.fromFile(manifest.tokenizerPath);
     if (tokenizer.vocabSize > manifest.info.vocabSize) {
@@ -78,96 +63,24 @@ export class InspectionEngine {
         `model folder ${manifest.dir}: tokenizer has ${tokenizer.vocabSize} tokens but models.json says vocabSize ${manifest.info.vocabSize}`,
       );
     }
-    log(`inspection engine: model ${manifest.info.id} (${manifest.info.layers} layers x ${manifest.info.heads} heads), modes ${modesOf(manifest).join(', ')}`);
-    return new InspectionEngine(manifest, tokenizer, log, options);
+    log(`model runner: model ${manifest.info.id} (${manifest.info.layers} layers x ${manifest.info.heads} heads), modes ${modesOf(manifest).join(', ')}`);
+    return new ModelRunner(manifest, tokenizer, log, options);
   }
 
   get defaultMaxTokens(): number {
     return MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext;
   }
 
-  /** Synchronous cache lookup (hovers): an inspection of this text and mode whose range holds the focus. */
-  cached(req: InspectRequest): Inspection | undefined {
-    const base = this.baseKey(req, this.docKey(req));
-    const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
-    for (const [key, entry] of this.cache) {
-      if (entry.base !== base) continue;
-      const r = entry.inspection.range;
-      if (!entry.inspection.windowed || (focus >= r.start && focus <= r.end)) {
-        this.touch(key, entry);
-        return entry.inspection;
-      }
-    }
-    return undefined;
-  }
-
-  async inspect(req: InspectRequest, signal?: AbortSignal): Promise<Inspection> {
-    const t0 = performance.now();
-    if (signal?.aborted) throw abortError();
-    const maxTokens = this.validate(req);
-    const docKey = this.docKey(req);
-    const base = this.baseKey(req, docKey);
-    const tokenizeStart = performance.now();
-    const enc = this.encode(docKey, req.text);
-    const tokenizeMs = performance.now() - tokenizeStart;
-    const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
-    const windowKey = JSON.stringify([docKey, this.model.id, maxTokens]);
-    const [first, end] = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
-    const key = `${base}|${first}`;
-    const hit = this.cache.get(key);
-    if (hit) {
-      this.touch(key, hit);
-      return hit.inspection;
-    }
-    let flight = this.inFlight.get(key);
-    if (!flight) {
-      const state = { waiters: 0 };
-      const promise = this.run(req, enc, first, end, base, windowKey, tokenizeMs, t0, () => state.waiters > 0).finally(() => this.inFlight.delete(key));
-      flight = Object.assign(state, { promise });
-      this.inFlight.set(key, flight);
-    }
-    const entry = await this.wait(flight, signal);
-    this.touch(key, entry);
-    return entry.inspection;
+  encode(text: string): Encoding {
+    return this.tokenizer.encode(text);
   }
 
   async dispose(): Promise<void> {
-    this.cache.clear();
-    this.encodings.clear();
     await this.pool.dispose();
   }
 
-  private wait(flight: InFlight, signal?: AbortSignal): Promise<CacheEntry> {
-    flight.waiters++;
-    return new Promise<CacheEntry>((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        flight.waiters--;
-        reject(abortError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(
-        (entry) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (settled) return;
-          settled = true;
-          flight.waiters--;
-          resolve(entry);
-        },
-        (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (settled) return;
-          settled = true;
-          flight.waiters--;
-          reject(err);
-        },
-      );
-    });
-  }
-
-  private validate(req: InspectRequest): number {
+  /** Throws a clear error for a request the model cannot run; returns its token limit. */
+  validate(req: InspectRequest): number {
     if (typeof req.text !== 'string' || req.text.length === 0) throw new Error('the document is empty: nothing to inspect');
     if (req.text.includes('\u0000')) throw new Error('the document looks binary (it holds NUL characters): not inspected');
     if (!isMode(req.mode)) throw new Error(`unknown mode ${JSON.stringify(req.mode)}; modes: ${this.modes.join(', ')}`);
@@ -183,55 +96,12 @@ export class InspectionEngine {
     return maxTokens;
   }
 
-  private docKey(req: InspectRequest): string {
-    return req.cacheKey ?? `sha1:${crypto.createHash('sha1').update(req.text, 'utf16le').digest('base64')}`;
-  }
-
-  private baseKey(req: InspectRequest, docKey: string): string {
-    const maxTokens = req.maxTokens ?? this.defaultMaxTokens;
-    return JSON.stringify([docKey, req.mode, this.model.id, maxTokens, req.queryOffsets ?? []]);
-  }
-
-  private encode(docKey: string, text: string): Encoding {
-    const hit = this.encodings.get(docKey);
-    if (hit && hit.text === text) return hit.enc;
-    const enc = this.tokenizer.encode(text);
-    if (this.encodings.size >= 4) this.encodings.delete(this.encodings.keys().next().value as string);
-    this.encodings.set(docKey, { text, enc });
-    return enc;
-  }
-
   /**
-   * The whole document when it fits; else maxTokens tokens centred on the focus token. A cached
-   * window (of any mode or query set) is reused while the focus stays in its middle half (or near
-   * the document edge it touches): switching modes keeps the same tokens in view, and moving the
-   * cursor does not move the window at every step.
+   * Runs the graph over one window of the text in the request's mode and shapes its outputs into
+   * an Inspection. `stillWanted` is asked before the run starts: a request nobody waits for is skipped.
    */
-  private chooseWindow(windowKey: string, enc: Encoding, focusToken: number, maxTokens: number): [number, number] {
-    const n = enc.ids.length;
-    if (n <= maxTokens) return [0, n];
-    const margin = Math.floor(maxTokens / 4);
-    for (const entry of this.cache.values()) {
-      if (entry.windowKey !== windowKey || entry.documentTokens !== n) continue;
-      const lo = entry.first === 0 ? 0 : entry.first + margin;
-      const hi = entry.end === n ? n : entry.end - margin;
-      if (focusToken >= lo && focusToken < hi) return [entry.first, entry.end];
-    }
-    const first = Math.min(Math.max(focusToken - Math.floor(maxTokens / 2), 0), n - maxTokens);
-    return [first, first + maxTokens];
-  }
-
-  private async run(
-    req: InspectRequest,
-    enc: Encoding,
-    first: number,
-    end: number,
-    base: string,
-    windowKey: string,
-    tokenizeMs: number,
-    t0: number,
-    stillWanted: () => boolean,
-  ): Promise<CacheEntry> {
+  async runWindow(req: InspectRequest, enc: Encoding, window: TokenWindow, tokenizeMs: number, t0: number, stillWanted: () => boolean): Promise<Inspection> {
+    const { first, end } = window;
     const { layers, heads, topK, pooledSize } = this.model;
     const T = end - first;
     const queries = (req.queryOffsets ?? []).map((offset) => {
@@ -280,6 +150,7 @@ export class InspectionEngine {
     }
     const n = enc.ids.length;
     const inspection: Inspection = {
+      id: this.nextId++,
       model: this.model,
       mode: req.mode,
       range: { start: enc.starts[first], end: enc.ends[end - 1] },
@@ -297,24 +168,15 @@ export class InspectionEngine {
       heads: headSummaries(this.model, T, focus, entropy, distance),
       timings: { tokenizeMs, inferenceMs, totalMs: performance.now() - t0 },
     };
-    const entry: CacheEntry = { base, windowKey, inspection, first, end, documentTokens: n };
-    this.touch(`${base}|${first}`, entry);
     this.log(
       `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
-    return entry;
-  }
-
-  /** Inserts or refreshes a cache entry as most recently used, evicting the oldest. */
-  private touch(key: string, entry: CacheEntry): void {
-    this.cache.delete(key);
-    this.cache.set(key, entry);
-    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+    return inspection;
   }
 }
 
 /** Document token holding the offset (the end of the text maps to the last token). */
-function tokenIndex(enc: Encoding, offset: number): number {
+export function tokenIndex(enc: Encoding, offset: number): number {
   const n = enc.ids.length;
   let lo = 0;
   let hi = n - 1;
