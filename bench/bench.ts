@@ -8,10 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tokenAt, topKeys } from '../src/core/analysis';
-import { InspectionEngine } from '../src/core/inspection-engine';
-import type { InspectRequest } from '../src/core/inspection-engine';
-import type { Inspection, Mode } from '../src/core/inspection-types';
-import { MODES, isMode } from '../src/core/inspection-types';
+import { DocumentSession } from '../src/core/document-session';
+import { ModelRunner } from '../src/core/model-runner';
+import type { InspectRequest } from '../src/core/model-runner';
+import type { Inspection } from '../src/core/inspection-types';
+import type { Mode } from '../src/shared/vocabulary';
+import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model-manifest';
 import { SessionPool } from '../src/core/model-session';
 import { Tokenizer } from '../src/core/tokenizer';
@@ -110,18 +112,19 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
   const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
   const text = sourceText(tokenizer, tokens);
   const t0 = performance.now();
-  const engine = await InspectionEngine.open(MODEL_DIR);
+  const engine = await ModelRunner.open(MODEL_DIR);
+  const session = new DocumentSession(engine);
   const openMs = performance.now() - t0;
   const req = (i: number): InspectRequest => ({ text, mode, cacheKey: `run${i}`, maxTokens: tokens, queryOffsets: [Math.floor(text.length / 2)] });
   const rss0 = settledRss();
-  const cold = await engine.inspect(req(0));
+  const cold = await session.inspect(req(0));
   if (cold.tokens.length !== tokens) throw new Error(`bench: wanted ${tokens} tokens, the text has ${cold.tokens.length}`);
   const coldExtraMB = peakRss() - rss0;
   const warm: Inspection[] = [];
   let extraPeakMB = 0;
   for (let i = 1; i <= runs; i++) {
     const before = settledRss();
-    warm.push(await engine.inspect(req(i)));
+    warm.push(await session.inspect(req(i)));
     extraPeakMB = Math.max(extraPeakMB, peakRss() - before);
   }
   const result: LengthResult = {
@@ -143,7 +146,7 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
     for (let i = 0; i < 2000; i++) {
       const offset = (i * 7919) % text.length;
       const s = performance.now();
-      const insp = engine.cached({ ...last, focusOffset: offset }) as Inspection;
+      const insp = session.cached({ ...last, focusOffset: offset }) as Inspection;
       topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
       times.push(performance.now() - s);
     }

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { InspectionEngine } from './core/inspection-engine';
+import { DocumentSession } from './core/document-session';
+import { ModelRunner } from './core/model-runner';
 import type { ExportFormat } from './core/export';
 import { exportInspection } from './core/export';
 import type { Inspection, ModelInfo } from './core/inspection-types';
@@ -31,21 +32,6 @@ options:
   -h, --help         this text
 Without --json, --html or --png, prints a summary per head.`;
 
-const OPTIONS = {
-  mode: { type: 'string', default: 'softmax' },
-  query: { type: 'string', multiple: true, default: [] },
-  focus: { type: 'string' },
-  json: { type: 'boolean' },
-  html: { type: 'string' },
-  png: { type: 'string' },
-  layer: { type: 'string' },
-  head: { type: 'string' },
-  size: { type: 'string', default: '512' },
-  model: { type: 'string' },
-  'max-tokens': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 interface Args {
   file: string;
   mode: Mode;
@@ -66,18 +52,37 @@ function integer(flag: string, value: string, min: number): number {
 }
 
 /** node:util parseArgs, its errors reworded as one line that names the flag. */
-function parse(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>> {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const flag = /'(-[-\w]+)/.exec((err as Error).message)?.[1] ?? '';
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${flag} (see --help)`);
-    const i = argv.indexOf(flag);
-    const next = argv[i + 1];
-    if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || i < 0 || next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
-    // A value starting with a dash (e.g. a negative number) is still the flag's value; the checks below name it.
-    return parse([...argv.slice(0, i), `${flag}=${next}`, ...argv.slice(i + 2)]);
+function parse(argv: string[]) {
+  for (;;) {
+    try {
+      return parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          mode: { type: 'string', default: 'softmax' },
+          query: { type: 'string', multiple: true, default: [] },
+          focus: { type: 'string' },
+          json: { type: 'boolean' },
+          html: { type: 'string' },
+          png: { type: 'string' },
+          layer: { type: 'string' },
+          head: { type: 'string' },
+          size: { type: 'string', default: '512' },
+          model: { type: 'string' },
+          'max-tokens': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const flag = /'(-[-\w]+)/.exec((err as Error).message)?.[1] ?? '';
+      if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${flag} (see --help)`);
+      const i = argv.indexOf(flag);
+      const next = argv[i + 1];
+      if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || i < 0 || next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+      // A value starting with a dash (e.g. a negative number) is still the flag's value; the checks below name it.
+      argv = [...argv.slice(0, i), `${flag}=${next}`, ...argv.slice(i + 2)];
+    }
   }
 }
 
@@ -168,10 +173,10 @@ async function main(argv: string[]): Promise<void> {
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
-  const engine = await InspectionEngine.open(args.modelDir);
+  const runner = await ModelRunner.open(args.modelDir);
   try {
-    checkSelection(engine.model, args.selection);
-    const insp = await engine.inspect({ text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens });
+    checkSelection(runner.model, args.selection);
+    const insp = await new DocumentSession(runner).inspect({ text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens });
     const out = args.output;
     if (out.kind === 'summary') {
       process.stdout.write(summary(insp, args.file));
@@ -182,7 +187,7 @@ async function main(argv: string[]): Promise<void> {
     if (out.kind === 'json') process.stdout.write(bytes);
     else writeOutput(out.path, bytes);
   } finally {
-    await engine.dispose();
+    await runner.dispose();
   }
 }
 

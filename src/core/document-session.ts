@@ -3,6 +3,7 @@
 // from the cache, joins an identical run in flight, or starts a run; a request whose signal
 // aborts is abandoned (and skipped if its run has not started and nobody else waits for it).
 import * as crypto from 'node:crypto';
+import type { Mode } from '../shared/vocabulary';
 import type { Inspection } from './inspection-types';
 import { abortError } from './model-session';
 import type { InspectRequest, ModelRunner, TokenWindow } from './model-runner';
@@ -15,6 +16,7 @@ export interface SessionOptions {
 }
 
 interface CacheEntry extends TokenWindow {
+  req: InspectRequest;
   base: string;
   /** Text, model and limit: entries sharing it may share a window whatever their mode and queries. */
   windowKey: string;
@@ -63,6 +65,23 @@ export class DocumentSession {
     return undefined;
   }
 
+  /** The same text and window as `insp` in another mode, if cached (synchronous, for hovers). */
+  cachedSibling(insp: Inspection, mode: Mode): Inspection | undefined {
+    if (insp.mode === mode) return insp;
+    const req = this.requestOf(insp);
+    return req && this.cached({ ...req, mode });
+  }
+
+  /**
+   * The same text and window as `insp` in another mode: cached, joined or run in the background.
+   * Undefined when the model has no such mode or `insp` left the cache.
+   */
+  async sibling(insp: Inspection, mode: Mode): Promise<Inspection | undefined> {
+    const req = this.requestOf(insp);
+    if (!req || !this.runner.modes.includes(mode)) return undefined;
+    return this.inspect({ ...req, mode });
+  }
+
   /** Cached, joined or run; rejects with an AbortError when the signal aborts first. */
   async inspect(req: InspectRequest, signal?: AbortSignal): Promise<Inspection> {
     const t0 = performance.now();
@@ -88,7 +107,7 @@ export class DocumentSession {
       const promise = this.runner
         .runWindow(req, enc, window, tokenizeMs, t0, () => state.waiters > 0)
         .then((inspection): CacheEntry => {
-          const entry = { ...window, base, windowKey, inspection, documentTokens: enc.ids.length };
+          const entry = { ...window, req, base, windowKey, inspection, documentTokens: enc.ids.length };
           this.touch(key, entry);
           return entry;
         })
@@ -129,6 +148,16 @@ export class DocumentSession {
     this.cancel();
     this.cache.clear();
     this.encoding = undefined;
+  }
+
+  private requestOf(insp: Inspection): InspectRequest | undefined {
+    for (const entry of this.cache.values()) {
+      if (entry.inspection !== insp) continue;
+      // Its focus picked (or kept) this window: the sibling lands in the same one.
+      const req = entry.req;
+      return { ...req, focusOffset: req.focusOffset ?? req.queryOffsets?.[0], queryOffsets: undefined };
+    }
+    return undefined;
   }
 
   private docKey(req: InspectRequest): string {

@@ -3,11 +3,12 @@
 import * as vscode from 'vscode';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';
+import type { ColorScale } from '../shared/color-scale';
+import { isColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 
 export const SECTION = 'attentionLens';
 
-export type ColorScale = 'linear' | 'sqrt' | 'log';
 
 /** Settings that change which model is loaded: the model scope must be rebuilt. */
 const MODEL_KEYS = ['modelPath'];
@@ -51,7 +52,7 @@ export class Config {
 
   get colorScale(): ColorScale {
     const v = this.raw.get<unknown>('colorScale');
-    return v === 'sqrt' || v === 'log' ? v : 'linear';
+    return isColorScale(v) ? v : 'linear';
   }
 
   /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */
@@ -103,20 +104,3 @@ export function clampSelection(sel: HeadSelection, layers: number, heads: number
   if (sel.kind === 'aggregate') return sel;
   return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
 }
-
-export function selectionLabel(sel: HeadSelection): string {
-  return sel.kind === 'aggregate' ? `all heads: ${sel.how}` : `L${sel.layer + 1} H${sel.head + 1}`;
-}
-
-export const MODE_LABELS: Record<Mode, string> = {
-  softmax: 'Softmax',
-  ssmax: 'SSMax',
-  'ssmax-posthoc': 'SSMax on Softmax weights',
-};
-
-/** Short form for the status bar. */
-export const MODE_SHORT: Record<Mode, string> = {
-  softmax: 'Softmax',
-  ssmax: 'SSMax',
-  'ssmax-posthoc': 'SSMax post-hoc',
-};

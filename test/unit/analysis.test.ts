@@ -19,7 +19,8 @@ import {
 } from '../../src/core/analysis';
 import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
-import type { Inspection, Mode } from '../../src/core/inspection-types';
+import type { Inspection } from '../../src/core/inspection-types';
+import type { Mode } from '../../src/shared/vocabulary';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
 /** Every query of every head: [L][H][T x T]. */
@@ -144,6 +145,7 @@ function synthetic(L: number, H: number, T: number, seed: number): Inspection {
   }
   const focus = Float32Array.from({ length: L * H * T }, rnd);
   return {
+    id: 0,
     model: { id: 'synthetic', layers: L, heads: H, trainContext: 8, vocabSize: 16, topK: 2, pooledSize: 4 },
     mode: 'softmax',
     range: { start: 0, end: tokens[T - 1].end },
