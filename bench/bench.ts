@@ -359,7 +359,7 @@ ${table}
 
 ${summary.map((s) => `- ${s}`).join('\n')}
 
-Targets (../shared/DESIGN.md): 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
+Targets: 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
 extra peak; >= 3x faster than PyTorch eager at 1,000 tokens.
 `;
   const file = path.join(ROOT, 'bench', 'README.md');

@@ -1,4 +1,4 @@
-// Turns an Inspection into what the panel draws, keeping the payload small (DESIGN.md: <= 2 MB
+// Turns an Inspection into what the panel draws, keeping the payload small (<= 2 MB
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
 import type { Inspection } from '../core/inspection-types';
