@@ -19,6 +19,11 @@ const nodeGlobals = {
   URL: 'readonly',
 };
 
+/** Files matching `files` may not import what `forbidden` names (gitignore-style patterns). */
+function layer(files, message, forbidden) {
+  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }] } };
+}
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'training/**', 'models/**'],
@@ -33,44 +38,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  // Layers: shared imports nothing; core never imports vscode or the extension, webview, protocol
-  // or CLI; the webview imports only the shared vocabulary and the protocol.
-  {
-    files: ['src/shared/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', '../*', '!../shared/*'], message: 'src/shared imports nothing outside src/shared.' }] }],
-    },
-  },
-  {
-    files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'src/core runs headless (CLI, tests): it never imports vscode.' }],
-          patterns: [{ group: ['../extension/*', '../webview/*', '../protocol', '../cli'], message: 'src/core imports only src/core and src/shared.' }],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/webview/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'The webview is a browser page: it talks to the host through src/protocol.ts.' }],
-          patterns: [{ group: ['../core/*', '../extension/*', '../cli', 'node:*'], message: 'The webview imports only src/shared and src/protocol.ts.' }],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/protocol.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', './core/*', './extension/*', './webview/*'], message: 'The protocol imports only src/shared (it is bundled into the webview).' }] }],
-    },
-  },
+  // Layers (README "Architecture"): shared imports nothing; core never imports vscode or the
+  // extension, webview, protocol or CLI; the webview and the protocol import only shared (and the
+  // webview the protocol).
+  layer('src/shared/**/*.ts', 'src/shared imports nothing outside src/shared.', ['vscode', '../*', '!../shared/*']),
+  layer('src/core/**/*.ts', 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.', [
+    'vscode',
+    '../extension/*',
+    '../webview/*',
+    '../protocol',
+    '../cli',
+  ]),
+  layer('src/webview/**/*.ts', 'The webview is a browser page: it imports only src/shared and src/protocol.ts.', ['vscode', '../core/*', '../extension/*', '../cli', 'node:*']),
+  layer('src/protocol.ts', 'The protocol is bundled into the webview: it imports only src/shared.', ['vscode', './core/*', './extension/*', './webview/*']),
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },

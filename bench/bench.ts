@@ -336,7 +336,7 @@ process: one cold inspection (session creation included), then ${runs} warm ones
 tokens) on different cache keys so that the cache never answers. The text is the repository's own
 source code cut to exactly that many tokens, with one query row requested (as the editor does).
 
-- **warm median ms**: whole \`engine.inspect\` (tokenize + model + reshaping), median of the warm runs.
+- **warm median ms**: whole \`DocumentSession.inspect\` (tokenize + model + reshaping), median of the warm runs.
 - **model ms**: the onnxruntime run alone. **cold ms**: the first inspection, with session creation.
 - **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
   /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm

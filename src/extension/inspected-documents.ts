@@ -32,15 +32,21 @@ export class InspectedDocuments implements vscode.Disposable {
   private loading = 0;
   private readonly changed = new vscode.EventEmitter<string>();
   private readonly busyChanged = new vscode.EventEmitter<boolean>();
-  /** Fires with a document uri when its shown inspection was replaced or cleared. */
-  readonly onDidChange = this.changed.event;
-  readonly onDidChangeBusy = this.busyChanged.event;
 
   constructor(
     private readonly models: ModelHost,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
   ) {}
+
+  /** Fires with a document uri when its shown inspection was replaced or cleared. */
+  get onDidChange(): vscode.Event<string> {
+    return this.changed.event;
+  }
+
+  get onDidChangeBusy(): vscode.Event<boolean> {
+    return this.busyChanged.event;
+  }
 
   get busy(): boolean {
     return this.loading > 0 || [...this.entries.values()].some((e) => e.session.busy);

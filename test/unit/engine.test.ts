@@ -93,6 +93,32 @@ describe('model runner and document session', function () {
         fs.rmSync(dir, { recursive: true });
       }
     });
+    it('post-hoc SSMax feeds models.json "posthocS" (written by training/export.py)', async () => {
+      const text = longCode(1200);
+      const shipped = await session.inspect({ text, mode: 'ssmax-posthoc' });
+      const dir = modelCopy((_, m) => {
+        m.posthocS = 0.4;
+      });
+      const e = await ModelRunner.open(dir);
+      try {
+        const other = await new DocumentSession(e).inspect({ text, mode: 'ssmax-posthoc' });
+        // Layer 0 sees the same logits; a larger s sharpens every query past the first.
+        const a = headFocus(shipped, 0, 0);
+        const b = headFocus(other, 0, 0);
+        assert.ok(b[a.length - 1] > a[a.length - 1], `s = 0.4 focuses more than the shipped s (${b[a.length - 1]} vs ${a[a.length - 1]})`);
+      } finally {
+        await e.dispose();
+        fs.rmSync(dir, { recursive: true });
+      }
+      const bad = modelCopy((_, m) => {
+        m.posthocS = -1;
+      });
+      try {
+        await assert.rejects(ModelRunner.open(bad), /"posthocS" must be a number > 0/);
+      } finally {
+        fs.rmSync(bad, { recursive: true });
+      }
+    });
   });
 
   describe('results', () => {
@@ -309,6 +335,34 @@ describe('model runner and document session', function () {
       ac.abort();
       await assert.rejects(a, isAbort);
       assert.equal((await b).mode, 'softmax');
+    });
+  });
+
+  describe('sessions', () => {
+    it('a sibling is the same window in another mode; cachedSibling finds it once computed', async () => {
+      const s = new DocumentSession(engine);
+      const text = longCode(3000);
+      const a = await s.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000, cacheKey: 'doc@1' });
+      assert.equal(s.cachedSibling(a, 'softmax'), a);
+      assert.equal(s.cachedSibling(a, 'ssmax'), undefined);
+      const b = await s.sibling(a, 'ssmax');
+      assert.ok(b);
+      assert.equal(b.mode, 'ssmax');
+      assert.deepEqual(b.range, a.range);
+      assert.equal(s.cachedSibling(a, 'ssmax'), b);
+      s.dispose();
+    });
+
+    it('a foreground run supersedes the previous one, which resolves to undefined', async () => {
+      const s = new DocumentSession(engine);
+      const first = s.runForeground({ text: longCode(2600), mode: 'softmax', cacheKey: 'fg@1' });
+      assert.equal(s.busy, true);
+      const second = s.runForeground({ text: longCode(2700), mode: 'softmax', cacheKey: 'fg@2' });
+      assert.equal(await first, undefined);
+      assert.equal((await second)?.mode, 'softmax');
+      assert.equal(s.busy, false);
+      s.cancel();
+      s.dispose();
     });
   });
 
