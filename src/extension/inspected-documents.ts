@@ -124,7 +124,9 @@ export class InspectedDocuments implements vscode.Disposable {
     let entry = this.entries.get(uri);
     if (!entry || entry.session.runner !== runner) {
       entry?.session.dispose();
-      entry = { session: new DocumentSession(runner) };
+      // Four: the shown mode and the hover's other modes of one window. Sessions live as long as
+      // their document, so a small cache each keeps the whole bounded.
+      entry = { session: new DocumentSession(runner, { cacheSize: 4 }) };
       this.entries.set(uri, entry);
     }
     return entry;
