@@ -35,7 +35,7 @@ export class Ctx implements vscode.Disposable {
 
   constructor(
     readonly extension: vscode.ExtensionContext,
-    readonly probe: Probe,
+    private readonly probe: Probe,
   ) {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelHost(extension.extensionPath, this.config, this.log);
