@@ -19,6 +19,11 @@ const nodeGlobals = {
   URL: 'readonly',
 };
 
+/** Files matching `files` may not import what `forbidden` names (gitignore-style patterns). */
+function layer(files, message, forbidden) {
+  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }] } };
+}
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'training/**', 'models/**'],
@@ -33,6 +38,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layers (README "Architecture"): shared imports nothing; core never imports vscode or the
+  // extension, webview, protocol or CLI; the webview and the protocol import only shared (and the
+  // webview the protocol).
+  layer('src/shared/**/*.ts', 'src/shared imports nothing outside src/shared.', ['vscode', '../*', '!../shared/*']),
+  layer('src/core/**/*.ts', 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.', [
+    'vscode',
+    '../extension/*',
+    '../webview/*',
+    '../protocol',
+    '../cli',
+  ]),
+  layer('src/webview/**/*.ts', 'The webview is a browser page: it imports only src/shared and src/protocol.ts.', ['vscode', '../core/*', '../extension/*', '../cli', 'node:*']),
+  layer('src/protocol.ts', 'The protocol is bundled into the webview: it imports only src/shared.', ['vscode', './core/*', './extension/*', './webview/*']),
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },

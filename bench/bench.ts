@@ -9,10 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tokenAt, topKeys } from '../src/core/analysis';
-import { InspectionEngine } from '../src/core/inspection-engine';
-import type { InspectRequest } from '../src/core/inspection-engine';
-import type { Inspection, Mode, ModelInfo } from '../src/core/inspection-types';
-import { MODES, isMode } from '../src/core/inspection-types';
+import { DocumentSession } from '../src/core/document-session';
+import { ModelRunner } from '../src/core/model-runner';
+import type { InspectRequest } from '../src/core/model-runner';
+import type { Inspection, ModelInfo } from '../src/core/inspection-types';
+import type { Mode } from '../src/shared/vocabulary';
+import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model-manifest';
 import { ModelWorker } from '../src/core/model-session';
 import { Tokenizer } from '../src/core/tokenizer';
@@ -115,11 +117,12 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
   const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
   const text = sourceText(tokenizer, tokens);
   const t0 = performance.now();
-  const engine = await InspectionEngine.open(MODEL_DIR);
+  const engine = await ModelRunner.open(MODEL_DIR);
+  const session = new DocumentSession(engine);
   const openMs = performance.now() - t0;
   const req = (i: number): InspectRequest => ({ text, mode, cacheKey: `run${i}`, maxTokens: tokens, queryOffsets: [Math.floor(text.length / 2)] });
   const rss0 = settledRss();
-  const cold = await engine.inspect(req(0));
+  const cold = await session.inspect(req(0));
   if (cold.tokens.length !== tokens) throw new Error(`bench: wanted ${tokens} tokens, the text has ${cold.tokens.length}`);
   const coldExtraMB = peakRss() - rss0;
   const warm: Inspection[] = [];
@@ -130,7 +133,7 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
     const start = performance.now();
     let reported = false;
     warm.push(
-      await engine.inspect(req(i), undefined, () => {
+      await session.inspect(req(i), undefined, () => {
         if (reported) return;
         reported = true;
         if (i === 1) firstProgressMs = performance.now() - start;
@@ -159,7 +162,7 @@ async function child(tokens: number, mode: Mode, runs: number): Promise<LengthRe
     for (let i = 0; i < 2000; i++) {
       const offset = (i * 7919) % text.length;
       const s = performance.now();
-      const insp = engine.cached({ ...last, focusOffset: offset }) as Inspection;
+      const insp = session.cached({ ...last, focusOffset: offset }) as Inspection;
       topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
       times.push(performance.now() - s);
     }
@@ -350,7 +353,7 @@ process: one cold inspection (session creation included), then ${runs} warm ones
 tokens) on different cache keys so that the cache never answers. The text is the repository's own
 source code cut to exactly that many tokens, with one query row requested (as the editor does).
 
-- **warm median ms**: whole \`engine.inspect\` (tokenize + model + reshaping), median of the warm runs.
+- **warm median ms**: whole \`DocumentSession.inspect\` (tokenize + model + reshaping), median of the warm runs.
 - **model ms**: the onnxruntime run alone. **cold ms**: the first inspection, with session creation.
 - **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
   /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm
@@ -373,7 +376,7 @@ ${table}
 
 ${summary.map((s) => `- ${s}`).join('\n')}
 
-Targets (../shared/DESIGN.md): 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
+Targets: 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
 extra peak; >= 3x faster than PyTorch eager at 1,000 tokens.
 `;
   const file = path.join(ROOT, 'bench', 'README.md');

@@ -20,7 +20,7 @@ async function runPass(pass) {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), `al-ws-${pass}-`));
   fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-user-'));
-  const env = { AL_INTEGRATION_PASS: pass, AL_WORKSPACE: workspace };
+  const env = { AL_INTEGRATION_PASS: pass, AL_WORKSPACE: workspace, ATTENTION_LENS_PROBE: '1' };
   const settings = {
     'security.workspace.trust.enabled': pass === 'untrusted',
     'security.workspace.trust.startupPrompt': 'never',

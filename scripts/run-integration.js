@@ -46,7 +46,8 @@ async function runPass(browser, pass) {
   const untrusted = pass === 'untrusted';
   // A folder that exists but holds no model: honouring it would make every inspection fail.
   const bogusModel = path.join(workspace, '.not-a-model');
-  const env = { AL_INTEGRATION_PASS: pass, AL_RESULT_FILE: resultFile, AL_WORKSPACE: workspace };
+  // ATTENTION_LENS_PROBE: the extension measures and returns its state API, which the suites read.
+  const env = { AL_INTEGRATION_PASS: pass, AL_RESULT_FILE: resultFile, AL_WORKSPACE: workspace, ATTENTION_LENS_PROBE: '1' };
   let settings = {};
   let machineSettings;
   if (untrusted) {

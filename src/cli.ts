@@ -3,12 +3,14 @@
 // with one line on stderr and exit code 2.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InspectionEngine } from './core/inspection-engine';
-import type { Inspection, Mode, ModelInfo } from './core/inspection-types';
-import { MODES, isMode } from './core/inspection-types';
-import { toInspectJson } from './core/export-json';
-import { renderHtmlReport } from './core/export-html';
-import { renderHeatmapPng } from './core/export-png';
+import { parseArgs } from 'node:util';
+import { DocumentSession } from './core/document-session';
+import { ModelRunner } from './core/model-runner';
+import type { ExportFormat } from './core/export';
+import { exportInspection } from './core/export';
+import type { Inspection, ModelInfo } from './core/inspection-types';
+import type { HeadSelection, Mode } from './shared/vocabulary';
+import { MODES, headLabel, isMode } from './shared/vocabulary';
 
 const USAGE = `usage: attention-lens inspect FILE [options]
 
@@ -21,11 +23,14 @@ options:
                      (default: the first --query, else 0)
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
-  --png OUT          write the pooled attention heatmap of one head to OUT
-  --layer L --head H the head for --png and --html (default 0 0)
+  --png OUT          write the pooled attention heatmap to OUT
+  --layer L --head H the head for --png and --html, counted from 1 (L1 H1 is the first);
+                     or --head mean | max over every head (default mean)
   --size PX          --png image size (default 512)
   --model DIR        model folder (default: models/ next to the CLI)
-  --max-tokens N     token limit (default 8 x the model's training context)
+  --max-tokens N     token limit (default 16 x the model's training context, at least 32768)
+  --memory-budget MB memory one inspection may take; a longer FILE is inspected in a window
+                     that fits (default: half the free memory, at most 4096)
   -h, --help         this text
 Without --json, --html or --png, prints a summary per head.`;
 
@@ -37,8 +42,8 @@ interface Args {
   output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' };
   modelDir: string;
   maxTokens?: number;
-  layer?: number;
-  head?: number;
+  memoryBudgetMB?: number;
+  selection: HeadSelection;
   size: number;
 }
 
@@ -49,64 +54,79 @@ function integer(flag: string, value: string, min: number): number {
   return Number(value);
 }
 
-function parseArgs(argv: string[]): Args | 'help' {
-  if (argv.includes('-h') || argv.includes('--help')) return 'help';
-  const [command, ...rest] = argv;
-  if (command === undefined) throw new Error('missing command; try: attention-lens inspect FILE (or --help)');
-  if (command !== 'inspect') throw new Error(`unknown command ${JSON.stringify(command)}; the only command is inspect (see --help)`);
-  const args: Partial<Args> & { queries: number[] } = { queries: [], mode: 'softmax', size: 512, modelDir: path.join(__dirname, '..', 'models') };
-  const outputs: Args['output'][] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--mode': {
-        const m = value();
-        if (!isMode(m)) throw new Error(`unknown mode ${JSON.stringify(m)}; modes: ${MODES.join(', ')}`);
-        args.mode = m;
-        break;
-      }
-      case '--query':
-        args.queries.push(integer(flag, value(), 0));
-        break;
-      case '--focus':
-        args.focus = integer(flag, value(), 0);
-        break;
-      case '--json':
-        outputs.push({ kind: 'json' });
-        break;
-      case '--html':
-      case '--png':
-        outputs.push({ kind: flag === '--html' ? 'html' : 'png', path: value() });
-        break;
-      case '--model':
-        args.modelDir = value();
-        break;
-      case '--max-tokens':
-        args.maxTokens = integer(flag, value(), 1);
-        break;
-      case '--layer':
-        args.layer = integer(flag, value(), 0);
-        break;
-      case '--head':
-        args.head = integer(flag, value(), 0);
-        break;
-      case '--size':
-        args.size = integer(flag, value(), 1);
-        break;
-      default:
-        if (flag.startsWith('-')) throw new Error(`unknown option ${flag} (see --help)`);
-        if (args.file !== undefined) throw new Error(`one FILE only; got ${JSON.stringify(args.file)} and ${JSON.stringify(flag)}`);
-        args.file = flag;
+/** node:util parseArgs, its errors reworded as one line that names the flag. */
+function parse(argv: string[]) {
+  for (;;) {
+    try {
+      return parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          mode: { type: 'string', default: 'softmax' },
+          query: { type: 'string', multiple: true, default: [] },
+          focus: { type: 'string' },
+          json: { type: 'boolean' },
+          html: { type: 'string' },
+          png: { type: 'string' },
+          layer: { type: 'string' },
+          head: { type: 'string' },
+          size: { type: 'string', default: '512' },
+          model: { type: 'string' },
+          'max-tokens': { type: 'string' },
+          'memory-budget': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const flag = /'(-[-\w]+)/.exec((err as Error).message)?.[1] ?? '';
+      if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown option ${flag} (see --help)`);
+      const i = argv.indexOf(flag);
+      const next = argv[i + 1];
+      if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || i < 0 || next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+      // A value starting with a dash (e.g. a negative number) is still the flag's value; the checks below name it.
+      argv = [...argv.slice(0, i), `${flag}=${next}`, ...argv.slice(i + 2)];
     }
   }
-  if (args.file === undefined) throw new Error('missing FILE; usage: attention-lens inspect FILE [options]');
+}
+
+function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help' {
+  const { values: v, positionals } = parse(argv);
+  if (v.help) return 'help';
+  const [command, ...files] = positionals;
+  if (command === undefined) throw new Error('missing command; try: attention-lens inspect FILE (or --help)');
+  if (command !== 'inspect') throw new Error(`unknown command ${JSON.stringify(command)}; the only command is inspect (see --help)`);
+  if (files.length === 0) throw new Error('missing FILE; usage: attention-lens inspect FILE [options]');
+  if (files.length > 1) throw new Error(`one FILE only; got ${JSON.stringify(files[0])} and ${JSON.stringify(files[1])}`);
+  if (!isMode(v.mode)) throw new Error(`unknown mode ${JSON.stringify(v.mode)}; modes: ${MODES.join(', ')}`);
+  const outputs: Args['output'][] = [
+    ...(v.json ? [{ kind: 'json' as const }] : []),
+    ...(v.html !== undefined ? [{ kind: 'html' as const, path: v.html }] : []),
+    ...(v.png !== undefined ? [{ kind: 'png' as const, path: v.png }] : []),
+  ];
   if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT');
-  return { ...args, file: args.file, output: outputs[0] ?? { kind: 'summary' } } as Args;
+  return {
+    file: files[0],
+    mode: v.mode,
+    queries: v.query.map((q) => integer('--query', q, 0)),
+    focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    output: outputs[0] ?? { kind: 'summary' },
+    modelDir: v.model ?? defaultModelDir,
+    maxTokens: v['max-tokens'] === undefined ? undefined : integer('--max-tokens', v['max-tokens'], 1),
+    memoryBudgetMB: v['memory-budget'] === undefined ? undefined : integer('--memory-budget', v['memory-budget'], 1),
+    selection: selectionOf(v.layer, v.head),
+    size: integer('--size', v.size, 1),
+  };
+}
+
+/** --layer/--head, counted from 1, or --head mean|max. */
+function selectionOf(layer: string | undefined, head: string | undefined): HeadSelection {
+  if (head === 'mean' || head === 'max') {
+    if (layer !== undefined) throw new Error(`--layer goes with a numbered --head, not --head ${head}`);
+    return { kind: 'aggregate', how: head };
+  }
+  if (layer === undefined && head === undefined) return { kind: 'aggregate', how: 'mean' };
+  return { kind: 'head', layer: integer('--layer', layer ?? '1', 1) - 1, head: integer('--head', head ?? '1', 1) - 1 };
 }
 
 function readDocument(file: string): string {
@@ -125,19 +145,21 @@ function readDocument(file: string): string {
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
 
-function checkHead(model: ModelInfo, layer: number, head: number): void {
-  if (layer >= model.layers) throw new Error(`--layer ${layer} is out of range: the model has layers 0..${model.layers - 1}`);
-  if (head >= model.heads) throw new Error(`--head ${head} is out of range: the model has heads 0..${model.heads - 1}`);
+function checkSelection(model: ModelInfo, sel: HeadSelection): void {
+  if (sel.kind === 'aggregate') return;
+  const { layers, heads } = model;
+  if (sel.layer >= layers) throw new Error(`--layer ${sel.layer + 1} is out of range: the model has layers 1..${layers}`);
+  if (sel.head >= heads) throw new Error(`--head ${sel.head + 1} is out of range: the model has heads 1..${heads}`);
 }
 
 function summary(insp: Inspection, file: string): string {
   const lines = [
-    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end})` : ''}, ` +
+    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
       `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`,
-    'layer head  meanFocus  meanEntropy  meanDistance',
+    ' head  meanFocus  meanEntropy  meanDistance',
     ...insp.heads.map(
       (h) =>
-        `${String(h.layer).padStart(5)} ${String(h.head).padStart(4)}  ${h.meanFocus.toFixed(3).padStart(9)}  ` +
+        `${headLabel(h.layer, h.head).padStart(5)}  ${h.meanFocus.toFixed(3).padStart(9)}  ` +
         `${h.meanEntropy.toFixed(3).padStart(11)}  ${h.meanDistance.toFixed(1).padStart(12)}`,
     ),
   ];
@@ -145,36 +167,39 @@ function summary(insp: Inspection, file: string): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+  const args = parseCommandLine(argv, path.join(__dirname, '..', 'models'));
   if (args === 'help') {
     process.stdout.write(USAGE + '\n');
     return;
   }
   const text = readDocument(args.file);
+  // The engine checks these too; here the message names the flag and the file.
   if (args.focus !== undefined && args.focus > text.length) throw new Error(`--focus ${args.focus} is beyond the end of ${args.file} (length ${text.length})`);
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
-  const engine = await InspectionEngine.open(args.modelDir);
+  const runner = await ModelRunner.open(args.modelDir, () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
   try {
-    if (!engine.modes.includes(args.mode)) throw new Error(`mode ${args.mode} is not available for model ${engine.model.id}; modes: ${engine.modes.join(', ')}`);
-    const layer = args.layer ?? 0;
-    const head = args.head ?? 0;
-    checkHead(engine.model, layer, head);
-    const insp = await engine.inspect({ text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens });
+    checkSelection(runner.model, args.selection);
+    // On a terminal, a long run shows how far it is (stderr, one line rewritten).
+    const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
+    const insp = await new DocumentSession(runner).inspect(
+      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens },
+      undefined,
+      progress,
+    );
+    if (progress) process.stderr.write('\r\x1b[K');
     const out = args.output;
-    if (out.kind === 'json') {
-      process.stdout.write(JSON.stringify(toInspectJson(insp)) + '\n');
-    } else if (out.kind === 'html') {
-      const html = renderHtmlReport(insp, { title: path.basename(args.file), layer: args.layer, head: args.head });
-      writeOutput(out.path, html);
-    } else if (out.kind === 'png') {
-      writeOutput(out.path, renderHeatmapPng(insp, layer, head, args.size));
-    } else {
+    if (out.kind === 'summary') {
       process.stdout.write(summary(insp, args.file));
+      return;
     }
+    const format: ExportFormat = out.kind;
+    const bytes = exportInspection(insp, format, { selection: args.selection, title: path.basename(args.file), pngPx: args.size });
+    if (out.kind === 'json') process.stdout.write(bytes);
+    else writeOutput(out.path, bytes);
   } finally {
-    await engine.dispose();
+    await runner.dispose();
   }
 }
 

@@ -1,17 +1,11 @@
 // Every message between the extension host and the side panel's webview, typed, with a guard per
 // message. The webview says `ready`; the host answers with the full state; later only changes
 // travel. Both sides validate what they receive: a webview is a browser page, trust nothing.
-import type { Mode } from './core/inspection-types';
-import { isMode } from './core/inspection-types';
-
-/** Which attention the overlay, hover and panel show: one head (0-based) or an aggregate over all heads. */
-export type HeadSelection = { kind: 'head'; layer: number; head: number } | { kind: 'aggregate'; how: 'mean' | 'max' };
-
-export function isHeadSelection(value: unknown): value is HeadSelection {
-  if (!isRecord(value)) return false;
-  if (value.kind === 'head') return isIndex(value.layer) && isIndex(value.head);
-  return value.kind === 'aggregate' && (value.how === 'mean' || value.how === 'max');
-}
+// Imports only the shared vocabulary: the webview bundle holds nothing else from the host side.
+import type { ColorScale } from './shared/color-scale';
+import { isColorScale } from './shared/color-scale';
+import type { HeadSelection, Mode } from './shared/vocabulary';
+import { isHeadSelection, isMode } from './shared/vocabulary';
 
 /** The inspected document as the panel draws it; sent when an inspection lands. */
 export interface PanelDocument {
@@ -39,6 +33,8 @@ export interface PanelHead {
   selection: HeadSelection;
   /** [token]: focus of each token under the selection. */
   focus: Float32Array;
+  /** attentionLens.colorScale: the token strip colours tokens exactly as the editor overlay does. */
+  scale: ColorScale;
   /** Tokens per pooled bin, bins a side, and the bins x bins map (row = query bin, col = key bin). */
   binSize: number;
   bins: number;
@@ -64,6 +60,8 @@ export interface PanelState {
   head?: PanelHead;
   cursorToken: number;
   fading: FadingSeries[];
+  /** Measurements are on (tests): the page reports its draw timings. */
+  probe: boolean;
 }
 
 // Host -> webview notifications.
@@ -96,6 +94,7 @@ export interface SelectHeadMessage { type: typeof SELECT_HEAD; selection: HeadSe
 export interface SelectModeMessage { type: typeof SELECT_MODE; mode: Mode }
 export interface RevealTokenMessage { type: typeof REVEAL_TOKEN; documentId: number; token: number }
 export interface RequestFadingMessage { type: typeof REQUEST_FADING; documentId: number }
+/** Sent only when PanelState.probe is on. */
 export interface DrawTimingMessage { type: typeof DRAW_TIMING; documentId: number; what: 'heatmap' | 'strip'; ms: number; tokens: number; bins: number }
 
 export type WebviewMessage =
@@ -182,6 +181,7 @@ function isPanelHead(h: unknown): h is PanelHead {
     isId(h.documentId) &&
     isHeadSelection(h.selection) &&
     h.focus instanceof Float32Array &&
+    isColorScale(h.scale) &&
     isIndex(h.binSize) &&
     isIndex(h.bins) &&
     h.pooled instanceof Float32Array &&
@@ -217,7 +217,8 @@ export function isStateMessage(m: unknown): m is StateMessage {
     (s.document === undefined || isPanelDocument(s.document)) &&
     (s.head === undefined || isPanelHead(s.head)) &&
     typeof s.cursorToken === 'number' &&
-    isFadingList(s.fading)
+    isFadingList(s.fading) &&
+    typeof s.probe === 'boolean'
   );
 }
 

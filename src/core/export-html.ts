@@ -1,15 +1,21 @@
-// A self-contained HTML report: token overlay coloured by focus, one head's pooled heatmap (an
-// inline PNG), the head table. No script and no network: the CSP allows inline styles and data: images only.
-import { aggregateFocus, headFocus, topKeys } from './analysis';
+// A self-contained HTML report: token overlay coloured by focus, the pooled heatmap (an inline
+// PNG) and top keys under one head selection, the head table. No script and no network: the CSP
+// allows inline styles and data: images only.
+import { intensity } from '../shared/color-scale';
+import type { ColorScale } from '../shared/color-scale';
+import type { HeadSelection } from '../shared/vocabulary';
+import { headLabel, selectionLabel } from '../shared/vocabulary';
 import { renderHeatmapPng } from './export-png';
 import type { Inspection } from './inspection-types';
+import { focusOf, keysOf } from './selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */
   title?: string;
-  /** Head whose focus colours the tokens and whose heatmap is drawn; default: overlay by the mean over heads, heatmap of layer 0 head 0. */
-  layer?: number;
-  head?: number;
+  /** Whose focus colours the tokens and whose map is drawn; default: the mean over all heads. */
+  selection?: HeadSelection;
+  /** Token colouring; default linear. */
+  scale?: ColorScale;
   heatmapPx?: number;
 }
 
@@ -24,30 +30,28 @@ function fixed(v: number, digits = 3): string {
 }
 
 export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {}): string {
-  const byHead = opts.layer !== undefined || opts.head !== undefined;
-  const layer = opts.layer ?? 0;
-  const head = opts.head ?? 0;
-  const focus = byHead ? headFocus(insp, layer, head) : aggregateFocus(insp, 'mean');
-  const overlayLabel = byHead ? `layer ${layer}, head ${head}` : 'mean over all heads';
+  const sel: HeadSelection = opts.selection ?? { kind: 'aggregate', how: 'mean' };
+  const focus = focusOf(insp, sel);
+  const label = escapeHtml(selectionLabel(sel));
   const title = opts.title ?? 'Attention Lens report';
-  const png = renderHeatmapPng(insp, layer, head, opts.heatmapPx ?? 512).toString('base64');
+  const png = renderHeatmapPng(insp, sel, opts.heatmapPx ?? 512).toString('base64');
   const m = insp.model;
 
   const spans = insp.tokens.map((t, i) => {
-    const alpha = fixed(0.1 + 0.75 * focus[i], 3);
-    const tip = `token ${i} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
+    const alpha = fixed(0.1 + 0.75 * intensity(focus[i], opts.scale ?? 'linear'), 3);
+    const tip = `token ${i + 1} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
     return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
   });
   const headRows = insp.heads.map(
     (h) =>
-      `<tr${h.layer === layer && h.head === head ? ' class="sel"' : ''}><td>${h.layer}</td><td>${h.head}</td>` +
+      `<tr${sel.kind === 'head' && h.layer === sel.layer && h.head === sel.head ? ' class="sel"' : ''}><td>${headLabel(h.layer, h.head)}</td>` +
       `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td></tr>`,
   );
   const queryItems = insp.queries.map((q) => {
-    const keys = topKeys(insp, layer, head, q.token, 5)
+    const keys = keysOf(insp, sel, q.token, 5)
       .map((k) => `<code>${escapeHtml(JSON.stringify(insp.tokens[k.token].text))}</code> ${fixed(k.weight)}`)
       .join(', ');
-    return `<li>offset ${q.offset} (token ${q.token}, <code>${escapeHtml(JSON.stringify(insp.tokens[q.token].text))}</code>): ${keys}</li>`;
+    return `<li>offset ${q.offset} (token ${q.token + 1}, <code>${escapeHtml(JSON.stringify(insp.tokens[q.token].text))}</code>): ${keys}</li>`;
   });
   const windowNote = insp.windowed
     ? `<p class="note">The document has ${insp.documentTokens} tokens; only ${insp.tokens.length} (offsets ${insp.range.start}..${insp.range.end}) were inspected.</p>`
@@ -71,15 +75,15 @@ tr.sel { font-weight: bold; } .note { color: #a05a00; } img { image-rendering: p
 <p>Model <code>${escapeHtml(m.id)}</code> (${m.layers} layers x ${m.heads} heads, trained on ${m.trainContext} tokens), mode <b>${escapeHtml(insp.mode)}</b>,
 ${insp.tokens.length} tokens, model run ${fixed(insp.timings.inferenceMs, 0)} ms.</p>
 ${windowNote}
-<h2>Focus per token (${escapeHtml(overlayLabel)})</h2>
+<h2>Focus per token (${label})</h2>
 <p>Highlight strength = the largest attention weight the token gives (1 = all on one key).</p>
 <pre class="doc">${spans.join('')}</pre>
-<h2>Attention map, layer ${layer}, head ${head}</h2>
+<h2>Attention map, ${label}</h2>
 <p>Queries down, keys across, max over ${insp.pooled.binSize} x ${insp.pooled.binSize}-token cells; brighter = larger weight (square-root scale).</p>
-<img alt="pooled attention heatmap, layer ${layer} head ${head}" width="512" height="512" src="data:image/png;base64,${png}">
-${queryItems.length > 0 ? `<h2>Queries (top keys, layer ${layer}, head ${head})</h2><ul>${queryItems.join('')}</ul>` : ''}
+<img alt="pooled attention heatmap, ${label}" width="512" height="512" src="data:image/png;base64,${png}">
+${queryItems.length > 0 ? `<h2>Queries (top keys, ${label})</h2><ul>${queryItems.join('')}</ul>` : ''}
 <h2>Heads</h2>
-<table><tr><th>layer</th><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th></tr>
+<table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th></tr>
 ${headRows.join('\n')}
 </table>
 </body>

@@ -1,6 +1,7 @@
-// The CLI's --json object, schema attention-lens/inspect@1 (issue 3 fixes its fields; extras are
-// additions only). Weights keep 7 significant digits: float32 precision, half the characters.
-import type { HeadSummary, Inspection, Mode, Token } from './inspection-types';
+// The CLI's --json object, schema attention-lens/inspect@1 (its fields are a contract: later
+// versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
+import type { Mode } from '../shared/vocabulary';
+import type { HeadSummary, Inspection, Token } from './inspection-types';
 
 export interface InspectJson {
   schema: 'attention-lens/inspect@1';

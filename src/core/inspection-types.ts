@@ -1,12 +1,7 @@
 // Plain data shared by the engine, the extension, the CLI and the exports.
 // Dense per-head arrays are flat, row-major, in the order given in each comment.
 
-export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc'] as const;
-export type Mode = (typeof MODES)[number];
-
-export function isMode(value: unknown): value is Mode {
-  return typeof value === 'string' && (MODES as readonly string[]).includes(value);
-}
+import type { Mode } from '../shared/vocabulary';
 
 export interface ModelInfo {
   id: string;
@@ -69,7 +64,10 @@ export interface Timings {
   totalMs: number;
 }
 
+/** The model's attention over one window of one text in one mode. */
 export interface Inspection {
+  /** Unique per model runner: names this inspection in panel messages, so that stale ones are dropped. */
+  id: number;
   model: ModelInfo;
   mode: Mode;
   /** Document offsets of the inspected text. Smaller than the document when it is over the token limit. */

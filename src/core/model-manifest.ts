@@ -2,7 +2,8 @@
 // each mode onto a graph file and the ssmax_s values it is fed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Mode, ModelInfo } from './inspection-types';
+import type { Mode } from '../shared/vocabulary';
+import type { ModelInfo } from './inspection-types';
 import type { GraphSet, ModelDims } from './layered-run';
 
 export interface ModelManifest {
@@ -93,6 +94,13 @@ function readS(dir: string, value: unknown, layers: number, heads: number): Floa
   return s;
 }
 
+function readPosthocS(dir: string, value: unknown, trainContext: number): number {
+  // 1 / ln(trainContext): the SSMax factor is exactly 1 at the training length.
+  if (value === undefined) return 1 / Math.log(trainContext);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "posthocS" must be a number > 0, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function readManifest(modelDir: string): ModelManifest {
   const dir = path.resolve(modelDir);
   const manifestPath = path.join(dir, 'models.json');
@@ -148,7 +156,7 @@ export function readManifest(modelDir: string): ModelManifest {
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmax: graphSet(dir, variants.softmax, 'softmax', layers),
-    posthocS: json.posthocS === undefined ? 1 / Math.log(info.trainContext) : positiveNumber(dir, json.posthocS, 'posthocS'),
+    posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
     ropeFactor,
     dims: {
       layers,
@@ -187,7 +195,6 @@ export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePl
     case 'softmax':
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
     case 'ssmax-posthoc':
-      // 1 / ln(trainContext) by default: the SSMax factor is exactly 1 at the training length.
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
     case 'ssmax':
       if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained variant; modes available: ${modesOf(manifest).join(', ')}`);

@@ -1,28 +1,19 @@
-// Every command of the extension: palette commands (category "Attention Lens"), the hover's
-// reveal link and the test-only state snapshot. Each handler reports its own errors once.
+// Every command of the extension: palette commands (category "Attention Lens") and the hover's
+// reveal link. Each handler reports its own errors once.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import { isMode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
-import { MODE_LABELS, selectionLabel } from './config';
+import type { ExportFormat } from '../core/export';
+import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export';
+import type { HeadSelection, Mode } from '../shared/vocabulary';
+import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
 import type { Ctx } from './ctx';
-import type { ExportFormat } from './export';
-import { EXPORT_FORMATS, defaultExportUri, exportBytes, isExportFormat } from './export';
+import { defaultExportUri } from './export';
 import { REVEAL_COMMAND } from './hover';
 import { PANEL_VIEW_ID } from './panel';
-import { stateSnapshot } from './state-snapshot';
-
-const MODE_DETAILS: Record<Mode, string> = {
-  softmax: 'the checkpoint trained with Softmax, run with Softmax',
-  // Must not name Softmax: it is the SSMax-trained checkpoint (and UI tests pick it by that).
-  ssmax: 'the checkpoint trained with SSMax, run with its learned s per head',
-  'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
-};
 
 const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {
   json: { label: 'JSON', detail: 'every per-head array, the CLI schema attention-lens/inspect@1', filter: 'JSON' },
   html: { label: 'HTML report', detail: 'a self-contained page: token overlay, heatmap, head table', filter: 'HTML' },
-  png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head', filter: 'PNG image' },
+  png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head or aggregate', filter: 'PNG image' },
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
@@ -68,11 +59,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       await ctx.config.setFlag('liveMode', typeof arg === 'boolean' ? arg : !ctx.config.liveMode);
     }),
 
-    command('attentionLens.clear', 'clearing', async () => {
-      ctx.inspector.clear();
-      ctx.lastError = undefined;
-      ctx.renderStatus();
-    }),
+    command('attentionLens.clear', 'clearing', async () => ctx.clear()),
 
     command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(ctx, arg)),
 
@@ -80,9 +67,6 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       if (typeof uri !== 'string' || typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) return;
       await ctx.revealOffset(vscode.Uri.parse(uri, true), offset);
     }),
-
-    // Test-only: not contributed to the palette.
-    command('attentionLens._state', 'reading state', async (arg?: unknown) => stateSnapshot(ctx, arg)),
   ];
 }
 
@@ -101,27 +85,25 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };
 
 async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
-  const engine = await ctx.models.get();
-  const { layers, heads } = engine.model;
+  const runner = await ctx.models.get();
+  const { layers, heads } = runner.model;
   const editor = vscode.window.activeTextEditor;
-  const summaries = (editor && ctx.inspector.get(editor.document.uri)?.inspection.heads) ?? [];
+  const summaries = (editor && ctx.documents.get(editor.document.uri)?.inspection.heads) ?? [];
   const current = JSON.stringify(ctx.selection);
   const mark = (sel: HeadSelection): string | undefined => (JSON.stringify(sel) === current ? '(current)' : undefined);
   const items: HeadItem[] = [];
-  for (const how of ['mean', 'max'] as const) {
-    const selection: HeadSelection = { kind: 'aggregate', how };
-    items.push({ label: selectionLabel(selection), description: mark(selection), detail: `${how} focus over every layer and head`, selection });
-  }
-  for (let layer = 0; layer < layers; layer++) {
-    items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
-    for (let head = 0; head < heads; head++) {
-      const selection: HeadSelection = { kind: 'head', layer, head };
-      const s = summaries.find((h) => h.layer === layer && h.head === head);
-      const detail = s
-        ? `mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
-        : 'inspect a document to see its focus and entropy';
-      items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
+  for (const selection of allSelections(layers, heads)) {
+    if (selection.kind === 'aggregate') {
+      items.push({ label: selectionLabel(selection), description: mark(selection), detail: `${selection.how} focus over every layer and head`, selection });
+      continue;
     }
+    const { layer, head } = selection;
+    if (head === 0) items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
+    const s = summaries.find((h) => h.layer === layer && h.head === head);
+    const detail = s
+      ? `mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
+      : 'inspect a document to see its focus and entropy';
+    items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
   }
   const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Select Layer and Head', matchOnDetail: true });
   return picked?.selection;
@@ -141,7 +123,7 @@ function selectionArg(arg: unknown): HeadSelection | undefined {
 /** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
 async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor;
-  const doc = (editor && ctx.inspector.get(editor.document.uri)) ?? ctx.inspector.all().at(-1);
+  const doc = (editor && ctx.documents.get(editor.document.uri)) ?? ctx.documents.all().at(-1);
   if (!doc) {
     void vscode.window.showInformationMessage('Attention Lens: inspect a document first, then export it.');
     return undefined;
@@ -167,7 +149,7 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
   if (!target) return undefined;
   const title = docUri.path.split('/').pop() ?? 'document';
   const started = performance.now();
-  await vscode.workspace.fs.writeFile(target, exportBytes(doc.inspection, sel, format, title));
+  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale }));
   ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
   if (given.path === undefined) void vscode.window.showInformationMessage(`Attention Lens: exported to ${target.fsPath}`);
   return target.fsPath;

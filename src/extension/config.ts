@@ -1,16 +1,16 @@
 // Typed view of the `attentionLens.*` settings. Settings are the single source of truth: commands
 // and the panel write them, and every part of the extension reacts to the change event.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import { isMode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
+import type { Mode } from '../shared/vocabulary';
+import { isMode } from '../shared/vocabulary';
+import type { ColorScale } from '../shared/color-scale';
+import { isColorScale } from '../shared/color-scale';
+import type { HeadSelection } from '../shared/vocabulary';
 
 export const SECTION = 'attentionLens';
 
-export type ColorScale = 'linear' | 'sqrt' | 'log';
-
 /** Settings that change which model is loaded: the model scope must be rebuilt. */
-const MODEL_KEYS = ['modelPath'];
+const MODEL_KEYS = ['modelPath', 'memoryBudgetMB'];
 
 export class Config {
   private get raw(): vscode.WorkspaceConfiguration {
@@ -43,15 +43,21 @@ export class Config {
     return typeof v === 'number' && Number.isFinite(v) ? Math.min(Math.max(v, 50), 10000) : 600;
   }
 
-  /** 0 means the engine's default (8x the model's training context). */
+  /** 0 means the runner's default (16 x the model's training context, at least 32,768 tokens). */
   get maxTokens(): number {
     const v = this.raw.get<unknown>('maxTokens');
     return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0;
   }
 
+  /** Bytes one inspection may take; undefined: the runner's default (half the free memory, at most 4 GB). */
+  get memoryBudgetBytes(): number | undefined {
+    const v = this.raw.get<unknown>('memoryBudgetMB');
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v * 1024 * 1024 : undefined;
+  }
+
   get colorScale(): ColorScale {
     const v = this.raw.get<unknown>('colorScale');
-    return v === 'sqrt' || v === 'log' ? v : 'linear';
+    return isColorScale(v) ? v : 'linear';
   }
 
   /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */
@@ -103,20 +109,3 @@ export function clampSelection(sel: HeadSelection, layers: number, heads: number
   if (sel.kind === 'aggregate') return sel;
   return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
 }
-
-export function selectionLabel(sel: HeadSelection): string {
-  return sel.kind === 'aggregate' ? `all heads: ${sel.how}` : `L${sel.layer + 1} H${sel.head + 1}`;
-}
-
-export const MODE_LABELS: Record<Mode, string> = {
-  softmax: 'Softmax',
-  ssmax: 'SSMax',
-  'ssmax-posthoc': 'SSMax on Softmax weights',
-};
-
-/** Short form for the status bar. */
-export const MODE_SHORT: Record<Mode, string> = {
-  softmax: 'Softmax',
-  ssmax: 'SSMax',
-  'ssmax-posthoc': 'SSMax post-hoc',
-};

@@ -3,31 +3,26 @@
 // top attended tokens, each a link that reveals it. Only the reveal command is trusted.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { Inspection, Mode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
-import { MODE_LABELS, selectionLabel } from './config';
-import type { DocInspection, Inspector } from './inspector';
-import { entropyOf, focusOf, keysOf } from './selection-data';
+import type { Inspection } from '../core/inspection-types';
+import { entropyOf, focusOf, keysOf } from '../core/selection';
+import type { HeadSelection, Mode } from '../shared/vocabulary';
+import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
+import type { InspectedDocuments, ShownInspection } from './inspected-documents';
+import type { Probe } from './probe';
 
 export const REVEAL_COMMAND = 'attentionLens.revealToken';
 const TOP = 5;
 
 export class HoverProvider implements vscode.HoverProvider {
-  private lastMs = 0;
-
   constructor(
-    private readonly inspector: Inspector,
+    private readonly documents: InspectedDocuments,
     private readonly view: () => { selection: HeadSelection; modes: readonly Mode[] },
+    private readonly probe: Probe,
   ) {}
 
-  /** Time to build the last hover from cache (ms). */
-  get hoverMs(): number {
-    return this.lastMs;
-  }
-
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
-    const started = performance.now();
-    const doc = this.inspector.get(document.uri);
+    const done = this.probe.start('hoverMs');
+    const doc = this.documents.get(document.uri);
     if (!doc || doc.version !== document.version) return undefined;
     const insp = doc.inspection;
     const t = tokenAt(insp, document.offsetAt(position));
@@ -37,11 +32,11 @@ export class HoverProvider implements vscode.HoverProvider {
     md.isTrusted = { enabledCommands: [REVEAL_COMMAND] };
     md.supportHtml = false;
     const hover = new vscode.Hover(md, doc.ranges[t]);
-    this.lastMs = performance.now() - started;
+    done();
     return hover;
   }
 
-  private markdown(doc: DocInspection, t: number, selection: HeadSelection, modes: readonly Mode[]): string {
+  private markdown(doc: ShownInspection, t: number, selection: HeadSelection, modes: readonly Mode[]): string {
     const insp = doc.inspection;
     const range = doc.ranges[t];
     const where = `line ${range.start.line + 1}, col ${range.start.character + 1}`;
@@ -52,9 +47,9 @@ export class HoverProvider implements vscode.HoverProvider {
 
     // Softmax and SSMax side by side, plus the current mode when it is a third one.
     const columns = (['softmax', 'ssmax', insp.mode] as Mode[]).filter((m, i, all) => modes.includes(m) && all.indexOf(m) === i);
-    const cells = columns.map((m) => ({ mode: m, insp: this.inspector.cachedIn(doc, m) }));
+    const cells = columns.map((m) => ({ mode: m, insp: this.documents.cachedIn(doc, m) }));
     const missing = cells.filter((c) => !c.insp).map((c) => c.mode);
-    for (const m of missing) void this.inspector.ensureIn(doc, m);
+    for (const m of missing) void this.documents.ensureIn(doc, m);
     const value = (f: (i: Inspection) => number): string[] => cells.map((c) => (c.insp ? f(c.insp).toFixed(3) : '…'));
     lines.push(
       `| ${selectionLabel(selection)} | ${columns.map((m) => MODE_LABELS[m]).join(' | ')} |`,

@@ -1,14 +1,14 @@
 // Owns the model scope: which model folder is used (the shipped one, or a custom one only in a
-// trusted workspace), the engine opened lazily on first use, and its disposal when the model
+// trusted workspace), the model runner opened lazily on first use, and its disposal when the model
 // setting or the workspace trust changes.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { InspectionEngine } from '../core/inspection-engine';
+import { ModelRunner } from '../core/model-runner';
 import type { Config } from './config';
 
 export class ModelHost implements vscode.Disposable {
-  private opening: Promise<InspectionEngine> | undefined;
-  private engine: InspectionEngine | undefined;
+  private opening: Promise<ModelRunner> | undefined;
+  private runner: ModelRunner | undefined;
   private noticeShown = false;
 
   /** True once the user was told that the custom model is ignored (for the test-only state). */
@@ -36,25 +36,25 @@ export class ModelHost implements vscode.Disposable {
     return path.join(this.extensionPath, 'models');
   }
 
-  /** The engine when already open (hovers must not start a model load). */
-  get current(): InspectionEngine | undefined {
-    return this.engine;
+  /** The runner when already open (hovers must not start a model load). */
+  get current(): ModelRunner | undefined {
+    return this.runner;
   }
 
-  get(): Promise<InspectionEngine> {
+  get(): Promise<ModelRunner> {
     if (!this.opening) {
       if (this.customModelIgnored) this.showIgnoredNotice();
       const dir = this.modelDir;
       const started = performance.now();
       this.log.info(`loading model from ${dir}`);
-      const opening = InspectionEngine.open(dir, (line) => this.log.debug(line)).then((engine) => {
+      const opening = ModelRunner.open(dir, (line) => this.log.debug(line), { memoryBudgetBytes: this.config.memoryBudgetBytes }).then((runner) => {
         if (this.opening !== opening) {
-          void engine.dispose();
+          void runner.dispose();
           throw new Error('the model setting changed while the model was loading');
         }
-        this.engine = engine;
-        this.log.info(`model ${engine.model.id} ready in ${(performance.now() - started).toFixed(0)} ms (modes: ${engine.modes.join(', ')})`);
-        return engine;
+        this.runner = runner;
+        this.log.info(`model ${runner.model.id} ready in ${(performance.now() - started).toFixed(0)} ms (modes: ${runner.modes.join(', ')})`);
+        return runner;
       });
       // A failed load is retried on next use (the user may fix the files).
       opening.catch(() => {
@@ -65,15 +65,15 @@ export class ModelHost implements vscode.Disposable {
     return this.opening;
   }
 
-  /** Drops the engine; the next use opens the model again from the (possibly new) folder. */
+  /** Drops the runner; the next use opens the model again from the (possibly new) folder. */
   async reset(reason: string): Promise<void> {
     this.log.info(`model scope reset: ${reason}`);
-    const engine = this.engine;
-    this.engine = undefined;
+    const runner = this.runner;
+    this.runner = undefined;
     this.opening = undefined;
     this.noticeShown = false;
     this.changed.fire();
-    await engine?.dispose();
+    await runner?.dispose();
   }
 
   private showIgnoredNotice(): void {
@@ -87,8 +87,8 @@ export class ModelHost implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.engine?.dispose();
-    this.engine = undefined;
+    void this.runner?.dispose();
+    this.runner = undefined;
     this.opening = undefined;
     this.changed.dispose();
   }

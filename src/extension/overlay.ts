@@ -3,14 +3,15 @@
 // are created once, kept in one record and disposed together; updates touch visible editors only.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { Inspection } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
-import type { ColorScale } from './config';
-import type { DocInspection } from './inspector';
-import { focusOf, keysOf } from './selection-data';
+import { focusOf, keysOf } from '../core/selection';
+import type { ColorScale } from '../shared/color-scale';
+import { STRENGTH_STEPS, strengthStep } from '../shared/color-scale';
+import type { HeadSelection } from '../shared/vocabulary';
+import type { ShownInspection } from './inspected-documents';
+import type { Probe } from './probe';
 
 /** Strength steps; each is one decoration type with its own contributed theme colour. */
-export const BUCKETS = 6;
+const BUCKETS = STRENGTH_STEPS;
 
 interface DecorationTypes {
   /** [bucket]: weakest first. */
@@ -44,37 +45,13 @@ export interface OverlayView {
   followCursor: boolean;
 }
 
-export interface OverlayCounts {
-  /** [bucket]: ranges decorated in the editor last updated. */
-  buckets: number[];
-  query: number;
-  uri: string;
-}
-
-export function bucketOf(value: number, scale: ColorScale): number {
-  const v = Math.min(Math.max(value, 0), 1);
-  const s = scale === 'sqrt' ? Math.sqrt(v) : scale === 'log' ? Math.log1p(99 * v) / Math.log(100) : v;
-  return Math.min(BUCKETS - 1, Math.floor(s * BUCKETS));
-}
-
 export class Overlay implements vscode.Disposable {
   private readonly types = createTypes();
-  /** Focus buckets per inspection and view, so that showing an editor again costs no recomputation. */
-  private readonly focusCache = new WeakMap<Inspection, { key: string; buckets: vscode.Range[][] }>();
-  private last: { editor: vscode.TextEditor; buckets: vscode.Range[][]; query: vscode.Range[] } | undefined;
-  private lastUpdateMs = 0;
 
-  constructor(private readonly lookup: (uri: vscode.Uri) => DocInspection | undefined) {}
-
-  get counts(): OverlayCounts | undefined {
-    const last = this.last;
-    return last && { buckets: last.buckets.map((r) => r.length), query: last.query.length, uri: last.editor.document.uri.toString() };
-  }
-
-  /** Duration of the last single-editor update (ms), for the cursor-follow measurement. */
-  get updateMs(): number {
-    return this.lastUpdateMs;
-  }
+  constructor(
+    private readonly lookup: (uri: vscode.Uri) => ShownInspection | undefined,
+    private readonly probe: Probe,
+  ) {}
 
   /** Updates the visible editors of one document, or of every document. */
   refresh(view: OverlayView, uri?: string): void {
@@ -85,7 +62,7 @@ export class Overlay implements vscode.Disposable {
 
   /** Updates one editor; in Follow Cursor this runs on every cursor move. */
   update(editor: vscode.TextEditor, view: OverlayView): void {
-    const started = performance.now();
+    const done = this.probe.start('overlayMs');
     const doc = this.lookup(editor.document.uri);
     let buckets: vscode.Range[][];
     let query: vscode.Range[] = [];
@@ -98,39 +75,30 @@ export class Overlay implements vscode.Disposable {
     }
     this.types.strength.forEach((type, b) => editor.setDecorations(type, buckets[b]));
     editor.setDecorations(this.types.query, query);
-    this.lastUpdateMs = performance.now() - started;
-    this.last = { editor, buckets, query };
+    done();
+    this.probe.decorations(() => {
+      const offsets = (r: vscode.Range): [number, number] => [editor.document.offsetAt(r.start), editor.document.offsetAt(r.end)];
+      return { uri: editor.document.uri.toString(), buckets: buckets.map((b) => b.map(offsets)), query: query.map(offsets) };
+    });
   }
 
-  /** The ranges set by the last update, as document offsets (for the test-only state command). */
-  lastRanges(): { buckets: [number, number][][]; query: [number, number][] } | undefined {
-    if (!this.last) return undefined;
-    const doc = this.last.editor.document;
-    const offsets = (r: vscode.Range): [number, number] => [doc.offsetAt(r.start), doc.offsetAt(r.end)];
-    return { buckets: this.last.buckets.map((b) => b.map(offsets)), query: this.last.query.map(offsets) };
-  }
-
-  private focusBuckets(doc: DocInspection, view: OverlayView): vscode.Range[][] {
-    const key = `${JSON.stringify(view.selection)}:${view.scale}`;
-    const hit = this.focusCache.get(doc.inspection);
-    if (hit && hit.key === key) return hit.buckets;
+  private focusBuckets(doc: ShownInspection, view: OverlayView): vscode.Range[][] {
     const focus = focusOf(doc.inspection, view.selection);
     const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
     doc.inspection.tokens.forEach((tok, t) => {
       // Whitespace tokens carry attention too, but colouring indentation and line ends is noise in the editor.
-      if (tok.text.trim() !== '') buckets[bucketOf(focus[t], view.scale)].push(doc.ranges[t]);
+      if (tok.text.trim() !== '') buckets[strengthStep(focus[t], view.scale)].push(doc.ranges[t]);
     });
-    this.focusCache.set(doc.inspection, { key, buckets });
     return buckets;
   }
 
-  private followBuckets(doc: DocInspection, editor: vscode.TextEditor, view: OverlayView): { buckets: vscode.Range[][]; query: vscode.Range[] } {
+  private followBuckets(doc: ShownInspection, editor: vscode.TextEditor, view: OverlayView): { buckets: vscode.Range[][]; query: vscode.Range[] } {
     const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
     const offset = editor.document.offsetAt(editor.selection.active);
     const q = tokenAt(doc.inspection, offset);
     if (q < 0) return { buckets, query: [] };
     for (const { token, weight } of keysOf(doc.inspection, view.selection, q, doc.inspection.model.topK)) {
-      buckets[bucketOf(weight, view.scale)].push(doc.ranges[token]);
+      buckets[strengthStep(weight, view.scale)].push(doc.ranges[token]);
     }
     return { buckets, query: [doc.ranges[q]] };
   }

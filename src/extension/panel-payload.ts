@@ -1,23 +1,14 @@
-// Turns an Inspection into what the panel draws, keeping the payload small (DESIGN.md: <= 2 MB
+// Turns an Inspection into what the panel draws, keeping the payload small (<= 2 MB
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
-import { fadingCurve } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { FadingSeries, HeadSelection, PanelDocument, PanelHead } from '../protocol';
-import { focusOf, pooledOf } from './selection-data';
+import { fadingOf, focusOf, pooledOf } from '../core/selection';
+import type { ColorScale } from '../shared/color-scale';
+import type { HeadSelection } from '../shared/vocabulary';
+import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';
 
 const THUMB = 24;
 const FADING_BUCKETS = 48;
-
-const ids = new WeakMap<Inspection, number>();
-let nextId = 1;
-
-/** A stable id per inspection, so that the webview can name what it is talking about. */
-export function documentId(insp: Inspection): number {
-  let id = ids.get(insp);
-  if (id === undefined) ids.set(insp, (id = nextId++));
-  return id;
-}
 
 export function panelDocument(insp: Inspection, label: string): PanelDocument {
   const { layers, heads } = insp.model;
@@ -26,7 +17,7 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
   const headMeans = new Float32Array(layers * heads);
   for (const s of insp.heads) headMeans[s.layer * heads + s.head] = s.meanFocus;
   return {
-    id: documentId(insp),
+    id: insp.id,
     label,
     mode: insp.mode,
     layers,
@@ -41,12 +32,13 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
   };
 }
 
-export function panelHead(insp: Inspection, selection: HeadSelection): PanelHead {
+export function panelHead(insp: Inspection, selection: HeadSelection, scale: ColorScale): PanelHead {
   return {
-    documentId: documentId(insp),
+    documentId: insp.id,
     selection,
     // Copies: a view into the Inspection would drag its whole buffer across.
     focus: focusOf(insp, selection).slice(),
+    scale,
     binSize: insp.pooled.binSize,
     bins: insp.pooled.bins,
     pooled: pooledOf(insp, selection).slice(),
@@ -55,10 +47,7 @@ export function panelHead(insp: Inspection, selection: HeadSelection): PanelHead
 
 /** Mean focus by position over every layer and head. */
 export function fadingSeries(insp: Inspection): FadingSeries {
-  const curve = fadingCurve(insp, FADING_BUCKETS);
-  const meanFocus = new Float32Array(curve.starts.length);
-  for (const layer of curve.meanFocus) layer.forEach((v, b) => (meanFocus[b] += v / curve.meanFocus.length));
-  return { mode: insp.mode, starts: curve.starts, meanFocus };
+  return { mode: insp.mode, ...fadingOf(insp, FADING_BUCKETS) };
 }
 
 /** Each head's pooled map max-pooled again to THUMB x THUMB, for the head grid. */

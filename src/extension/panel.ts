@@ -2,27 +2,22 @@
 // every message from it, and posts typed messages (full state on `ready`, then only changes).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import type { DrawTimingMessage, HeadSelection, HostMessage, PanelState } from '../protocol';
-import {
-  isDrawTimingMessage,
-  isReadyMessage,
-  isRequestFadingMessage,
-  isRevealTokenMessage,
-  isSelectHeadMessage,
-  isSelectModeMessage,
-} from '../protocol';
+import type { HeadSelection, Mode } from '../shared/vocabulary';
+import type { HostMessage, PanelState } from '../protocol';
+import { isDrawTimingMessage, isReadyMessage, isRequestFadingMessage, isRevealTokenMessage, isSelectHeadMessage, isSelectModeMessage } from '../protocol';
 
 export const PANEL_VIEW_ID = 'attentionLens.panel';
 
 /** What the panel asks of the rest of the extension. */
 export interface PanelHost {
   state(): PanelState;
+  /** The full state went out: later messages are changes to it. */
+  sentState(state: PanelState): void;
   selectHead(selection: HeadSelection): void;
   selectMode(mode: Mode): void;
   reveal(documentId: number, token: number): void;
   requestFading(documentId: number): void;
-  recordTiming(timing: DrawTimingMessage): void;
+  recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void;
 }
 
 export class Panel implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -71,7 +66,9 @@ export class Panel implements vscode.WebviewViewProvider, vscode.Disposable {
   private receive(m: unknown): void {
     if (isReadyMessage(m)) {
       this.ready = true;
-      this.post({ type: 'state', state: this.host.state() });
+      const state = this.host.state();
+      this.post({ type: 'state', state });
+      this.host.sentState(state);
     } else if (isSelectHeadMessage(m)) {
       this.host.selectHead(m.selection);
     } else if (isSelectModeMessage(m)) {
@@ -81,7 +78,7 @@ export class Panel implements vscode.WebviewViewProvider, vscode.Disposable {
     } else if (isRequestFadingMessage(m)) {
       this.host.requestFading(m.documentId);
     } else if (isDrawTimingMessage(m)) {
-      this.host.recordTiming(m);
+      this.host.recordTiming(m.what, m.ms, m.tokens, m.bins);
     } else {
       this.log.warn(`panel: ignored an invalid message: ${JSON.stringify(m)?.slice(0, 200)}`);
     }

@@ -1,8 +1,10 @@
-// The plain snapshot returned by the test-only command `attentionLens._state`, so that
-// integration tests can assert on decorations, status and errors without reaching into internals.
+// The plain snapshot the integration tests read through the extension's API (returned by
+// activate() only when the probe is on), so that they assert on decorations, status and errors
+// without reaching into internals.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import type { Ctx, Metrics } from './ctx';
+import type { Mode } from '../shared/vocabulary';
+import type { Ctx } from './ctx';
+import type { Metrics, RecordingProbe } from './probe';
 
 export interface StateSnapshot {
   mode: Mode;
@@ -31,24 +33,28 @@ export interface StateSnapshot {
   ranges?: { buckets: [number, number][][]; query: [number, number][] };
 }
 
-/** With { ranges: true }: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
-export function stateSnapshot(ctx: Ctx, arg: unknown): StateSnapshot {
+/** What activate() returns when the probe is on. */
+export interface TestApi {
+  /** With ranges: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
+  state(ranges: boolean): StateSnapshot;
+}
+
+export function stateSnapshot(ctx: Ctx, probe: RecordingProbe, wantRanges: boolean): StateSnapshot {
   const sel = ctx.selection;
   const editor = vscode.window.activeTextEditor;
-  const doc = editor ? ctx.inspector.get(editor.document.uri) : undefined;
-  const counts = ctx.overlay.counts;
-  const wantRanges = typeof arg === 'object' && arg !== null && (arg as { ranges?: unknown }).ranges === true;
+  const doc = editor ? ctx.documents.get(editor.document.uri) : undefined;
+  const last = probe.lastDecorations;
   return {
-    ranges: wantRanges ? ctx.overlay.lastRanges() : undefined,
+    ranges: wantRanges && last ? { buckets: last.buckets, query: last.query } : undefined,
     mode: ctx.config.mode,
     layer: sel.kind === 'head' ? sel.layer + 1 : null,
     head: sel.kind === 'head' ? sel.head + 1 : sel.how,
     followCursor: ctx.config.followCursor,
     liveMode: ctx.config.liveMode,
-    busy: ctx.inspector.busy,
+    busy: ctx.documents.busy,
     statusText: ctx.status.text,
     statusTooltip: ctx.status.tooltipText,
-    decorations: counts ? { uri: counts.uri, buckets: [...counts.buckets], query: counts.query } : null,
+    decorations: last ? { uri: last.uri, buckets: last.buckets.map((b) => b.length), query: last.query.length } : null,
     inspection: doc
       ? {
           uri: doc.uri,
@@ -60,13 +66,13 @@ export function stateSnapshot(ctx: Ctx, arg: unknown): StateSnapshot {
           range: { ...doc.inspection.range },
         }
       : null,
-    inspectedUris: ctx.inspector.all().map((d) => d.uri),
+    inspectedUris: ctx.documents.all().map((d) => d.uri),
     lastError: ctx.lastError ?? null,
     modelDir: ctx.models.modelDir,
     modelId: ctx.models.current?.model.id ?? null,
     customModelIgnored: ctx.models.customModelIgnored,
     customModelNoticeShown: ctx.models.ignoredNoticeShown,
-    panelReady: ctx.panel.isReady,
-    metrics: { ...ctx.metrics, hoverMs: ctx.hover.hoverMs },
+    panelReady: ctx.panel.view.isReady,
+    metrics: { ...probe.metrics },
   };
 }

@@ -1,9 +1,8 @@
 // Status bar entry: "SSMax · L2 H3"; a spinner while inspecting; an error state with the reason
 // in the tooltip. A click opens the mode switch.
 import * as vscode from 'vscode';
-import type { Mode } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
-import { MODE_SHORT, selectionLabel } from './config';
+import type { HeadSelection, Mode } from '../shared/vocabulary';
+import { MODE_SHORT, selectionLabel } from '../shared/vocabulary';
 
 export interface StatusView {
   mode: Mode;

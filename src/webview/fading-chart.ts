@@ -1,13 +1,12 @@
 // Fading chart: mean focus (over layers and heads) against token position, one line per mode.
 // Under Softmax the line drifts down as the context grows; SSMax is meant to hold it up.
-import type { Mode } from '../core/inspection-types';
+import { MODE_LABELS } from '../shared/vocabulary';
 import type { FadingSeries } from '../protocol';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 320;
 const H = 150;
 const PAD = { left: 34, right: 8, top: 8, bottom: 22 };
-const NAMES: Record<Mode, string> = { softmax: 'Softmax', ssmax: 'SSMax', 'ssmax-posthoc': 'SSMax on Softmax weights' };
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
@@ -55,13 +54,13 @@ export class FadingChart {
     }
     this.plot.replaceChildren(...parts);
 
-    const summary = series.map((s) => `${NAMES[s.mode]} ${s.meanFocus[0]?.toFixed(2) ?? '?'} → ${s.meanFocus[s.meanFocus.length - 1]?.toFixed(2) ?? '?'}`);
+    const summary = series.map((s) => `${MODE_LABELS[s.mode]} ${s.meanFocus[0]?.toFixed(2) ?? '?'} → ${s.meanFocus[s.meanFocus.length - 1]?.toFixed(2) ?? '?'}`);
     this.plot.setAttribute('aria-label', `Mean focus against position. ${summary.join('; ') || 'No data yet.'}`);
     this.legend.replaceChildren(
       ...series.map((s) => {
         const item = document.createElement('span');
         item.className = `legend ${s.mode}`;
-        item.textContent = NAMES[s.mode];
+        item.textContent = MODE_LABELS[s.mode];
         return item;
       }),
     );

@@ -1,7 +1,9 @@
 // Head grid (BertViz's model view): layers down, heads across, each cell a thumbnail of that
 // head's attention with its mean focus. A grid with one tab stop: arrow keys move, Enter or a
 // click selects the head everywhere.
-import type { HeadSelection } from '../protocol';
+import type { HeadSelection } from '../shared/vocabulary';
+import { MAP_SCALE, intensity } from '../shared/color-scale';
+import { headLabel } from '../shared/vocabulary';
 import { themeColor } from './theme-color';
 
 
@@ -32,7 +34,7 @@ export class HeadGrid {
       row.className = 'head-row';
       for (let head = 0; head < heads; head++) {
         const h = layer * heads + head;
-        const label = `L${layer + 1} H${head + 1}`;
+        const label = headLabel(layer, head);
         const cell = document.createElement('div');
         cell.className = 'head-cell';
         cell.dataset.testid = 'head-cell';
@@ -46,7 +48,7 @@ export class HeadGrid {
         canvas.height = thumbSize;
         const image = new ImageData(thumbSize, thumbSize);
         for (let i = 0; i < thumbSize * thumbSize; i++) {
-          image.data.set([heat[0], heat[1], heat[2], Math.round(255 * Math.sqrt(thumbs[h * thumbSize * thumbSize + i]))], i * 4);
+          image.data.set([heat[0], heat[1], heat[2], Math.round(255 * intensity(thumbs[h * thumbSize * thumbSize + i], MAP_SCALE))], i * 4);
         }
         canvas.getContext('2d')?.putImageData(image, 0, 0);
         canvas.style.width = `${thumbPx}px`;

@@ -1,6 +1,7 @@
 // Heatmap of the selected head's pooled attention (queries down, keys across) on a canvas: the
 // masked upper triangle shaded, a readout of query/key/weight under the pointer (or the keyboard
 // cell), click reveals the query token, drag selects a region to zoom into.
+import { MAP_SCALE, intensity } from '../shared/color-scale';
 import type { Rgba } from './theme-color';
 import { themeColor } from './theme-color';
 
@@ -111,8 +112,7 @@ export class Heatmap {
       for (let c = 0; c < w; c++) {
         const i = (r * w + c) * 4;
         const col: Rgba = v.c0 + c > v.r0 + r ? masked : heat;
-        // sqrt: faint attention stays visible next to the near-1 weights of early tokens.
-        const a = v.c0 + c > v.r0 + r ? 0.12 : Math.sqrt(Math.max(0, d.pooled[row + v.c0 + c]));
+        const a = v.c0 + c > v.r0 + r ? 0.12 : intensity(d.pooled[row + v.c0 + c], MAP_SCALE);
         px[i] = col[0];
         px[i + 1] = col[1];
         px[i + 2] = col[2];

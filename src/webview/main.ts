@@ -14,17 +14,10 @@
 //                     aria-label "L2 H3, mean focus 0.412", data-layer / data-head 0-based
 //   fading-chart      the fading chart (<figure>, legend names each mode)
 //   token-strip       the token strip; token: one span per token, data-i = token index
-import type { Mode } from '../core/inspection-types';
-import type { FadingSeries, HeadSelection, PanelDocument, PanelHead, PanelState, WebviewMessage } from '../protocol';
-import {
-  isCursorMessage,
-  isDocumentMessage,
-  isFadingMessage,
-  isHeadMessage,
-  isHeadSelection,
-  isStateMessage,
-  isStatusMessage,
-} from '../protocol';
+import type { HeadSelection } from '../shared/vocabulary';
+import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
+import type { FadingSeries, PanelDocument, PanelHead, PanelState, WebviewMessage } from '../protocol';
+import { isCursorMessage, isDocumentMessage, isFadingMessage, isHeadMessage, isStateMessage, isStatusMessage } from '../protocol';
 import { FadingChart } from './fading-chart';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
@@ -50,8 +43,6 @@ interface SavedState {
 
 const vscode = acquireVsCodeApi();
 const saved = readSaved(vscode.getState());
-
-const MODE_NAMES: Record<Mode, string> = { softmax: 'Softmax', ssmax: 'SSMax', 'ssmax-posthoc': 'SSMax on Softmax weights' };
 
 let state: PanelState | undefined;
 let fadingAsked = -1;
@@ -80,7 +71,7 @@ const heatmap = new Heatmap(
     if (state?.document) vscode.postMessage({ type: 'revealToken', documentId: state.document.id, token });
   },
   (ms, bins) => {
-    if (state?.document) vscode.postMessage({ type: 'drawTiming', documentId: state.document.id, what: 'heatmap', ms, tokens: state.document.texts.length, bins });
+    if (state?.probe && state.document) vscode.postMessage({ type: 'drawTiming', documentId: state.document.id, what: 'heatmap', ms, tokens: state.document.texts.length, bins });
   },
   () => save(),
 );
@@ -159,19 +150,11 @@ function receive(m: unknown): void {
 function renderControls(): void {
   if (!state) return;
   modeSelect.set(
-    state.modes.map((m) => ({ value: m, label: MODE_NAMES[m] })),
+    state.modes.map((m) => ({ value: m, label: MODE_LABELS[m] })),
     state.mode,
   );
-  const choices: Choice[] = [
-    { value: JSON.stringify({ kind: 'aggregate', how: 'mean' }), label: 'all heads: mean' },
-    { value: JSON.stringify({ kind: 'aggregate', how: 'max' }), label: 'all heads: max' },
-  ];
   const doc = state.document;
-  for (let layer = 0; layer < (doc?.layers ?? 0); layer++) {
-    for (let head = 0; head < (doc?.heads ?? 0); head++) {
-      choices.push({ value: JSON.stringify({ kind: 'head', layer, head }), label: `L${layer + 1} H${head + 1}` });
-    }
-  }
+  const choices: Choice[] = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => ({ value: JSON.stringify(sel), label: selectionLabel(sel) }));
   headSelect.set(choices, JSON.stringify(canonical(state.selection)));
   renderStatus();
 }
@@ -185,7 +168,7 @@ function renderStatus(): void {
   if (!state) return;
   const doc = state.document;
   const parts = doc
-    ? [`${doc.label} · ${MODE_NAMES[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokens})` : ''}`]
+    ? [`${doc.label} · ${MODE_LABELS[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokens})` : ''}`]
     : ['Run "Attention Lens: Inspect Current Document" to fill this panel.'];
   if (state.busy) parts.push('inspecting…');
   if (state.error) parts.push(`error: ${state.error}`);
@@ -222,8 +205,8 @@ function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
   if (!state || !doc || !head || head.documentId !== doc.id) return;
   grid.setSelection(state.selection);
   const started = performance.now();
-  strip.setFocus(head.focus);
-  vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
+  strip.setFocus(head.focus, head.scale);
+  if (state.probe) vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
   heatmap.setData({ pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts }, zoom);
 }
 

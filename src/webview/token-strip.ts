@@ -1,7 +1,8 @@
 // Token strip: the inspected text, each token's background by its focus under the selected head
 // (the same theme colours and steps as the editor overlay). A listbox: arrow keys move, Enter
 // or a click reveals the token in the editor; the editor's cursor token is outlined.
-const STEPS = 6;
+import type { ColorScale } from '../shared/color-scale';
+import { strengthStep } from '../shared/color-scale';
 
 export class TokenStrip {
   readonly element = document.createElement('div');
@@ -46,11 +47,11 @@ export class TokenStrip {
     this.cursor = -1;
   }
 
-  /** Colours by focus; scale matches the overlay's linear steps. */
-  setFocus(focus: Float32Array): void {
+  /** Colours by focus, in the overlay's steps and scale. */
+  setFocus(focus: Float32Array, scale: ColorScale): void {
     this.focus = focus;
     this.spans.forEach((span, i) => {
-      const step = Math.min(STEPS - 1, Math.floor(Math.max(0, focus[i] ?? 0) * STEPS));
+      const step = strengthStep(focus[i] ?? 0, scale);
       span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}`;
     });
   }

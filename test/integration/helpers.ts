@@ -1,19 +1,22 @@
 // Shared steps for the integration suites: activate the extension, open sample files, read the
-// test-only state snapshot, wait for asynchronous effects, and restore settings afterwards.
+// state snapshot (the API activate() returns with ATTENTION_LENS_PROBE=1, which the harness sets),
+// wait for asynchronous effects, and restore settings afterwards.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { StateSnapshot } from '../../src/extension/state-snapshot';
+import type { StateSnapshot, TestApi } from '../../src/extension/state-snapshot';
 
 export const EXTENSION_ID = 'attention-lens.attention-lens';
 
-export async function activate(): Promise<void> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+export async function activate(): Promise<TestApi> {
+  const ext = vscode.extensions.getExtension<TestApi | undefined>(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-  await ext.activate();
+  const api = await ext.activate();
+  assert.ok(api, 'the probe is on (ATTENTION_LENS_PROBE=1): activate() returns the state API');
+  return api;
 }
 
 export async function state(ranges = false): Promise<StateSnapshot> {
-  return vscode.commands.executeCommand<StateSnapshot>('attentionLens._state', { ranges });
+  return (await activate()).state(ranges);
 }
 
 export function sampleUri(name: string): vscode.Uri {

@@ -1,5 +1,5 @@
 // The side panel from the host's side: it opens, says ready, draws the heatmap and reports the
-// time; and the DESIGN.md limits measured at 4,000 tokens (hover from cache, cursor-follow
+// time; and the speed targets measured at 4,000 tokens (hover from cache, cursor-follow
 // overlay update, heatmap draw, payload), written to test-results/extension-measurements.json.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -17,8 +17,10 @@ import {
   topKeys,
   trimPooled,
 } from '../../src/core/analysis';
-import { InspectionEngine } from '../../src/core/inspection-engine';
-import type { Inspection, Mode } from '../../src/core/inspection-types';
+import { DocumentSession } from '../../src/core/document-session';
+import { ModelRunner } from '../../src/core/model-runner';
+import type { Inspection } from '../../src/core/inspection-types';
+import type { Mode } from '../../src/shared/vocabulary';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
 /** Every query of every head: [L][H][T x T]. */
@@ -77,15 +79,15 @@ function checkAgainstRows(insp: Inspection): void {
 
 describe('graph summaries against reference maths over full rows', function () {
   this.timeout(60_000);
-  let engine: InspectionEngine;
+  let engine: ModelRunner;
   before(async () => {
-    engine = await InspectionEngine.open(MODEL_DIR);
+    engine = await ModelRunner.open(MODEL_DIR);
   });
   after(() => engine.dispose());
 
   async function everyRow(text: string, mode: Mode): Promise<Inspection> {
-    const first = await engine.inspect({ text, mode });
-    return engine.inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
+    const first = await new DocumentSession(engine).inspect({ text, mode });
+    return new DocumentSession(engine).inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
   }
 
   for (const mode of ['softmax', 'ssmax', 'ssmax-posthoc'] as const) {
@@ -104,7 +106,7 @@ describe('graph summaries against reference maths over full rows', function () {
   });
 
   it('head summaries are the means of the per-query arrays', async () => {
-    const insp = await engine.inspect({ text: SHORT_CODE, mode: 'softmax' });
+    const insp = await new DocumentSession(engine).inspect({ text: SHORT_CODE, mode: 'softmax' });
     const T = insp.tokens.length;
     for (const h of insp.heads) {
       const f = headFocus(insp, h.layer, h.head);
@@ -116,7 +118,7 @@ describe('graph summaries against reference maths over full rows', function () {
   });
 
   it('queryRow returns the asked row and nothing for other tokens', async () => {
-    const insp = await engine.inspect({ text: SHORT_CODE, mode: 'softmax', queryOffsets: [SHORT_CODE.indexOf('class')] });
+    const insp = await new DocumentSession(engine).inspect({ text: SHORT_CODE, mode: 'softmax', queryOffsets: [SHORT_CODE.indexOf('class')] });
     const q = insp.queries[0];
     assert.equal(insp.tokens[q.token].text.trim(), 'class');
     const row = queryRow(insp, 1, 2, q.token);
@@ -143,6 +145,7 @@ function synthetic(L: number, H: number, T: number, seed: number): Inspection {
   }
   const focus = Float32Array.from({ length: L * H * T }, rnd);
   return {
+    id: 0,
     model: { id: 'synthetic', architecture: 'attention-lens', layers: L, heads: H, kvHeads: H, width: 8, headDim: 4, parameters: 1000, trainContext: 8, maxContext: null, vocabSize: 16, topK: 2, pooledSize: 4 },
     mode: 'softmax',
     range: { start: 0, end: tokens[T - 1].end },

@@ -80,8 +80,9 @@ describe('CLI', function () {
     it('--html and --png write their files', () => {
       const html = path.join(dir, 'r.html');
       const png = path.join(dir, 'h.png');
-      assert.equal(cli('inspect', code, '--html', html, '--layer', '1', '--head', '3').code, 0);
+      assert.equal(cli('inspect', code, '--html', html, '--layer', '2', '--head', '4').code, 0);
       assert.match(fs.readFileSync(html, 'utf8'), /^<!DOCTYPE html>/);
+      assert.match(fs.readFileSync(html, 'utf8'), /Attention map, L2 H4/);
       const r = cli('inspect', code, '--png', png, '--size', '64');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /wrote .*h\.png/);
@@ -118,8 +119,9 @@ describe('CLI', function () {
       ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
       ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
       ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
-      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], /--layer 9 is out of range: the model has layers 0\.\.3/],
-      ['a head out of range', () => ['inspect', code, '--head', '4'], /--head 4 is out of range/],
+      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], /--layer 9 is out of range: the model has layers 1\.\.4/],
+      ['a head out of range', () => ['inspect', code, '--head', '5'], /--head 5 is out of range/],
+      ['a head counted from 0', () => ['inspect', code, '--head', '0'], /--head needs an integer >= 1, got "0"/],
       ['a missing model folder', () => ['inspect', code, '--model', missingModel], /model folder .*al-no-model-here: models\.json is missing/],
       ['an unwritable output', () => ['inspect', code, '--png', path.join(dir, 'no', 'such', 'dir.png')], /cannot write .*dir\.png/],
     ];

@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { headFocus } from '../../src/core/analysis';
-import { InspectionEngine } from '../../src/core/inspection-engine';
-import type { InspectRequest } from '../../src/core/inspection-engine';
+import { DocumentSession } from '../../src/core/document-session';
+import { ModelRunner } from '../../src/core/model-runner';
+import type { InspectRequest } from '../../src/core/model-runner';
 import { ModelWorker } from '../../src/core/model-session';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
@@ -36,12 +37,14 @@ function modelCopy(edit: (dir: string, manifest: Record<string, unknown>) => voi
   return dir;
 }
 
-describe('inspection engine', function () {
+describe('model runner and document session', function () {
   this.timeout(60_000);
   const logs: string[] = [];
-  let engine: InspectionEngine;
+  let engine: ModelRunner;
+  let session: DocumentSession;
   before(async () => {
-    engine = await InspectionEngine.open(MODEL_DIR, (line) => logs.push(line));
+    engine = await ModelRunner.open(MODEL_DIR, (line) => logs.push(line));
+    session = new DocumentSession(engine);
   });
   after(() => engine.dispose());
   const runs = (): number => logs.filter((l) => l.startsWith('inspection:')).length;
@@ -55,8 +58,8 @@ describe('inspection engine', function () {
 
     it('post-hoc SSMax in layer 0: softer before the training length, equal at it, sharper beyond', async () => {
       const text = longCode(1600);
-      const soft = await engine.inspect({ text, mode: 'softmax' });
-      const post = await engine.inspect({ text, mode: 'ssmax-posthoc' });
+      const soft = await session.inspect({ text, mode: 'softmax' });
+      const post = await session.inspect({ text, mode: 'ssmax-posthoc' });
       const n = engine.model.trainContext;
       assert.ok(soft.tokens.length > n + 20, 'text longer than the training context');
       for (let h = 0; h < engine.model.heads; h++) {
@@ -74,7 +77,7 @@ describe('inspection engine', function () {
     it('ssmax runs the SSMax-trained graph with its learned s (differs from both others)', async () => {
       const text = SHORT_CODE;
       const [soft, ss, post] = await Promise.all(
-        (['softmax', 'ssmax', 'ssmax-posthoc'] as const).map((mode) => engine.inspect({ text, mode })),
+        (['softmax', 'ssmax', 'ssmax-posthoc'] as const).map((mode) => session.inspect({ text, mode })),
       );
       assert.equal(ss.mode, 'ssmax');
       assert.notDeepEqual(Array.from(ss.focus), Array.from(soft.focus));
@@ -85,21 +88,47 @@ describe('inspection engine', function () {
       const dir = modelCopy((_, m) => {
         delete (m.variants as Record<string, unknown>).ssmax;
       });
-      const e = await InspectionEngine.open(dir);
+      const e = await ModelRunner.open(dir);
       try {
         assert.deepEqual([...e.modes], ['softmax', 'ssmax-posthoc']);
-        await assert.rejects(e.inspect({ text: 'x = 1', mode: 'ssmax' }), /mode ssmax is not available .*softmax, ssmax-posthoc/);
-        assert.equal((await e.inspect({ text: 'x = 1', mode: 'ssmax-posthoc' })).mode, 'ssmax-posthoc');
+        await assert.rejects(new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax' }), /mode ssmax is not available .*softmax, ssmax-posthoc/);
+        assert.equal((await new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax-posthoc' })).mode, 'ssmax-posthoc');
       } finally {
         await e.dispose();
         fs.rmSync(dir, { recursive: true });
+      }
+    });
+    it('post-hoc SSMax feeds models.json "posthocS" (written by training/export.py)', async () => {
+      const text = longCode(1200);
+      const shipped = await session.inspect({ text, mode: 'ssmax-posthoc' });
+      const dir = modelCopy((_, m) => {
+        m.posthocS = 0.4;
+      });
+      const e = await ModelRunner.open(dir);
+      try {
+        const other = await new DocumentSession(e).inspect({ text, mode: 'ssmax-posthoc' });
+        // Layer 0 sees the same logits; a larger s sharpens every query past the first.
+        const a = headFocus(shipped, 0, 0);
+        const b = headFocus(other, 0, 0);
+        assert.ok(b[a.length - 1] > a[a.length - 1], `s = 0.4 focuses more than the shipped s (${b[a.length - 1]} vs ${a[a.length - 1]})`);
+      } finally {
+        await e.dispose();
+        fs.rmSync(dir, { recursive: true });
+      }
+      const bad = modelCopy((_, m) => {
+        m.posthocS = -1;
+      });
+      try {
+        await assert.rejects(ModelRunner.open(bad), /"posthocS" must be a number > 0/);
+      } finally {
+        fs.rmSync(bad, { recursive: true });
       }
     });
   });
 
   describe('results', () => {
     it('covers the whole document with tokens that tile it, in document offsets', async () => {
-      const insp = await engine.inspect({ text: SHORT_CODE, mode: 'softmax' });
+      const insp = await session.inspect({ text: SHORT_CODE, mode: 'softmax' });
       assert.equal(insp.windowed, false);
       assert.deepEqual(insp.range, { start: 0, end: SHORT_CODE.length });
       assert.equal(insp.documentTokens, insp.tokens.length);
@@ -117,7 +146,7 @@ describe('inspection engine', function () {
     it('maps each query offset to the token that holds it, document end to the last token', async () => {
       const text = 'let café = "☕ 😀";\n';
       const offsets = [0, text.indexOf('é'), text.indexOf('😀') + 1, text.length - 1, text.length];
-      const insp = await engine.inspect({ text, mode: 'softmax', queryOffsets: offsets });
+      const insp = await session.inspect({ text, mode: 'softmax', queryOffsets: offsets });
       assert.deepEqual(insp.queries.map((q) => q.offset), offsets);
       for (const q of insp.queries) {
         const t = insp.tokens[q.token];
@@ -128,14 +157,14 @@ describe('inspection engine', function () {
     });
 
     it('a one-character document works', async () => {
-      const insp = await engine.inspect({ text: 'x', mode: 'ssmax', queryOffsets: [0] });
+      const insp = await session.inspect({ text: 'x', mode: 'ssmax', queryOffsets: [0] });
       assert.equal(insp.tokens.length, 1);
       close(insp.focus[0], 1, 1e-6, 'a single key takes all the weight');
       assert.deepEqual(Array.from(insp.topIndex.subarray(0, 3)), [0, -1, -1]);
     });
 
     it('surprisal is 0 for the first token and positive nats after it (values: test/smoke parity)', async () => {
-      const insp = await engine.inspect({ text: SHORT_CODE.slice(0, 200), mode: 'softmax' });
+      const insp = await session.inspect({ text: SHORT_CODE.slice(0, 200), mode: 'softmax' });
       assert.equal(insp.surprisal[0], 0);
       assert.ok(insp.surprisal.subarray(1).every((v) => v > 0 && v < 20), 'every later token has a finite positive surprisal');
     });
@@ -146,7 +175,7 @@ describe('inspection engine', function () {
 
     it('inspects maxTokens tokens around the focus offset and says which range', async () => {
       const focusOffset = 1500;
-      const insp = await engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset, queryOffsets: [focusOffset] });
+      const insp = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset, queryOffsets: [focusOffset] });
       assert.equal(insp.windowed, true);
       assert.equal(insp.tokens.length, 100);
       assert.ok(insp.documentTokens > 100);
@@ -159,37 +188,37 @@ describe('inspection engine', function () {
     });
 
     it('clamps the window to the document edges', async () => {
-      const start = await engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0 });
+      const start = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0 });
       assert.equal(start.range.start, 0);
-      const end = await engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: text.length });
+      const end = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: text.length });
       assert.equal(end.range.end, text.length);
       assert.equal(end.tokens.length, 100);
     });
 
     it('reuses a window while the focus stays in its middle half, moves it beyond', async () => {
-      const a = await engine.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: 1500 });
+      const a = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: 1500 });
       const mid = a.tokens[55].start;
-      assert.equal(await engine.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: mid }), a);
+      assert.equal(await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: mid }), a);
       const edge = a.tokens[95].start;
-      const b = await engine.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: edge });
+      const b = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: edge });
       assert.notEqual(b, a);
       assert.ok(b.range.start > a.range.start);
     });
 
     it('another mode or query set keeps the window already in view', async () => {
-      const a = await engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000 });
+      const a = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000 });
       const inside = a.tokens[40].start;
-      const b = await engine.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, focusOffset: inside, queryOffsets: [inside] });
+      const b = await session.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, focusOffset: inside, queryOffsets: [inside] });
       assert.deepEqual(b.range, a.range);
       assert.equal(b.queries[0].token, 40);
     });
 
     it('any limit and focus: the window holds min(limit, document) tokens around the focus (property)', async () => {
       const doc = longCode(1200);
-      const n = (await engine.inspect({ text: doc, mode: 'softmax', maxTokens: 100_000 })).tokens.length;
+      const n = (await session.inspect({ text: doc, mode: 'softmax', maxTokens: 100_000 })).tokens.length;
       await fc.assert(
         fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: doc.length }), async (maxTokens, focusOffset) => {
-          const insp = await engine.inspect({ text: doc, mode: 'softmax', maxTokens, focusOffset });
+          const insp = await session.inspect({ text: doc, mode: 'softmax', maxTokens, focusOffset });
           assert.equal(insp.tokens.length, Math.min(maxTokens, n));
           assert.equal(insp.windowed, maxTokens < n);
           assert.equal(insp.documentTokens, n);
@@ -206,7 +235,7 @@ describe('inspection engine', function () {
 
     it('rejects a query offset outside the window with the window in the message', async () => {
       await assert.rejects(
-        engine.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0, queryOffsets: [0, 2900] }),
+        session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0, queryOffsets: [0, 2900] }),
         /query offset 2900 is outside the inspected window \(offsets 0\.\.\d+\)/,
       );
     });
@@ -215,46 +244,46 @@ describe('inspection engine', function () {
   describe('cache', () => {
     it('returns the cached inspection for the same text, mode and queries; cached() finds it synchronously', async () => {
       const req: InspectRequest = { text: SHORT_CODE + '\n// cache', mode: 'softmax', queryOffsets: [5] };
-      assert.equal(engine.cached(req), undefined);
+      assert.equal(session.cached(req), undefined);
       const before = runs();
-      const a = await engine.inspect(req);
-      const b = await engine.inspect({ ...req });
+      const a = await session.inspect(req);
+      const b = await session.inspect({ ...req });
       assert.equal(a, b);
       assert.equal(runs(), before + 1, 'one model run');
-      assert.equal(engine.cached(req), a);
-      assert.equal(engine.cached({ ...req, mode: 'ssmax' }), undefined);
-      assert.equal(engine.cached({ ...req, queryOffsets: [6] }), undefined);
-      assert.equal(engine.cached({ ...req, text: req.text + ' ' }), undefined);
+      assert.equal(session.cached(req), a);
+      assert.equal(session.cached({ ...req, mode: 'ssmax' }), undefined);
+      assert.equal(session.cached({ ...req, queryOffsets: [6] }), undefined);
+      assert.equal(session.cached({ ...req, text: req.text + ' ' }), undefined);
     });
 
     it('keys on cacheKey when given (uri + version), not on the text', async () => {
-      const a = await engine.inspect({ text: 'a = 1', mode: 'softmax', cacheKey: 'file:///x.py#1' });
-      assert.equal(engine.cached({ text: 'ignored', mode: 'softmax', cacheKey: 'file:///x.py#1' }), a);
-      const b = await engine.inspect({ text: 'a = 2', mode: 'softmax', cacheKey: 'file:///x.py#2' });
+      const a = await session.inspect({ text: 'a = 1', mode: 'softmax', cacheKey: 'file:///x.py#1' });
+      assert.equal(session.cached({ text: 'ignored', mode: 'softmax', cacheKey: 'file:///x.py#1' }), a);
+      const b = await session.inspect({ text: 'a = 2', mode: 'softmax', cacheKey: 'file:///x.py#2' });
       assert.notEqual(a, b);
     });
 
     it('concurrent identical requests share one run', async () => {
       const req: InspectRequest = { text: SHORT_CODE + '\n// shared', mode: 'ssmax' };
       const before = runs();
-      const [a, b] = await Promise.all([engine.inspect(req), engine.inspect(req)]);
+      const [a, b] = await Promise.all([session.inspect(req), session.inspect(req)]);
       assert.equal(a, b);
       assert.equal(runs(), before + 1);
     });
 
     it('evicts the least recently used entry beyond cacheSize', async () => {
-      const e = await InspectionEngine.open(MODEL_DIR, undefined, { cacheSize: 2 });
+      const s = new DocumentSession(engine, { cacheSize: 2 });
       try {
         const reqs = ['a = 1', 'b = 2', 'c = 3'].map((text): InspectRequest => ({ text, mode: 'softmax' }));
-        await e.inspect(reqs[0]);
-        await e.inspect(reqs[1]);
-        e.cached(reqs[0]); // touch: now b is the oldest
-        await e.inspect(reqs[2]);
-        assert.ok(e.cached(reqs[0]));
-        assert.equal(e.cached(reqs[1]), undefined);
-        assert.ok(e.cached(reqs[2]));
+        await s.inspect(reqs[0]);
+        await s.inspect(reqs[1]);
+        s.cached(reqs[0]); // touch: now b is the oldest
+        await s.inspect(reqs[2]);
+        assert.ok(s.cached(reqs[0]));
+        assert.equal(s.cached(reqs[1]), undefined);
+        assert.ok(s.cached(reqs[2]));
       } finally {
-        await e.dispose();
+        s.dispose();
       }
     });
   });
@@ -264,31 +293,59 @@ describe('inspection engine', function () {
       const before = runs();
       const ac = new AbortController();
       ac.abort();
-      await assert.rejects(engine.inspect({ text: 'q = 1', mode: 'softmax' }, ac.signal), isAbort);
+      await assert.rejects(session.inspect({ text: 'q = 1', mode: 'softmax' }, ac.signal), isAbort);
       assert.equal(runs(), before);
     });
 
     it('a request superseded while waiting behind another run is abandoned and never runs', async () => {
       const before = runs();
-      const first = engine.inspect({ text: longCode(2500), mode: 'ssmax-posthoc' });
+      const first = session.inspect({ text: longCode(2500), mode: 'ssmax-posthoc' });
       const ac = new AbortController();
-      const stale = engine.inspect({ text: longCode(2400), mode: 'ssmax-posthoc' }, ac.signal);
+      const stale = session.inspect({ text: longCode(2400), mode: 'ssmax-posthoc' }, ac.signal);
       ac.abort();
       await assert.rejects(stale, isAbort);
       await first;
       await new Promise((r) => setTimeout(r, 20));
       assert.equal(runs(), before + 1, 'only the first request ran');
-      assert.equal(engine.cached({ text: longCode(2400), mode: 'ssmax-posthoc' }), undefined);
+      assert.equal(session.cached({ text: longCode(2400), mode: 'ssmax-posthoc' }), undefined);
     });
 
     it('aborting one of two waiters on the same run leaves the other its result', async () => {
       const req: InspectRequest = { text: SHORT_CODE + '\n// two waiters', mode: 'softmax' };
       const ac = new AbortController();
-      const a = engine.inspect(req, ac.signal);
-      const b = engine.inspect(req);
+      const a = session.inspect(req, ac.signal);
+      const b = session.inspect(req);
       ac.abort();
       await assert.rejects(a, isAbort);
       assert.equal((await b).mode, 'softmax');
+    });
+  });
+
+  describe('sessions', () => {
+    it('a sibling is the same window in another mode; cachedSibling finds it once computed', async () => {
+      const s = new DocumentSession(engine);
+      const text = longCode(3000);
+      const a = await s.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000, cacheKey: 'doc@1' });
+      assert.equal(s.cachedSibling(a, 'softmax'), a);
+      assert.equal(s.cachedSibling(a, 'ssmax'), undefined);
+      const b = await s.sibling(a, 'ssmax');
+      assert.ok(b);
+      assert.equal(b.mode, 'ssmax');
+      assert.deepEqual(b.range, a.range);
+      assert.equal(s.cachedSibling(a, 'ssmax'), b);
+      s.dispose();
+    });
+
+    it('a foreground run supersedes the previous one, which resolves to undefined', async () => {
+      const s = new DocumentSession(engine);
+      const first = s.runForeground({ text: longCode(2600), mode: 'softmax', cacheKey: 'fg@1' });
+      assert.equal(s.busy, true);
+      const second = s.runForeground({ text: longCode(2700), mode: 'softmax', cacheKey: 'fg@2' });
+      assert.equal(await first, undefined);
+      assert.equal((await second)?.mode, 'softmax');
+      assert.equal(s.busy, false);
+      s.cancel();
+      s.dispose();
     });
   });
 
@@ -304,7 +361,7 @@ describe('inspection engine', function () {
     ];
     for (const [name, req, message] of cases) {
       it(`rejects ${name} with a clear message`, async () => {
-        await assert.rejects(engine.inspect(req), message);
+        await assert.rejects(session.inspect(req), message);
       });
     }
   });
@@ -328,7 +385,7 @@ describe('inspection engine', function () {
       it(`open() names ${name}`, async () => {
         const dir = modelCopy(edit);
         try {
-          await assert.rejects(InspectionEngine.open(dir), message);
+          await assert.rejects(ModelRunner.open(dir), message);
         } finally {
           fs.rmSync(dir, { recursive: true });
         }
@@ -336,7 +393,7 @@ describe('inspection engine', function () {
     }
 
     it('a missing folder is named', async () => {
-      await assert.rejects(InspectionEngine.open('/nonexistent/models'), /model folder \/nonexistent\/models: models\.json is missing/);
+      await assert.rejects(ModelRunner.open('/nonexistent/models'), /model folder \/nonexistent\/models: models\.json is missing/);
     });
 
     it('a corrupt graph file fails at the first inspection with its path, and the engine stays usable', async () => {
@@ -344,10 +401,10 @@ describe('inspection engine', function () {
         fs.rmSync(path.join(d, 'ssmax', 'layer1.qkv.onnx'));
         fs.writeFileSync(path.join(d, 'ssmax', 'layer1.qkv.onnx'), 'not a protobuf');
       });
-      const e = await InspectionEngine.open(dir);
+      const e = await ModelRunner.open(dir);
       try {
-        await assert.rejects(e.inspect({ text: 'x = 1', mode: 'ssmax' }), /cannot load model graph: .*ssmax\/layer1\.qkv\.onnx/);
-        assert.equal((await e.inspect({ text: 'x = 1', mode: 'softmax' })).mode, 'softmax');
+        await assert.rejects(new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax' }), /cannot load model graph: .*ssmax\/layer1\.qkv\.onnx/);
+        assert.equal((await new DocumentSession(e).inspect({ text: 'x = 1', mode: 'softmax' })).mode, 'softmax');
       } finally {
         await e.dispose();
         fs.rmSync(dir, { recursive: true });
@@ -375,10 +432,10 @@ describe('inspection engine', function () {
 
   it('rows for every query match on repeat runs (deterministic)', async () => {
     const text = SHORT_CODE.slice(0, 120);
-    const e = await InspectionEngine.open(MODEL_DIR);
+    const e = await ModelRunner.open(MODEL_DIR);
     try {
-      const first = await e.inspect({ text, mode: 'ssmax' });
-      const again = await engine.inspect({ text, mode: 'ssmax', queryOffsets: allStarts(first.tokens) });
+      const first = await new DocumentSession(e).inspect({ text, mode: 'ssmax' });
+      const again = await session.inspect({ text, mode: 'ssmax', queryOffsets: allStarts(first.tokens) });
       assert.deepEqual(Array.from(first.focus), Array.from(again.focus));
     } finally {
       await e.dispose();
@@ -386,9 +443,9 @@ describe('inspection engine', function () {
   });
 
   it('dispose releases the sessions; later runs fail clearly', async () => {
-    const e = await InspectionEngine.open(MODEL_DIR);
-    await e.inspect({ text: 'x', mode: 'softmax' });
+    const e = await ModelRunner.open(MODEL_DIR);
+    await new DocumentSession(e).inspect({ text: 'x', mode: 'softmax' });
     await e.dispose();
-    await assert.rejects(e.inspect({ text: 'y', mode: 'softmax' }), /disposed/);
+    await assert.rejects(new DocumentSession(e).inspect({ text: 'y', mode: 'softmax' }), /disposed/);
   });
 });

@@ -4,8 +4,11 @@ import * as zlib from 'node:zlib';
 import { headFocus, headPooled } from '../../src/core/analysis';
 import { escapeHtml, renderHtmlReport } from '../../src/core/export-html';
 import { toInspectJson } from '../../src/core/export-json';
-import { MASKED_RGB, crc32, encodePng, renderHeatmapPng, weightColor } from '../../src/core/export-png';
-import { InspectionEngine } from '../../src/core/inspection-engine';
+import { renderHeatmapPng } from '../../src/core/export-png';
+import { pooledOf } from '../../src/core/selection';
+import { MASKED_RGB, weightColor } from '../../src/shared/color-scale';
+import { DocumentSession } from '../../src/core/document-session';
+import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import { MODEL_DIR, close } from './fixtures';
 
@@ -27,7 +30,7 @@ function decodePng(buf: Buffer): Png {
     const len = buf.readUInt32BE(at);
     const type = buf.toString('ascii', at + 4, at + 8);
     const data = buf.subarray(at + 8, at + 8 + len);
-    assert.equal(buf.readUInt32BE(at + 8 + len), crc32(buf.subarray(at + 4, at + 8 + len)), `${type} CRC`);
+    assert.equal(buf.readUInt32BE(at + 8 + len), zlib.crc32(buf.subarray(at + 4, at + 8 + len)), `${type} CRC`);
     types.push(type);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
@@ -53,12 +56,12 @@ function decodePng(buf: Buffer): Png {
 
 describe('exports', function () {
   this.timeout(30_000);
-  let engine: InspectionEngine;
+  let engine: ModelRunner;
   let insp: Inspection;
   const text = 'const a = "</script><script>alert(1)</script>";\nif (a < b && c > d) { x = \'&amp;\'; }\n';
   before(async () => {
-    engine = await InspectionEngine.open(MODEL_DIR);
-    insp = await engine.inspect({ text, mode: 'ssmax', queryOffsets: [0, text.indexOf('alert')] });
+    engine = await ModelRunner.open(MODEL_DIR);
+    insp = await new DocumentSession(engine).inspect({ text, mode: 'ssmax', queryOffsets: [0, text.indexOf('alert')] });
   });
   after(() => engine.dispose());
 
@@ -98,32 +101,20 @@ describe('exports', function () {
     });
 
     it('is self-contained: no network, a strict CSP, the heatmap inline, every token present', () => {
-      const html = renderHtmlReport(insp, { layer: 1, head: 2 });
+      const html = renderHtmlReport(insp, { selection: { kind: 'head', layer: 1, head: 2 } });
       assert.ok(!/(src|href)="(https?:)?\/\//i.test(html), 'no remote resource');
       assert.ok(html.includes(`content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"`));
       assert.ok(html.includes('src="data:image/png;base64,'));
       assert.equal((html.match(/<span /g) ?? []).length, insp.tokens.length);
       assert.equal((html.match(/<tr/g) ?? []).length, 1 + engine.model.layers * engine.model.heads);
-      assert.ok(html.includes('layer 1, head 2'));
+      assert.ok(html.includes('Attention map, L2 H3'), 'heads counted from 1, as in the editor');
     });
   });
 
   describe('PNG heatmap', () => {
-    it('crc32 matches the standard check value', () => {
-      assert.equal(crc32(Buffer.from('123456789', 'ascii')), 0xcbf43926);
-    });
-
-    it('encodes a tiny image exactly', () => {
-      const png = decodePng(encodePng(2, 1, Uint8Array.from([255, 0, 0, 0, 0, 255])));
-      assert.deepEqual([png.width, png.height], [2, 1]);
-      assert.deepEqual(png.pixel(0, 0), [255, 0, 0]);
-      assert.deepEqual(png.pixel(1, 0), [0, 0, 255]);
-      assert.throws(() => encodePng(2, 2, new Uint8Array(3)), /expected 12 bytes/);
-    });
-
     it('draws the head\'s pooled map: masked cells above the diagonal, weight colours on and below', () => {
       const size = 100;
-      const png = decodePng(renderHeatmapPng(insp, 3, 1, size));
+      const png = decodePng(renderHeatmapPng(insp, { kind: 'head', layer: 3, head: 1 }, size));
       assert.deepEqual([png.width, png.height], [size, size]);
       const bins = insp.pooled.bins;
       const map = headPooled(insp, 3, 1);
@@ -133,8 +124,25 @@ describe('exports', function () {
         const b = binOf(x);
         assert.deepEqual(png.pixel(x, y), b > a ? MASKED_RGB : weightColor(map[a * bins + b]), `pixel ${x},${y}`);
       }
-      assert.throws(() => renderHeatmapPng(insp, 0, 0, 0), /image size 0/);
-      assert.throws(() => renderHeatmapPng(insp, 9, 0, 10), /layer 9 is out of range/);
+      assert.throws(() => renderHeatmapPng(insp, { kind: 'head', layer: 0, head: 0 }, 0), /image size 0/);
+      assert.throws(() => renderHeatmapPng(insp, { kind: 'head', layer: 9, head: 0 }, 10), /layer 9 is out of range/);
+    });
+
+    it('draws an aggregate: the mean over every head, cell by cell', () => {
+      const size = 64;
+      const png = decodePng(renderHeatmapPng(insp, { kind: 'aggregate', how: 'mean' }, size));
+      const bins = insp.pooled.bins;
+      const map = pooledOf(insp, { kind: 'aggregate', how: 'mean' });
+      const n = engine.model.layers * engine.model.heads;
+      const binOf = (p: number): number => Math.floor((p * bins) / size);
+      for (const [x, y] of [[0, 0], [10, 50], [size - 1, size - 1]]) {
+        const a = binOf(y);
+        const b = binOf(x);
+        let mean = 0;
+        for (let l = 0; l < engine.model.layers; l++) for (let h = 0; h < engine.model.heads; h++) mean += headPooled(insp, l, h)[a * bins + b] / n;
+        close(map[a * bins + b], mean, 1e-6, `mean cell ${a},${b}`);
+        assert.deepEqual(png.pixel(x, y), weightColor(map[a * bins + b]), `pixel ${x},${y}`);
+      }
     });
 
     it('colours run from dark (weight 0) to bright (weight 1)', () => {

@@ -1,24 +1,14 @@
-// What the overlay, the hover and the panel read for the selected head or aggregate. Per-head
-// reads are views into the Inspection; aggregates are computed once per inspection and cached.
-import type { KeyWeight } from '../core/analysis';
-import { aggregateFocus, headFocus, headPooled, topKeys } from '../core/analysis';
-import type { Inspection } from '../core/inspection-types';
-import type { HeadSelection } from '../protocol';
-
-const aggregates = new WeakMap<Inspection, Map<string, Float32Array>>();
-
-function memo(insp: Inspection, key: string, make: () => Float32Array): Float32Array {
-  let m = aggregates.get(insp);
-  if (!m) aggregates.set(insp, (m = new Map()));
-  let v = m.get(key);
-  if (!v) m.set(key, (v = make()));
-  return v;
-}
+// Every read of an inspection under a head selection: one head (views into the inspection) or an
+// aggregate over all layers and heads (computed on each call: at most L*H*T, well under a millisecond).
+// The overlay, hover, panel, CLI and exports all read through here.
+import type { HeadSelection } from '../shared/vocabulary';
+import type { KeyWeight } from './analysis';
+import { aggregateFocus, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
+import type { Inspection } from './inspection-types';
 
 /** Focus of every token under the selection. */
 export function focusOf(insp: Inspection, sel: HeadSelection): Float32Array {
-  if (sel.kind === 'head') return headFocus(insp, sel.layer, sel.head);
-  return memo(insp, `focus:${sel.how}`, () => aggregateFocus(insp, sel.how));
+  return sel.kind === 'head' ? headFocus(insp, sel.layer, sel.head) : aggregateFocus(insp, sel.how);
 }
 
 /** Entropy of one token's attention row (nats); for an aggregate, the mean over heads. */
@@ -56,14 +46,20 @@ export function keysOf(insp: Inspection, sel: HeadSelection, query: number, n: n
 /** Pooled attention map (bins x bins) under the selection. */
 export function pooledOf(insp: Inspection, sel: HeadSelection): Float32Array {
   if (sel.kind === 'head') return headPooled(insp, sel.layer, sel.head);
-  return memo(insp, `pooled:${sel.how}`, () => {
-    const cells = insp.pooled.bins * insp.pooled.bins;
-    const n = insp.model.layers * insp.model.heads;
-    const out = new Float32Array(cells);
-    for (let h = 0; h < n; h++) {
-      const src = insp.pooled.data.subarray(h * cells, (h + 1) * cells);
-      for (let c = 0; c < cells; c++) out[c] = sel.how === 'max' ? Math.max(out[c], src[c]) : out[c] + src[c] / n;
-    }
-    return out;
-  });
+  const cells = insp.pooled.bins * insp.pooled.bins;
+  const n = insp.model.layers * insp.model.heads;
+  const out = new Float32Array(cells);
+  for (let h = 0; h < n; h++) {
+    const src = insp.pooled.data.subarray(h * cells, (h + 1) * cells);
+    for (let c = 0; c < cells; c++) out[c] = sel.how === 'max' ? Math.max(out[c], src[c]) : out[c] + src[c] / n;
+  }
+  return out;
+}
+
+/** Mean focus by position over every layer and head, in `buckets` buckets: how attention fades with context. */
+export function fadingOf(insp: Inspection, buckets: number): { starts: Int32Array; meanFocus: Float32Array } {
+  const curve = fadingCurve(insp, buckets);
+  const meanFocus = new Float32Array(curve.starts.length);
+  for (const layer of curve.meanFocus) layer.forEach((v, b) => (meanFocus[b] += v / curve.meanFocus.length));
+  return { starts: curve.starts, meanFocus };
 }

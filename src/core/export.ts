@@ -1,0 +1,43 @@
+// The one export: an inspection under a head selection as JSON (the CLI schema), a
+// self-contained HTML report or a PNG heatmap. The CLI and the extension's Export command both call it.
+import type { HeadSelection } from '../shared/vocabulary';
+import type { ColorScale } from '../shared/color-scale';
+import { renderHtmlReport } from './export-html';
+import { toInspectJson } from './export-json';
+import { renderHeatmapPng } from './export-png';
+import type { Inspection } from './inspection-types';
+
+export const EXPORT_FORMATS = ['json', 'html', 'png'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export function isExportFormat(v: unknown): v is ExportFormat {
+  return typeof v === 'string' && (EXPORT_FORMATS as readonly string[]).includes(v);
+}
+
+export interface ExportOptions {
+  selection: HeadSelection;
+  /** HTML page title, e.g. the file name. */
+  title?: string;
+  /** HTML token colouring. */
+  scale?: ColorScale;
+  /** PNG side in pixels. */
+  pngPx?: number;
+}
+
+export function exportInspection(insp: Inspection, format: ExportFormat, opts: ExportOptions): Buffer {
+  switch (format) {
+    case 'json':
+      return Buffer.from(JSON.stringify(toInspectJson(insp)) + '\n');
+    case 'html':
+      return Buffer.from(renderHtmlReport(insp, { title: opts.title, selection: opts.selection, scale: opts.scale }), 'utf8');
+    case 'png':
+      return renderHeatmapPng(insp, opts.selection, opts.pngPx ?? 1024);
+  }
+}
+
+/** "x.py.attention-ssmax-L2H3.png": the document's name, the mode and, for a map, the selection. */
+export function exportFileName(documentName: string, insp: Inspection, sel: HeadSelection, format: ExportFormat): string {
+  const which = sel.kind === 'head' ? `L${sel.layer + 1}H${sel.head + 1}` : sel.how;
+  const suffix = format === 'json' ? '' : `-${which}`;
+  return `${documentName || 'untitled'}.attention-${insp.mode}${suffix}.${format}`;
+}

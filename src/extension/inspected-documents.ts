@@ -1,0 +1,192 @@
+// The extension's handle on core's per-document sessions: one DocumentSession per open document
+// (caching, in-flight runs, cancellation live there) and the inspection each editor shows, with
+// its token ranges. Adds what only VS Code has: progress with Cancel, and change events.
+import * as vscode from 'vscode';
+import { DocumentSession } from '../core/document-session';
+import type { Inspection } from '../core/inspection-types';
+import type { ModelRunner } from '../core/model-runner';
+import type { Mode } from '../shared/vocabulary';
+import { MODE_LABELS } from '../shared/vocabulary';
+import type { Config } from './config';
+import type { ModelHost } from './model-host';
+
+/** The inspection an editor shows for one version of its document. */
+export interface ShownInspection {
+  uri: string;
+  version: number;
+  inspection: Inspection;
+  /** [token]: editor range of each token, computed once per inspection. */
+  ranges: vscode.Range[];
+}
+
+export type ProgressKind = 'notification' | 'window';
+
+interface DocumentEntry {
+  session: DocumentSession;
+  shown?: ShownInspection;
+}
+
+export class InspectedDocuments implements vscode.Disposable {
+  private readonly entries = new Map<string, DocumentEntry>();
+  /** Inspections waiting for the model to load. */
+  private loading = 0;
+  private readonly changed = new vscode.EventEmitter<string>();
+  private readonly busyChanged = new vscode.EventEmitter<boolean>();
+
+  constructor(
+    private readonly models: ModelHost,
+    private readonly config: Config,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Fires with a document uri when its shown inspection was replaced or cleared. */
+  get onDidChange(): vscode.Event<string> {
+    return this.changed.event;
+  }
+
+  get onDidChangeBusy(): vscode.Event<boolean> {
+    return this.busyChanged.event;
+  }
+
+  get busy(): boolean {
+    return this.loading > 0 || [...this.entries.values()].some((e) => e.session.busy);
+  }
+
+  get(uri: vscode.Uri | string): ShownInspection | undefined {
+    return this.entries.get(uri.toString())?.shown;
+  }
+
+  all(): ShownInspection[] {
+    return [...this.entries.values()].flatMap((e) => (e.shown ? [e.shown] : []));
+  }
+
+  /** The shown inspection with this id, if it is still shown. */
+  byId(id: number): ShownInspection | undefined {
+    return this.all().find((d) => d.inspection.id === id);
+  }
+
+  /**
+   * Inspects the document in the current mode. Resolves to undefined when the run was cancelled
+   * or went stale (the document changed meanwhile); throws on real errors.
+   */
+  async inspect(doc: vscode.TextDocument, focusOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
+    const uri = doc.uri.toString();
+    const mode = this.config.mode;
+    const version = doc.version;
+    const request = { text: doc.getText(), mode, focusOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
+    this.cancel(uri);
+    this.loading++;
+    this.busyChanged.fire(true);
+    const started = performance.now();
+    let entry: DocumentEntry | undefined;
+    try {
+      const inspection = await vscode.window.withProgress(
+        {
+          location: progress === 'notification' ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+          title: `Attention Lens: inspecting ${displayName(doc)} (${MODE_LABELS[mode]})`,
+          cancellable: progress === 'notification',
+        },
+        async (report, token) => {
+          // The first inspection loads the model: busy and cancellable meanwhile.
+          const runner = await this.models.get();
+          this.loading--;
+          entry = this.entryFor(uri, runner);
+          if (token.isCancellationRequested) return undefined;
+          const session = entry.session;
+          const sub = token.onCancellationRequested(() => session.cancel());
+          let shown = 0;
+          const onProgress = (done: number): void => {
+            const percent = Math.floor(done * 100);
+            if (percent <= shown) return;
+            report.report({ increment: percent - shown, message: `${percent}%` });
+            shown = percent;
+          };
+          try {
+            return await session.runForeground(request, onProgress);
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      if (!inspection || !entry || doc.version !== version || this.entries.get(uri) !== entry) {
+        this.log.info(`inspection of ${displayName(doc)} discarded: the document changed or the run was cancelled`);
+        return undefined;
+      }
+      const t = inspection.timings;
+      this.log.info(
+        `inspected ${displayName(doc)} (${mode}): ${inspection.tokens.length} tokens${inspection.windowed ? ` (window of ${inspection.documentTokens})` : ''}, ` +
+          `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
+      );
+      entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };
+      this.changed.fire(uri);
+      return entry.shown;
+    } finally {
+      if (!entry) this.loading--;
+      this.busyChanged.fire(this.busy);
+    }
+  }
+
+  /** The document's session on this runner: a new model means new sessions. */
+  private entryFor(uri: string, runner: ModelRunner): DocumentEntry {
+    let entry = this.entries.get(uri);
+    if (!entry || entry.session.runner !== runner) {
+      entry?.session.dispose();
+      // Four: the shown mode and the hover's other modes of one window. Sessions live as long as
+      // their document, so a small cache each keeps the whole bounded.
+      entry = { session: new DocumentSession(runner, { cacheSize: 4 }) };
+      this.entries.set(uri, entry);
+    }
+    return entry;
+  }
+
+  /** The same window of a shown document in another mode, if cached (synchronous, for hovers). */
+  cachedIn(doc: ShownInspection, mode: Mode): Inspection | undefined {
+    return this.entries.get(doc.uri)?.session.cachedSibling(doc.inspection, mode);
+  }
+
+  /** Computes another mode of the same window in the background; quiet on failure (logged). */
+  async ensureIn(doc: ShownInspection, mode: Mode): Promise<Inspection | undefined> {
+    try {
+      return await this.entries.get(doc.uri)?.session.sibling(doc.inspection, mode);
+    } catch (err) {
+      this.log.warn(`background inspection (${mode}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Aborts the running inspection of a document, if any. */
+  cancel(uri: string): void {
+    const session = this.entries.get(uri)?.session;
+    if (!session?.busy) return;
+    session.cancel();
+    this.busyChanged.fire(this.busy);
+  }
+
+  /** Forgets one document's inspections, or every document's. */
+  clear(uri?: string): void {
+    const uris = uri === undefined ? [...this.entries.keys()] : [uri];
+    for (const u of uris) {
+      const entry = this.entries.get(u);
+      if (!entry) continue;
+      entry.session.dispose();
+      this.entries.delete(u);
+      if (entry.shown) this.changed.fire(u);
+    }
+    this.busyChanged.fire(this.busy);
+  }
+
+  dispose(): void {
+    for (const entry of this.entries.values()) entry.session.dispose();
+    this.entries.clear();
+    this.changed.dispose();
+    this.busyChanged.dispose();
+  }
+}
+
+function tokenRanges(doc: vscode.TextDocument, insp: Inspection): vscode.Range[] {
+  return insp.tokens.map((t) => new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
+}
+
+export function displayName(doc: vscode.TextDocument): string {
+  return doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri);
+}

@@ -1,0 +1,65 @@
+// The words every layer shares: attention modes, which head is shown, and how both are named to a
+// person. Core, protocol, extension and webview import this; it imports nothing.
+
+export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc'] as const;
+export type Mode = (typeof MODES)[number];
+
+export function isMode(value: unknown): value is Mode {
+  return typeof value === 'string' && (MODES as readonly string[]).includes(value);
+}
+
+/** Dropdowns, hovers, progress titles. */
+export const MODE_LABELS: Record<Mode, string> = {
+  softmax: 'Softmax',
+  ssmax: 'SSMax',
+  'ssmax-posthoc': 'SSMax on Softmax weights',
+};
+
+/** Short form for the status bar. */
+export const MODE_SHORT: Record<Mode, string> = {
+  softmax: 'Softmax',
+  ssmax: 'SSMax',
+  'ssmax-posthoc': 'SSMax post-hoc',
+};
+
+export const MODE_DETAILS: Record<Mode, string> = {
+  softmax: 'the checkpoint trained with Softmax, run with Softmax',
+  // Must not name Softmax: it is the SSMax-trained checkpoint (and UI tests pick it by that).
+  ssmax: 'the checkpoint trained with SSMax, run with its learned s per head',
+  'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
+};
+
+export type Aggregate = 'mean' | 'max';
+export const AGGREGATES: readonly Aggregate[] = ['mean', 'max'];
+
+/** Which attention is shown: one head (0-based in data, 1-based in every label) or an aggregate over all heads. */
+export type HeadSelection = { kind: 'head'; layer: number; head: number } | { kind: 'aggregate'; how: Aggregate };
+
+export function isHeadSelection(value: unknown): value is HeadSelection {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v.kind === 'head') return isIndex(v.layer) && isIndex(v.head);
+  return v.kind === 'aggregate' && (v.how === 'mean' || v.how === 'max');
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;
+}
+
+/** "L1 H1" for layer 0 head 0. */
+export function headLabel(layer: number, head: number): string {
+  return `L${layer + 1} H${head + 1}`;
+}
+
+export function selectionLabel(sel: HeadSelection): string {
+  return sel.kind === 'aggregate' ? `all heads: ${sel.how}` : headLabel(sel.layer, sel.head);
+}
+
+/** Every selection of a model's shape, aggregates first: the order of the pickers. */
+export function allSelections(layers: number, heads: number): HeadSelection[] {
+  const out: HeadSelection[] = AGGREGATES.map((how) => ({ kind: 'aggregate', how }));
+  for (let layer = 0; layer < layers; layer++) {
+    for (let head = 0; head < heads; head++) out.push({ kind: 'head', layer, head });
+  }
+  return out;
+}
