@@ -1,5 +1,7 @@
 // The CLI's --json object, schema attention-lens/inspect@1 (issue 3 fixes its fields; extras are
 // additions only). Weights keep 7 significant digits: float32 precision, half the characters.
+import type { HeadRole } from './head-roles';
+import { inspectionHeadRoles } from './head-roles';
 import type { HeadSummary, Inspection, Mode, Token } from './inspection-types';
 
 export interface InspectJson {
@@ -16,7 +18,8 @@ export interface InspectJson {
   entropy: number[][][];
   distance: number[][][];
   surprisal: number[];
-  heads: HeadSummary[];
+  /** role and roleScore: head-roles.ts. */
+  heads: (HeadSummary & { role: HeadRole; roleScore: number })[];
 }
 
 function round(v: number): number {
@@ -41,6 +44,7 @@ export function toInspectJson(insp: Inspection): InspectJson {
   const { id, layers, heads, trainContext, vocabSize, topK, pooledSize } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
+  const roles = inspectionHeadRoles(insp);
   return {
     schema: 'attention-lens/inspect@1',
     model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize },
@@ -55,6 +59,9 @@ export function toInspectJson(insp: Inspection): InspectJson {
     entropy: nest(insp.entropy, layers, heads, T),
     distance: nest(insp.distance, layers, heads, T),
     surprisal: Array.from(insp.surprisal, round),
-    heads: insp.heads.map((h) => ({ ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance) })),
+    heads: insp.heads.map((h) => {
+      const r = roles[h.layer * heads + h.head];
+      return { ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance), role: r.role, roleScore: round(r.score) };
+    }),
   };
 }
