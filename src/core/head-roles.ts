@@ -42,21 +42,22 @@ export interface HeadRoles {
   /**
    * Every pattern's score in [0, 1]: mass on the pattern's keys, mean over the queries where it is
    * defined (0 where it is defined nowhere). Broad: mean entropy over ln(keys seen), queries 1 on.
+   * Computed for every pattern so that a view can show the runner-up.
    */
   scores: Record<HeadRole, number>;
 }
 
 /**
- * Per query i, the pattern keys and where the pattern is defined:
- * - previous-token: key i - 1 (queries 1 on);
- * - first-token (attention sink): key 0 (queries 1 on);
- * - local: keys i - LOCAL_WINDOW .. i (queries past LOCAL_WINDOW, which see a key outside it);
- * - duplicate-token: earlier keys j < i with the same token as i (queries whose token occurred before);
- * - induction: keys j < i whose previous token j - 1 is the same as i's, i.e. the token after an
- *   earlier occurrence (queries whose token occurred before i - 1; the query itself is not a key,
- *   so runs of one token do not count);
- * - broad: no pattern reaches its threshold. The best-scoring specific pattern that reaches its
- *   threshold wins, then local, then broad.
+ * Per query i, the pattern's keys; a pattern is defined where it names some of the keys i sees but
+ * not all (so early queries, which see few keys, do not count trivially):
+ * - previous-token: key i - 1;
+ * - first-token (attention sink): key 0;
+ * - local: keys i - LOCAL_WINDOW .. i;
+ * - duplicate-token: earlier keys j < i holding the same token as i;
+ * - induction: keys j < i whose previous token j - 1 is the same as i's: the token after an earlier
+ *   occurrence (the query itself is not a key, so runs of one token do not count);
+ * - broad: no pattern reaches its threshold; its score is the mean entropy over ln(keys seen).
+ * The best-scoring specific pattern that reaches its threshold wins, then local, then broad.
  * Returns one entry per head, in input order.
  */
 export function classifyHeads(input: RoleInput): HeadRoles[] {
