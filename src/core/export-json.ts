@@ -1,6 +1,8 @@
 // The CLI's --json object, schema attention-lens/inspect@1 (its fields are a contract: later
 // versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
 import type { Mode } from '../shared/vocabulary';
+import type { HeadRole } from './head-roles';
+import { inspectionHeadRoles } from './head-roles';
 import type { HeadSummary, Inspection, Token } from './inspection-types';
 
 export interface InspectJson {
@@ -17,7 +19,8 @@ export interface InspectJson {
   entropy: number[][][];
   distance: number[][][];
   surprisal: number[];
-  heads: HeadSummary[];
+  /** role and roleScore: head-roles.ts. */
+  heads: (HeadSummary & { role: HeadRole; roleScore: number })[];
 }
 
 function round(v: number): number {
@@ -42,6 +45,7 @@ export function toInspectJson(insp: Inspection): InspectJson {
   const { id, layers, heads, trainContext, vocabSize, topK, pooledSize } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
+  const roles = inspectionHeadRoles(insp);
   return {
     schema: 'attention-lens/inspect@1',
     model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize },
@@ -56,6 +60,9 @@ export function toInspectJson(insp: Inspection): InspectJson {
     entropy: nest(insp.entropy, layers, heads, T),
     distance: nest(insp.distance, layers, heads, T),
     surprisal: Array.from(insp.surprisal, round),
-    heads: insp.heads.map((h) => ({ ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance) })),
+    heads: insp.heads.map((h) => {
+      const r = roles[h.layer * heads + h.head];
+      return { ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance), role: r.role, roleScore: round(r.score) };
+    }),
   };
 }

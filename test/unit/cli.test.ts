@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InspectJson } from '../../src/core/export-json';
+import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/head-roles';
 import { CLI, MODEL_DIR, SHORT_CODE } from './fixtures';
 
 interface Result {
@@ -66,6 +67,23 @@ describe('CLI', function () {
       const t = json.tokens[json.queries[0].token];
       assert.ok(t.start <= q && q < t.end);
       assert.equal(json.queries[0].rows[0][0].length, json.tokens.length);
+    });
+
+    it('--json names every head\'s role with a score in [0, 1] that reaches its threshold', () => {
+      const json = JSON.parse(cli('inspect', code, '--json').stdout) as InspectJson;
+      assert.equal(json.heads.length, json.model.layers * json.model.heads);
+      for (const h of json.heads) {
+        const what = `layer ${h.layer} head ${h.head}: ${h.role} ${h.roleScore}`;
+        assert.ok(HEAD_ROLES.includes(h.role), what);
+        assert.ok(h.roleScore >= 0 && h.roleScore <= 1, what);
+        if (h.role !== 'broad') assert.ok(h.roleScore >= ROLE_THRESHOLDS[h.role], what);
+      }
+      // On the shipped model: the most spread head is broad, the nearest-looking one is local or previous-token.
+      const byEntropy = [...json.heads].sort((a, b) => b.meanEntropy - a.meanEntropy);
+      assert.equal(byEntropy[0].role, 'broad');
+      assert.ok(byEntropy[0].roleScore > 0.5, `normalised entropy ${byEntropy[0].roleScore}`);
+      const byDistance = [...json.heads].sort((a, b) => a.meanDistance - b.meanDistance);
+      assert.ok(['local', 'previous-token'].includes(byDistance[0].role), `nearest head: ${byDistance[0].role}`);
     });
 
     it('--max-tokens and --focus inspect a window and say so', () => {

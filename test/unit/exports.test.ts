@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { headFocus, headPooled } from '../../src/core/analysis';
 import { escapeHtml, renderHtmlReport } from '../../src/core/export-html';
 import { toInspectJson } from '../../src/core/export-json';
+import { inspectionHeadRoles } from '../../src/core/head-roles';
 import { renderHeatmapPng } from '../../src/core/export-png';
 import { pooledOf } from '../../src/core/selection';
 import { MASKED_RGB, weightColor } from '../../src/shared/color-scale';
@@ -86,6 +87,17 @@ describe('exports', function () {
       assert.deepEqual(shape(json.queries[1].rows), [layers, heads, T]);
       for (const k of ['tokenizeMs', 'inferenceMs', 'totalMs'] as const) assert.equal(typeof json.timings[k], 'number');
       for (const k of ['schema', 'model', 'mode', 'range', 'tokens', 'focus', 'queries', 'timings']) assert.ok(k in json, k);
+    });
+
+    it('gives each heads[] entry the role and score of head-roles.ts', () => {
+      const json = JSON.parse(JSON.stringify(toInspectJson(insp))) as ReturnType<typeof toInspectJson>;
+      const roles = inspectionHeadRoles(insp);
+      assert.equal(json.heads.length, roles.length);
+      for (const h of json.heads) {
+        const r = roles[h.layer * engine.model.heads + h.head];
+        assert.equal(h.role, r.role, `layer ${h.layer} head ${h.head}`);
+        close(h.roleScore, r.score, 1e-6, `layer ${h.layer} head ${h.head} roleScore`);
+      }
     });
   });
 

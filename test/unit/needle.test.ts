@@ -1,0 +1,175 @@
+// Attention mass reaching a span, from full rows (exact) and top-k (a lower bound); the downsampler;
+// and both on the shipped model.
+import * as assert from 'node:assert/strict';
+import { DocumentSession } from '../../src/core/document-session';
+import { ModelRunner } from '../../src/core/model-runner';
+import type { Inspection } from '../../src/core/inspection-types';
+import { downsample, inspectionNeedle, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
+import type { RowOf } from './attention-patterns';
+import { construct, lcg, randomRow } from './attention-patterns';
+import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
+
+/** Query i's rows of every head, [head][key], as an inspection's QueryRows hold them. */
+function rowsByQuery(rows: Float32Array, heads: number, T: number): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  for (let i = 0; i < T; i++) {
+    const r = new Float32Array(heads * T);
+    for (let h = 0; h < heads; h++) r.set(rows.subarray((h * T + i) * T, (h * T + i + 1) * T), h * T);
+    out.set(i, r);
+  }
+  return out;
+}
+
+describe('needle curve', () => {
+  // Two heads over five tokens, rows written out by hand.
+  const hand: number[][][] = [
+    [[1], [0.5, 0.5], [0.1, 0.6, 0.3], [0.2, 0.3, 0.4, 0.1], [0.1, 0.2, 0.3, 0.15, 0.25]],
+    [[1], [0.9, 0.1], [0.2, 0.2, 0.6], [0.7, 0.05, 0.05, 0.2], [0.05, 0.05, 0.1, 0.4, 0.4]],
+  ];
+  const heads: RowOf[] = hand.map((rows) => (i) => rows[i]);
+  const T = 5;
+
+  it('exact mass on the span is the sum of its keys, per head, with mean and max over heads', () => {
+    const c = construct(heads, T, T);
+    const curve = needleFromRows(2, T, rowsByQuery(c.rows, 2, T), { start: 1, end: 3 });
+    assert.equal(curve.exact, true);
+    assert.equal(curve.first, 3);
+    const expect = [
+      [0.3 + 0.4, 0.2 + 0.3],
+      [0.05 + 0.05, 0.05 + 0.1],
+    ];
+    expect.forEach((row, h) => row.forEach((m, p) => close(curve.perHead[h][p], m, 1e-6, `head ${h} point ${p}`)));
+    close(curve.mean[0], (0.7 + 0.1) / 2, 1e-6, 'mean, query 3');
+    close(curve.mean[1], (0.5 + 0.15) / 2, 1e-6, 'mean, query 4');
+    close(curve.max[0], 0.7, 1e-6, 'max, query 3');
+    close(curve.max[1], 0.5, 1e-6, 'max, query 4');
+  });
+
+  it('top-k mass counts only the span keys among the top k: the hand-computed lower bound', () => {
+    const curve = needleFromTopK(construct(heads, T, 2), { start: 1, end: 3 });
+    assert.equal(curve.exact, false);
+    // Head 0: query 3 keeps keys 2 (0.4) and 1 (0.3); query 4 keeps 2 (0.3) and 4 (0.25).
+    // Head 1: query 3 keeps 0 and 3; query 4 keeps 3 and 4.
+    assert.deepEqual(Array.from(curve.perHead[0], (v) => Math.round(v * 1e6) / 1e6), [0.7, 0.3]);
+    assert.deepEqual(Array.from(curve.perHead[1]), [0, 0]);
+    const full = needleFromTopK(construct(heads, T, T), { start: 1, end: 3 });
+    close(full.perHead[0][1], 0.5, 1e-6, 'k = T is exact');
+  });
+
+  it('top-k never exceeds the exact mass (random rows, random spans)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rnd = lcg(seed);
+      const len = 1 + Math.floor(rnd() * 30);
+      const rowHeads: RowOf[] = [0.5, 2].map((temp) => (i) => randomRow(lcg(seed * 1000 + i), i, temp));
+      const a = Math.floor(rnd() * (len + 1));
+      const b = a + Math.floor(rnd() * (len + 1 - a));
+      const exact = needleFromRows(2, len, rowsByQuery(construct(rowHeads, len, len).rows, 2, len), { start: a, end: b });
+      const lower = needleFromTopK(construct(rowHeads, len, 4), { start: a, end: b });
+      assert.equal(exact.mean.length, len - b);
+      for (let p = 0; p < len - b; p++) {
+        for (let h = 0; h < 2; h++) assert.ok(lower.perHead[h][p] <= exact.perHead[h][p] + 1e-6, `seed ${seed} head ${h} point ${p}`);
+        assert.ok(lower.max[p] <= exact.max[p] + 1e-6);
+        assert.ok(exact.max[p] <= 1 + 1e-6);
+      }
+    }
+  });
+
+  it('edge cases: an empty span gets no mass, a span reaching the end has no later query, one token', () => {
+    const c = construct(heads, T, T);
+    const empty = needleFromRows(2, T, rowsByQuery(c.rows, 2, T), { start: 2, end: 2 });
+    assert.equal(empty.first, 2);
+    assert.deepEqual(Array.from(empty.max), [0, 0, 0]);
+    assert.deepEqual(Array.from(needleFromTopK(c, { start: 4, end: 4 }).mean), [0]);
+    assert.equal(needleFromTopK(c, { start: 3, end: 5 }).mean.length, 0);
+    const one = construct([() => [1]], 1, 16);
+    assert.equal(needleFromTopK(one, { start: 0, end: 1 }).mean.length, 0);
+    assert.deepEqual(Array.from(needleFromTopK(one, { start: 0, end: 0 }).mean), [0]);
+  });
+
+  it('rejects spans outside the tokens and missing rows', () => {
+    const c = construct(heads, T, T);
+    assert.throws(() => needleFromTopK(c, { start: 3, end: 2 }), /span \[3, 2\) is not a token range within 0..5/);
+    assert.throws(() => needleFromTopK(c, { start: 0, end: 6 }), /not a token range/);
+    assert.throws(() => needleFromTopK(c, { start: 0.5, end: 2 }), /not a token range/);
+    const rows = rowsByQuery(c.rows, 2, T);
+    rows.delete(4);
+    assert.throws(() => needleFromRows(2, T, rows, { start: 0, end: 1 }), /no full rows \(2 x 5\) for query 4/);
+  });
+});
+
+describe('downsample', () => {
+  const values = [1, 5, 2, 0, 0, 3, 9, 1, 1, 4];
+
+  it('keeps the max or the mean of each bucket', () => {
+    const max = downsample(values, 3, 'max');
+    assert.deepEqual(Array.from(max.starts), [0, 3, 6]);
+    assert.deepEqual(Array.from(max.ends), [3, 6, 10]);
+    assert.deepEqual(Array.from(max.values), [5, 3, 9]);
+    const mean = downsample(values, 3, 'mean');
+    [8 / 3, 1, 15 / 4].forEach((m, b) => close(mean.values[b], m, 1e-6, `bucket ${b}`));
+  });
+
+  it('buckets cover every point once, for any size', () => {
+    for (let n = 1; n <= 12; n++) {
+      const d = downsample(values, n, 'max');
+      assert.equal(d.values.length, Math.min(n, values.length));
+      assert.equal(d.starts[0], 0);
+      assert.equal(d.ends[d.ends.length - 1], values.length);
+      for (let b = 1; b < d.starts.length; b++) assert.equal(d.starts[b], d.ends[b - 1]);
+      assert.equal(Math.max(...d.values), 9, 'the peak survives');
+    }
+  });
+
+  it('fewer points than asked: one bucket each; nothing in, nothing out; at least one bucket', () => {
+    assert.deepEqual(Array.from(downsample(values, 100, 'mean').values), values);
+    assert.equal(downsample([], 10, 'max').values.length, 0);
+    assert.deepEqual(Array.from(downsample(values, 0, 'max').values), [9]);
+  });
+});
+
+describe('needle on the shipped model', function () {
+  this.timeout(60_000);
+  let engine: ModelRunner;
+  let withRows: Inspection;
+  let plain: Inspection;
+  before(async () => {
+    engine = await ModelRunner.open(MODEL_DIR);
+    const session = new DocumentSession(engine);
+    plain = await session.inspect({ text: SHORT_CODE, mode: 'ssmax' });
+    withRows = await session.inspect({ text: SHORT_CODE, mode: 'ssmax', queryOffsets: allStarts(plain.tokens) });
+  });
+  after(() => engine.dispose());
+
+  it('tokenSpan maps a selection to the tokens it overlaps; an empty selection to the token there', () => {
+    const at = SHORT_CODE.indexOf('capacity');
+    const span = tokenSpan(plain, at, at + 'capacity'.length);
+    assert.ok(span);
+    assert.equal(plain.tokens.slice(span.start, span.end).map((t) => t.text).join('').trim(), 'capacity');
+    const one = tokenSpan(plain, at + 1, at + 1);
+    assert.ok(one);
+    assert.equal(one.end, one.start + 1);
+    assert.ok(plain.tokens[one.start].start <= at + 1 && at + 1 < plain.tokens[one.start].end);
+    assert.equal(tokenSpan(plain, SHORT_CODE.length + 5, SHORT_CODE.length + 9), undefined);
+  });
+
+  it('exact with every row, the top-k lower bound without', () => {
+    const at = SHORT_CODE.indexOf('capacity');
+    const span = tokenSpan(plain, at, at + 'capacity'.length);
+    assert.ok(span);
+    const exact = inspectionNeedle(withRows, span);
+    const lower = inspectionNeedle(plain, span);
+    assert.equal(exact.exact, true);
+    assert.equal(lower.exact, false);
+    const T = plain.tokens.length;
+    assert.equal(exact.mean.length, T - span.end);
+    const q = span.end + 10;
+    const rows = withRows.queries[q].rows;
+    let sum = 0;
+    for (let j = span.start; j < span.end; j++) sum += rows[5 * T + j]; // layer 1 head 1
+    close(exact.perHead[5][10], sum, 1e-6, 'layer 1 head 1, ten queries after the span');
+    for (let p = 0; p < exact.mean.length; p++) {
+      assert.ok(lower.mean[p] <= exact.mean[p] + 1e-5, `point ${p}`);
+      assert.ok(exact.max[p] <= 1 + 1e-4);
+    }
+  });
+});
