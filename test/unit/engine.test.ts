@@ -372,7 +372,7 @@ describe('model runner and document session', function () {
       ['corrupt models.json', (dir) => fs.writeFileSync(path.join(dir, 'models.json'), '{"id": '), /models\.json is not valid JSON/],
       ['a bad layer count', (_, m) => (m.layers = 0), /"layers" must be a positive integer/],
       ['a missing graph file', (dir) => fs.rmSync(path.join(dir, 'ssmax', 'layer2.out.onnx')), /ssmax\/layer2\.out\.onnx \(models\.json "variants\.ssmax\.dir"\) is missing/],
-      ['a missing attention graph', (dir) => fs.rmSync(path.join(dir, 'attention.onnx')), /attention\.onnx \(models\.json attention graph\) is missing/],
+      ['a missing attention graph', (dir) => fs.rmSync(path.join(dir, 'attention.onnx')), /attention\.onnx \(models\.json "attention graph"\) is missing/],
       ['a graph folder outside the folder', (_, m) => ((m.variants as Record<string, { dir: string }>).softmax.dir = '../softmax'), /points outside the folder/],
       ['an older contract', (_, m) => (m.contract = 1), /"contract" is 1; this version reads contract 2/],
       ['a bad RoPE rule', (_, m) => ((m.rope as { beyondTrainContext: { rule: string } }).beyondTrainContext.rule = 'ntk'), /rope\.beyondTrainContext\.rule "ntk" is unknown/],
