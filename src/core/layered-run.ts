@@ -309,3 +309,84 @@ export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: R
   }
   return result;
 }
+
+/** A rectangle of one attention map: queries [q0, q1) x keys [k0, k1), token indices. */
+export interface MapRegion {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+/** Which heads a region map shows: one, or every head reduced by mean or max (as the pooled maps are). */
+export type RegionHeads = { layer: number; head: number } | { how: 'mean' | 'max' };
+
+const REGION_QUERY_CHUNK = 64;
+
+/**
+ * The region's map at full resolution: cells of ceil(side / size) tokens, each the largest weight
+ * in it; rows x cols = ceil(q-side / qBin) x ceil(k-side / kBin). Computed from full rows of the
+ * region's queries, a chunk at a time, so memory stays at chunk x T per head.
+ */
+export async function regionOf(
+  spec: Pick<RunSpec, 'graphs' | 'dims'>,
+  retained: RetainedKeys,
+  region: MapRegion,
+  heads: RegionHeads,
+  size: number,
+  runGraph: RunGraph,
+): Promise<{ qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }> {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+  const T = retained.tokens;
+  const { q0, q1, k0, k1 } = region;
+  if (!(0 <= q0 && q0 < q1 && q1 <= T && 0 <= k0 && k0 < k1 && k1 <= T)) throw new Error(`map region ${q0}..${q1} x ${k0}..${k1} is outside 0..${T}`);
+  const qBin = Math.ceil((q1 - q0) / size);
+  const kBin = Math.ceil((k1 - k0) / size);
+  const rows = Math.ceil((q1 - q0) / qBin);
+  const cols = Math.ceil((k1 - k0) / kBin);
+  const G = H / KV;
+  const picked = 'layer' in heads ? [{ layer: heads.layer, group: Math.floor(heads.head / G), j: heads.head % G }] : undefined;
+  const layersNeeded = picked ? [picked[0].layer] : Array.from({ length: L }, (_, l) => l);
+  const perHead = picked ? 1 : L * H;
+  const data = new Float32Array(rows * cols);
+  const Tk = q1; // every key the region's queries see normalises their rows; later keys are masked
+  for (const l of layersNeeded) {
+    for (let g = 0; g < KV; g++) {
+      if (picked && picked[0].group !== g) continue;
+      const cellsOfHead = Array.from({ length: G }, () => new Float32Array(rows * cols));
+      for (let a = q0; a < q1; a += REGION_QUERY_CHUNK) {
+        const e = Math.min(q1, a + REGION_QUERY_CHUNK);
+        const R = e - a;
+        const q = new Float32Array(G * R * hs);
+        for (let j = 0; j < G; j++) {
+          const h = g * G + j;
+          for (let t = a; t < e; t++) q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * R + (t - a)) * hs);
+        }
+        const qPos = new BigInt64Array(R);
+        for (let t = a; t < e; t++) qPos[t - a] = BigInt(t);
+        const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, R, hs]), q_pos: i64(qPos, [R]), k: f32(retained.k[l][g].subarray(0, Tk * hs), [Tk, hs]) });
+        const w = out32(out, 'rows'); // (G, R, Tk)
+        for (let j = 0; j < G; j++) {
+          if (picked && picked[0].j !== j) continue;
+          const target = cellsOfHead[j];
+          for (let t = a; t < e; t++) {
+            const row = ((t - q0) / qBin) | 0;
+            const base = (j * R + (t - a)) * Tk;
+            for (let key = k0; key < Math.min(k1, t + 1); key++) {
+              const c = row * cols + (((key - k0) / kBin) | 0);
+              const v = w[base + key];
+              if (v > target[c]) target[c] = v;
+            }
+          }
+        }
+      }
+      for (let j = 0; j < G; j++) {
+        if (picked && picked[0].j !== j) continue;
+        const cell = cellsOfHead[j];
+        const mean = picked !== undefined || (heads as { how: string }).how === 'mean';
+        for (let c = 0; c < data.length; c++) data[c] = mean ? data[c] + cell[c] / perHead : Math.max(data[c], cell[c]);
+      }
+    }
+  }
+  return { qBin, kBin, rows, cols, data };
+}

@@ -6,11 +6,12 @@ import { headSummaries } from './analysis';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from './inspection-types';
-import type { RunSpec } from './layered-run';
+import type { MapRegion, RegionHeads, RunSpec } from './layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
 import type { ModelManifest } from './model-manifest';
 import { modesOf, planMode, readManifest } from './model-manifest';
 import { ModelWorker } from './model-session';
+import type { RegionMap } from './model-session';
 import { Tokenizer } from './tokenizer';
 import type { Encoding } from './tokenizer';
 
@@ -229,6 +230,18 @@ export class ModelRunner {
     const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
     const rows = await this.worker.rows(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, queries.map((q) => q.token), signal);
     return rows ? splitRows(rows, queries, this.model.layers * this.model.heads, inspection.tokens.length) : undefined;
+  }
+
+  /**
+   * A region of one head's (or the mean / max over heads) attention map at full resolution, at
+   * most size x size cells, from the keys the worker kept for this inspection; undefined when it no
+   * longer holds them. Zooming in the panel asks for this instead of magnifying the pooled map.
+   */
+  async region(inspection: Inspection, region: MapRegion, heads: RegionHeads, size: number, signal?: AbortSignal): Promise<RegionMap | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
+    const map = await this.worker.region(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, region, heads, size, signal);
+    return map ?? undefined;
   }
 }
 

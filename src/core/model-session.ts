@@ -4,7 +4,7 @@
 // shared flag the worker checks between graph calls, so it takes effect within one block.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { GraphSet, LayeredOutputs, ModelDims, RunSpec } from './layered-run';
+import type { GraphSet, LayeredOutputs, MapRegion, ModelDims, RegionHeads, RunSpec } from './layered-run';
 import { abortError } from './layered-run';
 
 export { abortError };
@@ -30,15 +30,26 @@ export interface WorkerOptions {
 export type WorkerRequest =
   | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; threads?: number }
   | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
+  | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: RegionHeads; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
   | { id: number; kind: 'release' };
 export type WorkerReply =
   | { id: number; kind: 'progress'; done: number }
   | { id: number; kind: 'inspected'; loadMs: number; outputs: LayeredOutputs }
   | { id: number; kind: 'rows'; rows: Float32Array | null }
+  | { id: number; kind: 'region'; map: RegionMap | null }
   | { id: number; kind: 'graph'; outputs: Record<string, Output> }
   | { id: number; kind: 'error'; stage: 'load' | 'run'; message: string; aborted: boolean }
   | { id: number; kind: 'released' };
+
+/** A region of an attention map at full resolution: rows x cols cells of qBin x kBin tokens, max weight each. */
+export interface RegionMap {
+  qBin: number;
+  kBin: number;
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
 
 export interface InspectOptions {
   /** Keep each layer's q and k in the worker for rows() until the next retained run. */
@@ -131,6 +142,15 @@ export class ModelWorker {
     return this.enqueue(signal, async () => {
       const reply = await this.request({ id: this.nextId++, kind: 'rows', runId, graphs: spec.graphs, dims: spec.dims, queries, threads: this.options.threads });
       if (reply.kind === 'rows') return reply.rows;
+      throw this.failure(reply);
+    });
+  }
+
+  /** A region's map from a retained run; null when the worker no longer holds that run. */
+  region(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, region: MapRegion, heads: RegionHeads, size: number, signal?: AbortSignal): Promise<RegionMap | null> {
+    return this.enqueue(signal, async () => {
+      const reply = await this.request({ id: this.nextId++, kind: 'region', runId, graphs: spec.graphs, dims: spec.dims, region, heads, size, threads: this.options.threads });
+      if (reply.kind === 'region') return reply.map;
       throw this.failure(reply);
     });
   }

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { RetainedKeys, RunGraph } from './layered-run';
-import { rowsOf, runLayered } from './layered-run';
+import { regionOf, rowsOf, runLayered } from './layered-run';
 import type { Feed, Output, WorkerReply, WorkerRequest } from './model-session';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
@@ -79,6 +79,19 @@ async function handle(req: WorkerRequest, post: (reply: WorkerReply, transfer?: 
     try {
       const outputs = await graphRunner(req.threads, { ms: 0 })(req.graphPath, req.feeds);
       post({ id: req.id, kind: 'graph', outputs }, Object.values(outputs).map((o) => o.data.buffer as ArrayBuffer));
+    } catch (err) {
+      post(failure(req.id, err));
+    }
+    return;
+  }
+  if (req.kind === 'region') {
+    if (!retained || retained.runId !== req.runId) {
+      post({ id: req.id, kind: 'region', map: null });
+      return;
+    }
+    try {
+      const map = await regionOf({ graphs: req.graphs, dims: req.dims }, retained.keys, req.region, req.heads, req.size, graphRunner(req.threads, { ms: 0 }));
+      post({ id: req.id, kind: 'region', map }, [map.data.buffer as ArrayBuffer]);
     } catch (err) {
       post(failure(req.id, err));
     }

@@ -430,6 +430,53 @@ describe('model runner and document session', function () {
     });
   });
 
+  describe('full rows and zoomed regions from the kept keys', () => {
+    it('rows() equals the rows of queryOffsets, and is undefined once a later run replaced the keys', async () => {
+      const text = SHORT_CODE.slice(0, 400);
+      const insp = await session.inspect({ text, mode: 'ssmax', cacheKey: 'rows-a' });
+      const offsets = [0, 37, 201];
+      const rows = await engine.rows(insp, offsets);
+      const withQueries = await session.inspect({ text, mode: 'ssmax', queryOffsets: offsets, cacheKey: 'rows-b', keepKeys: false });
+      assert.ok(rows);
+      rows.forEach((r, i) => {
+        assert.equal(r.token, withQueries.queries[i].token);
+        r.rows.forEach((v, j) => close(v, withQueries.queries[i].rows[j], 1e-6, `row ${i} entry ${j}`));
+      });
+      await session.inspect({ text: text + ' ', mode: 'softmax', cacheKey: 'rows-c' });
+      assert.equal(await engine.rows(insp, [0]), undefined, 'a later foreground run replaced the kept keys');
+    });
+
+    it('a region at full resolution holds the rows; a coarse one holds the max of each cell; aggregates reduce over heads', async () => {
+      const text = SHORT_CODE.slice(0, 400);
+      const insp = await session.inspect({ text, mode: 'softmax', cacheKey: 'region' });
+      const T = insp.tokens.length;
+      const q0 = 20;
+      const q1 = 60;
+      const offsets = insp.tokens.slice(q0, q1).map((t) => t.start);
+      const rows = await engine.rows(insp, offsets);
+      assert.ok(rows);
+      const { layers: L, heads: H } = engine.model;
+      const weight = (q: number, layer: number, head: number, key: number): number => rows[q - q0].rows[(layer * H + head) * T + key];
+      const full = await engine.region(insp, { q0, q1, k0: 0, k1: q1 }, { layer: 1, head: 2 }, 1000);
+      assert.ok(full);
+      assert.deepEqual([full.qBin, full.kBin, full.rows, full.cols], [1, 1, q1 - q0, q1]);
+      for (let q = q0; q < q1; q++) for (let k = 0; k < q1; k++) close(full.data[(q - q0) * q1 + k], weight(q, 1, 2, k), 1e-6, `cell ${q},${k}`);
+      const coarse = await engine.region(insp, { q0, q1, k0: 10, k1: 50 }, { how: 'max' }, 7);
+      assert.ok(coarse);
+      assert.deepEqual([coarse.qBin, coarse.kBin, coarse.rows, coarse.cols], [6, 6, 7, 7]);
+      for (let r = 0; r < coarse.rows; r++) {
+        for (let c = 0; c < coarse.cols; c++) {
+          let m = 0;
+          for (let q = q0 + r * 6; q < Math.min(q1, q0 + (r + 1) * 6); q++) {
+            for (let k = 10 + c * 6; k < Math.min(50, 10 + (c + 1) * 6); k++) for (let lh = 0; lh < L * H; lh++) m = Math.max(m, weight(q, Math.floor(lh / H), lh % H, k));
+          }
+          close(coarse.data[r * 7 + c], m, 1e-6, `coarse cell ${r},${c}`);
+        }
+      }
+      await assert.rejects(engine.region(insp, { q0: 0, q1: T + 1, k0: 0, k1: 4 }, { how: 'mean' }, 8), /outside 0\.\./);
+    });
+  });
+
   it('rows for every query match on repeat runs (deterministic)', async () => {
     const text = SHORT_CODE.slice(0, 120);
     const e = await ModelRunner.open(MODEL_DIR);
