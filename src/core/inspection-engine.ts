@@ -108,8 +108,9 @@ export class InspectionEngine {
     const docKey = this.docKey(req);
     const base = this.baseKey(req, docKey);
     const tokenizeStart = performance.now();
-    const enc = this.encode(docKey, req.text);
+    const enc = await this.encode(docKey, req.text);
     const tokenizeMs = performance.now() - tokenizeStart;
+    if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
     const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
     const windowKey = JSON.stringify([docKey, this.model.id, maxTokens]);
     const [first, end] = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
@@ -192,10 +193,10 @@ export class InspectionEngine {
     return JSON.stringify([docKey, req.mode, this.model.id, maxTokens, req.queryOffsets ?? []]);
   }
 
-  private encode(docKey: string, text: string): Encoding {
+  private async encode(docKey: string, text: string): Promise<Encoding> {
     const hit = this.encodings.get(docKey);
     if (hit && hit.text === text) return hit.enc;
-    const enc = this.tokenizer.encode(text);
+    const enc = await this.tokenizer.encode(text);
     if (this.encodings.size >= 4) this.encodings.delete(this.encodings.keys().next().value as string);
     this.encodings.set(docKey, { text, enc });
     return enc;

@@ -132,7 +132,7 @@ describe('inspection engine', function () {
     it('surprisal is -log p of the next token, from the logits', async () => {
       const tok = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
       const text = SHORT_CODE.slice(0, 200);
-      const ids = tok.encode(text).ids;
+      const ids = (await tok.encode(text)).ids;
       const T = ids.length;
       const pool = new SessionPool();
       try {
@@ -335,7 +335,7 @@ describe('inspection engine', function () {
       ['a graph path outside the folder', (_, m) => ((m.variants as Record<string, { file: string }>).softmax.file = '../softmax.onnx'), /points outside the folder/],
       ['a wrong s shape', (_, m) => ((m.variants as Record<string, { s: number[][] }>).ssmax.s = [[0.2]]), /variants\.ssmax\.s must be 4 x 4 numbers/],
       ['a missing tokenizer', (dir) => fs.rmSync(path.join(dir, 'tokenizer.json')), /tokenizer\.json \(models\.json "tokenizer"\) is missing/],
-      ['a corrupt tokenizer', (dir) => fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{"model": {}}'), /not a byte-level BPE tokenizer/],
+      ['a corrupt tokenizer', (dir) => fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{"model": {}}'), /tokenizer\.json is not a tokenizer\.json that Hugging Face tokenizers can load/],
     ];
     for (const [name, edit, message] of broken) {
       it(`open() names ${name}`, async () => {
