@@ -34,6 +34,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts'],
+    ignores: ['src/core/tokenizer.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'tokenizers', message: 'Only src/core/tokenizer.ts imports the tokenizer library.' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
     rules: {
