@@ -1,10 +1,11 @@
-// Runs training/test_training.py (SSMax maths, bad corpus input, BPE) and reports each Python test as a Mocha test.
+// Runs training/test_training.py (SSMax maths, bad corpus input, BPE) and training/test_convert.py
+// (Hugging Face checkpoint conversion) and reports each Python test as a Mocha test.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const root = path.join(__dirname, '..', '..', '..');
-const run = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'training/test_training.py'], {
+const run = spawnSync('/usr/bin/python3', ['-m', 'unittest', '-v', 'training/test_training.py', 'training/test_convert.py'], {
   cwd: root,
   encoding: 'utf8',
   timeout: 300_000,
