@@ -203,8 +203,12 @@ class LlamaAdapter(nn.Module):
                  "max_position_embeddings")
         if cfg.get("hidden_act", "silu") != "silu":
             raise WeightsError(f"config.json hidden_act {cfg['hidden_act']!r} is not supported (the Llama family uses silu)")
-        if cfg.get("rope_scaling"):
-            raise WeightsError(f"config.json rope_scaling {cfg['rope_scaling']} is not supported: only plain RoPE (rope_scaling null)")
+        # transformers 5 writes rope_parameters {rope_type, rope_theta, ...}; older files rope_theta
+        # and rope_scaling (null, or {type or rope_type, factor, ...}).
+        rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
+        kind = rope.get("rope_type", rope.get("type", "default"))
+        if kind != "default" or rope.get("partial_rotary_factor", 1.0) != 1.0:
+            raise WeightsError(f"config.json RoPE {rope} is not supported: only plain RoPE (rope_type default, no scaling)")
         C, H = cfg["hidden_size"], cfg["num_attention_heads"]
         KV = cfg.get("num_key_value_heads") or H
         hs = cfg.get("head_dim") or C // H
@@ -214,7 +218,7 @@ class LlamaAdapter(nn.Module):
             raise WeightsError(f"head size {hs} is odd: RoPE needs an even head size")
         self.layers, self.heads, self.kv_heads, self.head_dim = cfg["num_hidden_layers"], H, KV, hs
         self.width, self.vocab_size = C, cfg["vocab_size"]
-        self.rope_base = float(cfg.get("rope_theta", 10000.0))
+        self.rope_base = float(cfg.get("rope_theta") or rope.get("rope_theta") or 10000.0)
         self.max_positions, self.train_context = None, cfg["max_position_embeddings"]
         self.tied = bool(cfg.get("tie_word_embeddings", False))
         bias = bool(cfg.get("attention_bias", False))

@@ -32,7 +32,8 @@ CONFIGS = {
               "tie_word_embeddings": False},
     "qwen2": {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": V, "hidden_size": C,
               "num_attention_heads": 4, "num_key_value_heads": 2, "num_hidden_layers": L, "intermediate_size": 96,
-              "max_position_embeddings": 512, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "hidden_act": "silu",
+              "max_position_embeddings": 512, "rms_norm_eps": 1e-6, "hidden_act": "silu",
+              "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0},  # as transformers 5 writes it
               "tie_word_embeddings": True, "use_sliding_window": False, "sliding_window": 4096},
 }
 # head_dim given explicitly and unlike hidden_size / heads (as Qwen3 and some SmolLM configs do), tied.
@@ -180,7 +181,8 @@ def hf_reference(cfg, w, ids):
     def rotate_half(x):
         return torch.cat((-x[..., hs // 2:], x[..., :hs // 2]), dim=-1)
 
-    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hs, 2, dtype=torch.int64).float() / hs))
+    theta = cfg.get("rope_theta") or cfg["rope_parameters"]["rope_theta"]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, hs, 2, dtype=torch.int64).float() / hs))
     freqs = torch.arange(T).float()[:, None] * inv_freq[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos(), emb.sin()
@@ -408,8 +410,12 @@ class BrokenFolders(unittest.TestCase):
         self.edit_config(hidden_size=None)
         self.assert_fails(r"config\.json lacks hidden_size")
         self.edit_config(hidden_size=C, rope_scaling={"rope_type": "llama3", "factor": 8.0})
-        self.assert_fails(r"rope_scaling .* is not supported")
-        self.edit_config(rope_scaling=None, hidden_act="gelu")
+        self.assert_fails(r"config\.json RoPE .*llama3.* is not supported: only plain RoPE")
+        self.edit_config(rope_scaling={"type": "linear", "factor": 2.0})
+        self.assert_fails(r"config\.json RoPE .*linear.* is not supported")
+        self.edit_config(rope_scaling=None, rope_parameters={"rope_type": "yarn", "rope_theta": 1e4, "factor": 4.0})
+        self.assert_fails(r"config\.json RoPE .*yarn.* is not supported")
+        self.edit_config(rope_parameters=None, hidden_act="gelu")
         self.assert_fails(r"hidden_act 'gelu' is not supported")
 
     def test_no_weights(self):
