@@ -348,6 +348,35 @@ class Conversion(unittest.TestCase):
         self.assertEqual(q["parameters"], n)
 
 
+class TransformersFixtures(unittest.TestCase):
+    """The converter against transformers itself: checkpoints and outputs that
+    training/make_hf_fixtures.py wrote on a machine with transformers (surprisal and attention
+    rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does not hold them."""
+
+    def check(self, arch):
+        folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", arch)
+        if not os.path.isfile(os.path.join(folder, "reference.json")):
+            self.skipTest(f"no transformers reference in {folder}: run training/make_hf_fixtures.py where transformers is installed")
+        with open(os.path.join(folder, "reference.json")) as f:
+            ref = json.load(f)
+        adapter = convert.load(folder)
+        convert.check_tokenizer(folder, adapter.vocab_size)
+        self.assertEqual(adapter.architecture, arch)
+        surprisal, weights, _ = adapter_forward(adapter, ref["ids"])
+        np.testing.assert_allclose(surprisal.numpy(), ref["surprisal"], atol=1e-3, rtol=0)
+        rows = np.stack([w[:, ref["queries"], :].numpy() for w in weights])  # (L, H, Q, T)
+        np.testing.assert_allclose(rows, np.array(ref["attention_rows"]), atol=1e-3, rtol=0)
+
+    def test_gpt2(self):
+        self.check("gpt2")
+
+    def test_llama(self):
+        self.check("llama")
+
+    def test_qwen2(self):
+        self.check("qwen2")
+
+
 class BrokenFolders(unittest.TestCase):
     """Every problem is one ConvertError naming the file and what is wrong."""
 
