@@ -9,7 +9,7 @@ export interface Encoding {
   /** UTF-16 offsets. Spans tile the text: starts[0] = 0, ends[i] = starts[i + 1], last end = text.length.
    *  A token holding only the leading bytes of a character has an empty span; the character
    *  belongs to the token that holds its last byte. Text no token covers (whitespace that a
-   *  pre-tokenizer drops) belongs to the token before it. */
+   *  pre-tokenizer drops or trim_offsets leaves out) belongs to the token after it. */
   starts: Int32Array;
   ends: Int32Array;
 }
@@ -52,16 +52,17 @@ export class Tokenizer {
     const ends = new Int32Array(n);
     if (n === 0) return { ids, starts, ends };
     // The library's offsets count Unicode characters (a lone surrogate is one, read as U+FFFD),
-    // and repeat a character's span on every token that holds a piece of it.
+    // repeat a character's span on every token that holds a piece of it, and may leave out
+    // whitespace (trim_offsets, pre-tokenizers that drop it).
     const unitOf = utf16OffsetsOfChars(text);
+    const at = (char: number): number => unitOf[Math.min(char, unitOf.length - 1)];
     const offsets = enc.getOffsets();
-    // Token i ends where the first later token starts: the last of the tokens sharing a character
-    // takes it, uncovered text goes to the token before it, and ends never decrease.
-    let end = text.length;
-    for (let i = n - 1; i >= 0; i--) {
-      ends[i] = end;
-      end = Math.min(end, unitOf[Math.min(offsets[i][0], unitOf.length - 1)]);
+    // Token i ends at its own end, or where the next token starts if that is earlier: of the
+    // tokens sharing a character the last takes it; text no token covers goes to the next token.
+    for (let i = 0; i < n - 1; i++) {
+      ends[i] = Math.max(i > 0 ? ends[i - 1] : 0, Math.min(at(offsets[i][1]), at(offsets[i + 1][0])));
     }
+    ends[n - 1] = text.length;
     for (let i = 1; i < n; i++) starts[i] = ends[i - 1];
     return { ids, starts, ends };
   }
