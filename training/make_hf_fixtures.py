@@ -110,7 +110,7 @@ def main():
         randomise(model, torch.Generator().manual_seed(SEED))
         surprisal, rows = reference(model, ids, queries)
         folder = os.path.join(args.out, arch)
-        model.to(torch.bfloat16).save_pretrained(folder, safe_serialization=True)
+        model.to(torch.bfloat16).save_pretrained(folder)  # safetensors (transformers 5 writes nothing else)
         with open(tok_path, encoding="utf-8") as f, open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as g:
             g.write(f.read())
         ref = {"transformers": transformers.__version__, "torch": torch.__version__, "architecture": arch,
