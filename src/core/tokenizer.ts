@@ -19,6 +19,9 @@ export class Tokenizer {
   readonly vocabSize: number;
 
   private constructor(private readonly inner: hf.Tokenizer) {
+    // Some files set truncation or padding for training; the whole document is wanted here.
+    inner.disableTruncation();
+    inner.disablePadding();
     const ids = Object.values(inner.getVocab(true));
     this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
   }

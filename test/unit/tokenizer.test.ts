@@ -214,6 +214,16 @@ describe('tokenizer file errors', () => {
       (err: Error) => err.message.includes(`${file} is not a tokenizer.json that Hugging Face tokenizers can load`) && /missing field/.test(err.message),
     );
   });
+  it('encodes the whole text even when the file sets truncation and padding', async () => {
+    const json = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8'));
+    json.truncation = { direction: 'Right', max_length: 4, strategy: 'LongestFirst', stride: 0 };
+    json.padding = { strategy: { Fixed: 64 }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '!' };
+    const tok = Tokenizer.fromFile(write('truncating.json', JSON.stringify(json)));
+    const text = 'def inspect(document):\n    return model.run(document)\n';
+    const enc = await tok.encode(text);
+    assert.deepEqual(Array.from(enc.ids), Array.from((await tokenizer.encode(text)).ids));
+    assert.ok(enc.ids.length > 4 && enc.ids.length < 64);
+  });
   it('rejects merges that use unknown tokens', () => {
     // The 256 byte symbols of the real vocabulary, plus a merge of tokens that are not in it.
     const real = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8')) as { model: { vocab: Record<string, number> } };
