@@ -22,8 +22,9 @@ export class Tokenizer {
     // Some files set truncation or padding for training; the whole document is wanted here.
     inner.disableTruncation();
     inner.disablePadding();
-    const ids = Object.values(inner.getVocab(true));
-    this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+    let top = -1;
+    for (const id of Object.values(inner.getVocab(true))) top = Math.max(top, id); // 150k+ ids: no spread
+    this.vocabSize = top + 1;
   }
 
   static fromFile(path: string): Tokenizer {

@@ -224,6 +224,13 @@ describe('tokenizer file errors', () => {
     assert.deepEqual(Array.from(enc.ids), Array.from((await tokenizer.encode(text)).ids));
     assert.ok(enc.ids.length > 4 && enc.ids.length < 64);
   });
+  it('loads a vocabulary as large as Qwen2\'s (150,000+ tokens)', async () => {
+    const json = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8'));
+    for (let i = 0; i < 160_000; i++) json.model.vocab[`extra${i}`] = tokenizer.vocabSize + i;
+    const tok = Tokenizer.fromFile(write('large.json', JSON.stringify(json)));
+    assert.equal(tok.vocabSize, tokenizer.vocabSize + 160_000);
+    assert.deepEqual(Array.from((await tok.encode('x = 1')).ids), Array.from((await tokenizer.encode('x = 1')).ids));
+  });
   it('rejects merges that use unknown tokens', () => {
     // The 256 byte symbols of the real vocabulary, plus a merge of tokens that are not in it.
     const real = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8')) as { model: { vocab: Record<string, number> } };
