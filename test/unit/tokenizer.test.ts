@@ -162,6 +162,37 @@ describe('other models\' tokenizer.json', () => {
     });
   });
 
+  describe('SentencePiece style of Llama 2 and TinyLlama: Prepend and Replace normalizers, no pre-tokenizer', () => {
+    const json = JSON.parse(fs.readFileSync(path.join(fixtures, 'metaspace.json'), 'utf8'));
+    json.normalizer = {
+      type: 'Sequence',
+      normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }],
+    };
+    json.pre_tokenizer = null;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'al-spm-')), 'tokenizer.json');
+    fs.writeFileSync(file, JSON.stringify(json));
+    const tok = Tokenizer.fromFile(file);
+    after(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }));
+
+    it('gives the prepended marker, which has no text of its own, an empty span', async () => {
+      // " hello" is the prepended "\u2581" and "\u2581hello"; the library maps both to the space.
+      const enc = await tok.encode(' hello');
+      assert.deepEqual(Array.from(enc.ids), [json.model.vocab['\u2581'], json.model.vocab['\u2581hello']]);
+      assert.deepEqual(spans(' hello', enc), ['', ' hello']);
+    });
+
+    it('tiles any string (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(anyText, async (text) => {
+          const enc = await tok.encode(text);
+          assertTiles(text, enc, tok.vocabSize);
+          assertNoSplitPairs(text, enc);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+
   describe('byte-level BPE with added tokens and trim_offsets (as GPT-2\'s file has)', () => {
     const tok = Tokenizer.fromFile(path.join(fixtures, 'bytelevel-added.json'));
 
@@ -224,7 +255,8 @@ describe('tokenizer file errors', () => {
     assert.deepEqual(Array.from(enc.ids), Array.from((await tokenizer.encode(text)).ids));
     assert.ok(enc.ids.length > 4 && enc.ids.length < 64);
   });
-  it('loads a vocabulary as large as Qwen2\'s (150,000+ tokens)', async () => {
+  it('loads a vocabulary as large as Qwen2\'s (150,000+ tokens)', async function () {
+    this.timeout(15_000); // about 1 s: a 3 MB file and a 160,000-key object
     const json = JSON.parse(fs.readFileSync(tokenizerPath, 'utf8'));
     for (let i = 0; i < 160_000; i++) json.model.vocab[`extra${i}`] = tokenizer.vocabSize + i;
     const tok = Tokenizer.fromFile(write('large.json', JSON.stringify(json)));
