@@ -22,7 +22,7 @@ const nodeCommon = {
   target: 'node20',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'onnxruntime-node', 'playwright-core', 'mocha'],
+  external: ['vscode', 'onnxruntime-node', 'tokenizers', 'playwright-core', 'mocha'],
   logLevel: 'warning',
 };
 

@@ -52,6 +52,13 @@ export default tseslint.config(
   layer('src/webview/**/*.ts', 'The webview is a browser page: it imports only src/shared and src/protocol.ts.', ['vscode', '../core/*', '../extension/*', '../cli', 'node:*']),
   layer('src/protocol.ts', 'The protocol is bundled into the webview: it imports only src/shared.', ['vscode', './core/*', './extension/*', './webview/*']),
   {
+    files: ['**/*.ts'],
+    ignores: ['src/core/tokenizer.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'tokenizers', message: 'Only src/core/tokenizer.ts imports the tokenizer library.' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
     rules: {

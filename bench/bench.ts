@@ -60,7 +60,7 @@ function median(xs: number[]): number {
 }
 
 /** Real source code from the repository, cut to exactly `tokens` tokens. */
-function sourceText(tokenizer: Tokenizer, tokens: number): string {
+async function sourceText(tokenizer: Tokenizer, tokens: number): Promise<string> {
   const files: string[] = [];
   const walk = (dir: string, ext: RegExp): void => {
     for (const f of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -74,12 +74,12 @@ function sourceText(tokenizer: Tokenizer, tokens: number): string {
   walk(path.join(ROOT, 'training'), /\.py$/);
   const sources = files.map((f) => fs.readFileSync(f, 'utf8'));
   let text = '';
-  for (let i = 0; tokenizer.encode(text).ids.length < tokens + 50; i++) text += sources[i % sources.length];
-  const enc = tokenizer.encode(text);
+  for (let i = 0; (await tokenizer.encode(text)).ids.length < tokens + 50; i++) text += sources[i % sources.length];
+  const enc = await tokenizer.encode(text);
   // Cutting at a token end may re-split the last piece; step back until the count is exact.
   for (let end = tokens; end > 0; end--) {
     const cut = text.slice(0, enc.ends[end - 1]);
-    const n = tokenizer.encode(cut).ids.length;
+    const n = (await tokenizer.encode(cut)).ids.length;
     if (n === tokens) return cut;
     if (n < tokens) break;
   }
@@ -115,7 +115,7 @@ function peakRss(): number {
 /** One length and mode, in this (fresh) process. */
 async function child(tokens: number, mode: Mode, runs: number): Promise<LengthResult> {
   const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
-  const text = sourceText(tokenizer, tokens);
+  const text = await sourceText(tokenizer, tokens);
   const t0 = performance.now();
   const engine = await ModelRunner.open(MODEL_DIR);
   const session = new DocumentSession(engine);

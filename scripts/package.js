@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run package`: a per-platform .vsix, attention-lens-<target>-<version>.vsix, carrying
-// onnxruntime-node's native runtime for that platform only (the npm package holds all of them,
-// about 290 MB). The extension is built minified first (vscode:prepublish).
+// onnxruntime-node's native runtime and the tokenizers library's native module for that platform
+// only (the npm packages hold all of them, about 290 MB and 65 MB). The extension is built
+// minified first (vscode:prepublish).
 // Usage: node scripts/package.js [--target linux-x64|linux-arm64|darwin-x64|darwin-arm64|win32-x64|win32-arm64]
 //                                [--check]   also install it into a throwaway code-server and
 //                                            check that the extension activates (linux-x64 here)
@@ -23,6 +24,15 @@ const ORT_TARGETS = {
   'win32-x64': 'win32/x64',
   'win32-arm64': 'win32/arm64',
 };
+// The file tokenizers/index.js loads on each target.
+const TOKENIZERS_TARGETS = {
+  'linux-x64': 'linux-x64-gnu',
+  'linux-arm64': 'linux-arm64-gnu',
+  'darwin-x64': 'darwin-x64',
+  'darwin-arm64': 'darwin-arm64',
+  'win32-x64': 'win32-x64-msvc',
+  'win32-arm64': 'win32-arm64-msvc',
+};
 
 function fail(message) {
   console.error(`package: ${message}`);
@@ -34,11 +44,16 @@ function main() {
   if (!ortDir) fail(`unsupported target ${target}; one of ${Object.keys(ORT_TARGETS).join(', ')}`);
   const binaries = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', ortDir);
   if (!fs.existsSync(binaries)) fail(`onnxruntime-node has no binaries for ${target} at ${binaries}`);
+  const tokenizersNative = `tokenizers.${TOKENIZERS_TARGETS[target]}.node`;
+  if (!fs.existsSync(path.join(ROOT, 'node_modules', 'tokenizers', tokenizersNative))) {
+    fail(`tokenizers has no native module for ${target} (${tokenizersNative})`);
+  }
 
-  // The checked-in .vscodeignore keeps linux-x64's binaries; point that line at the target.
+  // The checked-in .vscodeignore keeps linux-x64's binaries; point those lines at the target.
   const ignore = fs
     .readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')
-    .replace(/^!node_modules\/onnxruntime-node\/bin\/napi-v6\/.*$/m, `!node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/**`);
+    .replace(/^!node_modules\/onnxruntime-node\/bin\/napi-v6\/.*$/m, `!node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/**`)
+    .replace(/^!node_modules\/tokenizers\/tokenizers\..*\.node$/m, `!node_modules/tokenizers/${tokenizersNative}`);
   const ignoreFile = path.join(os.tmpdir(), `attention-lens-${target}.vscodeignore`);
   fs.writeFileSync(ignoreFile, ignore);
 
@@ -68,6 +83,10 @@ function main() {
     const stray = natives.filter((l) => !l.includes(`napi-v6/${ortDir}/`));
     if (stray.length) fail(`other platforms' binaries in the package:\n${stray.join('\n')}`);
     if (!natives.length) fail('the package carries no onnxruntime binary');
+    const tokenizerNatives = listing.stdout.split('\n').filter((l) => /node_modules\/tokenizers\/.*\.node\s*$/.test(l));
+    if (tokenizerNatives.length !== 1 || !tokenizerNatives[0].includes(tokenizersNative)) {
+      fail(`expected exactly ${tokenizersNative} of the tokenizers library, found:\n${tokenizerNatives.join('\n') || '(none)'}`);
+    }
   }
   const mb = (fs.statSync(out).size / 1024 / 1024).toFixed(1);
   console.log(`package: ${path.relative(ROOT, out)} (${mb} MB)`);

@@ -1,6 +1,7 @@
 """Byte-level BPE: training, encoding, and the Hugging Face tokenizer.json format.
 
-src/core/tokenizer.ts implements the same encoding; test/smoke checks they agree token for token.
+Hugging Face tokenizers (what src/core/tokenizer.ts runs) encodes the same way; test/smoke checks
+that they agree token for token.
 Pre-tokenization uses the GPT-2 split pattern; bytes are mapped to printable characters the
 GPT-2 way so merges can be stored as "a b" strings.
 """
@@ -15,7 +16,6 @@ WS = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\
 SPLIT_PATTERN = f"'(?:[sdmt]|ll|ve|re)| ?\\p{{L}}+| ?\\p{{N}}+| ?[^{WS}\\p{{L}}\\p{{N}}]+|[{WS}]+(?![^{WS}])|[{WS}]+"
 _split = regex.compile(SPLIT_PATTERN)
 _lone_surrogate = regex.compile("[\\ud800-\\udfff]")
-MAX_CHUNK_BYTES = 1024  # long pieces are merged in chunks so encoding stays linear
 
 
 def byte_to_char():
@@ -142,34 +142,40 @@ class Tokenizer:
         hit = self._cache.get(piece)
         if hit is not None:
             return hit
-        data = _lone_surrogate.sub("\ufffd", piece).encode("utf-8")
-        ids = []
-        for c in range(0, len(data), MAX_CHUNK_BYTES):
-            ids.extend(self._bpe_bytes(data[c:c + MAX_CHUNK_BYTES]))
+        ids = self._bpe_bytes(_lone_surrogate.sub("\ufffd", piece).encode("utf-8"))
         if len(self._cache) < 500_000:
             self._cache[piece] = ids
         return ids
 
     def _bpe_bytes(self, data):
+        """Merges the lowest-ranked adjacent pair first, the leftmost among equals, as Hugging Face
+        tokenizers does; a heap over a linked list keeps long pieces O(n log n)."""
         syms = [BYTE_TO_CHAR[b] for b in data]
-        while len(syms) > 1:
-            best, best_rank = None, None
-            for p in zip(syms, syms[1:]):
-                r = self.ranks.get(p)
-                if r is not None and (best_rank is None or r < best_rank):
-                    best, best_rank = p, r
-            if best is None:
-                break
-            merged, i = [], 0
-            while i < len(syms):
-                if i + 1 < len(syms) and syms[i] == best[0] and syms[i + 1] == best[1]:
-                    merged.append(syms[i] + syms[i + 1])
-                    i += 2
-                else:
-                    merged.append(syms[i])
-                    i += 1
-            syms = merged
-        return [self.vocab[s] for s in syms]
+        n = len(syms)
+        nxt = list(range(1, n)) + [-1]
+        prv = list(range(-1, n - 1))
+
+        def pair(i):
+            j = nxt[i] if i >= 0 else -1
+            r = self.ranks.get((syms[i], syms[j])) if j >= 0 else None
+            return None if r is None else (r, i, syms[i], syms[j])
+
+        heap = [p for p in map(pair, range(n - 1)) if p is not None]
+        heapq.heapify(heap)
+        while heap:
+            _, i, a, b = heapq.heappop(heap)
+            j = nxt[i]
+            if syms[i] != a or j < 0 or syms[j] != b:
+                continue  # stale: a neighbour was merged since
+            syms[i] = a + b
+            syms[j] = None
+            nxt[i] = nxt[j]
+            if nxt[j] >= 0:
+                prv[nxt[j]] = i
+            for p in (pair(prv[i]), pair(i)):
+                if p is not None:
+                    heapq.heappush(heap, p)
+        return [self.vocab[s] for s in syms if s is not None]
 
     def encode(self, text):
         ids = []

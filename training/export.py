@@ -5,30 +5,16 @@ layered graphs of each variant, the shared attention graphs, tokenizer.json and 
         --ssmax training/checkpoints/ssmax.pt --tokenizer models/tokenizer.json --out models
 """
 import argparse
-import json
-import math
 import os
 import shutil
 import sys
 
-from graphs import GPTAdapter, export_attention, export_variant
+from graphs import GPTAdapter, export_attention, export_variant, write_manifest
 from model import load_checkpoint
 
 # Beyond the training length the RoPE base is multiplied by this factor (the SSMax paper's recipe;
 # models/README.md has the evaluation behind the choice). At and below it the training base is used.
 ROPE_FACTOR_BEYOND_TRAIN = 50.0
-
-
-def write_manifest(out, model_id, facts, variants, top_k, pooled_size, rope_factor):
-    manifest = {"contract": 2, "id": model_id, **facts, "topK": top_k, "pooledSize": pooled_size,
-                "tokenizer": "tokenizer.json",
-                "rope": None if facts.get("ropeBase") is None else {
-                    "base": facts.pop("ropeBase"), "beyondTrainContext": {"rule": "fixed", "factor": rope_factor}},
-                "posthocS": round(1.0 / math.log(facts["trainContext"]), 6), "variants": variants}
-    manifest.pop("ropeBase", None)
-    with open(os.path.join(out, "models.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
 
 
 def main():
@@ -59,8 +45,7 @@ def main():
     tok_dest = os.path.join(args.out, "tokenizer.json")
     if os.path.abspath(args.tokenizer) != os.path.abspath(tok_dest):
         shutil.copyfile(args.tokenizer, tok_dest)
-    facts = {**adapter.facts(), "ropeBase": adapter.rope_base}
-    write_manifest(args.out, args.id, facts, variants, soft.cfg.top_k, soft.cfg.pooled_size, args.rope_factor)
+    write_manifest(args.out, args.id, adapter, variants, soft.cfg.top_k, soft.cfg.pooled_size, args.rope_factor)
     print(f"export: wrote {', '.join(variants)} and models.json to {args.out}")
 
 

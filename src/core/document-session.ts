@@ -96,8 +96,9 @@ export class DocumentSession {
     const docKey = this.docKey(req);
     const base = this.baseKey(req, docKey);
     const tokenizeStart = performance.now();
-    const enc = this.encode(docKey, req.text);
+    const enc = await this.encode(docKey, req.text);
     const tokenizeMs = performance.now() - tokenizeStart;
+    if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
     const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
     const windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
     const window = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
@@ -175,9 +176,9 @@ export class DocumentSession {
     return JSON.stringify([docKey, req.mode, this.runner.model.id, maxTokens, req.queryOffsets ?? []]);
   }
 
-  private encode(key: string, text: string): Encoding {
+  private async encode(key: string, text: string): Promise<Encoding> {
     if (this.encoding?.key === key && this.encoding.text === text) return this.encoding.enc;
-    const enc = this.runner.encode(text);
+    const enc = await this.runner.encode(text);
     this.encoding = { key, text, enc };
     return enc;
   }

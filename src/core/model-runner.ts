@@ -120,7 +120,7 @@ export class ModelRunner {
     return { tokens, reason };
   }
 
-  encode(text: string): Encoding {
+  encode(text: string): Promise<Encoding> {
     return this.tokenizer.encode(text);
   }
 

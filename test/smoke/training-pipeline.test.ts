@@ -18,7 +18,8 @@ describe('training pipeline (Python)', () => {
     assert.ok(results.length > 0, `no test results parsed:\n${run.stderr}`);
   });
   for (const [, name, where, outcome] of results) {
-    it(`${where.split('.').slice(-2, -1)[0]}: ${name}`, () => {
+    it(`${where.split('.').slice(-2, -1)[0]}: ${name}`, function () {
+      if (outcome.startsWith('skipped')) this.skip(); // counted as skipped, with its reason in the log
       assert.equal(outcome, 'ok', `${name}: ${outcome}\n${run.stderr}`);
     });
   }
