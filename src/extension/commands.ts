@@ -61,6 +61,12 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
 
     command('attentionLens.clear', 'clearing', async () => ctx.clear()),
 
+    // The notification's Cancel, from the palette or a key binding: the shown overlay stays.
+    command('attentionLens.cancel', 'cancelling the inspection', async () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (doc) ctx.documents.cancel(doc.uri.toString());
+    }),
+
     command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(ctx, arg)),
 
     command(REVEAL_COMMAND, 'revealing a token', async (uri?: unknown, offset?: unknown) => {

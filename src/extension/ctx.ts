@@ -39,7 +39,7 @@ export class Ctx implements vscode.Disposable {
   ) {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelHost(extension.extensionPath, this.config, this.log);
-    this.documents = new InspectedDocuments(this.models, this.config, this.log);
+    this.documents = new InspectedDocuments(this.models, this.config, this.log, probe);
     this.overlay = new Overlay((uri) => this.documents.get(uri), probe);
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
     this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this, probe, this.log);
@@ -161,7 +161,7 @@ export class Ctx implements vscode.Disposable {
   private onConfig(e: vscode.ConfigurationChangeEvent): void {
     if (!e.affectsConfiguration(SECTION)) return;
     if (this.config.affectsModel(e)) {
-      void this.resetModel('attentionLens.modelPath changed');
+      void this.resetModel('attentionLens.modelPath or memoryBudgetMB changed');
       return;
     }
     const rerun = ['mode', 'maxTokens'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));

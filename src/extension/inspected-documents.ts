@@ -2,6 +2,7 @@
 // (caching, in-flight runs, cancellation live there) and the inspection each editor shows, with
 // its token ranges. Adds what only VS Code has: progress with Cancel, and change events.
 import * as vscode from 'vscode';
+import type { Probe } from './probe';
 import { DocumentSession } from '../core/document-session';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
@@ -37,6 +38,7 @@ export class InspectedDocuments implements vscode.Disposable {
     private readonly models: ModelHost,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
+    private readonly probe: Probe,
   ) {}
 
   /** Fires with a document uri when its shown inspection was replaced or cleared. */
@@ -95,7 +97,10 @@ export class InspectedDocuments implements vscode.Disposable {
           const session = entry.session;
           const sub = token.onCancellationRequested(() => session.cancel());
           let shown = 0;
+          let reports = 0;
+          this.probe.record({ progressReports: 0, lastProgress: 0 });
           const onProgress = (done: number): void => {
+            this.probe.record({ progressReports: ++reports, lastProgress: done });
             const percent = Math.floor(done * 100);
             if (percent <= shown) return;
             report.report({ increment: percent - shown, message: `${percent}%` });
