@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from graphs import Adapter, rope_cos_sin, ssmax_scale
+from graphs import Adapter, head_from_logits, rope_cos_sin, ssmax_scale
 from model import apply_rope
 
 
@@ -71,10 +71,7 @@ def _require(cfg, *keys):
 
 
 def _head(norm, lm_weight, x, next_ids):
-    h = norm(x)
-    lse = torch.logsumexp(lm_weight @ h.t(), dim=0)  # W @ h^T keeps one copy of W in the ONNX file
-    target = (F.embedding(next_ids, lm_weight) * h).sum(dim=-1)
-    return lse, target
+    return head_from_logits(norm(x) @ lm_weight.t(), next_ids)
 
 
 _GPT2_ACTIVATIONS = {
