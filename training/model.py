@@ -7,8 +7,7 @@ input/output embeddings. The two variants differ only in the attention normalisa
     ssmax:   p = softmax(s[layer, head] * ln(i + 1) * q.k / sqrt(d))     (i = 0-based query position)
 
 s multiplies the logits (arXiv 2501.19399); subtracting s * ln n instead would cancel inside the
-softmax. `analyse` is the graph exported to ONNX: it computes attention head by head and reduces
-each head's T x T weights at once to the summaries in models/README.md.
+softmax. The exported graphs are built from these modules by graphs.py (models/README.md).
 """
 import math
 from dataclasses import asdict, dataclass
@@ -87,51 +86,6 @@ class Attention(nn.Module):
         y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.proj(y), (att if return_weights else None)
 
-    def analyse(self, x, cos, sin, s, mask_bias, query_index, top_k, pooled_size):
-        """Batch 1. Per head: weights reduced at once; never all heads' T x T together. This is the
-        exported graph's hot loop, written for few passes over T x T and few T x T buffers.
-
-        mask_bias: (T, Tk), -1e9 where key j is masked for query i (j > i, or a padding key j >= T), else 0.
-        Keys are padded with zeros to Tk >= T + top_k columns, a multiple of the pooling bin, so that
-        top-k and key pooling need no padded copy of the weights."""
-        _, T, C = x.shape
-        Tk = mask_bias.shape[1]
-        bin_size = (T + pooled_size - 1) // pooled_size
-        q, k, v = self._qkv(x, cos, sin)
-        # The SSMax factor depends on the query row alone, so it scales q, not the T x T logits.
-        q = q[0] * (ssmax_factor(s, T, x.device) / math.sqrt(self.hs))  # (nh, T, hs)
-        k = F.pad(k[0], (0, 0, 0, Tk - T))  # (nh, Tk, hs)
-        v = F.pad(v[0], (0, 0, 0, Tk - T))
-        key_pos = torch.arange(Tk, device=x.device).float()
-        ys, outs = [], {n: [] for n in ("focus", "entropy", "distance", "topk_index", "topk_weight", "rows", "pooled")}
-        done = torch.zeros((), device=x.device)
-        for h in range(self.n_head):
-            qh = q[h] + done
-            # Additive finite mask (MatMul + Add fuse into one Gemm); softmax still gives exact zeros.
-            z = qh @ k[h].transpose(0, 1) + mask_bias  # (T, Tk)
-            w = z.softmax(dim=-1)
-            wk = w @ k[h]  # (T, hs); sum_j w_ij z_ij = q_i . (w k)_i for the unmasked keys
-            ys.append(w @ v[h])  # (T, hs)
-            focus = w.amax(dim=-1)
-            outs["focus"].append(focus)
-            # -sum w log w = logsumexp(z) - E[z], and logsumexp(z) = max z - log(max w): no extra T x T pass.
-            outs["entropy"].append(z.amax(dim=-1) - torch.log(focus) - (qh * wk).sum(dim=-1))
-            outs["distance"].append(key_pos[:T] - w @ key_pos)  # sum_j w_ij (i - j)
-            tw, ti = w.topk(top_k, dim=-1)
-            outs["topk_index"].append(ti)
-            outs["topk_weight"].append(tw)
-            outs["rows"].append(w.index_select(0, query_index)[:, :T])
-            by_key = w.reshape(T, Tk // bin_size, bin_size).amax(dim=-1)  # (T, Tk / bin)
-            by_key = F.pad(by_key, (0, pooled_size))[:, :pooled_size]  # (T, P)
-            by_key = F.pad(by_key, (0, 0, 0, bin_size * pooled_size - T))  # (bin * P, P)
-            outs["pooled"].append(by_key.reshape(pooled_size, bin_size, pooled_size).amax(dim=1))
-            # A zero that depends on every reduction of this head: the next head (and the next
-            # layer) cannot start before this head's T x T buffers are consumed and freed. Without
-            # it onnxruntime may schedule all heads' matrices first (2 GB at T = 4,000).
-            done = torch.cat([outs[n][-1].reshape(-1)[:1].float() for n in outs]).sum().clamp(0, 0)
-        y = torch.stack(ys, dim=0).transpose(0, 1).reshape(1, T, C) + done
-        return self.proj(y), {n: torch.stack(t, dim=0) for n, t in outs.items()}  # each (nh, ...)
-
 
 class Block(nn.Module):
     def __init__(self, cfg):
@@ -182,34 +136,6 @@ class GPT(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), reduction="none").view(B, T)
         return logits, loss, (weights if return_weights else None)
-
-    def analyse(self, input_ids, query_index, ssmax_s):
-        """The exported graph (models/README.md): summaries per layer and head, surprisal, logits."""
-        T = input_ids.shape[1]
-        cos, sin = rope_tables(T, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, input_ids.device)
-        x = self.wte(input_ids)
-        bin_size = (T + self.cfg.pooled_size - 1) // self.cfg.pooled_size
-        Tk = (T + self.cfg.top_k + bin_size - 1) // bin_size * bin_size  # padded key count, see Attention.analyse
-        pos = torch.arange(Tk, device=x.device)
-        mask_bias = (pos[None, :] > pos[:T, None]).float() * -1e9  # (T, Tk)
-        per_layer = []
-        for l, block in enumerate(self.blocks):
-            a, outs = block.attn.analyse(block.ln1(x), cos, sin, ssmax_s[l], mask_bias, query_index, self.cfg.top_k,
-                                         self.cfg.pooled_size)
-            x = x + a
-            x = x + block.mlp(block.ln2(x))
-            per_layer.append(outs)
-        h = self.ln_f(x)[0]  # (T, C)
-        # W @ h^T rather than h @ W^T: a transposed weight would be folded into a second copy of the
-        # tied embedding (3 MB) in the exported file.
-        lse = torch.logsumexp(self.wte.weight @ h.t(), dim=0)  # (T,); the (V, T) logits are transient
-        # Logit of each next token; ids rolled by one (not sliced) so T = 1 exports without empty broadcasts.
-        target = (self.wte(torch.roll(input_ids[0], shifts=-1, dims=0)) * h).sum(dim=-1)  # (T,), last entry unused
-        surprisal = torch.cat([torch.zeros(1, device=h.device), (lse - target)[:-1]])
-        logits = (self.wte.weight @ h.index_select(0, query_index).t()).t()  # (Q, V), for tests
-        names = ("focus", "entropy", "distance", "topk_index", "topk_weight", "rows", "pooled")
-        stacked = [torch.stack([o[n] for o in per_layer], dim=0) for n in names]  # each (L, H, ...)
-        return (*stacked, surprisal, logits)
 
 
 def save_checkpoint(path, model, extra):

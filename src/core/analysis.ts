@@ -1,6 +1,6 @@
 // Reads an Inspection: per-head views, aggregates over heads, token lookup by offset, top keys,
 // the fading curve; plus plain per-row reference maths that the tests hold the graph to.
-import type { HeadSummary, Inspection, ModelInfo, PooledMaps } from './inspection-types';
+import type { HeadSummary, Inspection, ModelInfo } from './inspection-types';
 
 export interface KeyWeight {
   token: number;
@@ -137,20 +137,6 @@ export function headSummaries(model: ModelInfo, T: number, focus: Float32Array, 
     }
   }
   return out;
-}
-
-/** The graph's [L, H, P, P] pooled output trimmed to the bins that cover T tokens. */
-export function trimPooled(raw: Float32Array, layersTimesHeads: number, P: number, T: number): PooledMaps {
-  const binSize = Math.ceil(T / P);
-  const bins = Math.ceil(T / binSize);
-  const data = new Float32Array(layersTimesHeads * bins * bins);
-  for (let h = 0; h < layersTimesHeads; h++) {
-    for (let a = 0; a < bins; a++) {
-      const src = (h * P + a) * P;
-      data.set(raw.subarray(src, src + bins), (h * bins + a) * bins);
-    }
-  }
-  return { binSize, bins, data };
 }
 
 // Plain reference maths over one attention row (query i, keys 0..T-1), written for clarity.

@@ -15,7 +15,6 @@ import {
   refTopK,
   tokenAt,
   topKeys,
-  trimPooled,
 } from '../../src/core/analysis';
 import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
@@ -218,13 +217,4 @@ describe('analysis helpers', () => {
     assert.throws(() => headFocus(insp, 1, 0), /layer 1 is out of range/);
   });
 
-  it('trimPooled keeps the bins that cover T tokens', () => {
-    const P = 4;
-    const raw = Float32Array.from({ length: 2 * P * P }, (_, i) => i);
-    const t = trimPooled(raw, 2, P, 6); // bin 2 tokens, 3 bins
-    assert.equal(t.binSize, 2);
-    assert.equal(t.bins, 3);
-    assert.deepEqual(Array.from(t.data.subarray(0, 9)), [0, 1, 2, 4, 5, 6, 8, 9, 10]);
-    assert.deepEqual(Array.from(t.data.subarray(9, 12)), [16, 17, 18]);
-  });
 });
