@@ -2,7 +2,7 @@
 // tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries } from './analysis';
+import { headSummaries, tokenAt } from './analysis';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from './inspection-types';
@@ -225,7 +225,7 @@ export class ModelRunner {
    */
   async rows(inspection: Inspection, offsets: number[], signal?: AbortSignal): Promise<QueryRows[] | undefined> {
     if (inspection.runId === undefined) return undefined;
-    const queries = offsets.map((offset) => ({ offset, token: tokenIndexIn(inspection.tokens, offset) }));
+    const queries = offsets.map((offset) => ({ offset, token: tokenAt(inspection, offset) }));
     if (queries.some((q) => q.token < 0)) throw new Error('query offset is outside the inspected range');
     const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
     const rows = await this.worker.rows(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, queries.map((q) => q.token), signal);
@@ -253,20 +253,6 @@ export function tokenIndex(enc: Encoding, offset: number): number {
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (enc.starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/** Index of the inspected token holding a document offset (the end maps to the last token); -1 outside. */
-function tokenIndexIn(tokens: Token[], offset: number): number {
-  const n = tokens.length;
-  if (n === 0 || offset < tokens[0].start || offset > tokens[n - 1].end) return -1;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (tokens[mid].start <= offset) lo = mid;
     else hi = mid - 1;
   }
   return lo;

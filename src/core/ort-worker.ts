@@ -66,69 +66,62 @@ function failure(id: number, err: unknown): WorkerReply {
   };
 }
 
-async function handle(req: WorkerRequest, post: (reply: WorkerReply, transfer?: ArrayBuffer[]) => void): Promise<void> {
-  if (req.kind === 'release') {
-    const all = [...sessions.values()];
-    sessions.clear();
-    retained = undefined;
-    await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
-    post({ id: req.id, kind: 'released' });
-    return;
-  }
-  if (req.kind === 'graph') {
-    try {
+type Post = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
+
+/** The keys of a retained run, if the worker still holds that run. */
+function keysOf(runId: number): RetainedKeys | undefined {
+  return retained?.runId === runId ? retained.keys : undefined;
+}
+
+/** The reply to one request and the buffers it transfers; progress goes out through `post` meanwhile. */
+async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, ArrayBuffer[]]> {
+  switch (req.kind) {
+    case 'release': {
+      const all = [...sessions.values()];
+      sessions.clear();
+      retained = undefined;
+      await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+      return [{ id: req.id, kind: 'released' }, []];
+    }
+    case 'graph': {
       const outputs = await graphRunner(req.threads, { ms: 0 })(req.graphPath, req.feeds);
-      post({ id: req.id, kind: 'graph', outputs }, Object.values(outputs).map((o) => o.data.buffer as ArrayBuffer));
-    } catch (err) {
-      post(failure(req.id, err));
+      return [{ id: req.id, kind: 'graph', outputs }, Object.values(outputs).map((o) => o.data.buffer as ArrayBuffer)];
     }
-    return;
+    case 'rows': {
+      const keys = keysOf(req.runId);
+      const rows = keys ? await rowsOf(req, keys, req.queries, graphRunner(req.threads, { ms: 0 })) : null;
+      return [{ id: req.id, kind: 'rows', rows }, rows ? [rows.buffer as ArrayBuffer] : []];
+    }
+    case 'region': {
+      const keys = keysOf(req.runId);
+      const map = keys ? await regionOf(req, keys, req.region, req.heads, req.size, graphRunner(req.threads, { ms: 0 })) : null;
+      return [{ id: req.id, kind: 'region', map }, map ? [map.data.buffer as ArrayBuffer] : []];
+    }
+    case 'inspect': {
+      const flag = new Int32Array(req.cancel);
+      const loaded = { ms: 0 };
+      let lastPost = 0;
+      if (req.retain) retained = undefined; // the old run's keys go before the new run allocates its own
+      const { outputs, retained: keys } = await runLayered(req.spec, graphRunner(req.threads, loaded), {
+        cancelled: () => Atomics.load(flag, 0) !== 0,
+        progress: (done) => {
+          const now = performance.now();
+          if (now - lastPost < 100 && done < 1) return;
+          lastPost = now;
+          post({ id: req.id, kind: 'progress', done });
+        },
+      });
+      if (req.retain) retained = { runId: req.id, keys };
+      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal];
+      return [{ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, arrays.map((a) => a.buffer as ArrayBuffer)];
+    }
   }
-  if (req.kind === 'region') {
-    if (!retained || retained.runId !== req.runId) {
-      post({ id: req.id, kind: 'region', map: null });
-      return;
-    }
-    try {
-      const map = await regionOf({ graphs: req.graphs, dims: req.dims }, retained.keys, req.region, req.heads, req.size, graphRunner(req.threads, { ms: 0 }));
-      post({ id: req.id, kind: 'region', map }, [map.data.buffer as ArrayBuffer]);
-    } catch (err) {
-      post(failure(req.id, err));
-    }
-    return;
-  }
-  if (req.kind === 'rows') {
-    if (!retained || retained.runId !== req.runId) {
-      post({ id: req.id, kind: 'rows', rows: null });
-      return;
-    }
-    try {
-      const rows = await rowsOf({ graphs: req.graphs, dims: req.dims }, retained.keys, req.queries, graphRunner(req.threads, { ms: 0 }));
-      post({ id: req.id, kind: 'rows', rows }, [rows.buffer as ArrayBuffer]);
-    } catch (err) {
-      post(failure(req.id, err));
-    }
-    return;
-  }
-  const flag = new Int32Array(req.cancel);
-  const loaded = { ms: 0 };
-  let lastPost = 0;
-  if (req.retain) retained = undefined; // the old run's keys go before the new run allocates its own
+}
+
+async function handle(req: WorkerRequest, post: Post): Promise<void> {
   try {
-    const { outputs, retained: keys } = await runLayered(req.spec, graphRunner(req.threads, loaded), {
-      cancelled: () => Atomics.load(flag, 0) !== 0,
-      progress: (done) => {
-        const now = performance.now();
-        if (now - lastPost < 100 && done < 1) return;
-        lastPost = now;
-        post({ id: req.id, kind: 'progress', done });
-      },
-    });
-    if (req.retain) retained = { runId: req.id, keys };
-    const transfer = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal].map(
-      (a) => a.buffer as ArrayBuffer,
-    );
-    post({ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, transfer);
+    const [reply, transfer] = await answer(req, post);
+    post(reply, transfer);
   } catch (err) {
     post(failure(req.id, err));
   }

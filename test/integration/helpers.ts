@@ -41,6 +41,23 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
+/** Runs `work` while a 10 ms timer watches the extension host's event loop; the longest gap it saw. */
+export async function withStallWatch<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 10);
+  try {
+    const result = await work();
+    return { result, stallMs: Math.max(stallMs, performance.now() - last) };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
 /** Inspects the active editor and returns the snapshot; fails with the extension's error if any. */
 export async function inspectActive(): Promise<StateSnapshot> {
   await vscode.commands.executeCommand('attentionLens.inspect');

@@ -2,7 +2,7 @@
 // responsive, and a run cancelled mid-way leaves the overlay that was shown.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { inspectActive, openSample, startCleanEachTest, state, waitFor } from './helpers';
+import { inspectActive, openSample, startCleanEachTest, state, waitFor, withStallWatch } from './helpers';
 
 /** Real code from the samples, repeated to at least `chars` characters, in an untitled editor. */
 async function longEditor(chars: number): Promise<vscode.TextEditor> {
@@ -21,15 +21,8 @@ suite('Long documents', function () {
 
   test('16,000 tokens are inspected whole, progress moves, and the host event loop keeps ticking', async () => {
     await longEditor(36_000);
-    let last = performance.now();
-    let stallMs = 0;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      stallMs = Math.max(stallMs, now - last);
-      last = now;
-    }, 10);
     const started = performance.now();
-    const s = await inspectActive().finally(() => clearInterval(ticker));
+    const { result: s, stallMs } = await withStallWatch(inspectActive);
     const runMs = performance.now() - started;
     const insp = s.inspection;
     assert.ok(insp && insp.tokens >= 16_000, `at least 16,000 tokens (got ${insp?.tokens})`);

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, openSample, resetSettings, state, waitFor } from './helpers';
+import { activate, closeAllEditors, inspectActive, openSample, resetSettings, state, waitFor, withStallWatch } from './helpers';
 
 const T = 4000;
 
@@ -47,18 +47,8 @@ suite('Side panel and measurements', function () {
     const editor = await vscode.window.showTextDocument(doc);
     await vscode.workspace.getConfiguration('attentionLens').update('maxTokens', T, vscode.ConfigurationTarget.Global);
     editor.selection = new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(0, 0));
-    // How long the extension host's event loop stalls during the run (onnxruntime-node runs on it).
-    let last = performance.now();
-    let stallMs = 0;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      stallMs = Math.max(stallMs, now - last);
-      last = now;
-    }, 10);
-    const s = await inspectActive().finally(() => {
-      clearInterval(ticker);
-      stallMs = Math.max(stallMs, performance.now() - last);
-    });
+    // How long the extension host's event loop stalls during the run (the model runs in a worker).
+    const { result: s, stallMs } = await withStallWatch(inspectActive);
     assert.equal(s.inspection?.tokens, T, `a ${T}-token window`);
 
     // Hover from cache: the provider's own time, and the round trip through the hover API.
