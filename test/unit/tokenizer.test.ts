@@ -126,6 +126,15 @@ describe('other models\' tokenizer.json', () => {
   const fixtures = path.join(root, 'test', 'fixtures', 'tokenizers');
   const spans = (text: string, enc: Encoding): string[] => Array.from(enc.ids, (_, i) => text.slice(enc.starts[i], enc.ends[i]));
   const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 120 }), fc.string({ unit: 'grapheme', maxLength: 60 }));
+  const tilesAnyText = (tok: Tokenizer): Promise<void> =>
+    fc.assert(
+      fc.asyncProperty(anyText, async (text) => {
+        const enc = await tok.encode(text);
+        assertTiles(text, enc, tok.vocabSize);
+        assertNoSplitPairs(text, enc);
+      }),
+      { numRuns: 200 },
+    );
 
   describe('SentencePiece style: Metaspace, NFKC, byte fallback, a BOS post-processor', () => {
     const tok = Tokenizer.fromFile(path.join(fixtures, 'metaspace.json'));
@@ -150,16 +159,7 @@ describe('other models\' tokenizer.json', () => {
       assert.equal((await tok.encode('')).ids.length, 0);
     });
 
-    it('tiles any string (property)', async () => {
-      await fc.assert(
-        fc.asyncProperty(anyText, async (text) => {
-          const enc = await tok.encode(text);
-          assertTiles(text, enc, tok.vocabSize);
-          assertNoSplitPairs(text, enc);
-        }),
-        { numRuns: 200 },
-      );
-    });
+    it('tiles any string (property)', () => tilesAnyText(tok));
   });
 
   describe('SentencePiece style of Llama 2 and TinyLlama: Prepend and Replace normalizers, no pre-tokenizer', () => {
@@ -181,16 +181,7 @@ describe('other models\' tokenizer.json', () => {
       assert.deepEqual(spans(' hello', enc), ['', ' hello']);
     });
 
-    it('tiles any string (property)', async () => {
-      await fc.assert(
-        fc.asyncProperty(anyText, async (text) => {
-          const enc = await tok.encode(text);
-          assertTiles(text, enc, tok.vocabSize);
-          assertNoSplitPairs(text, enc);
-        }),
-        { numRuns: 200 },
-      );
-    });
+    it('tiles any string (property)', () => tilesAnyText(tok));
   });
 
   describe('byte-level BPE with added tokens and trim_offsets (as GPT-2\'s file has)', () => {
