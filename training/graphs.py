@@ -145,6 +145,52 @@ class AttentionGraph(nn.Module):
                 tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
 
 
+class SplitAttentionGraph(nn.Module):
+    """The same block and outputs as AttentionGraph, for blocks that start at or after key P:
+    the past keys [0, P) are all visible, so their logits are never masked nor concatenated with
+    the block's own keys; each part gets its own softmax and the two merge on per-query values
+    (log-normalisers, the top-k candidates, pooled bins, the mixed output). The past part is
+    most of the work: this saves a full pass over it. Needs P and D >= top_k, multiples of the bin."""
+
+    def __init__(self, head_dim, top_k):
+        super().__init__()
+        self.hs, self.K = head_dim, top_k
+
+    @staticmethod
+    def _part(rows, k, vkp, K, bin_size, bias=None):
+        z = rows @ k.t()  # (G*B, n)
+        if bias is not None:
+            z = (z.reshape(-1, bias.shape[0], z.shape[-1]) + bias).reshape(rows.shape[0], -1)
+        w = z.softmax(dim=-1)
+        tw, ti = w.topk(K, dim=-1)
+        lse = z.gather(-1, ti[:, :1]).squeeze(-1) - torch.log(tw[:, 0])
+        pooled = w.reshape(rows.shape[0], -1, bin_size).amax(dim=-1)
+        return lse, w @ vkp, tw, ti, pooled
+
+    def forward(self, q, q_pos, k_past, vkp_past, k_diag, vkp_diag, pool_template):
+        hs, K = self.hs, self.K
+        G, B = q.shape[0], q.shape[1]
+        P = k_past.shape[0]
+        bin_size = pool_template.shape[0]  # a traced dimension: the bin is an input, not a constant
+        rows = q.reshape(-1, hs)  # (G*B, hs)
+        diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
+        bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
+        lse_p, mix_p, tw_p, ti_p, pooled_p = self._part(rows, k_past, vkp_past, K, bin_size)
+        lse_d, mix_d, tw_d, ti_d, pooled_d = self._part(rows, k_diag, vkp_diag, K, bin_size, bias)
+        top = torch.maximum(lse_p, lse_d)
+        lse = top + torch.log(torch.exp(lse_p - top) + torch.exp(lse_d - top))
+        c_p, c_d = torch.exp(lse_p - lse)[:, None], torch.exp(lse_d - lse)[:, None]  # each part's share
+        mix = c_p * mix_p + c_d * mix_d  # (G*B, 2hs + 1)
+        tw, pick = torch.cat([tw_p * c_p, tw_d * c_d], dim=-1).topk(K, dim=-1)
+        ti = torch.cat([ti_p, ti_d + P], dim=-1).gather(-1, pick)
+        pooled = torch.cat([pooled_p * c_p, pooled_d * c_d], dim=-1)
+        y = mix[:, :hs].reshape(G, B, hs)
+        entropy = lse - (rows * mix[:, hs:2 * hs]).sum(dim=-1)
+        distance = q_pos.float().repeat(G) - mix[:, 2 * hs]
+        return (y, tw[:, 0].reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
+                tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
+
+
 class RowsGraph(nn.Module):
     """Full attention rows of chosen queries of the heads that share one kv head: (G, R, Tk)."""
 
@@ -180,7 +226,8 @@ def _export(module, args, path, inputs, outputs, dynamic, meta):
 
 
 def export_attention(adapter, top_k, folder):
-    """attention.onnx and attention-rows.onnx: weights-free, shared by every variant of a model."""
+    """attention.onnx, attention-split.onnx and attention-rows.onnx: weights-free, shared by every
+    variant of a model."""
     import os
 
     G, hs = adapter.heads // adapter.kv_heads, adapter.head_dim
@@ -193,6 +240,14 @@ def export_attention(adapter, top_k, folder):
     args = (q, q_pos, torch.randn(P, hs), torch.randn(D, hs), torch.randn(P + D, 2 * hs + 1), torch.zeros(2))
     _export(AttentionGraph(hs, top_k), args, os.path.join(folder, "attention.onnx"),
             ["q", "q_pos", "k_past", "k_diag", "vkp", "pool_template"], ATTENTION_OUTPUTS, dyn, {"piece": "attention"})
+    split_dyn = {**dyn, "vkp_past": {0: "P"}, "vkp_diag": {0: "D"}}
+    split_dyn.pop("vkp")
+    P, D = 32, 24  # >= top_k at export, multiples of the example bin
+    args = (q, torch.arange(P, P + B), torch.randn(P, hs), torch.randn(P, 2 * hs + 1), torch.randn(D, hs), torch.randn(D, 2 * hs + 1),
+            torch.zeros(2))
+    _export(SplitAttentionGraph(hs, top_k), args, os.path.join(folder, "attention-split.onnx"),
+            ["q", "q_pos", "k_past", "vkp_past", "k_diag", "vkp_diag", "pool_template"], ATTENTION_OUTPUTS, split_dyn,
+            {"piece": "attention-split"})
     _export(RowsGraph(), (q, q_pos, torch.randn(P + D, hs)), os.path.join(folder, "attention-rows.onnx"), ["q", "q_pos", "k"],
             ["rows"], {"q": {1: "R"}, "q_pos": {0: "R"}, "k": {0: "Tk"}, "rows": {1: "R", 2: "Tk"}}, {"piece": "attention-rows"})
 

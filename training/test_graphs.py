@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from graphs import AttentionGraph, GPTAdapter, reference  # noqa: E402
+from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, reference  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 
@@ -71,6 +71,20 @@ class AttentionGraphMaths(unittest.TestCase):
         torch.testing.assert_close(tw, w.topk(K, -1).values)
         torch.testing.assert_close(y, w @ v, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(pooled, w.reshape(G, 4, 2, 5).amax(-1))
+
+    def test_split_block_equals_the_whole_block(self):
+        torch.manual_seed(1)
+        G, hs, K, T, a, P = 2, 8, 3, 24, 14, 12  # queries 14..23; past keys 0..11 all visible to them
+        q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
+        pos = torch.arange(T)
+        vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
+        whole = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], k[P:], vkp, torch.zeros(4))
+        split = SplitAttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(4))
+        for name, x, y in zip(["y", "focus", "entropy", "distance", "topk_index", "topk_weight", "pooled"], whole, split):
+            if name == "topk_index":
+                self.assertTrue(torch.equal(x, y), name)
+            else:
+                torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5, msg=name)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ export interface GraphSet {
   qkv: string[];
   out: string[];
   head: string;
+  /** Any block, its keys masked as one (the first blocks). */
   attention: string;
+  /** A block after at least topK (and one bin of) keys: the visible past apart from the masked diagonal. */
+  attentionSplit: string;
   rows: string;
 }
 
@@ -134,7 +137,8 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const Q = H * hs;
   const KVW = KV * hs;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
-  const padded = keysFor(T, K, binSize);
+  const diagPad = keysFor(K, K, binSize); // a split block's diagonal part holds at least topK keys
+  const padded = keysFor(T, K, binSize) + diagPad;
   const work = runWork(dims, T);
   let done = 0;
   const call = async (graph: string, feeds: Record<string, Feed>, cost: number): Promise<Record<string, Output>> => {
@@ -202,26 +206,29 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     for (let a = 0; a < T; ) {
       const B = attentionRows(a, T, G, K, spec.blockFloats);
       const e = a + B;
-      const Tk = keysFor(e, K, binSize);
-      const P = Math.max(a, 1); // keys before the block are all visible; key 0 always is
+      // Keys before the block are all visible to it. Once there are topK of them (a whole number
+      // of bins), the split graph keeps them apart from the masked diagonal; before, one masked set.
+      const pastBins = Math.floor(a / binSize) * binSize;
+      const split = pastBins >= Math.max(K, binSize);
+      const P = split ? pastBins : Math.max(a, 1); // key 0 is always visible
+      const Tk = split ? Math.max(keysFor(e, K, binSize), P + diagPad) : keysFor(e, K, binSize);
       const nb = Tk / binSize;
       for (let g = 0; g < KV; g++) {
         for (let j = 0; j < G; j++) {
           const h = g * G + j;
           for (let r = 0; r < B; r++) qBlock.set(q.subarray((a + r) * Q + h * hs, (a + r) * Q + (h + 1) * hs), (j * B + r) * hs);
         }
-        const out = await call(
-          graphs.attention,
-          {
-            q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
-            q_pos: i64(positions.subarray(a, e), [B]),
-            k_past: f32(kh[g].subarray(0, P * hs), [P, hs]),
-            k_diag: f32(kh[g].subarray(P * hs, Tk * hs), [Tk - P, hs]),
-            vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]),
-            pool_template: poolTemplate,
-          },
-          (B * ((a + e + 1) / 2) * work.attentionPair) / KV,
-        );
+        const shared = {
+          q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
+          q_pos: i64(positions.subarray(a, e), [B]),
+          k_past: f32(kh[g].subarray(0, P * hs), [P, hs]),
+          k_diag: f32(kh[g].subarray(P * hs, Tk * hs), [Tk - P, hs]),
+          pool_template: poolTemplate,
+        };
+        const feeds = split
+          ? { ...shared, vkp_past: f32(vkp[g].subarray(0, P * VKP), [P, VKP]), vkp_diag: f32(vkp[g].subarray(P * VKP, Tk * VKP), [Tk - P, VKP]) }
+          : { ...shared, vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]) };
+        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((a + e + 1) / 2) * work.attentionPair) / KV);
         const y = out32(out, 'y');
         const oFocus = out32(out, 'focus');
         const oEntropy = out32(out, 'entropy');

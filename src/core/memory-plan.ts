@@ -23,7 +23,7 @@ export interface MemoryPlan {
 export function estimatePeakBytes(dims: ModelDims, T: number): number {
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
-  const padded = keysFor(T, K, binSize);
+  const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
   const f = 4;
   // The result: focus, entropy, distance, top-k index and weight, pooled map, surprisal; held by the
   // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).

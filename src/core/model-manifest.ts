@@ -76,6 +76,7 @@ function graphSet(dir: string, variant: Json, name: string, layers: number): Gra
     out: Array.from({ length: layers }, (_, l) => file(`layer${l}.out.onnx`)),
     head: file('head.onnx'),
     attention: fileIn(dir, 'attention.onnx', 'attention graph'),
+    attentionSplit: fileIn(dir, 'attention-split.onnx', 'attention graph'),
     rows: fileIn(dir, 'attention-rows.onnx', 'attention rows graph'),
   };
 }

@@ -12,6 +12,7 @@ const PALETTE = [
   'attentionLens.toggleFollowCursor',
   'attentionLens.toggleLiveMode',
   'attentionLens.clear',
+  'attentionLens.cancel',
   'attentionLens.export',
 ];
 
