@@ -157,7 +157,7 @@ class SplitAttentionGraph(nn.Module):
         self.hs, self.K = head_dim, top_k
 
     @staticmethod
-    def _part(rows, k, vkp, K, bin_size, bias=None):
+    def _part(rows, query_pos, k, vkp, K, bin_size, bias=None):
         z = rows @ k.t()  # (G*B, n)
         if bias is not None:
             z = (z.reshape(-1, bias.shape[0], z.shape[-1]) + bias).reshape(rows.shape[0], -1)
@@ -165,7 +165,10 @@ class SplitAttentionGraph(nn.Module):
         tw, ti = w.topk(K, dim=-1)
         lse = z.gather(-1, ti[:, :1]).squeeze(-1) - torch.log(tw[:, 0])
         pooled = w.reshape(rows.shape[0], -1, bin_size).amax(dim=-1)
-        return lse, w @ vkp, tw, ti, pooled
+        mix = w @ vkp
+        # The part's own expected distance: subtracting positions in the hundreds after the merge
+        # would lose float32 digits that the merge weights cannot give back.
+        return lse, mix[:, :-1], query_pos - mix[:, -1], tw, ti, pooled
 
     def forward(self, q, q_pos, k_past, vkp_past, k_diag, vkp_diag, pool_template):
         hs, K = self.hs, self.K
@@ -175,18 +178,19 @@ class SplitAttentionGraph(nn.Module):
         rows = q.reshape(-1, hs)  # (G*B, hs)
         diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
         bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
-        lse_p, mix_p, tw_p, ti_p, pooled_p = self._part(rows, k_past, vkp_past, K, bin_size)
-        lse_d, mix_d, tw_d, ti_d, pooled_d = self._part(rows, k_diag, vkp_diag, K, bin_size, bias)
+        query_pos = q_pos.float().repeat(G)
+        lse_p, mix_p, dist_p, tw_p, ti_p, pooled_p = self._part(rows, query_pos, k_past, vkp_past, K, bin_size)
+        lse_d, mix_d, dist_d, tw_d, ti_d, pooled_d = self._part(rows, query_pos, k_diag, vkp_diag, K, bin_size, bias)
         top = torch.maximum(lse_p, lse_d)
         lse = top + torch.log(torch.exp(lse_p - top) + torch.exp(lse_d - top))
         c_p, c_d = torch.exp(lse_p - lse)[:, None], torch.exp(lse_d - lse)[:, None]  # each part's share
-        mix = c_p * mix_p + c_d * mix_d  # (G*B, 2hs + 1)
+        mix = c_p * mix_p + c_d * mix_d  # (G*B, 2hs)
         tw, pick = torch.cat([tw_p * c_p, tw_d * c_d], dim=-1).topk(K, dim=-1)
         ti = torch.cat([ti_p, ti_d + P], dim=-1).gather(-1, pick)
         pooled = torch.cat([pooled_p * c_p, pooled_d * c_d], dim=-1)
         y = mix[:, :hs].reshape(G, B, hs)
         entropy = lse - (rows * mix[:, hs:2 * hs]).sum(dim=-1)
-        distance = q_pos.float().repeat(G) - mix[:, 2 * hs]
+        distance = c_p[:, 0] * dist_p + c_d[:, 0] * dist_d
         return (y, tw[:, 0].reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
                 tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
 
