@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The GPU recipe: both variants side by side on one CUDA GPU, in commands of at most 10 minutes.
+# Run the same command again until it prints "gpu: both variants done"; each run resumes from the
+# last checkpoint (the full state while the machine stays warm, else the weights that came back).
+#
+# With the device tool (see models/README.md, "Training"): from this repository, once
+#   /usr/bin/python3 training/prepare.py           # here, on CPU: writes training/data/*.jsonl.xz (26 MB)
+# then run, carrying the corpus (and, from the second call on, what came back):
+#   run(command="bash training/train_gpu.sh", timeout_s=600,
+#       carry=["training/data/train.jsonl.xz", "training/data/val.jsonl.xz", "training/data/manifest.json",
+#              "training/runs/gpu"])
+# and copy the returned files (files_at) into training/runs/gpu/ before the next call. When done, the
+# last call also evaluates the pair there: eval-results.json and eval-table.md come back with the
+# checkpoints. Needs PyTorch >= 2.0 (fused attention) and, for fast tokenising, HF `tokenizers`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-python3}
+RUN=training/runs/gpu            # weights and logs: carried to the next call
+STATE=training/runs/gpu-state    # optimiser state, never carried (a carried folder replaces the one there)
+OUT_DIR=${OUT:-$RUN/out}
+STEPS=${STEPS:-6000}      # x 64 x 512 = 197 M tokens per variant
+MINUTES=${MINUTES:-8}     # training time per command, per variant (both run at once)
+export PYTHONUNBUFFERED=1
+mkdir -p "$RUN" "$STATE" "$OUT_DIR"
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader || true
+if [ ! -f training/data/train.bin ]; then
+  $PY training/prepare.py --tokenize-only
+fi
+for v in softmax ssmax; do
+  $PY training/train.py --attention "$v" --out "$RUN/$v.pt" --state "$STATE/$v.pt" --resume --max-minutes "$MINUTES" --steps "$STEPS" \
+    --batch 64 --block 512 --layers 6 --heads 4 --width 192 --lr 1.5e-3 --warmup 200 --repeat-share 0.25 \
+    --save-every 250 --eval-every 250 --threads 4 >> "$RUN/train-$v.log" 2>&1 &
+done
+wait
+tail -n 3 "$RUN"/train-*.log
+cp "$RUN/softmax.pt" "$RUN/ssmax.pt" "$RUN"/train-*.log "$OUT_DIR"/ 2>/dev/null || true
+if tail -n 1 "$RUN/train-softmax.log" | grep -q "done$" && tail -n 1 "$RUN/train-ssmax.log" | grep -q "done$"; then
+  echo "gpu: both variants done; evaluating"
+  $PY training/eval.py --softmax "$RUN/softmax.pt" --ssmax "$RUN/ssmax.pt" --batch 16 --card '' \
+    --out "$OUT_DIR/eval-results.json" 2>&1 | tail -n 80
+  cp training/eval-table.md "$OUT_DIR/"
+fi
