@@ -141,8 +141,9 @@ def fmt_ci(r):
 def card(res):
     m = res["meta"]
     ctx, f = m["train_context"], m["rope_factor"]
-    L = [f"Held-out files only ({m['val_files']} validation files, {m['val_tokens']:,} tokens). {m['windows']} windows per "
-         f"length for the loss; {m['trials']} trials per retrieval cell. Measured {m['date']} on {m['machine']} in "
+    per = lambda d: ", ".join(f"{v} at {k}" for k, v in d.items())  # noqa: E731
+    L = [f"Held-out files only ({m['val_files']} validation files, {m['val_tokens']:,} tokens). Loss windows per length: "
+         f"{per(m['windows'])}; retrieval trials per cell: {per(m['trials'])}. Measured {m['date']} on {m['machine']} in "
          f"{m['minutes']:.1f} min by `training/eval.py`; checkpoints: {m['checkpoints']}.", "",
          f"**RoPE rule**: base x1 up to the training context ({ctx}), x{f:g} beyond it. Candidates "
          f"{', '.join(f'x{c:g}' for c in m['factors'])} were scored by mean validation loss over 2x-16x and all modes on "
@@ -166,7 +167,7 @@ def card(res):
         L += [f"Format `{fmt}`:", "", "| mode | RoPE | " + " | ".join(f"{x}x" for x in RETRIEVAL_MULTS) + " |",
               "|---|---|" + "---|" * len(RETRIEVAL_MULTS)]
         for mode, r in res["results"].items():
-            for setting in ("base", "rule"):
+            for setting in r["retrieval"]:
                 cells = r["retrieval"][setting][fmt]
                 L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
                          + " | ".join(fmt_ci(cells[f"{x}x"]) for x in RETRIEVAL_MULTS) + " |")
@@ -187,9 +188,13 @@ def main():
     ap.add_argument("--ssmax", default=os.path.join(ROOT, "training", "checkpoints", "ssmax.pt"))
     ap.add_argument("--data", default=os.path.join(ROOT, "training", "data"))
     ap.add_argument("--tokenizer", default=os.path.join(ROOT, "models", "tokenizer.json"))
-    ap.add_argument("--windows", type=int, default=16)
-    ap.add_argument("--selection-windows", type=int, default=4)
-    ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--windows", type=int, default=16, help="loss windows per length")
+    ap.add_argument("--selection-windows", type=int, default=4, help="loss windows per length for the RoPE rule")
+    ap.add_argument("--loss-tokens", type=int, default=None, help="cap on tokens per loss cell (fewer windows when long)")
+    ap.add_argument("--trials", type=int, default=200, help="retrieval trials per cell")
+    ap.add_argument("--trial-tokens", type=int, default=None,
+                    help="beyond the training context, cap on tokens per retrieval cell (fewer trials when long)")
+    ap.add_argument("--retrieval-settings", default="base,rule", help="RoPE settings for retrieval beyond 1x")
     ap.add_argument("--factors", default="10,20,50", help="RoPE base factors to choose from beyond the training context")
     ap.add_argument("--formats", default="py-dict,js-object")
     ap.add_argument("--batch", type=int, default=8)
@@ -214,6 +219,14 @@ def main():
     cases = {"softmax": (soft, torch.zeros(L, H, device=device)), "ssmax": (ss, ss.learned_s().to(device)),
              "ssmax-posthoc": (soft, torch.full((L, H), 1.0 / math.log(ctx), device=device))}
     factors = [float(x) for x in args.factors.split(",")]
+    settings = args.retrieval_settings.split(",")
+
+    def n_windows(n, T):
+        return n if args.loss_tokens is None else max(1, min(n, args.loss_tokens // T))
+
+    def n_trials(T):
+        return args.trials if args.trial_tokens is None or T <= ctx else max(1, min(args.trials, args.trial_tokens // T))
+
     formats = args.formats.split(",")
     filler = val.astype(np.int64).tolist()
 
@@ -226,7 +239,7 @@ def main():
         for mult in MULTS[1:]:
             T = ctx * mult
             selection[str(c)][f"{mult}x"] = round(float(np.mean([
-                mean_loss(model, s, val, T, args.selection_windows, 1000 + mult, c, device, args.batch)
+                mean_loss(model, s, val, T, n_windows(args.selection_windows, T), 1000 + mult, c, device, args.batch)
                 for model, s in cases.values()])), 4)
         log(f"selection x{c:g}: {selection[str(c)]}")
     factor = min(factors, key=lambda c: np.mean(list(selection[str(c)].values())))
@@ -235,32 +248,33 @@ def main():
     results = {}
     edges = buckets(8 * ctx)
     for mode, (model, s) in cases.items():
-        r = {"loss": {"base": {}, "rule": {}}, "retrieval": {"base": {}, "rule": {}}}
+        r = {"loss": {"base": {}, "rule": {}}, "retrieval": {k: {} for k in settings}}
         for mult in MULTS:
             T = ctx * mult
             for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, ctx, factor))):
+                if setting == "rule" and T <= ctx:  # the rule keeps the training base here
+                    r["loss"]["rule"][f"{mult}x"] = r["loss"]["base"][f"{mult}x"]
+                    continue
                 focus = {} if (mult == 8 and setting == "rule") else None
-                r["loss"][setting][f"{mult}x"] = round(mean_loss(model, s, val, T, args.windows, mult, scale, device,
+                r["loss"][setting][f"{mult}x"] = round(mean_loss(model, s, val, T, n_windows(args.windows, T), mult, scale, device,
                                                                  max(1, args.batch // mult), focus), 4)
                 if focus is not None:
                     r["focus"] = [[round(float(row[a:b].mean()), 4) for a, b in edges] for row in focus["curve"]]
         log(f"{mode} loss {r['loss']}")
-        for setting in ("base", "rule"):
+        for setting in settings:
             for fmt in formats:
                 r["retrieval"][setting][fmt] = {}
                 for mult in RETRIEVAL_MULTS:
                     T = ctx * mult
                     scale = 1.0 if setting == "base" else rope_scale_for(T, ctx, factor)
-                    if mult == 1 and setting == "rule":  # identical to base at the training length
-                        r["retrieval"][setting][fmt]["1x"] = r["retrieval"]["base"][fmt]["1x"]
-                        continue
                     r["retrieval"][setting][fmt][f"{mult}x"] = retrieval(
-                        model, s, tok, filler, T, scale, fmt, args.trials, 99 + mult, device, max(1, args.batch // mult))
+                        model, s, tok, filler, T, scale, fmt, n_trials(T), 99 + mult, device, max(1, args.batch // mult))
                 log(f"{mode} {setting} {fmt}: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in
                                                              r["retrieval"][setting][fmt].items()))
         results[mode] = r
 
-    meta = {"windows": args.windows, "trials": args.trials, "date": time.strftime("%Y-%m-%d"), "factors": factors,
+    meta = {"windows": {f"{m}x": n_windows(args.windows, ctx * m) for m in MULTS},
+            "trials": {f"{m}x": n_trials(ctx * m) for m in RETRIEVAL_MULTS}, "date": time.strftime("%Y-%m-%d"), "factors": factors,
             "rope_factor": factor, "train_context": ctx, "formats": formats, "focus_buckets": edges,
             "val_files": val_files, "val_tokens": int(val.size),
             "checkpoints": f"{os.path.relpath(args.softmax, ROOT)}, {os.path.relpath(args.ssmax, ROOT)}",

@@ -167,6 +167,20 @@ class Model(unittest.TestCase):
         self.assertAlmostEqual(m.blocks[0].attn.qkv.weight.std().item(), 64 ** -0.5, delta=0.01)
         self.assertAlmostEqual(m.blocks[0].mlp[2].weight.std().item(), 256 ** -0.5, delta=0.005)
 
+    def test_causal_kernel_matches_the_full_weights(self):
+        # Without return_weights the model runs the fused (torch >= 2) or the blocked kernel; with it, full
+        # T x T weights. Both must give the same logits, for Softmax and SSMax, across several query blocks.
+        torch.manual_seed(0)
+        m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=50, block_size=8, attention="ssmax")).eval()
+        with torch.no_grad():
+            for b in m.blocks:
+                b.attn.s.copy_(torch.tensor([0.3, 0.0]))
+        ids = torch.randint(0, 50, (2, 600))
+        torch.testing.assert_close(m(ids)[0], m(ids, return_weights=True)[0], atol=1e-5, rtol=1e-4)
+        q, k, v = torch.randn(3, 1, 2, 300, 8).unbind(0)
+        full = attention_weights(q @ k.transpose(-2, -1) / math.sqrt(8), None) @ v
+        torch.testing.assert_close(model_module.blocked_causal_attention(q, k, v, block=64), full)
+
     @unittest.skipUnless(model_module.FUSED, "torch without scaled_dot_product_attention (Debian's 1.13)")
     def test_fused_attention_matches_the_eager_weights(self):
         torch.manual_seed(0)

@@ -69,6 +69,25 @@ def val_loss(model, data, block, batch, n_batches, device):
     return total / n_batches
 
 
+@torch.no_grad()
+def copy_ratio(model, data, block, batch, device):
+    """Loss on the tokens of a repeated span's second copy over the loss on the same tokens' first
+    occurrence, on validation windows that all carry one: 1 = no copying, near 0 = exact copying."""
+    model.eval()
+    rng = np.random.default_rng(4321)
+    starts = rng.integers(0, len(data) - block - 1, size=batch)
+    w = np.stack([data[s:s + block + 1] for s in starts]).astype(np.int64)
+    spans = add_repeated_spans(w, rng, 1.0)
+    w = torch.from_numpy(w).to(device)
+    with autocast(device):
+        loss = model(w[:, :-1], w[:, 1:])[1].float()
+    # target index j predicts token j + 1: a span's tokens after its first are predictable by copying
+    second = torch.cat([loss[r, d:d + n - 1] for r, _, d, n in spans])
+    first = torch.cat([loss[r, s:s + n - 1] for r, s, _, n in spans])
+    model.train()
+    return (second.mean() / first.mean()).item()
+
+
 def autocast(device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
 
@@ -175,14 +194,17 @@ def main():
         step += 1
         if step % args.eval_every == 0 or step == args.steps or step == start + 1:
             vl = val_loss(model, val_data, args.block, args.batch, 8, device)
+            cr = copy_ratio(model, val_data, args.block, args.batch, device)
             elapsed = seconds_before + time.time() - t0
             rate = (step - start) * args.batch * args.block / max(1e-9, time.time() - t0)
-            log.append(dict(step=step, train_loss=round(loss.item(), 4), val_loss=round(vl, 4), seconds=round(elapsed, 1)))
+            log.append(dict(step=step, train_loss=round(loss.item(), 4), val_loss=round(vl, 4), copy_ratio=round(cr, 3),
+                            seconds=round(elapsed, 1)))
             s_info = ""
             if args.attention == "ssmax":
                 s = model.learned_s()
                 s_info = f" s mean {s.mean():.3f} [{s.min():.3f}, {s.max():.3f}]"
-            print(f"step {step:5d} train {loss.item():.3f} val {vl:.3f} {elapsed / 60:5.1f} min {rate:,.0f} tok/s{s_info}",
+            print(f"step {step:5d} train {loss.item():.3f} val {vl:.3f} copy {cr:.2f} {elapsed / 60:5.1f} min "
+                  f"{rate:,.0f} tok/s{s_info}",
                   flush=True)
         if step % args.save_every == 0:
             save(step)
