@@ -201,6 +201,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--out", default=os.path.join(ROOT, "training", "eval-results.json"))
+    ap.add_argument("--table", default=os.path.join(ROOT, "training", "eval-table.md"), help="the tables as Markdown")
     ap.add_argument("--card", default=os.path.join(ROOT, "models", "README.md"), help="model card to update ('' = none)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -284,7 +285,7 @@ def main():
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     table = card(res)
-    with open(os.path.join(ROOT, "training", "eval-table.md"), "w") as f:
+    with open(args.table, "w") as f:
         f.write(table + "\n")
     if args.card:
         with open(args.card, encoding="utf-8") as f:

@@ -20,6 +20,7 @@ STATE=training/runs/gpu-state    # optimiser state, never carried (a carried fol
 OUT_DIR=${OUT:-$RUN/out}
 STEPS=${STEPS:-6000}      # x 64 x 512 = 197 M tokens per variant
 MINUTES=${MINUTES:-8}     # training time per command, per variant (both run at once)
+TRAIN_ARGS=${TRAIN_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-}  # appended (last wins): for a dry run on CPU
 export PYTHONUNBUFFERED=1
 mkdir -p "$RUN" "$STATE" "$OUT_DIR"
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader || true
@@ -29,7 +30,7 @@ fi
 for v in softmax ssmax; do
   $PY training/train.py --attention "$v" --out "$RUN/$v.pt" --state "$STATE/$v.pt" --resume --max-minutes "$MINUTES" --steps "$STEPS" \
     --batch 64 --block 512 --layers 6 --heads 4 --width 192 --lr 1.5e-3 --warmup 200 --repeat-share 0.25 \
-    --save-every 250 --eval-every 250 --threads 4 >> "$RUN/train-$v.log" 2>&1 &
+    --save-every 250 --eval-every 250 --threads 4 $TRAIN_ARGS >> "$RUN/train-$v.log" 2>&1 &
 done
 wait
 tail -n 3 "$RUN"/train-*.log
@@ -37,6 +38,6 @@ cp "$RUN/softmax.pt" "$RUN/ssmax.pt" "$RUN"/train-*.log "$OUT_DIR"/ 2>/dev/null 
 if tail -n 1 "$RUN/train-softmax.log" | grep -q "done$" && tail -n 1 "$RUN/train-ssmax.log" | grep -q "done$"; then
   echo "gpu: both variants done; evaluating"
   $PY training/eval.py --softmax "$RUN/softmax.pt" --ssmax "$RUN/ssmax.pt" --batch 16 --card '' \
-    --out "$OUT_DIR/eval-results.json" 2>&1 | tail -n 80
-  cp training/eval-table.md "$OUT_DIR/"
+    --out "$OUT_DIR/eval-results.json" \
+    --table "$OUT_DIR/eval-table.md" $EVAL_ARGS 2>&1 | tail -n 80
 fi
