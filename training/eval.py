@@ -161,6 +161,10 @@ def card(res):
         for setting in ("base", "rule"):
             L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
                      + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
+    for name, r in res.get("baseline", {}).items():
+        for setting in ("base", "rule"):
+            L.append(f"| baseline: {name} | {'base' if setting == 'base' else f'x{f:g}'} | "
+                     + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
     L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
           "(the value's tokens, from the last token; max over heads, best layer):", ""]
     for fmt in m["formats"]:
@@ -195,6 +199,8 @@ def main():
     ap.add_argument("--trial-tokens", type=int, default=None,
                     help="beyond the training context, cap on tokens per retrieval cell (fewer trials when long)")
     ap.add_argument("--retrieval-settings", default="base,rule", help="RoPE settings for retrieval beyond 1x")
+    ap.add_argument("--baseline-softmax", default=None, help="an older pair's Softmax checkpoint: loss rows as a baseline")
+    ap.add_argument("--baseline-ssmax", default=None, help="an older pair's SSMax checkpoint")
     ap.add_argument("--factors", default="10,20,50", help="RoPE base factors to choose from beyond the training context")
     ap.add_argument("--formats", default="py-dict,js-object")
     ap.add_argument("--batch", type=int, default=8)
@@ -274,6 +280,23 @@ def main():
                                                              r["retrieval"][setting][fmt].items()))
         results[mode] = r
 
+    # An older pair on the same windows (same token lengths), its own context deciding where the rule starts.
+    baseline = {}
+    for mode, path in (("softmax", args.baseline_softmax), ("ssmax", args.baseline_ssmax)):
+        if path is None:
+            continue
+        old, _ = load_checkpoint(path)
+        old.to(device)
+        s_old = old.learned_s().to(device) if mode == "ssmax" else torch.zeros(old.cfg.n_layer, old.cfg.n_head, device=device)
+        loss = {"base": {}, "rule": {}}
+        for mult in MULTS:
+            T = ctx * mult
+            for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, old.cfg.block_size, factor))):
+                loss[setting][f"{mult}x"] = round(mean_loss(old, s_old, val, T, n_windows(args.windows, T), mult, scale,
+                                                            device, max(1, args.batch // mult)), 4)
+        baseline[f"{mode} ({os.path.relpath(path, ROOT)}, context {old.cfg.block_size})"] = {"loss": loss}
+        log(f"baseline {mode} loss {loss}")
+
     meta = {"windows": {f"{m}x": n_windows(args.windows, ctx * m) for m in MULTS},
             "trials": {f"{m}x": n_trials(ctx * m) for m in RETRIEVAL_MULTS}, "date": time.strftime("%Y-%m-%d"), "factors": factors,
             "rope_factor": factor, "train_context": ctx, "formats": formats, "focus_buckets": edges,
@@ -281,7 +304,8 @@ def main():
             "checkpoints": f"{os.path.relpath(args.softmax, ROOT)}, {os.path.relpath(args.ssmax, ROOT)}",
             "machine": f"{os.cpu_count()}-core CPU, {args.threads} threads" if device.type == "cpu"
             else torch.cuda.get_device_name(device), "minutes": (time.time() - t0) / 60}
-    res = {"meta": meta, "selection": selection, "results": results, "learned_s": ss.learned_s().tolist()}
+    res = {"meta": meta, "selection": selection, "results": results, "baseline": baseline,
+           "learned_s": ss.learned_s().tolist()}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     table = card(res)

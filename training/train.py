@@ -148,7 +148,7 @@ def main():
     # the weights-only checkpoint with fresh optimiser moments.
     resume_from = next((p for p in (state_path, args.out) if args.resume and os.path.isfile(p)), None)
     if resume_from:
-        st = torch.load(resume_from, map_location=device)
+        st = torch.load(resume_from, map_location=device, weights_only=False)  # our own file; holds numpy rng state
         if st["train_args"]["steps"] != args.steps or st["config"] != cfg.__dict__:
             sys.exit(f"train: {resume_from} was made with other settings; remove it or pass the same arguments")
         model.load_state_dict(st["model"])

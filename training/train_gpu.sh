@@ -37,7 +37,9 @@ tail -n 3 "$RUN"/train-*.log
 cp "$RUN/softmax.pt" "$RUN/ssmax.pt" "$RUN"/train-*.log "$OUT_DIR"/ 2>/dev/null || true
 if tail -n 1 "$RUN/train-softmax.log" | grep -q "done$" && tail -n 1 "$RUN/train-ssmax.log" | grep -q "done$"; then
   echo "gpu: both variants done; evaluating"
+  # baseline rows: the pair shipped before this one (training/checkpoints/, tracked in git)
   $PY training/eval.py --softmax "$RUN/softmax.pt" --ssmax "$RUN/ssmax.pt" --batch 16 --card '' \
+    --baseline-softmax training/checkpoints/softmax.pt --baseline-ssmax training/checkpoints/ssmax.pt \
     --out "$OUT_DIR/eval-results.json" \
     --table "$OUT_DIR/eval-table.md" $EVAL_ARGS 2>&1 | tail -n 80
 fi
