@@ -186,6 +186,22 @@ def card(res):
     return "\n".join(L)
 
 
+def write_tables(res, table_path, card_path):
+    """The tables as Markdown into table_path and between the eval markers of the model card."""
+    table = card(res)
+    with open(table_path, "w") as f:
+        f.write(table + "\n")
+    if card_path:
+        with open(card_path, encoding="utf-8") as f:
+            text = f.read()
+        start, end = "<!-- eval:start -->", "<!-- eval:end -->"
+        if start in text and end in text:
+            text = text[:text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+            with open(card_path, "w", encoding="utf-8") as f:
+                f.write(text)
+    return table
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--softmax", default=os.path.join(ROOT, "training", "checkpoints", "softmax.pt"))
@@ -209,7 +225,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "training", "eval-results.json"))
     ap.add_argument("--table", default=os.path.join(ROOT, "training", "eval-table.md"), help="the tables as Markdown")
     ap.add_argument("--card", default=os.path.join(ROOT, "models", "README.md"), help="model card to update ('' = none)")
+    ap.add_argument("--render", default=None, metavar="RESULTS_JSON",
+                    help="only write --table and --card from an earlier run's results (e.g. from the GPU machine)")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            write_tables(json.load(f), args.table, args.card)
+        return
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     t0 = time.time()
@@ -308,18 +330,7 @@ def main():
            "learned_s": ss.learned_s().tolist()}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
-    table = card(res)
-    with open(args.table, "w") as f:
-        f.write(table + "\n")
-    if args.card:
-        with open(args.card, encoding="utf-8") as f:
-            text = f.read()
-        start, end = "<!-- eval:start -->", "<!-- eval:end -->"
-        if start in text and end in text:
-            text = text[:text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
-            with open(args.card, "w", encoding="utf-8") as f:
-                f.write(text)
-    print(table)
+    print(write_tables(res, args.table, args.card))
 
 
 if __name__ == "__main__":
