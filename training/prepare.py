@@ -20,16 +20,12 @@ to a GPU machine), train.bin / val.bin (uint16 token ids, documents concatenated
 *_doc_offsets.bin, and manifest.json (per source: package, version, licence, files, bytes, skips).
 """
 import argparse
-import fnmatch
-import glob
 import hashlib
-import io
 import json
 import lzma
 import os
 import re
 import subprocess
-import sys
 import tarfile
 
 import numpy as np
