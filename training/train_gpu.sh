@@ -28,6 +28,8 @@ nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader || tr
 if [ ! -f training/data/train.bin ]; then
   $PY training/prepare.py --tokenize-only
 fi
+# The fused kernel must match the full-weights path (the check that torch 1.13 skips on CPU).
+$PY -m unittest training.test_training.Model 2>&1 | tail -n 1
 done_training() { [ -f "$RUN/train-$1.log" ] && tail -n 1 "$RUN/train-$1.log" | grep -q "done$"; }
 if done_training softmax && done_training ssmax; then
   # A call of its own: training and the eval together would not fit in 10 minutes.
