@@ -1,13 +1,23 @@
-"""Evaluate the trained variants on the held-out split and write the eval table into the model card.
+"""Evaluate a Softmax/SSMax pair on held-out files, with and without the long-context RoPE rule.
 
-    /usr/bin/python3 training/eval.py            # writes training/eval-results.json and models/README.md's card
+    /usr/bin/python3 training/eval.py        # writes training/eval-results.json, training/eval-table.md, models/README.md's eval
 
-1. validation loss (nats/token) at 1x, 2x, 4x and 8x the training context;
-2. mean focus (max attention weight) by query position, per layer: the "attention fading" curve;
-3. key retrieval: `name = value` early in a file, `name =` again near the end; accuracy of predicting
-   the value's first token, and the attention from the final `=` to that token (max over heads,
-   best layer).
-Modes: softmax, ssmax, and ssmax-posthoc (Softmax weights with s = 1 / ln(training context)).
+Everything runs on windows of the validation split (files chosen by hash in prepare.py, never trained on).
+Modes: softmax, ssmax, and ssmax-posthoc (Softmax weights, s = 1 / ln(training context) for every head).
+
+1. RoPE rule: the base is kept at its training value up to the training context and multiplied by a
+   fixed factor beyond it (the SSMax paper uses 50). Each candidate factor (--factors) is scored by
+   the mean validation loss over 2x-16x and all modes on *selection* windows (their own seed), and
+   the best one is the rule; the reported numbers use other windows.
+2. Validation loss (nats/token) at 1x-16x the training context, base at training value and scaled.
+3. Key retrieval (--trials per cell, 95% Wilson interval) at 1x/4x/8x/16x in formats that bind a
+   4-digit value to a random key early in a window of held-out code and ask for it at the end:
+     py-dict    CODES = {"key_abcdef": 4821} ... assert CODES["key_abcdef"] ==
+     js-object  const LIMITS = { key_abcdef: 4821 }; ... assert.equal(LIMITS.key_abcdef,
+     assign     key_abcdef = 4821 ... key_abcdef =            (the format of RESEARCH.md's runs)
+   Accuracy = the value's first token is the argmax; needle mass = attention from the last token to
+   the value's tokens (max over heads, best layer, mean over trials).
+4. Mean focus (max attention weight) by query position, per layer, on 8x windows.
 """
 import argparse
 import json
@@ -21,90 +31,175 @@ import numpy as np
 import torch
 
 import bpe
-from model import load_checkpoint
+from model import load_checkpoint, rope_tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUCKETS = [(0, 32), (32, 128), (128, 256), (256, 512), (512, 1024), (1024, 2048)]
+MULTS = [1, 2, 4, 8, 16]
+RETRIEVAL_MULTS = [1, 4, 8, 16]
+FORMATS = {
+    "py-dict": lambda var, key: (f'{var} = {{"{key}":', "}\n", f'\nassert {var}["{key}"] =='),
+    "js-object": lambda var, key: (f"const {var} = {{ {key}:", " };\n", f"\nassert.equal({var}.{key},"),
+    "assign": lambda var, key: (f"{key} =", "\n", f"\n{key} ="),
+}
+VARS = ["CODES", "LIMITS", "PORTS", "TABLE", "IDS", "config", "options", "settings"]
+
+
+def wilson(k, n, z=1.96):
+    if n == 0:
+        return [0.0, 0.0]
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
 def windows(data, length, n, seed):
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, len(data) - length - 1, size=n)
-    return [torch.from_numpy(data[s:s + length + 1].astype(np.int64))[None] for s in starts]
+    return torch.from_numpy(np.stack([data[s:s + length + 1] for s in starts]).astype(np.int64))
 
 
 @torch.no_grad()
-def loss_and_focus(model, s, data, ctx, n_windows):
-    losses, focus_sum, focus_n = {}, None, None
-    for mult in (1, 2, 4, 8):
-        T = ctx * mult
-        vals = []
-        for w in windows(data, T, n_windows, seed=mult):
-            _, loss, weights = model(w[:, :-1], w[:, 1:], s=s, return_weights=mult == 8)
-            vals.append(loss.mean().item())
-            if mult == 8:
-                f = torch.stack([a[0].amax(-1) for a in weights])  # (L, H, T)
-                f = f.mean(1)  # (L, T): mean over heads
-                focus_sum = f if focus_sum is None else focus_sum + f
-                focus_n = 1 if focus_n is None else focus_n + 1
-        losses[f"{mult}x"] = round(float(np.mean(vals)), 4)
-    mean_focus = (focus_sum / focus_n).numpy()
-    curve = {f"{a}-{b}": [round(float(mean_focus[l, a:b].mean()), 4) for l in range(mean_focus.shape[0])] for a, b in BUCKETS}
-    return losses, curve
+def mean_loss(model, s, data, T, n, seed, scale, device, batch, focus=None):
+    """Mean loss over n windows of T tokens; focus: a dict that receives the (L, T) mean focus curve."""
+    w = windows(data, T, n, seed).to(device)
+    total, curves = 0.0, []
+    for i in range(0, n, batch):
+        x = w[i:i + batch]
+        _, loss, weights = model(x[:, :-1], x[:, 1:], s=s, rope_scale=scale, return_weights=focus is not None)
+        total += loss.mean(dim=1).sum().item()
+        if focus is not None:
+            curves.append(torch.stack([a.amax(-1).mean(1).sum(0) for a in weights]))  # (L, T) summed over windows
+    if focus is not None:
+        focus["curve"] = (sum(curves) / n).cpu().numpy()
+    return total / n
+
+
+def rope_scale_for(T, ctx, factor):
+    return 1.0 if T <= ctx else factor
 
 
 @torch.no_grad()
-def key_retrieval(model, s, tok, filler_ids, ctx, trials, seed):
-    out = {}
-    for mult in (1, 4, 8):
-        T = ctx * mult
-        rnd = random.Random(seed + mult)
-        hits, att = 0, []
-        for _ in range(trials):
-            name = "key_" + "".join(rnd.choice(string.ascii_lowercase) for _ in range(6))
-            value = str(rnd.randint(1000, 9999))
-            head = tok.encode(f"{name} = {value}\n")
-            value_first = tok.encode(f" {value}")[0]
-            value_pos = len(tok.encode(f"{name} =")) if head[len(tok.encode(f'{name} ='))] == value_first else None
-            assert value_pos is not None, "value must start a token after 'name ='"
-            tail = tok.encode(f"\n{name} =")
-            n_fill = T - len(head) - len(tail)
-            start = rnd.randint(0, len(filler_ids) - n_fill - 1)
-            ids = torch.tensor(head + filler_ids[start:start + n_fill] + tail)[None]
-            logits, _, weights = model(ids, s=s, return_weights=True)
-            hits += int(logits[0, -1].argmax().item() == value_first)
-            per_layer = [w[0, :, -1, value_pos].max().item() for w in weights]
-            att.append(max(per_layer))
-        out[f"{mult}x"] = {"accuracy": round(hits / trials, 3), "attention": round(float(np.mean(att)), 4)}
-    return out
+def last_query_weights(model, ids, s, scale):
+    """Logits of the last position and, per layer, the last query's attention weights (B, H, T)."""
+    B, T = ids.shape
+    cfg = model.cfg
+    cos, sin = rope_tables(T, cfg.n_embd // cfg.n_head, cfg.rope_base, ids.device, scale)
+    x = model.wte(ids)
+    rows = []
+    for l, block in enumerate(model.blocks):
+        att = block.attn
+        q, k, _ = att._qkv(block.ln1(x), cos, sin)
+        z = (q[:, :, -1:] @ k.transpose(-2, -1))[:, :, 0] / math.sqrt(att.hs)  # (B, H, T)
+        sl = s[l]
+        factor = torch.where(sl > 0, sl * math.log(T), torch.ones_like(sl))
+        rows.append((z * factor[None, :, None]).softmax(-1))
+        x, _ = block(x, cos, sin, sl)
+    logits = model.ln_f(x[:, -1]) @ model.wte.weight.t()
+    return logits, rows
 
 
-def card(results, meta):
-    modes = list(results)
-    lines = ["### Evaluation (held-out files)", "",
-             f"{meta['windows']} random windows of the validation split per length; {meta['trials']} key-retrieval trials per length. "
-             f"Measured {meta['date']} on {meta['machine']} in {meta['minutes']:.1f} min by `training/eval.py`.", "",
-             "Validation loss, nats/token (lower is better):", "",
-             "| mode | 1x (256) | 2x (512) | 4x (1,024) | 8x (2,048) |", "|---|---|---|---|---|"]
-    for m in modes:
-        l = results[m]["loss"]
-        lines.append(f"| {m} | {l['1x']:.3f} | {l['2x']:.3f} | {l['4x']:.3f} | {l['8x']:.3f} |")
-    lines += ["", "Key retrieval: accuracy of the value's first token / attention from the final `=` to it "
-              "(max over heads, best layer, mean over trials):", "",
-              "| mode | 1x | 4x | 8x |", "|---|---|---|---|"]
-    for m in modes:
-        k = results[m]["retrieval"]
-        lines.append("| " + m + " | " + " | ".join(f"{k[x]['accuracy']:.2f} / {k[x]['attention']:.3f}" for x in ("1x", "4x", "8x")) + " |")
-    lines += ["", "Mean focus (max attention weight, mean over heads and queries) by query position, per layer, "
-              "on 2,048-token windows: Softmax's fading against SSMax:", "",
-              "| mode | layer | " + " | ".join(f"{a}-{b}" for a, b in BUCKETS) + " |",
-              "|---|---|" + "---|" * len(BUCKETS)]
-    for m in modes:
-        f = results[m]["focus"]
-        n_layers = len(next(iter(f.values())))
-        for l in range(n_layers):
-            lines.append(f"| {m} | {l} | " + " | ".join(f"{f[f'{a}-{b}'][l]:.3f}" for a, b in BUCKETS) + " |")
-    return "\n".join(lines)
+def make_trial(tok, fmt, filler, T, rnd):
+    key = "key_" + "".join(rnd.choice(string.ascii_lowercase) for _ in range(6))
+    value = str(rnd.randint(1000, 9999))
+    pre, post, tail = FORMATS[fmt](rnd.choice(VARS), key)
+    head, val, post_ids, tail_ids = tok.encode(pre), tok.encode(" " + value), tok.encode(post), tok.encode(tail)
+    n_fill = T - len(head) - len(val) - len(post_ids) - len(tail_ids)
+    start = rnd.randint(0, len(filler) - n_fill - 1)
+    ids = head + val + post_ids + filler[start:start + n_fill] + tail_ids
+    return ids, val[0], list(range(len(head), len(head) + len(val)))
+
+
+@torch.no_grad()
+def retrieval(model, s, tok, filler, T, scale, fmt, trials, seed, device, batch):
+    rnd = random.Random(seed)
+    cases = [make_trial(tok, fmt, filler, T, rnd) for _ in range(trials)]
+    hits, mass = 0, []
+    for i in range(0, trials, batch):
+        chunk = cases[i:i + batch]
+        ids = torch.tensor([c[0] for c in chunk], device=device)
+        logits, rows = last_query_weights(model, ids, s, scale)
+        for b, (_, first, pos) in enumerate(chunk):
+            hits += int(logits[b].argmax().item() == first)
+            mass.append(max(r[b][:, pos].sum(-1).max().item() for r in rows))
+    return {"accuracy": round(hits / trials, 4), "hits": hits, "trials": trials, "ci95": wilson(hits, trials),
+            "needle_mass": round(float(np.mean(mass)), 4)}
+
+
+def buckets(T):
+    edges = [0, 32, 128]
+    while edges[-1] < T:
+        edges.append(edges[-1] * 2)
+    edges[-1] = T
+    return list(zip(edges, edges[1:]))
+
+
+def fmt_ci(r):
+    return f"{r['accuracy'] * 100:.1f}% [{r['ci95'][0] * 100:.0f}-{r['ci95'][1] * 100:.0f}] / {r['needle_mass']:.3f}"
+
+
+def card(res):
+    m = res["meta"]
+    ctx, f = m["train_context"], m["rope_factor"]
+    per = lambda d: ", ".join(f"{v} at {k}" for k, v in d.items())  # noqa: E731
+    L = [f"Held-out files only ({m['val_files']} validation files, {m['val_tokens']:,} tokens). Loss windows per length: "
+         f"{per(m['windows'])}; retrieval trials per cell: {per(m['trials'])}. Measured {m['date']} on {m['machine']} in "
+         f"{m['minutes']:.1f} min by `training/eval.py`; checkpoints: {m['checkpoints']}.", "",
+         f"**RoPE rule**: base x1 up to the training context ({ctx}), x{f:g} beyond it. Candidates "
+         f"{', '.join(f'x{c:g}' for c in m['factors'])} were scored by mean validation loss over 2x-16x and all modes on "
+         "separate selection windows (lower is better):", "",
+         "| factor | " + " | ".join(f"{k}" for k in res["selection"][str(m['factors'][0])]) + " | mean |",
+         "|---|" + "---|" * (len(res["selection"][str(m['factors'][0])]) + 1)]
+    for c in m["factors"]:
+        row = res["selection"][str(c)]
+        L.append(f"| x{c:g} | " + " | ".join(f"{v:.3f}" for v in row.values()) + f" | {np.mean(list(row.values())):.3f} |")
+    L += ["", "Validation loss, nats/token (lower is better); `base` = RoPE base at its training value, "
+          f"`x{f:g}` = the rule (identical at 1x):", "",
+          "| mode | RoPE | " + " | ".join(f"{k} ({k2 * ctx:,})" for k, k2 in ((f"{x}x", x) for x in MULTS)) + " |",
+          "|---|---|" + "---|" * len(MULTS)]
+    for mode, r in res["results"].items():
+        for setting in ("base", "rule"):
+            L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
+                     + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
+    for name, r in res.get("baseline", {}).items():
+        for setting in ("base", "rule"):
+            L.append(f"| baseline: {name} | {'base' if setting == 'base' else f'x{f:g}'} | "
+                     + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
+    L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
+          "(the value's tokens, from the last token; max over heads, best layer):", ""]
+    for fmt in m["formats"]:
+        L += [f"Format `{fmt}`:", "", "| mode | RoPE | " + " | ".join(f"{x}x" for x in RETRIEVAL_MULTS) + " |",
+              "|---|---|" + "---|" * len(RETRIEVAL_MULTS)]
+        for mode, r in res["results"].items():
+            for setting in r["retrieval"]:
+                cells = r["retrieval"][setting][fmt]
+                L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
+                         + " | ".join(fmt_ci(cells[f"{x}x"]) for x in RETRIEVAL_MULTS) + " |")
+        L.append("")
+    edges = m["focus_buckets"]
+    L += [f"Mean focus (max attention weight, mean over heads and queries) by query position, per layer, on "
+          f"{8 * ctx:,}-token windows with the rule (x{f:g}); Softmax fades with position, SSMax holds:", "",
+          "| mode | layer | " + " | ".join(f"{a}-{b}" for a, b in edges) + " |", "|---|---|" + "---|" * len(edges)]
+    for mode, r in res["results"].items():
+        for l, row in enumerate(r["focus"]):
+            L.append(f"| {mode} | {l} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(L)
+
+
+def write_tables(res, table_path, card_path):
+    """The tables as Markdown into table_path and between the eval markers of the model card."""
+    table = card(res)
+    with open(table_path, "w") as f:
+        f.write(table + "\n")
+    if card_path:
+        with open(card_path, encoding="utf-8") as f:
+            text = f.read()
+        start, end = "<!-- eval:start -->", "<!-- eval:end -->"
+        if start in text and end in text:
+            text = text[:text.index(start) + len(start)] + "\n" + table + "\n" + text[text.index(end):]
+            with open(card_path, "w", encoding="utf-8") as f:
+                f.write(text)
+    return table
 
 
 def main():
@@ -113,36 +208,129 @@ def main():
     ap.add_argument("--ssmax", default=os.path.join(ROOT, "training", "checkpoints", "ssmax.pt"))
     ap.add_argument("--data", default=os.path.join(ROOT, "training", "data"))
     ap.add_argument("--tokenizer", default=os.path.join(ROOT, "models", "tokenizer.json"))
-    ap.add_argument("--windows", type=int, default=16)
-    ap.add_argument("--trials", type=int, default=40)
+    ap.add_argument("--windows", type=int, default=16, help="loss windows per length")
+    ap.add_argument("--selection-windows", type=int, default=4, help="loss windows per length for the RoPE rule")
+    ap.add_argument("--loss-tokens", type=int, default=None, help="cap on tokens per loss cell (fewer windows when long)")
+    ap.add_argument("--trials", type=int, default=200, help="retrieval trials per cell")
+    ap.add_argument("--trial-tokens", type=int, default=None,
+                    help="beyond the training context, cap on tokens per retrieval cell (fewer trials when long)")
+    ap.add_argument("--retrieval-settings", default="base,rule", help="RoPE settings for retrieval beyond 1x")
+    ap.add_argument("--baseline-softmax", default=None, help="an older pair's Softmax checkpoint: loss rows as a baseline")
+    ap.add_argument("--baseline-ssmax", default=None, help="an older pair's SSMax checkpoint")
+    ap.add_argument("--factors", default="10,20,50", help="RoPE base factors to choose from beyond the training context")
+    ap.add_argument("--formats", default="py-dict,js-object")
+    ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--out", default=os.path.join(ROOT, "training", "eval-results.json"))
+    ap.add_argument("--table", default=os.path.join(ROOT, "training", "eval-table.md"), help="the tables as Markdown")
+    ap.add_argument("--card", default=os.path.join(ROOT, "models", "README.md"), help="model card to update ('' = none)")
+    ap.add_argument("--render", default=None, metavar="RESULTS_JSON",
+                    help="only write --table and --card from an earlier run's results (e.g. from the GPU machine)")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            write_tables(json.load(f), args.table, args.card)
+        return
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     t0 = time.time()
 
     val = np.fromfile(os.path.join(args.data, "val.bin"), dtype=np.uint16)
+    with open(os.path.join(args.data, "manifest.json")) as f:
+        val_files = json.load(f)["splits"]["val"]["files"]
     tok = bpe.Tokenizer.load(args.tokenizer)
     soft, _ = load_checkpoint(args.softmax)
     ss, _ = load_checkpoint(args.ssmax)
+    soft.to(device)
+    ss.to(device)
     L, H, ctx = soft.cfg.n_layer, soft.cfg.n_head, soft.cfg.block_size
-    cases = {"softmax": (soft, torch.zeros(L, H)), "ssmax": (ss, ss.learned_s()),
-             "ssmax-posthoc": (soft, torch.full((L, H), 1.0 / math.log(ctx)))}
-    filler = val.astype(np.int64).tolist()
-    results = {}
-    for mode, (model, s) in cases.items():
-        loss, focus = loss_and_focus(model, s, val, ctx, args.windows)
-        retrieval = key_retrieval(model, s, tok, filler, ctx, args.trials, seed=99)
-        results[mode] = {"loss": loss, "focus": focus, "retrieval": retrieval}
-        print(mode, json.dumps(results[mode]), flush=True)
+    cases = {"softmax": (soft, torch.zeros(L, H, device=device)), "ssmax": (ss, ss.learned_s().to(device)),
+             "ssmax-posthoc": (soft, torch.full((L, H), 1.0 / math.log(ctx), device=device))}
+    factors = [float(x) for x in args.factors.split(",")]
+    settings = args.retrieval_settings.split(",")
 
-    meta = {"windows": args.windows, "trials": args.trials, "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{os.cpu_count()}-core CPU, {args.threads} threads", "minutes": (time.time() - t0) / 60}
+    def n_windows(n, T):
+        return n if args.loss_tokens is None else max(1, min(n, args.loss_tokens // T))
+
+    def n_trials(T):
+        return args.trials if args.trial_tokens is None or T <= ctx else max(1, min(args.trials, args.trial_tokens // T))
+
+    formats = args.formats.split(",")
+    filler = val.astype(np.int64).tolist()
+
+    def log(msg):
+        print(f"[{(time.time() - t0) / 60:5.1f} min] {msg}", flush=True)
+
+    selection = {}
+    for c in factors:
+        selection[str(c)] = {}
+        for mult in MULTS[1:]:
+            T = ctx * mult
+            selection[str(c)][f"{mult}x"] = round(float(np.mean([
+                mean_loss(model, s, val, T, n_windows(args.selection_windows, T), 1000 + mult, c, device, args.batch)
+                for model, s in cases.values()])), 4)
+        log(f"selection x{c:g}: {selection[str(c)]}")
+    factor = min(factors, key=lambda c: np.mean(list(selection[str(c)].values())))
+    log(f"rule: base x{factor:g} beyond {ctx} tokens")
+
+    results = {}
+    edges = buckets(8 * ctx)
+    for mode, (model, s) in cases.items():
+        r = {"loss": {"base": {}, "rule": {}}, "retrieval": {k: {} for k in settings}}
+        for mult in MULTS:
+            T = ctx * mult
+            for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, ctx, factor))):
+                if setting == "rule" and T <= ctx:  # the rule keeps the training base here
+                    r["loss"]["rule"][f"{mult}x"] = r["loss"]["base"][f"{mult}x"]
+                    continue
+                focus = {} if (mult == 8 and setting == "rule") else None
+                r["loss"][setting][f"{mult}x"] = round(mean_loss(model, s, val, T, n_windows(args.windows, T), mult, scale, device,
+                                                                 max(1, args.batch // mult), focus), 4)
+                if focus is not None:
+                    r["focus"] = [[round(float(row[a:b].mean()), 4) for a, b in edges] for row in focus["curve"]]
+        log(f"{mode} loss {r['loss']}")
+        for setting in settings:
+            for fmt in formats:
+                r["retrieval"][setting][fmt] = {}
+                for mult in RETRIEVAL_MULTS:
+                    T = ctx * mult
+                    scale = 1.0 if setting == "base" else rope_scale_for(T, ctx, factor)
+                    r["retrieval"][setting][fmt][f"{mult}x"] = retrieval(
+                        model, s, tok, filler, T, scale, fmt, n_trials(T), 99 + mult, device, max(1, args.batch // mult))
+                log(f"{mode} {setting} {fmt}: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in
+                                                             r["retrieval"][setting][fmt].items()))
+        results[mode] = r
+
+    # An older pair on the same windows (same token lengths), its own context deciding where the rule starts.
+    baseline = {}
+    for mode, path in (("softmax", args.baseline_softmax), ("ssmax", args.baseline_ssmax)):
+        if path is None:
+            continue
+        old, _ = load_checkpoint(path)
+        old.to(device)
+        s_old = old.learned_s().to(device) if mode == "ssmax" else torch.zeros(old.cfg.n_layer, old.cfg.n_head, device=device)
+        loss = {"base": {}, "rule": {}}
+        for mult in MULTS:
+            T = ctx * mult
+            for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, old.cfg.block_size, factor))):
+                loss[setting][f"{mult}x"] = round(mean_loss(old, s_old, val, T, n_windows(args.windows, T), mult, scale,
+                                                            device, max(1, args.batch // mult)), 4)
+        baseline[f"{mode} ({os.path.relpath(path, ROOT)}, context {old.cfg.block_size})"] = {"loss": loss}
+        log(f"baseline {mode} loss {loss}")
+
+    meta = {"windows": {f"{m}x": n_windows(args.windows, ctx * m) for m in MULTS},
+            "trials": {f"{m}x": n_trials(ctx * m) for m in RETRIEVAL_MULTS}, "date": time.strftime("%Y-%m-%d"), "factors": factors,
+            "rope_factor": factor, "train_context": ctx, "formats": formats, "focus_buckets": edges,
+            "val_files": val_files, "val_tokens": int(val.size),
+            "checkpoints": f"{os.path.relpath(args.softmax, ROOT)}, {os.path.relpath(args.ssmax, ROOT)}",
+            "machine": f"{os.cpu_count()}-core CPU, {args.threads} threads" if device.type == "cpu"
+            else torch.cuda.get_device_name(device), "minutes": (time.time() - t0) / 60}
+    res = {"meta": meta, "selection": selection, "results": results, "baseline": baseline,
+           "learned_s": ss.learned_s().tolist()}
     with open(args.out, "w") as f:
-        json.dump({"meta": meta, "results": results, "learned_s": ss.learned_s().tolist()}, f, indent=1)
-    with open(os.path.join(ROOT, "training", "eval-table.md"), "w") as f:
-        f.write(card(results, meta) + "\n")
-    print(card(results, meta))
+        json.dump(res, f, indent=1)
+    print(write_tables(res, args.table, args.card))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Fused causal attention (torch >= 2.0, e.g. on the GPU machine); Debian's torch 1.13 takes the eager path.
+FUSED = hasattr(F, "scaled_dot_product_attention")
+
 
 @dataclass
 class GPTConfig:
@@ -26,12 +29,14 @@ class GPTConfig:
     block_size: int = 256  # training context, tokens
     attention: str = "softmax"  # "softmax" or "ssmax"
     rope_base: float = 10000.0
-    top_k: int = 16  # keys per query returned by `analyse`
-    pooled_size: int = 256  # side of the pooled attention map returned by `analyse`
+    top_k: int = 16  # keys per query in the exported summaries (graphs.py)
+    pooled_size: int = 256  # side of the pooled attention map the engine builds
 
 
-def rope_tables(T, head_dim, base, device):
-    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))  # (hs/2,)
+def rope_tables(T, head_dim, base, device, scale=1.0):
+    """cos, sin (T, hs/2). scale multiplies the base: 1 at and below the training length; the SSMax
+    paper's long-context recipe multiplies it (by 50) beyond it, so far positions rotate slower."""
+    inv = 1.0 / ((base * scale) ** (torch.arange(0, head_dim, 2, device=device).float() / head_dim))  # (hs/2,)
     pos = torch.arange(T, device=device).float()
     freqs = pos[:, None] * inv[None, :]  # (T, hs/2)
     return freqs.cos(), freqs.sin()
@@ -59,6 +64,21 @@ def attention_weights(att, s):
     return att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
 
 
+def blocked_causal_attention(q, k, v, block=256):
+    """softmax(q.k / sqrt(hs)) v with a causal mask, one block of queries at a time: no T x T buffer and
+    no masked upper half. The path of torch < 2.0 (Debian's 1.13 on CPU); 2x faster at 4,096 tokens."""
+    T = q.shape[-2]
+    q = q / math.sqrt(q.shape[-1])
+    pos = torch.arange(T, device=q.device)
+    out = []
+    for a in range(0, T, block):
+        b = min(T, a + block)
+        z = q[..., a:b, :] @ k[..., :b, :].transpose(-2, -1)  # (..., b - a, b)
+        z = z.masked_fill(pos[None, :b] > pos[a:b, None], float("-inf"))
+        out.append(z.softmax(dim=-1) @ v[..., :b, :])
+    return torch.cat(out, dim=-2)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -81,9 +101,20 @@ class Attention(nn.Module):
         """s overrides the learned s (zeros = Softmax); returns (y, weights or None)."""
         B, T, C = x.shape
         q, k, v = self._qkv(x, cos, sin)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs)  # (B, nh, T, T)
-        att = attention_weights(att, self.s if s is None else s)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        s = self.s if s is None else s
+        att = None
+        if return_weights:
+            att = attention_weights((q @ k.transpose(-2, -1)) / math.sqrt(self.hs), s)  # (B, nh, T, T)
+            y = att @ v
+        else:
+            # SSMax scales each query row, so it can scale q and leave the rest to a causal kernel.
+            if s is not None:
+                q = q * ssmax_factor(s, T, x.device)
+            if FUSED:  # RoPE promotes q, k to float32 under autocast; the kernel wants one dtype (bf16 on GPU)
+                y = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v, is_causal=True)
+            else:
+                y = blocked_causal_attention(q, k, v)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.proj(y), (att if return_weights else None)
 
 
@@ -112,20 +143,25 @@ class GPT(nn.Module):
 
     @staticmethod
     def _init(m):
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, mean=0.0, std=0.02)
-        if isinstance(m, nn.Linear) and m.bias is not None:
-            nn.init.zeros_(m.bias)
+        # std 1/sqrt(fan_in), not GPT-2's 0.02: with 0.02 a model this narrow starts with near-zero q.k
+        # logits and was measured to learn induction (copy) heads far later or not at all (RESEARCH.md).
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, mean=0.0, std=m.in_features ** -0.5)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, mean=0.0, std=m.embedding_dim ** -0.5)
 
     def learned_s(self):
         """(L, H) learned s, or zeros for the Softmax variant."""
         rows = [b.attn.s.detach() if b.attn.s is not None else torch.zeros(self.cfg.n_head) for b in self.blocks]
         return torch.stack(rows)
 
-    def forward(self, idx, targets=None, s=None, return_weights=False):
-        """idx (B, T); s (L, H) overrides the learned s (zeros = Softmax). Returns logits, loss, weights."""
+    def forward(self, idx, targets=None, s=None, return_weights=False, rope_scale=1.0):
+        """idx (B, T); s (L, H) overrides the learned s (zeros = Softmax); rope_scale multiplies the RoPE
+        base. Returns logits, loss (B, T), weights (a list over layers of (B, H, T, T), or None)."""
         B, T = idx.shape
-        cos, sin = rope_tables(T, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, idx.device)
+        cos, sin = rope_tables(T, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, idx.device, rope_scale)
         x = self.wte(idx)  # (B, T, C)
         weights = []
         for l, block in enumerate(self.blocks):
