@@ -57,6 +57,8 @@ const builds = [
     entryPoints: [...testEntries('test/unit'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
     outdir: 'out/test',
     outbase: 'test',
+    // The lint-layers test runs ESLint from node_modules, as `npm run lint` does.
+    external: [...nodeCommon.external, 'eslint'],
   },
 ].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)) && b.entryPoints.length > 0);
 

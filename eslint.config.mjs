@@ -19,10 +19,18 @@ const nodeGlobals = {
   URL: 'readonly',
 };
 
-/** Files matching `files` may not import what `forbidden` names (gitignore-style patterns). */
-function layer(files, message, forbidden) {
-  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message }] }] } };
+const TOKENIZER_ONLY = { name: 'tokenizers', message: 'Only src/core/tokenizer.ts imports the tokenizer library.' };
+
+/**
+ * Files matching `files` may not import what `forbidden` names (gitignore-style patterns), nor the
+ * tokenizer library. One rule entry per file: a later entry for the same rule replaces an earlier one.
+ */
+function layer(files, message, forbidden, ignores = []) {
+  return { files: [files], ignores, rules: { 'no-restricted-imports': ['error', { paths: [TOKENIZER_ONLY], patterns: [{ group: forbidden, message }] }] } };
 }
+
+const CORE_MESSAGE = 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.';
+const CORE_FORBIDDEN = ['vscode', '../extension/*', '../webview/*', '../protocol', '../cli'];
 
 export default tseslint.config(
   {
@@ -38,26 +46,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  { files: ['**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [TOKENIZER_ONLY] }] } },
   // Layers (README "Architecture"): shared imports nothing; core never imports vscode or the
   // extension, webview, protocol or CLI; the webview and the protocol import only shared (and the
   // webview the protocol).
   layer('src/shared/**/*.ts', 'src/shared imports nothing outside src/shared.', ['vscode', '../*', '!../shared/*']),
-  layer('src/core/**/*.ts', 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.', [
-    'vscode',
-    '../extension/*',
-    '../webview/*',
-    '../protocol',
-    '../cli',
-  ]),
+  layer('src/core/**/*.ts', CORE_MESSAGE, CORE_FORBIDDEN, ['src/core/tokenizer.ts']),
+  { files: ['src/core/tokenizer.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: CORE_FORBIDDEN, message: CORE_MESSAGE }] }] } },
   layer('src/webview/**/*.ts', 'The webview is a browser page: it imports only src/shared and src/protocol.ts.', ['vscode', '../core/*', '../extension/*', '../cli', 'node:*']),
   layer('src/protocol.ts', 'The protocol is bundled into the webview: it imports only src/shared.', ['vscode', './core/*', './extension/*', './webview/*']),
-  {
-    files: ['**/*.ts'],
-    ignores: ['src/core/tokenizer.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'tokenizers', message: 'Only src/core/tokenizer.ts imports the tokenizer library.' }] }],
-    },
-  },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
