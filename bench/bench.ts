@@ -3,7 +3,7 @@
 // baseline on the same weights, the machine's sgemm throughput and the share of the sgemm-bound
 // time of the causal work the model run reaches. Prints a table and writes bench/README.md.
 //   node dist/bench.js [--lengths 1000,4000,8000,16000,32000] [--modes softmax,ssmax,ssmax-posthoc]
-//                      [--runs 5] [--no-torch] [--no-readme]
+//                      [--runs 5] [--threads N] [--no-torch] [--no-readme]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -113,11 +113,11 @@ function peakRss(): number {
 }
 
 /** One length and mode, in this (fresh) process. */
-async function child(tokens: number, mode: Mode, runs: number): Promise<LengthResult> {
+async function child(tokens: number, mode: Mode, runs: number, threads = 0): Promise<LengthResult> {
   const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
   const text = await sourceText(tokenizer, tokens);
   const t0 = performance.now();
-  const engine = await ModelRunner.open(MODEL_DIR);
+  const engine = await ModelRunner.open(MODEL_DIR, () => undefined, { threads: threads || undefined });
   const session = new DocumentSession(engine);
   const openMs = performance.now() - t0;
   const req = (i: number): InspectRequest => ({ text, mode, cacheKey: `run${i}`, maxTokens: tokens, queryOffsets: [Math.floor(text.length / 2)] });
@@ -261,13 +261,15 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') {
     const mode = argv[2];
     if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
-    process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]))) + '\n');
+    process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0))) + '\n');
     return;
   }
   const loadBefore = os.loadavg()[0];
   const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
   const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
   const runs = Number(opt('--runs', '5'));
+  // onnxruntime threads per graph call; 0: its default (the physical cores).
+  const threads = Number(opt('--threads', '0'));
   const manifest = readManifest(MODEL_DIR);
   const info = manifest.info;
 
@@ -280,7 +282,7 @@ async function main(argv: string[]): Promise<void> {
       // Fewer runs where one run takes seconds; at least 2 for a median of warm runs.
       const n = T >= 16000 ? 2 : T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
       const busy = await waitForIdle();
-      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n)], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n), String(threads)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`bench: ${T} tokens ${mode} failed: ${r.stderr.trim()}`);
       const row = { ...(JSON.parse(r.stdout) as LengthResult), busy };
       rows.push(row);
@@ -349,26 +351,29 @@ function writeReadme(table: string, summary: string[], machine: string, runs: nu
   const text = `# Benchmark
 
 \`npm run bench\` (builds, then \`node dist/bench.js\`). Each length and mode runs in a fresh Node
-process: one cold inspection (session creation included), then ${runs} warm ones (fewer at 8,000
-tokens) on different cache keys so that the cache never answers. The text is the repository's own
-source code cut to exactly that many tokens, with one query row requested (as the editor does).
+process: one cold inspection (session creation included), then ${runs} warm ones (fewer from 8,000
+tokens, 2 from 16,000) on different cache keys so that the cache never answers. The text is the
+repository's own source code cut to exactly that many tokens, with one query row requested (as the
+editor does). The model runs layer by layer, attention in causal query blocks (models/README.md).
 
-- **warm median ms**: whole \`DocumentSession.inspect\` (tokenize + model + reshaping), median of the warm runs.
-- **model ms**: the onnxruntime run alone. **cold ms**: the first inspection, with session creation.
+- **warm median ms**: whole inspection (tokenize + model + shaping), median of the warm runs;
+  **warm min ms**: the least disturbed run. **model ms**: the model worker's run alone.
+  **cold ms**: the first inspection, with session creation.
+- **first progress ms**: from the call to the first progress report, first warm run.
 - **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
   /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm
-  runs. The result the inspection keeps (it stays in the cache) is part of it.
-  **cold extra MB**: the same for the first inspection, which also loads the graph into a session.
+  runs (the result, kept in the cache, is part of it). **estimate MB**: the engine's own estimate
+  before the run (src/core/memory-plan.ts), which decides the window under a memory budget.
+  **cold extra MB**: the same for the first inspection, which also loads the graphs.
 - **PyTorch eager**: \`training/bench_torch.py\`, the training model in eval mode returning every
-  layer's attention weights (what BertViz users run), same weights and lengths, median of warm runs;
-  speed-up = its median / our warm median. It has no post-hoc mode, so that row has no baseline.
+  layer's attention weights (what BertViz users run), same weights and lengths, median of warm
+  runs; speed-up = its median / our warm median. Not run where its T x T weights would pass 8 GB.
+- **sgemm-bound ms**: the matrix FLOPs the causal work of that length needs (every weight applied
+  to each token, the output layer, and per layer and head q.k and w.v over the causal half only)
+  at the sgemm rate measured below; **share of sgemm-bound**: that time over the model ms (100% =
+  as fast as the matrix products alone at this machine's sgemm rate).
 - **others busy**: the share of the 2 cores other processes used in the second before the length
-  started. The machine is shared (training, UI tests): each length waits up to 3 minutes for the
-  others to drop below 10%, but nothing stops them from starting mid-run; **warm min ms** is the
-  least disturbed run.
-- **model GFLOP/s**: matrix FLOPs of one run (2 x T x every 2-D weight, plus per layer q k^T, w v and
-  w k over T x padded keys; the graph computes the full rectangle, not just the causal half) over
-  the model ms; **% of sgemm**: that rate over the measured sgemm rate below.
+  started; each length waits up to 3 minutes for it to drop below 10%.
 
 Machine: ${machine}. Date: ${date}.
 
@@ -376,8 +381,9 @@ ${table}
 
 ${summary.map((s) => `- ${s}`).join('\n')}
 
-Targets: 1,000 tokens warm <= 150 ms; 4,000 tokens <= 1.5 s with <= 400 MB
-extra peak; >= 3x faster than PyTorch eager at 1,000 tokens.
+Targets (../shared/DESIGN.md): 1,000 / 4,000 / 8,000 / 16,000 / 32,000 tokens <= 80 ms / 0.6 s /
+1.5 s / 5 s / 20 s; >= 50% of the sgemm-bound time from 4,000 tokens; >= 3x PyTorch eager at 1,000
+and 4,000; extra peak <= 400 MB at 4,000 and <= 1.5 GB at 32,000.
 `;
   const file = path.join(ROOT, 'bench', 'README.md');
   const notes = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('<!-- notes -->')[1] : undefined;
