@@ -35,7 +35,7 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
-  // The model worker, beside every bundle that runs models (src/core/model-session.ts).
+  // The model worker, beside every bundle that runs models (src/core/model-worker.ts).
   ...['dist', 'out/test/unit', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,
     entryPoints: ['src/core/ort-worker.ts'],

@@ -16,7 +16,7 @@ import type { Inspection, ModelInfo } from '../src/core/inspection-types';
 import type { Mode } from '../src/shared/vocabulary';
 import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model-manifest';
-import { ModelWorker } from '../src/core/model-session';
+import { ModelWorker } from '../src/core/model-worker';
 import { Tokenizer } from '../src/core/tokenizer';
 import { matMulModel } from './onnx-proto';
 

@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import type { Mode } from '../shared/vocabulary';
 import type { Inspection } from './inspection-types';
-import { abortError } from './model-session';
+import { abortError } from './model-worker';
 import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './model-runner';
 import { tokenIndex } from './model-runner';
 import type { Encoding } from './tokenizer';

@@ -10,8 +10,8 @@ import type { MapRegion, RegionHeads, RunSpec } from './layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
 import type { ModelManifest } from './model-manifest';
 import { modesOf, planMode, readManifest } from './model-manifest';
-import { ModelWorker } from './model-session';
-import type { RegionMap } from './model-session';
+import { ModelWorker } from './model-worker';
+import type { RegionMap } from './model-worker';
 import { Tokenizer } from './tokenizer';
 import type { Encoding } from './tokenizer';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
 import { planMode, readManifest } from '../../src/core/model-manifest';
-import { ModelWorker } from '../../src/core/model-session';
+import { ModelWorker } from '../../src/core/model-worker';
 
 const root = path.join(__dirname, '..', '..', '..');
 const smokeDir = path.join(root, 'training', 'runs', 'smoke');

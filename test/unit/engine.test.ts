@@ -8,7 +8,7 @@ import { headFocus } from '../../src/core/analysis';
 import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
 import type { InspectRequest } from '../../src/core/model-runner';
-import { ModelWorker } from '../../src/core/model-session';
+import { ModelWorker } from '../../src/core/model-worker';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
 function isAbort(err: unknown): boolean {
