@@ -130,6 +130,74 @@ function out64(out: Record<string, Output>, name: string): BigInt64Array {
   return t.data;
 }
 
+/**
+ * The keys of the attention call for queries [a, e): those before the block are all visible to
+ * it, so once there are topK of them (a whole number of bins) the split graph keeps them, [0, P),
+ * apart from the masked rest [P, Tk); before that, one masked set from key 0 (always visible).
+ */
+function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: number): { split: boolean; P: number; Tk: number } {
+  const pastBins = Math.floor(a / bin) * bin;
+  if (pastBins >= Math.max(topK, bin)) return { split: true, P: pastBins, Tk: Math.max(keysFor(e, topK, bin), pastBins + diagPad) };
+  return { split: false, P: Math.max(a, 1), Tk: keysFor(e, topK, bin) };
+}
+
+/** The arrays a run fills: the attention output (T x H*hs) and the per-head summaries. */
+interface Summaries {
+  dims: ModelDims;
+  T: number;
+  binSize: number;
+  bins: number;
+  attn: Float32Array;
+  focus: Float32Array;
+  entropy: Float32Array;
+  distance: Float32Array;
+  topIndex: Int32Array;
+  topWeight: Float32Array;
+  pooled: Float32Array;
+}
+
+/** Copies one attention call's outputs (the G heads of kv head `group`, queries start..start+rows) into the run's arrays. */
+function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: number; group: number; start: number; rows: number; keys: number }): void {
+  const { heads: H, kvHeads: KV, headDim: hs, topK: K } = into.dims;
+  const { T, binSize, bins } = into;
+  const G = H / KV;
+  const B = at.rows;
+  const nb = at.keys / binSize;
+  const y = out32(out, 'y');
+  const focus = out32(out, 'focus');
+  const entropy = out32(out, 'entropy');
+  const distance = out32(out, 'distance');
+  const index = out64(out, 'topk_index');
+  const weight = out32(out, 'topk_weight');
+  const pooled = out32(out, 'pooled');
+  const words = new Int32Array(index.buffer, index.byteOffset, index.length * 2); // little-endian low words
+  for (let j = 0; j < G; j++) {
+    const h = at.group * G + j;
+    const lh = at.layer * H + h;
+    for (let r = 0; r < B; r++) {
+      const i = at.start + r;
+      const src = j * B + r;
+      into.attn.set(y.subarray(src * hs, (src + 1) * hs), i * H * hs + h * hs);
+      into.focus[lh * T + i] = focus[src];
+      into.entropy[lh * T + i] = entropy[src];
+      into.distance[lh * T + i] = distance[src];
+      // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
+      let w = (lh * T + i) * K;
+      for (let kk = 0; kk < K; kk++) {
+        const key = words[2 * (src * K + kk)];
+        if (key > i || words[2 * (src * K + kk) + 1] !== 0) continue;
+        into.topIndex[w] = key;
+        into.topWeight[w] = weight[src * K + kk];
+        w++;
+      }
+      const cell = (lh * bins + Math.floor(i / binSize)) * bins;
+      for (let b = 0; b < Math.min(nb, bins); b++) {
+        if (pooled[src * nb + b] > into.pooled[cell + b]) into.pooled[cell + b] = pooled[src * nb + b];
+      }
+    }
+  }
+}
+
 export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
   const { dims, graphs } = spec;
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
@@ -165,12 +233,13 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const focus = new Float32Array(L * H * T);
   const entropy = new Float32Array(L * H * T);
   const distance = new Float32Array(L * H * T);
+  const attn = new Float32Array(T * Q);
   const topIndex = new Int32Array(L * H * T * K).fill(-1);
   const topWeight = new Float32Array(L * H * T * K);
   const pooled = new Float32Array(L * H * bins * bins);
+  const summaries: Summaries = { dims, T, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
   const retained: RetainedKeys = { q: [], k: [], tokens: T };
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
-  const attn = new Float32Array(T * Q);
   const G = H / KV;
   const VKP = 2 * hs + 1;
   const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
@@ -206,13 +275,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     for (let a = 0; a < T; ) {
       const B = attentionRows(a, T, G, K, spec.blockFloats);
       const e = a + B;
-      // Keys before the block are all visible to it. Once there are topK of them (a whole number
-      // of bins), the split graph keeps them apart from the masked diagonal; before, one masked set.
-      const pastBins = Math.floor(a / binSize) * binSize;
-      const split = pastBins >= Math.max(K, binSize);
-      const P = split ? pastBins : Math.max(a, 1); // key 0 is always visible
-      const Tk = split ? Math.max(keysFor(e, K, binSize), P + diagPad) : keysFor(e, K, binSize);
-      const nb = Tk / binSize;
+      const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
       for (let g = 0; g < KV; g++) {
         for (let j = 0; j < G; j++) {
           const h = g * G + j;
@@ -229,40 +292,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
           ? { ...shared, vkp_past: f32(vkp[g].subarray(0, P * VKP), [P, VKP]), vkp_diag: f32(vkp[g].subarray(P * VKP, Tk * VKP), [Tk - P, VKP]) }
           : { ...shared, vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]) };
         const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((a + e + 1) / 2) * work.attentionPair) / KV);
-        const y = out32(out, 'y');
-        const oFocus = out32(out, 'focus');
-        const oEntropy = out32(out, 'entropy');
-        const oDistance = out32(out, 'distance');
-        const oIndex = out64(out, 'topk_index');
-        const oWeight = out32(out, 'topk_weight');
-        const oPooled = out32(out, 'pooled');
-        const words = new Int32Array(oIndex.buffer, oIndex.byteOffset, oIndex.length * 2); // little-endian low words
-        for (let j = 0; j < G; j++) {
-          const h = g * G + j;
-          const lh = l * H + h;
-          for (let r = 0; r < B; r++) {
-            const i = a + r;
-            const src = j * B + r;
-            attn.set(y.subarray(src * hs, (src + 1) * hs), i * Q + h * hs);
-            focus[lh * T + i] = oFocus[src];
-            entropy[lh * T + i] = oEntropy[src];
-            distance[lh * T + i] = oDistance[src];
-            // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
-            let w = (lh * T + i) * K;
-            for (let kk = 0; kk < K; kk++) {
-              const key = words[2 * (src * K + kk)];
-              if (key > i || words[2 * (src * K + kk) + 1] !== 0) continue;
-              topIndex[w] = key;
-              topWeight[w] = oWeight[src * K + kk];
-              w++;
-            }
-            const cell = (lh * bins + Math.floor(i / binSize)) * bins;
-            const row = src * nb;
-            for (let b = 0; b < Math.min(nb, bins); b++) {
-              if (oPooled[row + b] > pooled[cell + b]) pooled[cell + b] = oPooled[row + b];
-            }
-          }
-        }
+        storeBlock(out, summaries, { layer: l, group: g, start: a, rows: B, keys: Tk });
       }
       a = e;
     }
