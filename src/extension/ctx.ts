@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
+import type { ModelRunner } from '../core/model-runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES } from '../shared/vocabulary';
 import { Config, SECTION, clampSelection } from './config';
@@ -51,7 +52,7 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(
       // Every document, untitled ones included; documents without an inspection cost a map lookup.
       vscode.languages.registerHoverProvider('*', this.hover),
-      vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel.view, { webviewOptions: { retainContextWhenHidden: false } }),
+      vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel.viewProvider, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfig(e)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         if (this.config.modelPath !== '') void this.resetModel('the workspace is now trusted: the custom model applies');
@@ -67,6 +68,10 @@ export class Ctx implements vscode.Disposable {
     );
     this.renderStatus();
     this.log.info(`activated (VS Code ${vscode.version}); the model loads on first use`);
+  }
+
+  get runner(): ModelRunner | undefined {
+    return this.models.current;
   }
 
   get modes(): readonly Mode[] {

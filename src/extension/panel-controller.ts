@@ -1,14 +1,23 @@
-// Owns what the side panel shows: which document (the active editor's when inspected, else the
-// last one inspected), what was last sent, and the answers to the page's messages. Ctx tells it
-// what changed; it decides what to post. Reading the state has no side effects.
+// Owns what the panel shows, in every place it is shown (the bottom view and the editor tab):
+// which document (the active editor's when inspected, else the last one inspected), Compare and
+// the needle, what was last sent, and the answers to the pages' messages. Ctx tells it what
+// changed; it posts the same messages to every page, so both stay in sync. Reading the state has
+// no side effects.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { FadingSeries, PanelState } from '../protocol';
+import type { Inspection } from '../core/inspection-types';
+import type { ModelRunner } from '../core/model-runner';
+import type { NeedleCurve } from '../core/needle';
+import { downsample, inspectionNeedle, needleFromRows, tokenSpan } from '../core/needle';
+import type { TokenSpan } from '../core/needle';
+import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, ShownMessage } from '../protocol';
+import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
+import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
-import type { PanelHost } from './panel';
-import { Panel } from './panel';
+import type { PanelHost, PanelPage } from './panel';
+import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
 
@@ -17,31 +26,74 @@ export interface PanelContext {
   readonly selection: HeadSelection;
   readonly modes: readonly Mode[];
   readonly lastError: string | undefined;
+  readonly runner: ModelRunner | undefined;
   revealOffset(uri: vscode.Uri, offset: number): Promise<void>;
   reportError(what: string, err: unknown): void;
 }
 
+/** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
+const NEEDLE_POINTS = 600;
+/** Full rows for the needle are fetched when they take at most this many bytes; else the top-k bound. */
+const NEEDLE_ROWS_BYTES = 64 * 1024 * 1024;
+
 export class PanelController implements PanelHost, vscode.Disposable {
-  /** The webview view (registered by Ctx); posts only while its page is there. */
-  readonly view: Panel;
+  /** The bottom panel's view (registered by Ctx). */
+  readonly viewProvider: PanelViewProvider;
+  private editor: EditorPanel | undefined;
   /** Document the panel shows, by uri. */
   private uri: string | undefined;
   /** Inspection id last sent in full (0: none). */
   private sentId = -1;
+  /** Compare's pair of modes while it is on. */
+  private comparing: [Mode, Mode] | undefined;
+  private needleShown: PanelNeedle | undefined;
+  /** What each page last reported it shows (probe only). */
+  readonly shownBy = new Map<PageHost, ShownMessage>();
 
   constructor(
-    extensionUri: vscode.Uri,
+    private readonly extensionUri: vscode.Uri,
     private readonly documents: InspectedDocuments,
     private readonly config: Config,
     private readonly ctx: PanelContext,
     private readonly probe: Probe,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.view = new Panel(extensionUri, this, log);
+    this.viewProvider = new PanelViewProvider(extensionUri, this, log, (page) => {
+      if (!page) this.shownBy.delete('panel');
+    });
   }
 
   dispose(): void {
-    this.view.dispose();
+    this.editor?.dispose();
+    this.viewProvider.dispose();
+  }
+
+  /** Whether the page in this place has said ready. */
+  ready(where: PageHost): boolean {
+    return this.pages().some((p) => p.where === where && p.isReady);
+  }
+
+  // Commands.
+
+  /** Opens the view in an editor tab beside the code, or reveals the open one. */
+  openInEditor(): void {
+    if (this.editor) {
+      this.editor.reveal();
+      return;
+    }
+    this.editor = new EditorPanel(this.extensionUri, this, this.log, () => {
+      this.editor = undefined;
+      this.shownBy.delete('editor');
+    });
+  }
+
+  /** Some page (bottom view or editor tab) is open. */
+  get isShownAnywhere(): boolean {
+    return this.pages().some((p) => p.isReady);
+  }
+
+  get compareModes(): [Mode, Mode] | undefined {
+    return this.comparing;
   }
 
   // Events from Ctx.
@@ -61,7 +113,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const doc = this.documents.get(editor.document.uri);
     if (doc && doc.uri === this.uri && doc.version === editor.document.version) {
       const token = tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active));
-      this.view.post({ type: 'cursor', documentId: doc.inspection.id, token });
+      this.post({ type: 'cursor', documentId: doc.inspection.id, token });
     }
   }
 
@@ -69,22 +121,24 @@ export class PanelController implements PanelHost, vscode.Disposable {
   onSettings(): void {
     const doc = this.shown();
     if (!doc) return;
-    this.view.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.sendCompare(doc);
     this.onStatus();
   }
 
   onStatus(): void {
-    this.view.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
+    this.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
   }
 
-  // PanelHost: the page's requests.
+  // PanelHost: the pages' requests.
 
-  state(): PanelState {
+  state(page: PanelPage): PanelState {
     const doc = this.shown();
     const editor = vscode.window.activeTextEditor;
     const cursorToken =
       doc && editor && editor.document.uri.toString() === doc.uri ? tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active)) : -1;
     return {
+      where: page.where,
       mode: this.config.mode,
       modes: [...this.ctx.modes],
       selection: this.ctx.selection,
@@ -95,14 +149,18 @@ export class PanelController implements PanelHost, vscode.Disposable {
       head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
+      compare: doc && this.comparing ? this.compareFor(doc, this.comparing) : undefined,
+      needle: doc && this.needleShown?.documentId === doc.inspection.id ? this.needleShown : undefined,
       probe: this.probe.enabled,
     };
   }
 
-  /** The page sent its full state: later changes are relative to it. */
+  /** A page got the full state: later changes are relative to it; a missing comparison is computed. */
   sentState(state: PanelState): void {
     this.sentId = state.document?.id ?? 0;
     if (state.document) this.notePayload(payloadBytes(state.document, state.head), state.document.texts.length);
+    const doc = this.shown();
+    if (doc && state.compare && !state.compare.heads) this.sendCompare(doc);
   }
 
   selectHead(selection: HeadSelection): void {
@@ -124,13 +182,97 @@ export class PanelController implements PanelHost, vscode.Disposable {
     if (!doc) return;
     const wanted = this.ctx.modes.filter((m) => m !== 'ssmax-posthoc' || doc.inspection.mode === m);
     void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
-      if (this.documents.get(doc.uri) === doc) this.view.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
+      if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });
+  }
+
+  /**
+   * Compare on or off. Across checkpoints (Softmax vs SSMax trained) heads match by index only, so
+   * turning Compare on there shows the mean over heads unless an aggregate is already selected.
+   */
+  setCompare(request: CompareRequest): void {
+    const modes = this.ctx.modes;
+    const pair = request.modes && request.modes.every((m) => modes.includes(m)) && request.modes[0] !== request.modes[1] ? request.modes : undefined;
+    const was = this.comparing;
+    this.comparing = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
+    const doc = this.shown();
+    if (this.comparing && !was && !sameWeights(...this.comparing) && this.ctx.selection.kind === 'head') {
+      // The selection change posts the comparison (onSettings).
+      this.selectHead({ kind: 'aggregate', how: 'mean' });
+    }
+    if (doc) this.sendCompare(doc);
+    else this.post({ type: 'compare', compare: undefined });
+  }
+
+  /** The needle of the active editor's selection, under every mode the model offers. */
+  needle(): void {
+    void this.runNeedle().catch((err: unknown) => this.ctx.reportError('computing the needle', err));
   }
 
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void {
     if (what === 'heatmap') this.probe.record({ heatmapMs: ms, heatmapBins: bins });
     this.log.info(`panel: ${what} drawn in ${ms.toFixed(1)} ms (${tokens} tokens, ${bins} bins)`);
+  }
+
+  recordShown(page: PanelPage, shown: ShownMessage): void {
+    this.shownBy.set(page.where, shown);
+  }
+
+  /** Shows the needle for a span of the active editor's selection; resolves when it was posted. */
+  async runNeedle(): Promise<PanelNeedle | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    const doc = editor && this.documents.get(editor.document.uri);
+    if (!editor || !doc || doc.version !== editor.document.version) {
+      void vscode.window.showInformationMessage('Attention Lens: inspect the document, then select a span (a value, a name) to see how much attention reaches it.');
+      return undefined;
+    }
+    const sel = editor.selection;
+    const span = tokenSpan(doc.inspection, editor.document.offsetAt(sel.start), editor.document.offsetAt(sel.end));
+    if (!span || span.end >= doc.inspection.tokens.length) {
+      void vscode.window.showInformationMessage('Attention Lens: the selection is outside the inspected window, or no token follows it.');
+      return undefined;
+    }
+    const selection = this.ctx.selection;
+    const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
+    const series = [];
+    for (const insp of inspections) {
+      if (!insp) continue;
+      const curve = await this.needleCurve(insp, span);
+      const values = selectedCurve(curve, insp, selection);
+      const points = downsample(values, NEEDLE_POINTS, 'max');
+      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + curve.first), values: points.values, exact: curve.exact });
+    }
+    if (this.documents.get(doc.uri) !== doc) return undefined;
+    const text = doc.inspection.tokens
+      .slice(span.start, span.end)
+      .map((t) => t.text)
+      .join('');
+    const needle: PanelNeedle = {
+      documentId: doc.inspection.id,
+      start: span.start,
+      end: span.end,
+      text: text.length > 40 ? `${text.slice(0, 39)}…` : text,
+      selection,
+      series,
+    };
+    this.needleShown = needle;
+    this.uri = doc.uri;
+    this.sync();
+    this.post({ type: 'needle', needle });
+    return needle;
+  }
+
+  /** Exact from the worker's kept keys when they are still there and the rows fit; else the top-k lower bound. */
+  private async needleCurve(insp: Inspection, span: TokenSpan): Promise<NeedleCurve> {
+    const T = insp.tokens.length;
+    const heads = insp.model.layers * insp.model.heads;
+    const runner = this.ctx.runner;
+    if (runner && (T - span.end) * heads * T * 4 <= NEEDLE_ROWS_BYTES) {
+      const offsets = insp.tokens.slice(span.end).map((t) => t.start);
+      const rows = await runner.rows(insp, offsets).catch(() => undefined);
+      if (rows) return needleFromRows(heads, T, new Map(rows.map((r) => [r.token, r.rows])), span);
+    }
+    return inspectionNeedle(insp, span);
   }
 
   /** The shown document, preferring the active editor's. */
@@ -140,21 +282,58 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return uri ? this.documents.get(uri) : undefined;
   }
 
-  /** Sends the panel's document when it changed since last sent. */
+  private pages(): PanelPage[] {
+    return [this.viewProvider.current, this.editor?.page].filter((p): p is PanelPage => p !== undefined);
+  }
+
+  private post(message: HostMessage): void {
+    for (const page of this.pages()) page.post(message);
+  }
+
+  /** Sends the pages' document when it changed since last sent. */
   private sync(): void {
     const doc = this.shown();
     if (doc) this.uri = doc.uri;
     const id = doc ? doc.inspection.id : 0;
-    if (id === this.sentId || !this.view.isReady) return;
+    if (id === this.sentId || !this.pages().some((p) => p.isReady)) return;
     this.sentId = id;
     if (!doc) {
-      this.view.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
+      this.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
       return;
     }
     const document = panelDocument(doc.inspection, label(doc));
     const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
-    this.view.post({ type: 'document', document, head, mode: doc.inspection.mode });
+    this.post({ type: 'document', document, head, mode: doc.inspection.mode });
+    if (this.comparing) this.sendCompare(doc);
+  }
+
+  /** The comparison from cache (no heads while a mode is missing). */
+  private compareFor(doc: ShownInspection, modes: [Mode, Mode]): PanelCompare {
+    const [a, b] = modes.map((m) => this.documents.cachedIn(doc, m));
+    const sel = this.ctx.selection;
+    const scale = this.config.colorScale;
+    return {
+      documentId: doc.inspection.id,
+      modes,
+      sameWeights: sameWeights(...modes),
+      heads: a && b ? [panelHead(a, sel, scale), panelHead(b, sel, scale)] : undefined,
+    };
+  }
+
+  /** Posts the comparison; when a mode is missing, runs it in the background and posts again. */
+  private sendCompare(doc: ShownInspection): void {
+    const modes = this.comparing;
+    if (!modes) return;
+    const now = this.compareFor(doc, modes);
+    this.post({ type: 'compare', compare: now });
+    if (now.heads) return;
+    void Promise.all(modes.map((m) => this.documents.ensureIn(doc, m))).then(() => {
+      if (this.comparing !== modes || this.shown() !== doc) return;
+      const later = this.compareFor(doc, modes);
+      const error = later.heads ? undefined : `${modes.map((m) => MODE_LABELS[m]).join(' or ')} could not be computed for this window; inspect again.`;
+      this.post({ type: 'compare', compare: error ? { ...later, error } : later });
+    });
   }
 
   private notePayload(bytes: number, tokens: number): void {
@@ -168,6 +347,12 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return insp ? [fadingSeries(insp)] : [];
     });
   }
+}
+
+/** The curve of the selected head, or the mean / max over heads. */
+function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
+  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
+  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }
 
 function label(doc: ShownInspection): string {
