@@ -63,7 +63,10 @@ export class Ctx implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.overlay.refresh(this.overlayView)),
       vscode.window.onDidChangeActiveTextEditor(() => this.panel.onActiveEditor()),
       this.documents.onDidChange((uri) => this.onInspection(uri)),
-      this.documents.onDidChangeBusy(() => this.renderStatus()),
+      this.documents.onDidChangeBusy(() => {
+        this.renderStatus();
+        this.panel.onStatus();
+      }),
       this.models.onDidReset(() => this.documents.clear()),
     );
     this.renderStatus();

@@ -8,7 +8,7 @@ import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
-import { downsample, inspectionNeedle, needleFromRows, tokenSpan } from '../core/needle';
+import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
@@ -33,8 +33,6 @@ export interface PanelContext {
 
 /** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
 const NEEDLE_POINTS = 600;
-/** Full rows for the needle are fetched when they take at most this many bytes; else the top-k bound. */
-const NEEDLE_ROWS_BYTES = 64 * 1024 * 1024;
 
 export class PanelController implements PanelHost, vscode.Disposable {
   /** The bottom panel's view (registered by Ctx). */
@@ -220,7 +218,8 @@ export class PanelController implements PanelHost, vscode.Disposable {
 
   /** Shows the needle for a span of the active editor's selection; resolves when it was posted. */
   async runNeedle(): Promise<PanelNeedle | undefined> {
-    const editor = vscode.window.activeTextEditor;
+    // From the editor tab's button no text editor is active: the shown document's editor is meant.
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.uri);
     const doc = editor && this.documents.get(editor.document.uri);
     if (!editor || !doc || doc.version !== editor.document.version) {
       void vscode.window.showInformationMessage('Attention Lens: inspect the document, then select a span (a value, a name) to see how much attention reaches it.');
@@ -237,10 +236,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const series = [];
     for (const insp of inspections) {
       if (!insp) continue;
-      const curve = await this.needleCurve(insp, span);
-      const values = selectedCurve(curve, insp, selection);
+      const { values, exact } = await this.needleValues(insp, span, selection);
       const points = downsample(values, NEEDLE_POINTS, 'max');
-      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + curve.first), values: points.values, exact: curve.exact });
+      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + span.end), values: points.values, exact });
     }
     if (this.documents.get(doc.uri) !== doc) return undefined;
     const text = doc.inspection.tokens
@@ -262,17 +260,21 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return needle;
   }
 
-  /** Exact from the worker's kept keys when they are still there and the rows fit; else the top-k lower bound. */
-  private async needleCurve(insp: Inspection, span: TokenSpan): Promise<NeedleCurve> {
+  /**
+   * The selected head's (or the mean's) mass on the span from every later query. Exact from a
+   * full-resolution map region when the worker still holds this run's keys (the latest foreground
+   * run: the shown mode); else, and for the max over heads, each query's top-k keys (a lower bound).
+   */
+  private async needleValues(insp: Inspection, span: TokenSpan, sel: HeadSelection): Promise<{ values: Float32Array; exact: boolean }> {
     const T = insp.tokens.length;
-    const heads = insp.model.layers * insp.model.heads;
     const runner = this.ctx.runner;
-    if (runner && (T - span.end) * heads * T * 4 <= NEEDLE_ROWS_BYTES) {
-      const offsets = insp.tokens.slice(span.end).map((t) => t.start);
-      const rows = await runner.rows(insp, offsets).catch(() => undefined);
-      if (rows) return needleFromRows(heads, T, new Map(rows.map((r) => [r.token, r.rows])), span);
+    if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
+      const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: 'mean' as const };
+      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, heads, T - span.end).catch(() => undefined);
+      const values = map && needleFromRegion(map);
+      if (values) return { values, exact: true };
     }
-    return inspectionNeedle(insp, span);
+    return { values: selectedCurve(inspectionNeedle(insp, span), insp, sel), exact: false };
   }
 
   /** The shown document, preferring the active editor's. */

@@ -147,14 +147,17 @@ function section(title: string, ...body: HTMLElement[]): HTMLElement {
 
 /** The single map: large in an editor tab, fitted to the short bottom panel. */
 function singleSide(): number {
-  if (inEditor) return Math.min(1100, window.innerWidth - 420, window.innerHeight - 90);
+  // A wide tab keeps the head grid beside the map; a narrow one stacks it below.
+  if (inEditor) return Math.min(1100, window.innerWidth - (window.innerWidth >= 1000 ? 420 : 40), window.innerHeight - 90);
   return Math.min(320, window.innerWidth - 24, window.innerHeight - 100);
 }
 
 /** Each of Compare's three maps. */
 function compareSide(): number {
   const third = (window.innerWidth - 70) / 3;
-  return inEditor ? Math.min(third, window.innerHeight - 330, 560) : Math.min(third, window.innerHeight - 110, 260);
+  // A narrow editor tab puts two maps a row (the difference wraps below) rather than three tiny ones.
+  if (inEditor) return Math.min(window.innerWidth >= 900 ? third : (window.innerWidth - 60) / 2, window.innerHeight - 330, 560);
+  return Math.min(third, window.innerHeight - 110, 260);
 }
 
 function reveal(token: number): void {

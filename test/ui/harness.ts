@@ -189,15 +189,20 @@ export class Workbench {
    * contains an element with data-testid=`testId`. Waits until one does.
    */
   async webview(testId: string, timeout = 60000): Promise<FrameLocator> {
+    return this.webviewWith(`[data-testid="${testId}"]`, timeout);
+  }
+
+  /** The webview document that contains an element matching the CSS selector (e.g. the editor tab's page). */
+  async webviewWith(selector: string, timeout = 60000): Promise<FrameLocator> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const outer = this.page.locator('iframe.webview');
       const count = await outer.count();
       for (let i = 0; i < count; i++) {
         const frame = this.page.frameLocator('iframe.webview').nth(i).frameLocator('iframe#active-frame');
-        if ((await frame.locator(`[data-testid="${testId}"]`).count()) > 0) return frame;
+        if ((await frame.locator(selector).count()) > 0) return frame;
       }
-      if (Date.now() > deadline) throw new Error(`no webview shows [data-testid="${testId}"] after ${timeout} ms`);
+      if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeout} ms`);
       await this.page.waitForTimeout(250);
     }
   }

@@ -1,0 +1,109 @@
+// UI tests of the attention view in an editor tab, in the dark and light theme: it opens beside
+// the code with a large map, names each head's role, compares Softmax and SSMax side by side
+// (two maps that differ, one readout with both weights, a difference map), and draws the needle
+// of a selected span. Screenshots: test-results/screenshots/<theme>-editor-*.png.
+import * as assert from 'node:assert/strict';
+import type { FrameLocator } from 'playwright-core';
+import type { Theme } from './harness';
+import { Workbench } from './harness';
+
+const tid = (id: string): string => `[data-testid="${id}"]`;
+const EDITOR_PAGE = '[data-testid="attention-panel"][data-host="editor"]';
+
+for (const theme of ['dark', 'light'] as Theme[]) {
+  describe(`Attention view in an editor tab (${theme} theme)`, function () {
+    let bench: Workbench;
+    let view: FrameLocator;
+
+    before(async function () {
+      this.timeout(240000);
+      bench = await Workbench.start({ theme });
+      await bench.openFile('inventory.py');
+      await bench.runCommand('Attention Lens: Inspect Current Document');
+      await bench.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
+      await bench.runCommand('Attention Lens: Open Attention View in Editor');
+      view = await bench.webviewWith(EDITOR_PAGE, 90000);
+      // The page fills once the inspection lands.
+      await view.locator(tid('panel-status'), { hasText: /\d+ tokens/ }).filter({ hasNotText: /inspecting/ }).waitFor({ timeout: 120000 });
+    });
+
+    after(async function () {
+      await bench?.close();
+    });
+
+    afterEach(async function () {
+      await bench?.screenshotIfFailed(this.currentTest, theme);
+    });
+
+    it('opens beside the code, with a map sized to the tab', async function () {
+      await bench.page.locator('.tabs-container .tab', { hasText: 'Attention Lens' }).waitFor({ timeout: 30000 });
+      assert.ok(await bench.page.locator('.tabs-container .tab', { hasText: 'inventory.py' }).isVisible(), 'the code stays open');
+      const canvas = view.locator(tid('heatmap'));
+      await canvas.waitFor();
+      const box = await canvas.boundingBox();
+      assert.ok(box && box.width >= 400, `the map uses the tab's space: ${box?.width} px`);
+      await bench.screenshot(`${theme}-editor-tab`);
+    });
+
+    it('names every head by its role, with a score', async function () {
+      const roles = view.locator(tid('head-role'));
+      await roles.first().waitFor();
+      const count = await roles.count();
+      assert.ok(count >= 4, `a role per head, got ${count}`);
+      const texts = await roles.allInnerTexts();
+      for (const t of texts) assert.match(t, /^(prev|local|sink|dup|induct|broad) \d\.\d\d$/, t);
+      const label = (await view.locator(tid('head-cell')).first().getAttribute('aria-label')) ?? '';
+      assert.match(label, /role (previous-token|local|first-token|duplicate-token|induction|broad) \(score \d\.\d\d\)/);
+    });
+
+    it('compares Softmax and SSMax side by side: two maps that differ, and their difference', async function () {
+      await view.locator(tid('compare-toggle')).click();
+      const compare = view.locator(`${tid('compare-view')}:not(.pending)`);
+      await compare.waitFor({ timeout: 120000 });
+      const note = await view.locator(tid('compare-note')).innerText();
+      assert.match(note, /different checkpoints: heads match by index only/);
+      const pixels = async (id: string): Promise<number[]> =>
+        view.locator(tid(id)).evaluate((c: HTMLCanvasElement) => {
+          const g = c.getContext('2d');
+          return g ? Array.from(g.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 97 === 0)) : [];
+        });
+      const a = await pixels('compare-map-a');
+      const b = await pixels('compare-map-b');
+      assert.ok(a.length > 100 && a.length === b.length, 'both maps drawn at the same size');
+      const differing = a.filter((v, i) => v !== b[i]).length;
+      assert.ok(differing > a.length / 50, `the two modes' maps differ (${differing} of ${a.length} samples)`);
+      assert.ok(await view.locator(tid('compare-diff')).isVisible(), 'the difference map is shown');
+      assert.equal(await view.locator(tid('compare-focus-strip')).count(), 2, 'a focus strip per mode');
+    });
+
+    it('one hover reads the weight under both modes', async function () {
+      const canvas = view.locator(tid('compare-map-a'));
+      const box = await canvas.boundingBox();
+      assert.ok(box, 'the first map is visible');
+      await canvas.hover({ position: { x: box.width * 0.2, y: box.height * 0.8 } });
+      const text = (await view.locator(tid('compare-readout')).innerText()).trim();
+      assert.match(text, /query #\d+.*→ key #\d+.*Softmax \d\.\d{3} · SSMax \d\.\d{3} · difference [+−]\d\.\d{3}/, text);
+      // The other maps mark the same cell.
+      assert.equal(await view.locator('.cell-mark:not([hidden])').count(), 3);
+      await bench.screenshot(`${theme}-editor-compare`);
+    });
+
+    it('draws the needle of a span selected in the editor, a curve per mode', async function () {
+      // Select the name REORDER_MARGIN where it is defined (line 23): later uses attend back to it.
+      await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await bench.page.keyboard.press('Control+G');
+      await bench.page.keyboard.type('23:1');
+      await bench.page.keyboard.press('Enter');
+      await bench.page.keyboard.press('Control+Shift+ArrowRight');
+      await view.locator(tid('needle-button')).click();
+      const curves = view.locator(`${tid('needle-chart')} polyline.series`);
+      await curves.nth(1).waitFor({ timeout: 120000 });
+      const points = await curves.first().getAttribute('points');
+      assert.ok(points && points.split(' ').length > 50, 'a curve over many later positions');
+      const caption = await view.locator(tid('needle-caption')).innerText();
+      assert.match(caption, /REORDER_MARGIN/);
+      await view.locator(tid('needle-view')).scrollIntoViewIfNeeded();
+      await bench.screenshot(`${theme}-editor-needle`);
+    });
+  });
+}
