@@ -198,7 +198,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
       // The selection change posts the comparison (onSettings).
       this.selectHead({ kind: 'aggregate', how: 'mean' });
     }
-    if (doc) this.sendCompare(doc);
+    if (doc && this.comparing) this.sendCompare(doc);
     else this.post({ type: 'compare', compare: undefined });
   }
 

@@ -149,7 +149,11 @@ suite('Editor tab and bottom view', function () {
         return !!panel && !!editor && check(panel) && check(editor) && JSON.stringify(panel) === JSON.stringify(editor);
       }, 60000);
     };
-    const docId = (await state()).shown.editor?.documentId;
+    const first = await waitFor('both pages to report what they draw', async () => {
+      const { panel, editor } = (await state()).shown;
+      return panel && editor ? editor : undefined;
+    }, 60000);
+    const docId = first.documentId;
     await same('both pages on the inspected document', (s) => s.documentId === docId && s.mode === inspected.mode && s.roles > 0);
 
     await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 2, head: 3 });
