@@ -95,6 +95,33 @@ export interface PanelNeedle {
   series: NeedleSeries[];
 }
 
+/** A zoomed region of the selected head's map, in token indices: queries [q0, q1), keys [k0, k1). */
+export interface RegionRequest {
+  requestId: number;
+  documentId: number;
+  selection: HeadSelection;
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+/** The region at full resolution (cells of qBin x kBin tokens, the largest weight each), or why not. */
+export interface PanelRegion {
+  requestId: number;
+  documentId: number;
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+  qBin: number;
+  kBin: number;
+  rows: number;
+  cols: number;
+  /** rows x cols; absent when the model worker no longer holds this inspection's keys. */
+  data?: Float32Array;
+}
+
 export interface PanelState {
   where: PageHost;
   mode: Mode;
@@ -122,6 +149,7 @@ export const FADING = 'fading';
 export const STATUS = 'status';
 export const COMPARE = 'compare';
 export const NEEDLE = 'needle';
+export const REGION = 'region';
 
 export interface StateMessage { type: typeof STATE; state: PanelState }
 export interface DocumentMessage { type: typeof DOCUMENT; document: PanelDocument | undefined; head: PanelHead | undefined; mode: Mode }
@@ -132,8 +160,9 @@ export interface StatusMessage { type: typeof STATUS; busy: boolean; error?: str
 
 export interface CompareMessage { type: typeof COMPARE; compare: PanelCompare | undefined }
 export interface NeedleMessage { type: typeof NEEDLE; needle: PanelNeedle | undefined }
+export interface RegionMessage { type: typeof REGION; region: PanelRegion }
 
-export type HostMessage = StateMessage | DocumentMessage | HeadMessage | CursorMessage | FadingMessage | StatusMessage | CompareMessage | NeedleMessage;
+export type HostMessage = StateMessage | DocumentMessage | HeadMessage | CursorMessage | FadingMessage | StatusMessage | CompareMessage | NeedleMessage | RegionMessage;
 
 // Webview -> host commands.
 export const READY = 'ready';
@@ -145,6 +174,7 @@ export const DRAW_TIMING = 'drawTiming';
 export const SET_COMPARE = 'setCompare';
 export const NEEDLE_REQUEST = 'needleRequest';
 export const SHOWN = 'shown';
+export const REGION_REQUEST = 'regionRequest';
 
 export interface ReadyMessage { type: typeof READY }
 export interface SelectHeadMessage { type: typeof SELECT_HEAD; selection: HeadSelection }
@@ -154,6 +184,7 @@ export interface RequestFadingMessage { type: typeof REQUEST_FADING; documentId:
 /** Sent only when PanelState.probe is on. */
 export interface DrawTimingMessage { type: typeof DRAW_TIMING; documentId: number; what: 'heatmap' | 'strip'; ms: number; tokens: number; bins: number }
 export interface SetCompareMessage { type: typeof SET_COMPARE; compare: CompareRequest }
+export interface RegionRequestMessage { type: typeof REGION_REQUEST; request: RegionRequest }
 /** Needle for the active editor's selection. */
 export interface NeedleRequestMessage { type: typeof NEEDLE_REQUEST }
 /** Sent only when PanelState.probe is on: what the page shows after each render. */
@@ -163,6 +194,7 @@ export type WebviewMessage =
   | ReadyMessage
   | SetCompareMessage
   | NeedleRequestMessage
+  | RegionRequestMessage
   | ShownMessage
   | SelectHeadMessage
   | SelectModeMessage
@@ -227,6 +259,28 @@ export function isSetCompareMessage(m: unknown): m is SetCompareMessage {
   if (!isRecord(m) || m.type !== SET_COMPARE || !isRecord(m.compare)) return false;
   const c = m.compare;
   return typeof c.on === 'boolean' && (c.modes === undefined || isModePair(c.modes));
+}
+
+export function isRegionRequestMessage(m: unknown): m is RegionRequestMessage {
+  if (!isRecord(m) || m.type !== REGION_REQUEST || !isRecord(m.request)) return false;
+  const r = m.request;
+  return (
+    isId(r.requestId) &&
+    isId(r.documentId) &&
+    isHeadSelection(r.selection) &&
+    [r.q0, r.q1, r.k0, r.k1].every(isIndex) &&
+    (r.q1 as number) > (r.q0 as number) &&
+    (r.k1 as number) > (r.k0 as number)
+  );
+}
+
+export function isRegionMessage(m: unknown): m is RegionMessage {
+  if (!isRecord(m) || m.type !== REGION || !isRecord(m.region)) return false;
+  const r = m.region;
+  return (
+    [r.requestId, r.documentId, r.q0, r.q1, r.k0, r.k1, r.qBin, r.kBin, r.rows, r.cols].every(isIndex) &&
+    (r.data === undefined || (r.data instanceof Float32Array && r.data.length === (r.rows as number) * (r.cols as number)))
+  );
 }
 
 export function isNeedleRequestMessage(m: unknown): m is NeedleRequestMessage {

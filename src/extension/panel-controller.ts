@@ -10,7 +10,7 @@ import type { ModelRunner } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
 import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
-import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, ShownMessage } from '../protocol';
+import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
@@ -31,6 +31,8 @@ export interface PanelContext {
   reportError(what: string, err: unknown): void;
 }
 
+/** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
+const REGION_CELLS = 256;
 /** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
 const NEEDLE_POINTS = 600;
 
@@ -205,6 +207,27 @@ export class PanelController implements PanelHost, vscode.Disposable {
   /** The needle of the active editor's selection, under every mode the model offers. */
   needle(): void {
     void this.runNeedle().catch((err: unknown) => this.ctx.reportError('computing the needle', err));
+  }
+
+  /** A zoomed region at full resolution, answered to the page that asked; without data when the keys are gone. */
+  region(page: PanelPage, request: RegionRequest): void {
+    const doc = this.documents.byId(request.documentId);
+    const runner = this.ctx.runner;
+    const { q0, q1, k0, k1, selection: sel } = request;
+    const T = doc?.inspection.tokens.length ?? 0;
+    if (!doc || !runner || q1 > T || k1 > T) return;
+    const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: sel.how };
+    const base = { requestId: request.requestId, documentId: request.documentId, q0, q1, k0, k1 };
+    void runner
+      .region(doc.inspection, { q0, q1, k0, k1 }, heads, REGION_CELLS)
+      .catch((err: unknown) => {
+        this.log.warn(`zoom region failed: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      })
+      .then((map) => {
+        const region = map ? { ...base, qBin: map.qBin, kBin: map.kBin, rows: map.rows, cols: map.cols, data: map.data } : { ...base, qBin: 0, kBin: 0, rows: 0, cols: 0 };
+        page.post({ type: 'region', region });
+      });
   }
 
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void {

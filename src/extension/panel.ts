@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import type { CompareRequest, HostMessage, PageHost, PanelState, ShownMessage } from '../protocol';
+import type { CompareRequest, HostMessage, PageHost, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import {
   isDrawTimingMessage,
   isNeedleRequestMessage,
   isReadyMessage,
+  isRegionRequestMessage,
   isRequestFadingMessage,
   isRevealTokenMessage,
   isSelectHeadMessage,
@@ -32,6 +33,7 @@ export interface PanelHost {
   requestFading(documentId: number): void;
   setCompare(request: CompareRequest): void;
   needle(): void;
+  region(page: PanelPage, request: RegionRequest): void;
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void;
   recordShown(page: PanelPage, shown: ShownMessage): void;
 }
@@ -89,6 +91,8 @@ export class PanelPage implements vscode.Disposable {
       this.host.setCompare(m.compare);
     } else if (isNeedleRequestMessage(m)) {
       this.host.needle();
+    } else if (isRegionRequestMessage(m)) {
+      this.host.region(this, m.request);
     } else if (isDrawTimingMessage(m)) {
       this.host.recordTiming(m.what, m.ms, m.tokens, m.bins);
     } else if (isShownMessage(m)) {

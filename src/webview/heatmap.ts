@@ -23,6 +23,19 @@ export interface Zoom {
   c1: number;
 }
 
+/** The zoomed region at full resolution from the host (PanelRegion); data absent: the keys are gone. */
+export interface Detail {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+  qBin: number;
+  kBin: number;
+  rows: number;
+  cols: number;
+  data?: Float32Array;
+}
+
 export interface HeatmapOptions {
   testId: string;
   /** What the map shows, for screen readers ("Attention map, Softmax"). */
@@ -43,7 +56,10 @@ export class Heatmap {
   private readonly readout = document.createElement('div');
   private readonly band = document.createElement('div');
   private readonly mark = document.createElement('div');
+  private readonly zoomLabel = document.createElement('div');
   private data: HeatmapData | undefined;
+  /** The current zoom at full resolution, when the host sent it. */
+  private detail: Detail | undefined;
   private zoom: Zoom | undefined;
   private drag: { r: number; c: number; x: number; y: number } | undefined;
   private kbd = { r: 0, c: 0 };
@@ -64,7 +80,10 @@ export class Heatmap {
     const frame = document.createElement('div');
     frame.className = 'heatmap-frame';
     frame.append(this.canvas, this.band, this.mark);
-    this.element.append(frame);
+    this.zoomLabel.className = 'zoom-label';
+    this.zoomLabel.dataset.testid = `${opts.testId}-zoom`;
+    this.zoomLabel.hidden = true;
+    this.element.append(frame, this.zoomLabel);
     if (!opts.onCell) this.element.append(this.readout);
 
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
@@ -90,6 +109,7 @@ export class Heatmap {
     this.zoom = zoom && zoom.r1 <= data.bins && zoom.c1 <= data.bins ? zoom : undefined;
     this.kbd = { r: 0, c: 0 };
     this.mark.hidden = true;
+    this.detail = undefined;
     this.canvas.setAttribute(
       'aria-label',
       `${this.opts.title}, ${data.bins} by ${data.bins} cells of ${data.binSize} token${data.binSize > 1 ? 's' : ''}; arrow keys move, Enter reveals the query, Escape resets zoom.`,
@@ -100,7 +120,14 @@ export class Heatmap {
   /** Zooms; reports the change unless it came from a linked map. */
   setZoom(zoom: Zoom | undefined, report = true): void {
     this.zoom = zoom;
+    this.detail = undefined;
     if (report) this.opts.onZoom(zoom);
+    this.draw();
+  }
+
+  /** Draws the current zoom from the host's full-resolution region (it must be the zoom's tokens). */
+  setDetail(detail: Detail | undefined): void {
+    this.detail = detail;
     this.draw();
   }
 
@@ -132,9 +159,11 @@ export class Heatmap {
     this.canvas.style.height = `${side}px`;
     this.canvas.width = Math.round(side * dpr);
     this.canvas.height = Math.round(side * dpr);
+    this.drawLabel();
     const v = this.view();
-    const w = v.c1 - v.c0;
-    const h = v.r1 - v.r0;
+    const full = this.detail?.data ? this.detail : undefined;
+    const w = full ? full.cols : v.c1 - v.c0;
+    const h = full ? full.rows : v.r1 - v.r0;
     const masked = themeColor('--vscode-disabledForeground', [128, 128, 128, 1]);
     const bg = themeColor('--vscode-editor-background', [30, 30, 30, 1]);
     const neutral: [number, number, number] = [bg[0], bg[1], bg[2]];
@@ -144,11 +173,13 @@ export class Heatmap {
       const row = (v.r0 + r) * d.bins;
       for (let c = 0; c < w; c++) {
         const i = (r * w + c) * 4;
-        if (v.c0 + c > v.r0 + r) {
+        // Masked: every key of the cell comes after every query of the cell.
+        const isMasked = full ? full.k0 + c * full.kBin > full.q0 + (r + 1) * full.qBin - 1 : v.c0 + c > v.r0 + r;
+        if (isMasked) {
           px.set(maskedPixel(masked), i);
           continue;
         }
-        const value = d.pooled[row + v.c0 + c];
+        const value = full ? full.data![r * w + c] : d.pooled[row + v.c0 + c];
         const rgb = this.opts.diverging ? divergingColor(value, neutral) : weightColor(value);
         px[i] = rgb[0];
         px[i + 1] = rgb[1];
@@ -170,10 +201,13 @@ export class Heatmap {
     g.strokeStyle = `rgba(${fg[0]},${fg[1]},${fg[2]},0.8)`;
     g.lineWidth = dpr;
     g.beginPath();
-    const sx = this.canvas.width / w;
-    const sy = this.canvas.height / h;
-    g.moveTo((v.r0 + 1 - v.c0) * sx, 0);
-    g.lineTo((v.r1 + 1 - v.c0) * sx, h * sy);
+    // Through the points where key = query, in tokens.
+    const t = this.tokensShown();
+    const sx = this.canvas.width / (t.k1 - t.k0);
+    const sy = this.canvas.height / (t.q1 - t.q0);
+    const step = full ? 1 : d.binSize;
+    g.moveTo((t.q0 + step - t.k0) * sx, 0);
+    g.lineTo((t.q1 + step - t.k0) * sx, (t.q1 - t.q0) * sy);
     g.stroke();
     this.opts.onDrawn?.(performance.now() - started, d.bins);
   }
@@ -189,6 +223,35 @@ export class Heatmap {
       return d.binSize === 1 ? `#${a + 1} ${first}` : `#${a + 1}–${b + 1} (${first}…)`;
     };
     return { where: `query ${span(r)} → key ${span(c)}`, value: c > r ? 0 : (d.pooled[r * d.bins + c] ?? 0), masked: c > r };
+  }
+
+  /** Token ranges on screen: queries [q0, q1), keys [k0, k1). */
+  private tokensShown(): { q0: number; q1: number; k0: number; k1: number } {
+    const d = this.detail;
+    if (d?.data) return d;
+    const v = this.view();
+    const b = this.data?.binSize ?? 1;
+    return { q0: v.r0 * b, q1: v.r1 * b, k0: v.c0 * b, k1: v.c1 * b };
+  }
+
+  private drawLabel(): void {
+    const d = this.data;
+    this.zoomLabel.hidden = !this.zoom || !d;
+    if (!this.zoom || !d) return;
+    const T = d.texts.length;
+    const v = this.zoom;
+    const b = d.binSize;
+    const range = `tokens ${v.r0 * b + 1}–${Math.min(T, v.r1 * b)} × ${v.c0 * b + 1}–${Math.min(T, v.c1 * b)}`;
+    const how = this.detail?.data
+      ? this.detail.qBin === 1 && this.detail.kBin === 1
+        ? 'full resolution, one token a cell'
+        : `full resolution, ${this.detail.qBin} x ${this.detail.kBin} tokens a cell`
+      : this.detail
+        ? `pooled cells of ${b} tokens: the model no longer holds these keys`
+        : b > 1
+          ? `pooled cells of ${b} tokens`
+          : 'one token a cell';
+    this.zoomLabel.textContent = `zoomed: ${range} (${how})`;
   }
 
   private view(): Zoom {
@@ -208,7 +271,9 @@ export class Heatmap {
 
   private onMove(e: MouseEvent): void {
     const cell = this.cellAt(e);
-    if (cell) this.showCell(cell.r, cell.c);
+    const full = this.detail?.data ? this.detail : undefined;
+    if (full && cell && !this.opts.onCell) this.showDetail(e, full);
+    else if (cell) this.showCell(cell.r, cell.c);
     if (this.drag) {
       const x = Math.min(this.drag.x, e.offsetX);
       const y = Math.min(this.drag.y, e.offsetY);
@@ -265,6 +330,21 @@ export class Heatmap {
 
   private revealQuery(bin: number): void {
     if (this.data) this.opts.onRevealQuery(Math.min(bin * this.data.binSize, this.data.texts.length - 1));
+  }
+
+  /** The readout of the full-resolution cell under the pointer. */
+  private showDetail(e: MouseEvent, full: Detail): void {
+    const d = this.data;
+    if (!d || !full.data) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const c = Math.min(full.cols - 1, Math.floor(((e.clientX - rect.left) / rect.width) * full.cols));
+    const r = Math.min(full.rows - 1, Math.floor(((e.clientY - rect.top) / rect.height) * full.rows));
+    const q = full.q0 + r * full.qBin;
+    const k = full.k0 + c * full.kBin;
+    const tok = (i: number, n: number): string => (n === 1 ? `#${i + 1} ${JSON.stringify(d.texts[i] ?? '')}` : `#${i + 1}–${Math.min(d.texts.length, i + n)} (${JSON.stringify(d.texts[i] ?? '')}…)`);
+    const masked = k > q + full.qBin - 1;
+    const what = full.qBin === 1 && full.kBin === 1 ? 'weight' : 'max weight';
+    this.readout.textContent = `query ${tok(q, full.qBin)} → key ${tok(k, full.kBin)}: ${masked ? 'masked (the key comes later)' : `${what} ${full.data[r * full.cols + c].toFixed(3)}`}`;
   }
 
   private showCell(r: number, c: number): void {

@@ -27,7 +27,17 @@
 import type { HeadSelection } from '../shared/vocabulary';
 import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
 import type { PanelState, WebviewMessage } from '../protocol';
-import { isCompareMessage, isCursorMessage, isDocumentMessage, isFadingMessage, isHeadMessage, isNeedleMessage, isStateMessage, isStatusMessage } from '../protocol';
+import {
+  isCompareMessage,
+  isCursorMessage,
+  isDocumentMessage,
+  isFadingMessage,
+  isHeadMessage,
+  isNeedleMessage,
+  isRegionMessage,
+  isStateMessage,
+  isStatusMessage,
+} from '../protocol';
 import { CompareView } from './compare-view';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
@@ -58,6 +68,8 @@ const inEditor = document.body.dataset.host === 'editor';
 
 let state: PanelState | undefined;
 let fadingAsked = -1;
+/** The zoom region asked for last: only its answer is drawn. */
+let regionAsked = 0;
 
 const app = document.getElementById('app') ?? document.body;
 app.dataset.host = inEditor ? 'editor' : 'panel';
@@ -87,7 +99,10 @@ const heatmap = new Heatmap({
   title: 'Attention map',
   side: singleSide,
   onRevealQuery: reveal,
-  onZoom: () => save(),
+  onZoom: () => {
+    save();
+    requestRegion();
+  },
   onDrawn: (ms, bins) => {
     if (state?.probe && state.document) vscode.postMessage({ type: 'drawTiming', documentId: state.document.id, what: 'heatmap', ms, tokens: state.document.texts.length, bins });
   },
@@ -206,6 +221,8 @@ function receive(m: unknown): void {
       state.needle = m.needle;
       renderNeedle();
     }
+  } else if (isRegionMessage(m)) {
+    if (m.region.requestId === regionAsked && m.region.documentId === state.document?.id) heatmap.setDetail(m.region);
   } else if (isStatusMessage(m)) {
     state.busy = m.busy;
     state.error = m.error;
@@ -294,7 +311,23 @@ function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
   strip.setFocus(head.focus, head.scale);
   if (state.probe) vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
   heatmap.setData({ pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts }, zoom);
+  requestRegion();
   reportShown();
+}
+
+/** A zoomed single map asks the host for its region at full resolution (pooled cells meanwhile). */
+function requestRegion(): void {
+  const z = heatmap.currentZoom;
+  const doc = state?.document;
+  const head = state?.head;
+  regionAsked++;
+  if (!state || !z || !doc || !head || head.binSize <= 1) return;
+  const T = doc.texts.length;
+  const b = head.binSize;
+  vscode.postMessage({
+    type: 'regionRequest',
+    request: { requestId: regionAsked, documentId: doc.id, selection: state.selection, q0: z.r0 * b, q1: Math.min(T, z.r1 * b), k0: z.c0 * b, k1: Math.min(T, z.c1 * b) },
+  });
 }
 
 /** Compare replaces the single map and the fading chart while on. */

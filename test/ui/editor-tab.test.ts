@@ -56,6 +56,26 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       assert.match(label, /role (previous-token|local|first-token|duplicate-token|induction|broad) \(score \d\.\d\d\)/);
     });
 
+    it('zooms into the map at full resolution', async function () {
+      const canvas = view.locator(tid('heatmap'));
+      const box = await canvas.boundingBox();
+      assert.ok(box, 'the map is visible');
+      const page = bench.page;
+      // A small square: under 256 tokens a side, so one token a cell.
+      await canvas.hover({ position: { x: box.width * 0.5, y: box.height * 0.55 } });
+      await page.mouse.down();
+      await canvas.hover({ position: { x: box.width * 0.53, y: box.height * 0.58 } });
+      await page.mouse.up();
+      const label = view.locator(tid('heatmap-zoom'), { hasText: /full resolution/ });
+      await label.waitFor({ timeout: 60000 });
+      assert.match(await label.innerText(), /^zoomed: tokens \d+–\d+ × \d+–\d+ \(full resolution, one token a cell\)$/);
+      await canvas.hover({ position: { x: box.width * 0.3, y: box.height * 0.6 } });
+      assert.match(await view.locator(tid('heatmap-readout')).innerText(), /query #\d+ .* → key #\d+ .*: (weight \d\.\d{3}|masked)/);
+      await bench.screenshot(`${theme}-editor-zoom`);
+      await canvas.dblclick();
+      await label.waitFor({ state: 'hidden' });
+    });
+
     it('compares Softmax and SSMax side by side: two maps that differ, and their difference', async function () {
       await view.locator(tid('compare-toggle')).click();
       const compare = view.locator(`${tid('compare-view')}:not(.pending)`);
