@@ -81,7 +81,8 @@ export class DocumentSession {
   async sibling(insp: Inspection, mode: Mode): Promise<Inspection | undefined> {
     const req = this.requestOf(insp);
     if (!req || !this.runner.modes.includes(mode)) return undefined;
-    return this.inspect({ ...req, mode });
+    // A background run: the worker keeps holding the foreground run's keys (zoom, rows, Follow Cursor).
+    return this.inspect({ ...req, mode, keepKeys: false });
   }
 
   /**

@@ -41,7 +41,11 @@ export class Ctx implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelHost(extension.extensionPath, this.config, this.log);
     this.documents = new InspectedDocuments(this.models, this.config, this.log);
-    this.overlay = new Overlay((uri) => this.documents.get(uri), probe);
+    this.overlay = new Overlay(
+      (uri) => this.documents.get(uri),
+      async (insp, offset, signal) => (await this.models.current?.rows(insp, [offset], signal))?.[0],
+      probe,
+    );
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
     this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this, probe, this.log);
     // Disposed in reverse: listeners first, then the parts they call.

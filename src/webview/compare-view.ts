@@ -93,7 +93,13 @@ export class CompareView {
       this.stripLabels[i].className = 'strip-label';
       strips.append(this.stripLabels[i], canvas);
     });
-    this.element.append(header, this.note, row, this.readout, strips, this.chart.element);
+    // The chart sits in the maps' row: beside the difference map when the maps go two a row.
+    const chartFig = document.createElement('figure');
+    const chartCap = document.createElement('figcaption');
+    chartCap.textContent = 'Focus by position';
+    chartFig.append(chartCap, this.chart.element);
+    row.append(chartFig);
+    this.element.append(header, this.note, row, this.readout, strips);
   }
 
   get zoom(): Zoom | undefined {
@@ -132,6 +138,7 @@ export class CompareView {
     this.maps[1].setData({ pooled: hb.pooled, bins: hb.bins, binSize: hb.binSize, texts }, zoom);
     this.maps[2].setData({ pooled: difference(ha.pooled, hb.pooled), bins: ha.bins, binSize: ha.binSize, texts }, zoom);
     this.drawStrips();
+    this.chart.element.style.width = `${Math.round(this.cb.side())}px`;
     this.chart.render(
       heads.map((h) => {
         const { starts, means } = bucketMeans(h.focus, FOCUS_BUCKETS);
@@ -149,6 +156,7 @@ export class CompareView {
   draw(): void {
     if (!this.compare?.heads) return;
     for (const m of this.maps) m.draw();
+    this.chart.element.style.width = `${Math.round(this.cb.side())}px`;
     this.drawStrips();
   }
 

@@ -100,11 +100,12 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       const canvas = view.locator(tid('compare-map-a'));
       const box = await canvas.boundingBox();
       assert.ok(box, 'the first map is visible');
-      await canvas.hover({ position: { x: box.width * 0.2, y: box.height * 0.8 } });
+      // Just below the diagonal: recent keys, where the weights are large.
+      await canvas.hover({ position: { x: box.width * 0.44, y: box.height * 0.47 } });
       const text = (await view.locator(tid('compare-readout')).innerText()).trim();
       assert.match(text, /query #\d+.*→ key #\d+.*Softmax \d\.\d{3} · SSMax \d\.\d{3} · difference [+−]\d\.\d{3}/, text);
       // The other maps mark the same cell.
-      assert.equal(await view.locator('.cell-mark:not([hidden])').count(), 3);
+      assert.equal(await view.locator(`${tid('compare-view')} .cell-mark:not([hidden])`).count(), 3);
       await bench.screenshot(`${theme}-editor-compare`);
     });
 
