@@ -62,14 +62,15 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       assert.ok(box, 'the map is visible');
       const page = bench.page;
       // A small square: under 256 tokens a side, so one token a cell.
-      await canvas.hover({ position: { x: box.width * 0.5, y: box.height * 0.55 } });
+      await canvas.hover({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
       await page.mouse.down();
-      await canvas.hover({ position: { x: box.width * 0.53, y: box.height * 0.58 } });
+      await canvas.hover({ position: { x: box.width * 0.53, y: box.height * 0.53 } });
       await page.mouse.up();
       const label = view.locator(tid('heatmap-zoom'), { hasText: /full resolution/ });
       await label.waitFor({ timeout: 60000 });
       assert.match(await label.innerText(), /^zoomed: tokens \d+–\d+ × \d+–\d+ \(full resolution, one token a cell\)$/);
-      await canvas.hover({ position: { x: box.width * 0.3, y: box.height * 0.6 } });
+      // Just below the diagonal: the nearest keys.
+      await canvas.hover({ position: { x: box.width * 0.45, y: box.height * 0.55 } });
       assert.match(await view.locator(tid('heatmap-readout')).innerText(), /query #\d+ .* → key #\d+ .*: (weight \d\.\d{3}|masked)/);
       await bench.screenshot(`${theme}-editor-zoom`);
       await canvas.dblclick();
