@@ -123,7 +123,6 @@ export interface PanelRegion {
 }
 
 export interface PanelState {
-  where: PageHost;
   mode: Mode;
   modes: Mode[];
   selection: HeadSelection;
@@ -404,7 +403,6 @@ export function isStateMessage(m: unknown): m is StateMessage {
   if (!isRecord(m) || m.type !== STATE || !isRecord(m.state)) return false;
   const s = m.state;
   return (
-    (s.where === 'panel' || s.where === 'editor') &&
     isMode(s.mode) &&
     Array.isArray(s.modes) &&
     s.modes.every(isMode) &&

@@ -132,13 +132,12 @@ export class PanelController implements PanelHost, vscode.Disposable {
 
   // PanelHost: the pages' requests.
 
-  state(page: PanelPage): PanelState {
+  state(): PanelState {
     const doc = this.shown();
     const editor = vscode.window.activeTextEditor;
     const cursorToken =
       doc && editor && editor.document.uri.toString() === doc.uri ? tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active)) : -1;
     return {
-      where: page.where,
       mode: this.config.mode,
       modes: [...this.ctx.modes],
       selection: this.ctx.selection,

@@ -24,7 +24,7 @@ export const EDITOR_PANEL_TYPE = 'attentionLens.editor';
 
 /** What a page asks of the rest of the extension. */
 export interface PanelHost {
-  state(page: PanelPage): PanelState;
+  state(): PanelState;
   /** The full state went out to this page: later messages are changes to it. */
   sentState(state: PanelState): void;
   selectHead(selection: HeadSelection): void;
@@ -76,7 +76,7 @@ export class PanelPage implements vscode.Disposable {
   private receive(m: unknown): void {
     if (isReadyMessage(m)) {
       this.ready = true;
-      const state = this.host.state(this);
+      const state = this.host.state();
       this.post({ type: 'state', state });
       this.host.sentState(state);
     } else if (isSelectHeadMessage(m)) {
