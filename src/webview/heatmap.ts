@@ -154,6 +154,8 @@ export class Heatmap {
     if (!d) return;
     const started = performance.now();
     const side = Math.max(96, Math.round(this.opts.side()));
+    // The box hugs the canvas: a long readout wraps instead of widening the section.
+    this.element.style.width = `${Math.max(side, 220)}px`;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.style.width = `${side}px`;
     this.canvas.style.height = `${side}px`;
