@@ -81,7 +81,7 @@ export class DocumentSession {
   async sibling(insp: Inspection, mode: Mode): Promise<Inspection | undefined> {
     const req = this.requestOf(insp);
     if (!req || !this.runner.modes.includes(mode)) return undefined;
-    // A background run: the worker keeps holding the foreground run's keys (zoom, rows, Follow Cursor).
+    // A background run: the model worker keeps the keys of the shown (foreground) inspection.
     return this.inspect({ ...req, mode, keepKeys: false });
   }
 
