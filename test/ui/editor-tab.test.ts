@@ -129,3 +129,67 @@ for (const theme of ['dark', 'light'] as Theme[]) {
     });
   });
 }
+
+describe('Attention view by keyboard (high-contrast theme)', function () {
+  let bench: Workbench;
+  let view: FrameLocator;
+
+  before(async function () {
+    this.timeout(240000);
+    bench = await Workbench.start({ theme: 'high-contrast' });
+    await bench.openFile('inventory.py');
+    await bench.runCommand('Attention Lens: Inspect Current Document');
+    await bench.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
+    await bench.runCommand('Attention Lens: Open Attention View in Editor');
+    view = await bench.webviewWith(EDITOR_PAGE, 90000);
+    await view.locator(tid('panel-status'), { hasText: /\d+ tokens/ }).filter({ hasNotText: /inspecting/ }).waitFor({ timeout: 120000 });
+  });
+
+  after(async function () {
+    await bench?.close();
+  });
+
+  afterEach(async function () {
+    await bench?.screenshotIfFailed(this.currentTest, 'high-contrast');
+  });
+
+  /** The focused element of the page, and whether it shows a focus outline. */
+  const focused = async (): Promise<{ testid: string; outline: string }> =>
+    view.locator('body').evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      // A toolkit control draws its ring on the part inside its shadow root.
+      const ring = (el?.shadowRoot?.querySelector('.control') as HTMLElement | null) ?? el;
+      const style = ring ? getComputedStyle(ring) : undefined;
+      return { testid: el?.dataset.testid ?? el?.tagName ?? '', outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '' };
+    });
+
+  it('moves through map and head grid by keyboard, each with a visible focus ring, and selects a head with Enter', async function () {
+    await view.locator(tid('heatmap')).focus();
+    await bench.page.keyboard.press('ArrowDown');
+    await bench.page.keyboard.press('ArrowDown');
+    assert.match(await view.locator(tid('heatmap-readout')).innerText(), /query #\d+.*key #\d+.*weight \d\.\d{3}/);
+    let f = await focused();
+    assert.equal(f.testid, 'heatmap');
+    assert.doesNotMatch(f.outline, /^none/, `the map shows focus: ${f.outline}`);
+    await bench.page.keyboard.press('Tab');
+    f = await focused();
+    assert.equal(f.testid, 'head-cell', 'Tab goes from the map to the head grid');
+    assert.doesNotMatch(f.outline, /^none/, `the head cell shows focus: ${f.outline}`);
+    await bench.page.keyboard.press('ArrowRight');
+    await bench.page.keyboard.press('Enter');
+    await bench.statusItem(/L1\s*H2/).waitFor({ timeout: 30000 });
+  });
+
+  it('turns Compare on from the keyboard', async function () {
+    // Tab away and back: the focus arrives by keyboard, as a keyboard user would bring it.
+    await view.locator(tid('compare-toggle')).focus();
+    await bench.page.keyboard.press('Tab');
+    await bench.page.keyboard.press('Shift+Tab');
+    const f = await focused();
+    assert.equal(f.testid, 'compare-toggle');
+    assert.doesNotMatch(f.outline, /^none/, `the button shows focus: ${f.outline}`);
+    await bench.page.keyboard.press('Enter');
+    await view.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 120000 });
+    await bench.screenshot('high-contrast-editor-compare');
+  });
+});

@@ -9,12 +9,16 @@ import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playw
 import * as cs from '../../scripts/lib/code-server';
 import type { CodeServer } from '../../scripts/lib/code-server';
 
-export type Theme = 'dark' | 'light';
+export type Theme = 'dark' | 'light' | 'high-contrast';
 
 export const THEMES: Record<Theme, string> = {
   dark: 'Default Dark Modern',
   light: 'Default Light Modern',
+  'high-contrast': 'Default High Contrast',
 };
+
+/** The class the workbench root carries under each theme. */
+const THEME_CLASSES: Record<Theme, string> = { dark: 'vs-dark', light: 'vs', 'high-contrast': 'hc-black' };
 
 export const SCREENSHOTS = path.join(cs.ROOT, 'test-results', 'screenshots');
 
@@ -100,8 +104,7 @@ export class Workbench {
   }
 
   async waitForTheme(theme: Theme): Promise<void> {
-    const cls = theme === 'dark' ? 'vs-dark' : 'vs';
-    await this.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 20000 });
+    await this.page.locator(`.monaco-workbench.${THEME_CLASSES[theme]}`).waitFor({ timeout: 20000 });
   }
 
   /** Opens a file of the workspace through Quick Open (Ctrl+P) and waits for its editor. */
