@@ -14,6 +14,7 @@ import type { Dropdown } from './toolkit/controls';
 import { createDropdown } from './toolkit/controls';
 
 const FOCUS_BUCKETS = 48;
+const PROMPT = 'Point at a map: query, key, and the weight under each mode.';
 
 export interface CompareCallbacks {
   side: () => number;
@@ -46,7 +47,7 @@ export class CompareView {
     this.readout.className = 'readout';
     this.readout.dataset.testid = 'compare-readout';
     this.readout.setAttribute('aria-live', 'polite');
-    this.readout.textContent = 'Point at a map: query, key, and the weight under each mode.';
+    this.readout.textContent = PROMPT;
     const pick = (i: 0 | 1) => (value: string) => {
       const modes = this.compare?.modes;
       if (!modes) return;
@@ -107,6 +108,8 @@ export class CompareView {
   }
 
   set(compare: PanelCompare, doc: PanelDocument, modes: readonly Mode[], zoom: Zoom | undefined): void {
+    // The readout described the old maps (or said they were computing): start over.
+    if (!this.compare?.heads || compare.heads?.[0].documentId !== this.compare.heads[0].documentId) this.readout.textContent = PROMPT;
     this.compare = compare;
     const [a, b] = compare.modes;
     const choices = modes.map((m) => ({ value: m, label: MODE_LABELS[m] }));
