@@ -22,6 +22,9 @@ export interface PanelDocument {
   starts: Int32Array;
   /** [layer * heads + head]: mean focus of each head. */
   headMeans: Float32Array;
+  /** [layer * heads + head]: what each head does on this document (core/head-roles.ts), and its score in [0, 1]. */
+  roles: string[];
+  roleScores: Float32Array;
   /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */
   thumbSize: number;
   thumbs: Float32Array;
@@ -49,6 +52,76 @@ export interface FadingSeries {
   meanFocus: Float32Array;
 }
 
+/** Where a page is shown: the bottom panel (quick looks) or an editor tab (full size). */
+export type PageHost = 'panel' | 'editor';
+
+/** Two modes of the same window side by side, for the selected head or aggregate. */
+export interface PanelCompare {
+  documentId: number;
+  modes: [Mode, Mode];
+  /** Both modes run the same weights, so head L H is the same head in both; else heads match by index only. */
+  sameWeights: boolean;
+  /** The selected head under each mode, in the order of `modes`; absent while the other mode runs. */
+  heads?: [PanelHead, PanelHead];
+  /** Why a comparison cannot be shown (e.g. the window left the cache). */
+  error?: string;
+}
+
+/** Turn Compare on (with a pair of modes, or the default pair) or off. */
+export interface CompareRequest {
+  on: boolean;
+  modes?: [Mode, Mode];
+}
+
+export interface NeedleSeries {
+  mode: Mode;
+  /** [point]: first query token of the point (points are max-pooled buckets of queries). */
+  starts: Int32Array;
+  /** [point]: attention mass on the span, the largest in the bucket. */
+  values: Float32Array;
+  /** Full rows (exact) or each query's top-k keys (a lower bound). */
+  exact: boolean;
+}
+
+/** How much attention reaches a span of tokens from every later query, under each mode. */
+export interface PanelNeedle {
+  documentId: number;
+  /** Token indices [start, end). */
+  start: number;
+  end: number;
+  /** The span's text, shortened. */
+  text: string;
+  selection: HeadSelection;
+  series: NeedleSeries[];
+}
+
+/** A zoomed region of the selected head's map, in token indices: queries [q0, q1), keys [k0, k1). */
+export interface RegionRequest {
+  requestId: number;
+  documentId: number;
+  selection: HeadSelection;
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+/** The region at full resolution (cells of qBin x kBin tokens, the largest weight each), or why not. */
+export interface PanelRegion {
+  requestId: number;
+  documentId: number;
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+  qBin: number;
+  kBin: number;
+  rows: number;
+  cols: number;
+  /** rows x cols; absent when the model worker no longer holds this inspection's keys. */
+  data?: Float32Array;
+}
+
 export interface PanelState {
   mode: Mode;
   modes: Mode[];
@@ -60,6 +133,8 @@ export interface PanelState {
   head?: PanelHead;
   cursorToken: number;
   fading: FadingSeries[];
+  compare?: PanelCompare;
+  needle?: PanelNeedle;
   /** Measurements are on (tests): the page reports its draw timings. */
   probe: boolean;
 }
@@ -71,6 +146,9 @@ export const HEAD = 'head';
 export const CURSOR = 'cursor';
 export const FADING = 'fading';
 export const STATUS = 'status';
+export const COMPARE = 'compare';
+export const NEEDLE = 'needle';
+export const REGION = 'region';
 
 export interface StateMessage { type: typeof STATE; state: PanelState }
 export interface DocumentMessage { type: typeof DOCUMENT; document: PanelDocument | undefined; head: PanelHead | undefined; mode: Mode }
@@ -79,7 +157,11 @@ export interface CursorMessage { type: typeof CURSOR; documentId: number; token:
 export interface FadingMessage { type: typeof FADING; documentId: number; fading: FadingSeries[] }
 export interface StatusMessage { type: typeof STATUS; busy: boolean; error?: string; followCursor: boolean }
 
-export type HostMessage = StateMessage | DocumentMessage | HeadMessage | CursorMessage | FadingMessage | StatusMessage;
+export interface CompareMessage { type: typeof COMPARE; compare: PanelCompare | undefined }
+export interface NeedleMessage { type: typeof NEEDLE; needle: PanelNeedle | undefined }
+export interface RegionMessage { type: typeof REGION; region: PanelRegion }
+
+export type HostMessage = StateMessage | DocumentMessage | HeadMessage | CursorMessage | FadingMessage | StatusMessage | CompareMessage | NeedleMessage | RegionMessage;
 
 // Webview -> host commands.
 export const READY = 'ready';
@@ -88,6 +170,10 @@ export const SELECT_MODE = 'selectMode';
 export const REVEAL_TOKEN = 'revealToken';
 export const REQUEST_FADING = 'requestFading';
 export const DRAW_TIMING = 'drawTiming';
+export const SET_COMPARE = 'setCompare';
+export const NEEDLE_REQUEST = 'needleRequest';
+export const SHOWN = 'shown';
+export const REGION_REQUEST = 'regionRequest';
 
 export interface ReadyMessage { type: typeof READY }
 export interface SelectHeadMessage { type: typeof SELECT_HEAD; selection: HeadSelection }
@@ -96,9 +182,19 @@ export interface RevealTokenMessage { type: typeof REVEAL_TOKEN; documentId: num
 export interface RequestFadingMessage { type: typeof REQUEST_FADING; documentId: number }
 /** Sent only when PanelState.probe is on. */
 export interface DrawTimingMessage { type: typeof DRAW_TIMING; documentId: number; what: 'heatmap' | 'strip'; ms: number; tokens: number; bins: number }
+export interface SetCompareMessage { type: typeof SET_COMPARE; compare: CompareRequest }
+export interface RegionRequestMessage { type: typeof REGION_REQUEST; request: RegionRequest }
+/** Needle for the active editor's selection. */
+export interface NeedleRequestMessage { type: typeof NEEDLE_REQUEST }
+/** Sent only when PanelState.probe is on: what the page shows after each render. */
+export interface ShownMessage { type: typeof SHOWN; documentId: number; mode: Mode; selection: HeadSelection; compare: Mode[]; maps: number; needlePoints: number; roles: number }
 
 export type WebviewMessage =
   | ReadyMessage
+  | SetCompareMessage
+  | NeedleRequestMessage
+  | RegionRequestMessage
+  | ShownMessage
   | SelectHeadMessage
   | SelectModeMessage
   | RevealTokenMessage
@@ -154,6 +250,57 @@ export function isDrawTimingMessage(m: unknown): m is DrawTimingMessage {
   );
 }
 
+function isModePair(value: unknown): value is [Mode, Mode] {
+  return Array.isArray(value) && value.length === 2 && isMode(value[0]) && isMode(value[1]);
+}
+
+export function isSetCompareMessage(m: unknown): m is SetCompareMessage {
+  if (!isRecord(m) || m.type !== SET_COMPARE || !isRecord(m.compare)) return false;
+  const c = m.compare;
+  return typeof c.on === 'boolean' && (c.modes === undefined || isModePair(c.modes));
+}
+
+export function isRegionRequestMessage(m: unknown): m is RegionRequestMessage {
+  if (!isRecord(m) || m.type !== REGION_REQUEST || !isRecord(m.request)) return false;
+  const r = m.request;
+  return (
+    isId(r.requestId) &&
+    isId(r.documentId) &&
+    isHeadSelection(r.selection) &&
+    [r.q0, r.q1, r.k0, r.k1].every(isIndex) &&
+    (r.q1 as number) > (r.q0 as number) &&
+    (r.k1 as number) > (r.k0 as number)
+  );
+}
+
+export function isRegionMessage(m: unknown): m is RegionMessage {
+  if (!isRecord(m) || m.type !== REGION || !isRecord(m.region)) return false;
+  const r = m.region;
+  return (
+    [r.requestId, r.documentId, r.q0, r.q1, r.k0, r.k1, r.qBin, r.kBin, r.rows, r.cols].every(isIndex) &&
+    (r.data === undefined || (r.data instanceof Float32Array && r.data.length === (r.rows as number) * (r.cols as number)))
+  );
+}
+
+export function isNeedleRequestMessage(m: unknown): m is NeedleRequestMessage {
+  return isRecord(m) && m.type === NEEDLE_REQUEST;
+}
+
+export function isShownMessage(m: unknown): m is ShownMessage {
+  return (
+    isRecord(m) &&
+    m.type === SHOWN &&
+    isId(m.documentId) &&
+    isMode(m.mode) &&
+    isHeadSelection(m.selection) &&
+    Array.isArray(m.compare) &&
+    m.compare.every(isMode) &&
+    isIndex(m.maps) &&
+    isIndex(m.needlePoints) &&
+    isIndex(m.roles)
+  );
+}
+
 function isPanelDocument(d: unknown): d is PanelDocument {
   if (!isRecord(d)) return false;
   const ok =
@@ -170,6 +317,11 @@ function isPanelDocument(d: unknown): d is PanelDocument {
     d.starts.length === d.texts.length &&
     d.headMeans instanceof Float32Array &&
     d.headMeans.length === d.layers * d.heads &&
+    Array.isArray(d.roles) &&
+    d.roles.length === d.headMeans.length &&
+    d.roles.every((r) => typeof r === 'string') &&
+    d.roleScores instanceof Float32Array &&
+    d.roleScores.length === d.headMeans.length &&
     isIndex(d.thumbSize) &&
     d.thumbs instanceof Float32Array;
   return ok && (d.thumbs as Float32Array).length === (d.layers as number) * (d.heads as number) * (d.thumbSize as number) ** 2;
@@ -203,6 +355,50 @@ function isFadingList(value: unknown): value is FadingSeries[] {
   return Array.isArray(value) && value.every(isFadingSeries);
 }
 
+function isPanelCompare(c: unknown): c is PanelCompare {
+  return (
+    isRecord(c) &&
+    isId(c.documentId) &&
+    isModePair(c.modes) &&
+    typeof c.sameWeights === 'boolean' &&
+    (c.heads === undefined || (Array.isArray(c.heads) && c.heads.length === 2 && c.heads.every(isPanelHead))) &&
+    isOptionalString(c.error)
+  );
+}
+
+function isNeedleSeries(s: unknown): s is NeedleSeries {
+  return (
+    isRecord(s) &&
+    isMode(s.mode) &&
+    s.starts instanceof Int32Array &&
+    s.values instanceof Float32Array &&
+    s.starts.length === s.values.length &&
+    typeof s.exact === 'boolean'
+  );
+}
+
+function isPanelNeedle(n: unknown): n is PanelNeedle {
+  return (
+    isRecord(n) &&
+    isId(n.documentId) &&
+    isIndex(n.start) &&
+    isIndex(n.end) &&
+    (n.end as number) > (n.start as number) &&
+    typeof n.text === 'string' &&
+    isHeadSelection(n.selection) &&
+    Array.isArray(n.series) &&
+    n.series.every(isNeedleSeries)
+  );
+}
+
+export function isCompareMessage(m: unknown): m is CompareMessage {
+  return isRecord(m) && m.type === COMPARE && (m.compare === undefined || isPanelCompare(m.compare));
+}
+
+export function isNeedleMessage(m: unknown): m is NeedleMessage {
+  return isRecord(m) && m.type === NEEDLE && (m.needle === undefined || isPanelNeedle(m.needle));
+}
+
 export function isStateMessage(m: unknown): m is StateMessage {
   if (!isRecord(m) || m.type !== STATE || !isRecord(m.state)) return false;
   const s = m.state;
@@ -218,6 +414,8 @@ export function isStateMessage(m: unknown): m is StateMessage {
     (s.head === undefined || isPanelHead(s.head)) &&
     typeof s.cursorToken === 'number' &&
     isFadingList(s.fading) &&
+    (s.compare === undefined || isPanelCompare(s.compare)) &&
+    (s.needle === undefined || isPanelNeedle(s.needle)) &&
     typeof s.probe === 'boolean'
   );
 }

@@ -7,7 +7,7 @@ import type { HeadSelection } from '../shared/vocabulary';
 import { headLabel, selectionLabel } from '../shared/vocabulary';
 import { renderHeatmapPng } from './export-png';
 import type { Inspection } from './inspection-types';
-import { focusOf, keysOf } from './selection';
+import { focusOf, keysOf, rolesOf } from './selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */
@@ -42,10 +42,12 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
     const tip = `token ${i + 1} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
     return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
   });
+  const roles = rolesOf(insp);
   const headRows = insp.heads.map(
     (h) =>
       `<tr${sel.kind === 'head' && h.layer === sel.layer && h.head === sel.head ? ' class="sel"' : ''}><td>${headLabel(h.layer, h.head)}</td>` +
-      `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td></tr>`,
+      `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td>` +
+      `<td>${escapeHtml(roles[h.layer * m.heads + h.head]?.role ?? '')}</td><td>${fixed(roles[h.layer * m.heads + h.head]?.score ?? NaN, 2)}</td></tr>`,
   );
   const queryItems = insp.queries.map((q) => {
     const keys = keysOf(insp, sel, q.token, 5)
@@ -83,7 +85,7 @@ ${windowNote}
 <img alt="pooled attention heatmap, ${label}" width="512" height="512" src="data:image/png;base64,${png}">
 ${queryItems.length > 0 ? `<h2>Queries (top keys, ${label})</h2><ul>${queryItems.join('')}</ul>` : ''}
 <h2>Heads</h2>
-<table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th></tr>
+<table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th><th>role</th><th>role score</th></tr>
 ${headRows.join('\n')}
 </table>
 </body>

@@ -143,3 +143,19 @@ export function downsample(values: ArrayLike<number>, maxPoints: number, keep: '
   }
   return { starts, ends, values: out };
 }
+
+/**
+ * Exact needle values from a full-resolution map region (queries span.end.. down, the span's keys
+ * across, one token a cell): each query's mass on the span is its row's sum. Undefined when the
+ * region's cells pool several tokens (the sum of maxima is not a mass).
+ */
+export function needleFromRegion(map: { qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }): Float32Array | undefined {
+  if (map.qBin !== 1 || map.kBin !== 1 || map.data.length !== map.rows * map.cols) return undefined;
+  const out = new Float32Array(map.rows);
+  for (let r = 0; r < map.rows; r++) {
+    let m = 0;
+    for (let c = 0; c < map.cols; c++) m += map.data[r * map.cols + c];
+    out[r] = m;
+  }
+  return out;
+}

@@ -4,6 +4,8 @@
 import type { HeadSelection } from '../shared/vocabulary';
 import type { KeyWeight } from './analysis';
 import { aggregateFocus, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
+import type { HeadRoles } from './head-roles';
+import { inspectionHeadRoles } from './head-roles';
 import type { Inspection } from './inspection-types';
 
 /** Focus of every token under the selection. */
@@ -62,4 +64,13 @@ export function fadingOf(insp: Inspection, buckets: number): { starts: Int32Arra
   const meanFocus = new Float32Array(curve.starts.length);
   for (const layer of curve.meanFocus) layer.forEach((v, b) => (meanFocus[b] += v / curve.meanFocus.length));
   return { starts: curve.starts, meanFocus };
+}
+
+const roleCache = new WeakMap<Inspection, HeadRoles[]>();
+
+/** Each head's role on this inspection (layer * heads + head), computed once per inspection: the panel, picker, hover and exports share it. */
+export function rolesOf(insp: Inspection): HeadRoles[] {
+  let roles = roleCache.get(insp);
+  if (!roles) roleCache.set(insp, (roles = inspectionHeadRoles(insp)));
+  return roles;
 }

@@ -5,6 +5,7 @@ import type { ExportFormat } from '../core/export';
 import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
+import { rolesOf } from '../core/selection';
 import type { Ctx } from './ctx';
 import { defaultExportUri } from './export';
 import { REVEAL_COMMAND } from './hover';
@@ -51,6 +52,23 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
     }),
 
+    command('attentionLens.openInEditor', 'opening the attention view', async () => ctx.panel.openInEditor()),
+
+    command('attentionLens.compare', 'comparing modes', async (arg?: unknown) => {
+      // Argument (scripts, tests): false turns Compare off, a pair of modes picks them.
+      const modes = Array.isArray(arg) && arg.length === 2 && arg.every(isMode) ? (arg as [Mode, Mode]) : undefined;
+      const on = arg !== false;
+      ctx.panel.setCompare({ on, modes });
+      if (on && !ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
+      return ctx.panel.compareModes;
+    }),
+
+    command('attentionLens.needle', 'computing the needle', async () => {
+      const needle = await ctx.panel.runNeedle();
+      if (needle && !ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
+      return needle ? { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact })) } : undefined;
+    }),
+
     command('attentionLens.toggleFollowCursor', 'toggling Follow Cursor', async (arg?: unknown) => {
       await ctx.config.setFlag('followCursor', typeof arg === 'boolean' ? arg : !ctx.config.followCursor);
     }),
@@ -94,7 +112,9 @@ async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
   const runner = await ctx.models.get();
   const { layers, heads } = runner.model;
   const editor = vscode.window.activeTextEditor;
-  const summaries = (editor && ctx.documents.get(editor.document.uri)?.inspection.heads) ?? [];
+  const shown = editor && ctx.documents.get(editor.document.uri);
+  const summaries = shown?.inspection.heads ?? [];
+  const roles = shown ? rolesOf(shown.inspection) : [];
   const current = JSON.stringify(ctx.selection);
   const mark = (sel: HeadSelection): string | undefined => (JSON.stringify(sel) === current ? '(current)' : undefined);
   const items: HeadItem[] = [];
@@ -106,8 +126,9 @@ async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
     const { layer, head } = selection;
     if (head === 0) items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
     const s = summaries.find((h) => h.layer === layer && h.head === head);
+    const role = roles[layer * heads + head];
     const detail = s
-      ? `mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
+      ? `${role ? `${role.role} ${role.score.toFixed(2)} · ` : ''}mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
       : 'inspect a document to see its focus and entropy';
     items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
   }

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
+import type { ModelRunner } from '../core/model-runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES } from '../shared/vocabulary';
 import { Config, SECTION, clampSelection } from './config';
@@ -40,7 +41,11 @@ export class Ctx implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelHost(extension.extensionPath, this.config, this.log);
     this.documents = new InspectedDocuments(this.models, this.config, this.log, probe);
-    this.overlay = new Overlay((uri) => this.documents.get(uri), probe);
+    this.overlay = new Overlay(
+      (uri) => this.documents.get(uri),
+      async (insp, offset, signal) => (await this.models.current?.rows(insp, [offset], signal))?.[0],
+      probe,
+    );
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
     this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this, probe, this.log);
     // Disposed in reverse: listeners first, then the parts they call.
@@ -51,7 +56,7 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(
       // Every document, untitled ones included; documents without an inspection cost a map lookup.
       vscode.languages.registerHoverProvider('*', this.hover),
-      vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel.view, { webviewOptions: { retainContextWhenHidden: false } }),
+      vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel.viewProvider, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfig(e)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         if (this.config.modelPath !== '') void this.resetModel('the workspace is now trusted: the custom model applies');
@@ -62,11 +67,18 @@ export class Ctx implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.overlay.refresh(this.overlayView)),
       vscode.window.onDidChangeActiveTextEditor(() => this.panel.onActiveEditor()),
       this.documents.onDidChange((uri) => this.onInspection(uri)),
-      this.documents.onDidChangeBusy(() => this.renderStatus()),
+      this.documents.onDidChangeBusy(() => {
+        this.renderStatus();
+        this.panel.onStatus();
+      }),
       this.models.onDidReset(() => this.documents.clear()),
     );
     this.renderStatus();
     this.log.info(`activated (VS Code ${vscode.version}); the model loads on first use`);
+  }
+
+  get runner(): ModelRunner | undefined {
+    return this.models.current;
   }
 
   get modes(): readonly Mode[] {

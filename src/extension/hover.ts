@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
-import { entropyOf, focusOf, keysOf } from '../core/selection';
+import { entropyOf, focusOf, keysOf, rolesOf } from '../core/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
@@ -59,6 +59,10 @@ export class HoverProvider implements vscode.HoverProvider {
       `| surprisal (nats) | ${value((i) => i.surprisal[t]).join(' | ')} |`,
       '',
     );
+    if (selection.kind === 'head') {
+      const role = rolesOf(insp)[selection.layer * insp.model.heads + selection.head];
+      if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
+    }
     if (missing.length) lines.push(`_${missing.map((m) => MODE_LABELS[m]).join(', ')}: computing in the background; hover again._`, '');
 
     const keys = keysOf(insp, selection, t, TOP);

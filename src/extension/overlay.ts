@@ -1,17 +1,27 @@
 // Editor overlay: each token coloured by its focus under the selected head, or, with Follow
-// Cursor, the keys the cursor token attends to coloured by their weight. The decoration types
-// are created once, kept in one record and disposed together; updates touch visible editors only.
+// Cursor, the keys the cursor token attends to coloured by their weight: at once from the 16 top
+// keys the inspection keeps, then (debounced, stale requests aborted) from the cursor token's full
+// attention row when the model worker still holds the run's keys. The decoration types are created
+// once, kept in one record and disposed together; updates touch visible editors only.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import { focusOf, keysOf } from '../core/selection';
 import type { ColorScale } from '../shared/color-scale';
 import { STRENGTH_STEPS, strengthStep } from '../shared/color-scale';
+import type { Inspection, QueryRows } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 
 /** Strength steps; each is one decoration type with its own contributed theme colour. */
 const BUCKETS = STRENGTH_STEPS;
+/** Follow Cursor waits this long after the last cursor move before asking for the full row. */
+const FULL_ROW_DEBOUNCE_MS = 60;
+/** Keys below this weight stay uncoloured in a full row: every earlier token gets some weight. */
+const FULL_ROW_MIN_WEIGHT = 0.005;
+
+/** The full attention row ([layer][head][key]) of the token at an offset; undefined when the worker no longer holds the keys. */
+export type RowReader = (insp: Inspection, offset: number, signal: AbortSignal) => Promise<QueryRows | undefined>;
 
 interface DecorationTypes {
   /** [bucket]: weakest first. */
@@ -47,9 +57,14 @@ export interface OverlayView {
 
 export class Overlay implements vscode.Disposable {
   private readonly types = createTypes();
+  /** The pending or running full-row request (one: only the editor with the cursor asks). */
+  private fullRow: { timer: NodeJS.Timeout; abort: AbortController } | undefined;
+  /** Full-row recolourings so far (the probe reports it). */
+  private fullRowUpdates = 0;
 
   constructor(
     private readonly lookup: (uri: vscode.Uri) => ShownInspection | undefined,
+    private readonly readRow: RowReader,
     private readonly probe: Probe,
   ) {}
 
@@ -70,12 +85,17 @@ export class Overlay implements vscode.Disposable {
       buckets = Array.from({ length: BUCKETS }, () => []);
     } else if (view.followCursor) {
       ({ buckets, query } = this.followBuckets(doc, editor, view));
+      this.askFullRow(doc, editor, view);
     } else {
       buckets = this.focusBuckets(doc, view);
     }
+    this.apply(editor, buckets, query);
+    done();
+  }
+
+  private apply(editor: vscode.TextEditor, buckets: vscode.Range[][], query: vscode.Range[]): void {
     this.types.strength.forEach((type, b) => editor.setDecorations(type, buckets[b]));
     editor.setDecorations(this.types.query, query);
-    done();
     this.probe.decorations(() => {
       const offsets = (r: vscode.Range): [number, number] => [editor.document.offsetAt(r.start), editor.document.offsetAt(r.end)];
       return { uri: editor.document.uri.toString(), buckets: buckets.map((b) => b.map(offsets)), query: query.map(offsets) };
@@ -103,8 +123,58 @@ export class Overlay implements vscode.Disposable {
     return { buckets, query: [doc.ranges[q]] };
   }
 
+  /** After a pause, recolours from the cursor token's full row; a newer cursor move or update aborts it. */
+  private askFullRow(doc: ShownInspection, editor: vscode.TextEditor, view: OverlayView): void {
+    this.cancelFullRow();
+    const offset = editor.document.offsetAt(editor.selection.active);
+    const q = tokenAt(doc.inspection, offset);
+    if (q < 0) return;
+    const abort = new AbortController();
+    const timer = setTimeout(() => {
+      this.readRow(doc.inspection, offset, abort.signal)
+        .then((row) => {
+          if (!row || abort.signal.aborted || this.lookup(editor.document.uri) !== doc || editor.document.version !== doc.version) return;
+          const weights = selectRow(row.rows, doc.inspection, view.selection);
+          const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
+          for (let k = 0; k <= q; k++) {
+            if (weights[k] >= FULL_ROW_MIN_WEIGHT) buckets[strengthStep(weights[k], view.scale)].push(doc.ranges[k]);
+          }
+          this.apply(editor, buckets, [doc.ranges[q]]);
+          this.probe.record({ fullRowUpdates: ++this.fullRowUpdates });
+        })
+        .catch(() => undefined); // aborted, or the worker is gone: the top-k colouring stays
+    }, FULL_ROW_DEBOUNCE_MS);
+    this.fullRow = { timer, abort };
+  }
+
+  private cancelFullRow(): void {
+    if (!this.fullRow) return;
+    clearTimeout(this.fullRow.timer);
+    this.fullRow.abort.abort();
+    this.fullRow = undefined;
+  }
+
   dispose(): void {
+    this.cancelFullRow();
     this.types.strength.forEach((t) => t.dispose());
     this.types.query.dispose();
   }
+}
+
+/** One query's weights over the keys under the selection, from its full rows ([layer * heads + head][key]). */
+function selectRow(rows: Float32Array, insp: Inspection, sel: HeadSelection): Float32Array {
+  const T = insp.tokens.length;
+  const n = insp.model.layers * insp.model.heads;
+  if (sel.kind === 'head') {
+    const h = sel.layer * insp.model.heads + sel.head;
+    return rows.subarray(h * T, (h + 1) * T);
+  }
+  const out = new Float32Array(T);
+  for (let h = 0; h < n; h++) {
+    for (let k = 0; k < T; k++) {
+      const w = rows[h * T + k];
+      out[k] = sel.how === 'max' ? Math.max(out[k], w) : out[k] + w / n;
+    }
+  }
+  return out;
 }

@@ -1,14 +1,23 @@
-// Owns what the side panel shows: which document (the active editor's when inspected, else the
-// last one inspected), what was last sent, and the answers to the page's messages. Ctx tells it
-// what changed; it decides what to post. Reading the state has no side effects.
+// Owns what the panel shows, in every place it is shown (the bottom view and the editor tab):
+// which document (the active editor's when inspected, else the last one inspected), Compare and
+// the needle, what was last sent, and the answers to the pages' messages. Ctx tells it what
+// changed; it posts the same messages to every page, so both stay in sync. Reading the state has
+// no side effects.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import type { FadingSeries, PanelState } from '../protocol';
+import type { Inspection } from '../core/inspection-types';
+import type { ModelRunner } from '../core/model-runner';
+import type { NeedleCurve } from '../core/needle';
+import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
+import type { TokenSpan } from '../core/needle';
+import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
+import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
+import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
-import type { PanelHost } from './panel';
-import { Panel } from './panel';
+import type { PanelHost, PanelPage } from './panel';
+import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
 
@@ -17,31 +26,74 @@ export interface PanelContext {
   readonly selection: HeadSelection;
   readonly modes: readonly Mode[];
   readonly lastError: string | undefined;
+  readonly runner: ModelRunner | undefined;
   revealOffset(uri: vscode.Uri, offset: number): Promise<void>;
   reportError(what: string, err: unknown): void;
 }
 
+/** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
+const REGION_CELLS = 256;
+/** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
+const NEEDLE_POINTS = 600;
+
 export class PanelController implements PanelHost, vscode.Disposable {
-  /** The webview view (registered by Ctx); posts only while its page is there. */
-  readonly view: Panel;
+  /** The bottom panel's view (registered by Ctx). */
+  readonly viewProvider: PanelViewProvider;
+  private editor: EditorPanel | undefined;
   /** Document the panel shows, by uri. */
   private uri: string | undefined;
   /** Inspection id last sent in full (0: none). */
   private sentId = -1;
+  /** Compare's pair of modes while it is on. */
+  private comparing: [Mode, Mode] | undefined;
+  private needleShown: PanelNeedle | undefined;
+  /** What each page last reported it shows (probe only). */
+  readonly shownBy = new Map<PageHost, ShownMessage>();
 
   constructor(
-    extensionUri: vscode.Uri,
+    private readonly extensionUri: vscode.Uri,
     private readonly documents: InspectedDocuments,
     private readonly config: Config,
     private readonly ctx: PanelContext,
     private readonly probe: Probe,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.view = new Panel(extensionUri, this, log);
+    this.viewProvider = new PanelViewProvider(extensionUri, this, log, (page) => {
+      if (!page) this.shownBy.delete('panel');
+    });
   }
 
   dispose(): void {
-    this.view.dispose();
+    this.editor?.dispose();
+    this.viewProvider.dispose();
+  }
+
+  /** Whether the page in this place has said ready. */
+  ready(where: PageHost): boolean {
+    return this.pages().some((p) => p.where === where && p.isReady);
+  }
+
+  // Commands.
+
+  /** Opens the view in an editor tab beside the code, or reveals the open one. */
+  openInEditor(): void {
+    if (this.editor) {
+      this.editor.reveal();
+      return;
+    }
+    this.editor = new EditorPanel(this.extensionUri, this, this.log, () => {
+      this.editor = undefined;
+      this.shownBy.delete('editor');
+    });
+  }
+
+  /** Some page (bottom view or editor tab) is open. */
+  get isShownAnywhere(): boolean {
+    return this.pages().some((p) => p.isReady);
+  }
+
+  get compareModes(): [Mode, Mode] | undefined {
+    return this.comparing;
   }
 
   // Events from Ctx.
@@ -61,7 +113,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const doc = this.documents.get(editor.document.uri);
     if (doc && doc.uri === this.uri && doc.version === editor.document.version) {
       const token = tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active));
-      this.view.post({ type: 'cursor', documentId: doc.inspection.id, token });
+      this.post({ type: 'cursor', documentId: doc.inspection.id, token });
     }
   }
 
@@ -69,15 +121,16 @@ export class PanelController implements PanelHost, vscode.Disposable {
   onSettings(): void {
     const doc = this.shown();
     if (!doc) return;
-    this.view.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.sendCompare(doc);
     this.onStatus();
   }
 
   onStatus(): void {
-    this.view.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
+    this.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
   }
 
-  // PanelHost: the page's requests.
+  // PanelHost: the pages' requests.
 
   state(): PanelState {
     const doc = this.shown();
@@ -95,14 +148,18 @@ export class PanelController implements PanelHost, vscode.Disposable {
       head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
+      compare: doc && this.comparing ? this.compareFor(doc, this.comparing) : undefined,
+      needle: doc && this.needleShown?.documentId === doc.inspection.id ? this.needleShown : undefined,
       probe: this.probe.enabled,
     };
   }
 
-  /** The page sent its full state: later changes are relative to it. */
+  /** A page got the full state: later changes are relative to it; a missing comparison is computed. */
   sentState(state: PanelState): void {
     this.sentId = state.document?.id ?? 0;
     if (state.document) this.notePayload(payloadBytes(state.document, state.head), state.document.texts.length);
+    const doc = this.shown();
+    if (doc && state.compare && !state.compare.heads) this.sendCompare(doc);
   }
 
   selectHead(selection: HeadSelection): void {
@@ -124,13 +181,122 @@ export class PanelController implements PanelHost, vscode.Disposable {
     if (!doc) return;
     const wanted = this.ctx.modes.filter((m) => m !== 'ssmax-posthoc' || doc.inspection.mode === m);
     void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
-      if (this.documents.get(doc.uri) === doc) this.view.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
+      if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });
+  }
+
+  /**
+   * Compare on or off. Across checkpoints (Softmax vs SSMax trained) heads match by index only, so
+   * turning Compare on there shows the mean over heads unless an aggregate is already selected.
+   */
+  setCompare(request: CompareRequest): void {
+    const modes = this.ctx.modes;
+    const pair = request.modes && request.modes.every((m) => modes.includes(m)) && request.modes[0] !== request.modes[1] ? request.modes : undefined;
+    const was = this.comparing;
+    this.comparing = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
+    const doc = this.shown();
+    if (this.comparing && !was && !sameWeights(...this.comparing) && this.ctx.selection.kind === 'head') {
+      // The selection change posts the comparison (onSettings).
+      this.selectHead({ kind: 'aggregate', how: 'mean' });
+    }
+    if (doc && this.comparing) this.sendCompare(doc);
+    else this.post({ type: 'compare', compare: undefined });
+  }
+
+  /** The needle of the active editor's selection, under every mode the model offers. */
+  needle(): void {
+    void this.runNeedle().catch((err: unknown) => this.ctx.reportError('computing the needle', err));
+  }
+
+  /** A zoomed region at full resolution, answered to the page that asked; without data when the keys are gone. */
+  region(page: PanelPage, request: RegionRequest): void {
+    const doc = this.documents.byId(request.documentId);
+    const runner = this.ctx.runner;
+    const { q0, q1, k0, k1, selection: sel } = request;
+    const T = doc?.inspection.tokens.length ?? 0;
+    if (!doc || !runner || q1 > T || k1 > T) return;
+    const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: sel.how };
+    const base = { requestId: request.requestId, documentId: request.documentId, q0, q1, k0, k1 };
+    void runner
+      .region(doc.inspection, { q0, q1, k0, k1 }, heads, REGION_CELLS)
+      .catch((err: unknown) => {
+        this.log.warn(`zoom region failed: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      })
+      .then((map) => {
+        const region = map ? { ...base, qBin: map.qBin, kBin: map.kBin, rows: map.rows, cols: map.cols, data: map.data } : { ...base, qBin: 0, kBin: 0, rows: 0, cols: 0 };
+        page.post({ type: 'region', region });
+      });
   }
 
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void {
     if (what === 'heatmap') this.probe.record({ heatmapMs: ms, heatmapBins: bins });
     this.log.info(`panel: ${what} drawn in ${ms.toFixed(1)} ms (${tokens} tokens, ${bins} bins)`);
+  }
+
+  recordShown(page: PanelPage, shown: ShownMessage): void {
+    this.shownBy.set(page.where, shown);
+  }
+
+  /** Shows the needle for a span of the active editor's selection; resolves when it was posted. */
+  async runNeedle(): Promise<PanelNeedle | undefined> {
+    // From the editor tab's button no text editor is active: the shown document's editor is meant.
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.uri);
+    const doc = editor && this.documents.get(editor.document.uri);
+    if (!editor || !doc || doc.version !== editor.document.version) {
+      void vscode.window.showInformationMessage('Attention Lens: inspect the document, then select a span (a value, a name) to see how much attention reaches it.');
+      return undefined;
+    }
+    const sel = editor.selection;
+    const span = tokenSpan(doc.inspection, editor.document.offsetAt(sel.start), editor.document.offsetAt(sel.end));
+    if (!span || span.end >= doc.inspection.tokens.length) {
+      void vscode.window.showInformationMessage('Attention Lens: the selection is outside the inspected window, or no token follows it.');
+      return undefined;
+    }
+    const selection = this.ctx.selection;
+    const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
+    const series = [];
+    for (const insp of inspections) {
+      if (!insp) continue;
+      const { values, exact } = await this.needleValues(insp, span, selection);
+      const points = downsample(values, NEEDLE_POINTS, 'max');
+      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + span.end), values: points.values, exact });
+    }
+    if (this.documents.get(doc.uri) !== doc) return undefined;
+    const text = doc.inspection.tokens
+      .slice(span.start, span.end)
+      .map((t) => t.text)
+      .join('');
+    const needle: PanelNeedle = {
+      documentId: doc.inspection.id,
+      start: span.start,
+      end: span.end,
+      text: text.length > 40 ? `${text.slice(0, 39)}…` : text,
+      selection,
+      series,
+    };
+    this.needleShown = needle;
+    this.uri = doc.uri;
+    this.sync();
+    this.post({ type: 'needle', needle });
+    return needle;
+  }
+
+  /**
+   * The selected head's (or the mean's) mass on the span from every later query. Exact from a
+   * full-resolution map region when the worker still holds this run's keys (the latest foreground
+   * run: the shown mode); else, and for the max over heads, each query's top-k keys (a lower bound).
+   */
+  private async needleValues(insp: Inspection, span: TokenSpan, sel: HeadSelection): Promise<{ values: Float32Array; exact: boolean }> {
+    const T = insp.tokens.length;
+    const runner = this.ctx.runner;
+    if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
+      const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: 'mean' as const };
+      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, heads, T - span.end).catch(() => undefined);
+      const values = map && needleFromRegion(map);
+      if (values) return { values, exact: true };
+    }
+    return { values: selectedCurve(inspectionNeedle(insp, span), insp, sel), exact: false };
   }
 
   /** The shown document, preferring the active editor's. */
@@ -140,21 +306,58 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return uri ? this.documents.get(uri) : undefined;
   }
 
-  /** Sends the panel's document when it changed since last sent. */
+  private pages(): PanelPage[] {
+    return [this.viewProvider.current, this.editor?.page].filter((p): p is PanelPage => p !== undefined);
+  }
+
+  private post(message: HostMessage): void {
+    for (const page of this.pages()) page.post(message);
+  }
+
+  /** Sends the pages' document when it changed since last sent. */
   private sync(): void {
     const doc = this.shown();
     if (doc) this.uri = doc.uri;
     const id = doc ? doc.inspection.id : 0;
-    if (id === this.sentId || !this.view.isReady) return;
+    if (id === this.sentId || !this.pages().some((p) => p.isReady)) return;
     this.sentId = id;
     if (!doc) {
-      this.view.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
+      this.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
       return;
     }
     const document = panelDocument(doc.inspection, label(doc));
     const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
-    this.view.post({ type: 'document', document, head, mode: doc.inspection.mode });
+    this.post({ type: 'document', document, head, mode: doc.inspection.mode });
+    if (this.comparing) this.sendCompare(doc);
+  }
+
+  /** The comparison from cache (no heads while a mode is missing). */
+  private compareFor(doc: ShownInspection, modes: [Mode, Mode]): PanelCompare {
+    const [a, b] = modes.map((m) => this.documents.cachedIn(doc, m));
+    const sel = this.ctx.selection;
+    const scale = this.config.colorScale;
+    return {
+      documentId: doc.inspection.id,
+      modes,
+      sameWeights: sameWeights(...modes),
+      heads: a && b ? [panelHead(a, sel, scale), panelHead(b, sel, scale)] : undefined,
+    };
+  }
+
+  /** Posts the comparison; when a mode is missing, runs it in the background and posts again. */
+  private sendCompare(doc: ShownInspection): void {
+    const modes = this.comparing;
+    if (!modes) return;
+    const now = this.compareFor(doc, modes);
+    this.post({ type: 'compare', compare: now });
+    if (now.heads) return;
+    void Promise.all(modes.map((m) => this.documents.ensureIn(doc, m))).then(() => {
+      if (this.comparing !== modes || this.shown() !== doc) return;
+      const later = this.compareFor(doc, modes);
+      const error = later.heads ? undefined : `${modes.map((m) => MODE_LABELS[m]).join(' or ')} could not be computed for this window; inspect again.`;
+      this.post({ type: 'compare', compare: error ? { ...later, error } : later });
+    });
   }
 
   private notePayload(bytes: number, tokens: number): void {
@@ -168,6 +371,12 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return insp ? [fadingSeries(insp)] : [];
     });
   }
+}
+
+/** The curve of the selected head, or the mean / max over heads. */
+function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
+  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
+  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }
 
 function label(doc: ShownInspection): string {

@@ -2,7 +2,7 @@
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
 import type { Inspection } from '../core/inspection-types';
-import { fadingOf, focusOf, pooledOf } from '../core/selection';
+import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/selection';
 import type { ColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';
@@ -16,6 +16,7 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
   insp.tokens.forEach((t, i) => (starts[i] = t.start));
   const headMeans = new Float32Array(layers * heads);
   for (const s of insp.heads) headMeans[s.layer * heads + s.head] = s.meanFocus;
+  const roles = rolesOf(insp);
   return {
     id: insp.id,
     label,
@@ -27,6 +28,8 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
     texts: insp.tokens.map((t) => t.text),
     starts,
     headMeans,
+    roles: roles.map((r) => r.role),
+    roleScores: Float32Array.from(roles, (r) => r.score),
     thumbSize: THUMB,
     thumbs: thumbnails(insp),
   };

@@ -15,6 +15,8 @@ export interface Metrics {
   /** Progress reports of the latest foreground inspection, and the last fraction reported. */
   progressReports: number;
   lastProgress: number;
+  /** Follow Cursor recolourings from a full attention row (rather than the top-k keys). */
+  fullRowUpdates: number;
 }
 
 /** Ranges the overlay set in the editor it updated last, as [start, end) document offsets. */
@@ -43,7 +45,7 @@ export const NO_PROBE: Probe = {
 
 export class RecordingProbe implements Probe {
   readonly enabled = true;
-  readonly metrics: Metrics = { hoverMs: 0, overlayMs: 0, heatmapMs: 0, heatmapBins: 0, payloadBytes: 0, inspectMs: 0, progressReports: 0, lastProgress: 0 };
+  readonly metrics: Metrics = { hoverMs: 0, overlayMs: 0, heatmapMs: 0, heatmapBins: 0, payloadBytes: 0, inspectMs: 0, progressReports: 0, lastProgress: 0, fullRowUpdates: 0 };
   lastDecorations: Decorations | undefined;
 
   start(metric: 'hoverMs' | 'overlayMs'): () => void {

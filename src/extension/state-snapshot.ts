@@ -2,6 +2,7 @@
 // activate() only when the probe is on), so that they assert on decorations, status and errors
 // without reaching into internals.
 import * as vscode from 'vscode';
+import type { ShownMessage } from '../protocol';
 import type { Mode } from '../shared/vocabulary';
 import type { Ctx } from './ctx';
 import type { Metrics, RecordingProbe } from './probe';
@@ -29,6 +30,12 @@ export interface StateSnapshot {
   /** The "custom model ignored" warning was shown. */
   customModelNoticeShown: boolean;
   panelReady: boolean;
+  /** The editor-tab page said ready. */
+  editorPanelReady: boolean;
+  /** What each page (bottom panel, editor tab) last reported it draws. */
+  shown: { panel: ShownMessage | null; editor: ShownMessage | null };
+  /** Compare's pair of modes while on. */
+  compare: Mode[] | null;
   metrics: Metrics;
   ranges?: { buckets: [number, number][][]; query: [number, number][] };
 }
@@ -72,7 +79,10 @@ export function stateSnapshot(ctx: Ctx, probe: RecordingProbe, wantRanges: boole
     modelId: ctx.models.current?.model.id ?? null,
     customModelIgnored: ctx.models.customModelIgnored,
     customModelNoticeShown: ctx.models.ignoredNoticeShown,
-    panelReady: ctx.panel.view.isReady,
+    panelReady: ctx.panel.ready('panel'),
+    editorPanelReady: ctx.panel.ready('editor'),
+    shown: { panel: ctx.panel.shownBy.get('panel') ?? null, editor: ctx.panel.shownBy.get('editor') ?? null },
+    compare: ctx.panel.compareModes ?? null,
     metrics: { ...probe.metrics },
   };
 }

@@ -47,3 +47,16 @@ export function weightColor(weight: number): [number, number, number] {
   const b = STOPS[i + 1];
   return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
 }
+
+// The difference view's diverging scale: blue where the second mode gives less weight, orange where
+// it gives more (a pair colour-blind readers tell apart), fading into the page's own background at 0.
+const LESS: [number, number, number] = [33, 102, 172];
+const MORE: [number, number, number] = [230, 97, 1];
+
+/** RGB of a weight difference in [-1, 1] (clamped), blended from `neutral` (the background) on a square-root scale. */
+export function divergingColor(diff: number, neutral: readonly [number, number, number]): [number, number, number] {
+  const d = Math.min(Math.max(diff, -1), 1);
+  const end = d < 0 ? LESS : MORE;
+  const f = Math.sqrt(Math.abs(d));
+  return [0, 1, 2].map((k) => Math.round(neutral[k] + (end[k] - neutral[k]) * f)) as [number, number, number];
+}

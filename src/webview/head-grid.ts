@@ -2,10 +2,18 @@
 // head's attention with its mean focus. A grid with one tab stop: arrow keys move, Enter or a
 // click selects the head everywhere.
 import type { HeadSelection } from '../shared/vocabulary';
-import { MAP_SCALE, intensity } from '../shared/color-scale';
+import { weightColor } from '../shared/color-scale';
 import { headLabel } from '../shared/vocabulary';
-import { themeColor } from './theme-color';
 
+/** Role names short enough for a 56-pixel cell. */
+const SHORT_ROLE: Record<string, string> = {
+  'previous-token': 'prev',
+  local: 'local',
+  'first-token': 'sink',
+  'duplicate-token': 'dup',
+  induction: 'induct',
+  broad: 'broad',
+};
 
 export class HeadGrid {
   readonly element = document.createElement('div');
@@ -21,11 +29,11 @@ export class HeadGrid {
     this.element.addEventListener('keydown', (e) => this.onKey(e));
   }
 
-  setHeads(layers: number, heads: number, means: Float32Array, thumbSize: number, thumbs: Float32Array): void {
+  /** roles/roleScores: [layer * heads + head], what each head does and how clearly. */
+  setHeads(layers: number, heads: number, means: Float32Array, roles: readonly string[], roleScores: Float32Array, thumbSize: number, thumbs: Float32Array, maxPx: number): void {
     this.heads = heads;
-    const heat = themeColor('--vscode-attentionLens-heatmapForeground', [255, 160, 60, 1]);
     // Every layer fits the panel's height when it can: the panel area is often short.
-    const thumbPx = Math.max(24, Math.min(56, Math.floor((window.innerHeight - 90) / layers) - 18));
+    const thumbPx = Math.max(24, Math.min(maxPx, Math.floor((window.innerHeight - 90) / layers) - 30));
     const rows: HTMLElement[] = [];
     this.cells = [];
     for (let layer = 0; layer < layers; layer++) {
@@ -41,21 +49,30 @@ export class HeadGrid {
         cell.dataset.layer = String(layer);
         cell.dataset.head = String(head);
         cell.setAttribute('role', 'gridcell');
-        cell.setAttribute('aria-label', `${label}, mean focus ${means[h].toFixed(3)}`);
+        const role = roles[h] ?? 'broad';
+        cell.dataset.role = role;
+        cell.setAttribute('aria-label', `${label}, mean focus ${means[h].toFixed(3)}, role ${role} (score ${roleScores[h].toFixed(2)})`);
+        cell.title = `${label}: ${role}, score ${roleScores[h].toFixed(2)}; mean focus ${means[h].toFixed(3)}`;
         cell.tabIndex = h === this.focused ? 0 : -1;
         const canvas = document.createElement('canvas');
         canvas.width = thumbSize;
         canvas.height = thumbSize;
         const image = new ImageData(thumbSize, thumbSize);
         for (let i = 0; i < thumbSize * thumbSize; i++) {
-          image.data.set([heat[0], heat[1], heat[2], Math.round(255 * intensity(thumbs[h * thumbSize * thumbSize + i], MAP_SCALE))], i * 4);
+          const r = Math.floor(i / thumbSize);
+          // Above the diagonal is masked: left transparent, the cell's background shows.
+          if (i % thumbSize <= r) image.data.set([...weightColor(thumbs[h * thumbSize * thumbSize + i]), 255], i * 4);
         }
         canvas.getContext('2d')?.putImageData(image, 0, 0);
         canvas.style.width = `${thumbPx}px`;
         canvas.style.height = `${thumbPx}px`;
         const caption = document.createElement('span');
         caption.textContent = `${label} · ${means[h].toFixed(2)}`;
-        cell.append(canvas, caption);
+        const roleTag = document.createElement('span');
+        roleTag.className = `role role-${role}`;
+        roleTag.dataset.testid = 'head-role';
+        roleTag.textContent = `${SHORT_ROLE[role] ?? role} ${roleScores[h].toFixed(2)}`;
+        cell.append(canvas, caption, roleTag);
         cell.addEventListener('click', () => this.pick(h));
         row.append(cell);
         this.cells.push(cell);

@@ -1,27 +1,48 @@
-// The side panel's page. Receives typed messages (src/protocol.ts), validates each, and draws:
-// controls, heatmap, head grid, fading chart, token strip. Says `ready` on load; the host answers
-// with the full state. What must survive hiding (zoom, selected token) goes to vscode.setState.
+// The panel's page, shown in the bottom panel (quick looks) and in an editor tab (full size): the
+// host says which (body data-host), and the layout uses the space it gets. Receives typed messages
+// (src/protocol.ts), validates each, and draws: controls, heatmap (or Compare: two modes side by
+// side and their difference), head grid with roles, fading chart, needle, token strip. Says
+// `ready` on load; the host answers with the full state. What must survive the page being
+// discarded while hidden (zoom, selected token) goes to vscode.setState.
 //
 // data-testid attributes, for the UI tests:
-//   attention-panel   the page root (<main>)
+//   attention-panel   the page root (<main>); data-host "panel" or "editor"
 //   mode-select       attention dropdown (Softmax / SSMax / SSMax on Softmax weights)
 //   head-select       head dropdown ("all heads: mean", "all heads: max", "L1 H1", ...)
+//   compare-toggle    button turning Compare on and off (aria-pressed)
+//   needle-button     button: needle of the editor's selection
 //   zoom-reset        button resetting the heatmap zoom
 //   panel-status      document label, token count, busy/error text
 //   heatmap           the heatmap <canvas>
 //   heatmap-readout   text under the heatmap: "query #12 "x" → key #3 "y": weight 0.412"
+//   compare-view      Compare: compare-map-a, compare-map-b, compare-diff (canvases),
+//                     compare-readout (weight under each mode), compare-note, compare-mode-a/-b,
+//                     compare-focus-strip (two canvases), compare-chart
 //   head-grid         the grid of heads; head-cell: one per layer and head,
-//                     aria-label "L2 H3, mean focus 0.412", data-layer / data-head 0-based
+//                     aria-label "L2 H3, mean focus 0.412, role local (score 0.61)",
+//                     data-layer / data-head 0-based, data-role; head-role: its role tag
 //   fading-chart      the fading chart (<figure>, legend names each mode)
+//   needle-view       the needle section; needle-chart its chart, needle-caption its text
 //   token-strip       the token strip; token: one span per token, data-i = token index
 import type { HeadSelection } from '../shared/vocabulary';
 import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
-import type { FadingSeries, PanelDocument, PanelHead, PanelState, WebviewMessage } from '../protocol';
-import { isCursorMessage, isDocumentMessage, isFadingMessage, isHeadMessage, isStateMessage, isStatusMessage } from '../protocol';
-import { FadingChart } from './fading-chart';
+import type { PanelState, WebviewMessage } from '../protocol';
+import {
+  isCompareMessage,
+  isCursorMessage,
+  isDocumentMessage,
+  isFadingMessage,
+  isHeadMessage,
+  isNeedleMessage,
+  isRegionMessage,
+  isStateMessage,
+  isStatusMessage,
+} from '../protocol';
+import { CompareView } from './compare-view';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
+import { LineChart } from './line-chart';
 import { onThemeChange } from './theme-color';
 import { TokenStrip } from './token-strip';
 import type { Choice } from './toolkit/controls';
@@ -43,11 +64,15 @@ interface SavedState {
 
 const vscode = acquireVsCodeApi();
 const saved = readSaved(vscode.getState());
+const inEditor = document.body.dataset.host === 'editor';
 
 let state: PanelState | undefined;
 let fadingAsked = -1;
+/** The zoom region asked for last: only its answer is drawn. */
+let regionAsked = 0;
 
 const app = document.getElementById('app') ?? document.body;
+app.dataset.host = inEditor ? 'editor' : 'panel';
 const status = document.createElement('div');
 status.className = 'panel-status';
 status.dataset.testid = 'panel-status';
@@ -61,23 +86,49 @@ const headSelect = createDropdown('head-select', 'Layer and head', (value) => {
   const sel: unknown = JSON.parse(value);
   if (isHeadSelection(sel)) vscode.postMessage({ type: 'selectHead', selection: sel });
 });
+const compareToggle = createButton('compare-toggle', 'Compare', () => vscode.postMessage({ type: 'setCompare', compare: { on: !state?.compare } }));
+const needleButton = createButton('needle-button', 'Needle', () => vscode.postMessage({ type: 'needleRequest' }));
+needleButton.title = 'How much attention reaches the text selected in the editor, from every later token, under each mode';
 
 const strip = new TokenStrip((token) => {
   save();
-  if (state?.document) vscode.postMessage({ type: 'revealToken', documentId: state.document.id, token });
+  reveal(token);
 });
-const heatmap = new Heatmap(
-  (token) => {
-    if (state?.document) vscode.postMessage({ type: 'revealToken', documentId: state.document.id, token });
+const heatmap = new Heatmap({
+  testId: 'heatmap',
+  title: 'Attention map',
+  side: singleSide,
+  onRevealQuery: reveal,
+  onZoom: () => {
+    save();
+    requestRegion();
   },
-  (ms, bins) => {
+  onDrawn: (ms, bins) => {
     if (state?.probe && state.document) vscode.postMessage({ type: 'drawTiming', documentId: state.document.id, what: 'heatmap', ms, tokens: state.document.texts.length, bins });
   },
-  () => save(),
-);
-const zoomReset = createButton('zoom-reset', 'Reset zoom', () => heatmap.setZoom(undefined));
+});
+const compare = new CompareView({
+  side: compareSide,
+  onModes: (modes) => vscode.postMessage({ type: 'setCompare', compare: { on: true, modes } }),
+  onRevealQuery: reveal,
+  onZoom: () => save(),
+});
+const zoomReset = createButton('zoom-reset', 'Reset zoom', () => {
+  heatmap.setZoom(undefined);
+  if (state?.compare && state.document) compare.set(state.compare, state.document, state.modes, undefined);
+});
 const grid = new HeadGrid((selection) => vscode.postMessage({ type: 'selectHead', selection }));
-const chart = new FadingChart();
+const chart = new LineChart('fading-chart', 'Mean focus over every head', 'Mean focus by position: computing…');
+const needleChart = new LineChart('needle-chart', 'Attention reaching the span', '');
+const needleCaption = document.createElement('p');
+needleCaption.className = 'needle-caption';
+needleCaption.dataset.testid = 'needle-caption';
+
+const mapSection = section('Attention map', heatmap.element);
+const fadingSection = section('Fading', chart.element);
+const needleSection = section('Needle', needleCaption, needleChart.element);
+needleSection.dataset.testid = 'needle-view';
+needleSection.classList.add('needle');
 
 layout();
 window.addEventListener('message', (e: MessageEvent<unknown>) => receive(e.data));
@@ -89,23 +140,43 @@ vscode.postMessage({ type: 'ready' });
 function layout(): void {
   const controls = document.createElement('header');
   controls.className = 'controls';
-  controls.append(modeSelect.element, headSelect.element, zoomReset, status);
+  controls.append(modeSelect.element, headSelect.element, compareToggle, needleButton, zoomReset, status);
   const top = document.createElement('section');
   top.className = 'views';
   const tokens = section('Tokens', strip.element);
   tokens.classList.add('tokens');
-  top.append(section('Attention map', heatmap.element), section('Heads', grid.element), section('Fading', chart.element), tokens);
+  compare.element.classList.add('view');
+  top.append(mapSection, compare.element, section('Heads', grid.element), fadingSection, needleSection, tokens);
   app.append(controls, top);
   renderEmpty();
 }
 
-function section(title: string, body: HTMLElement): HTMLElement {
+function section(title: string, ...body: HTMLElement[]): HTMLElement {
   const el = document.createElement('section');
   el.className = 'view';
   const h = document.createElement('h2');
   h.textContent = title;
-  el.append(h, body);
+  el.append(h, ...body);
   return el;
+}
+
+/** The single map: large in an editor tab, fitted to the short bottom panel. */
+function singleSide(): number {
+  // A wide tab keeps the head grid beside the map; a narrow one stacks it below.
+  if (inEditor) return Math.min(1100, window.innerWidth - (window.innerWidth >= 1000 ? 420 : 40), window.innerHeight - 90);
+  return Math.min(320, window.innerWidth - 24, window.innerHeight - 100);
+}
+
+/** Each of Compare's three maps. */
+function compareSide(): number {
+  const third = (window.innerWidth - 70) / 3;
+  // A narrow editor tab puts two maps a row (the difference wraps below) rather than three tiny ones.
+  if (inEditor) return Math.min(window.innerWidth >= 900 ? third : (window.innerWidth - 60) / 2, window.innerHeight - 330, 560);
+  return Math.min(third, window.innerHeight - 110, 260);
+}
+
+function reveal(token: number): void {
+  if (state?.document) vscode.postMessage({ type: 'revealToken', documentId: state.document.id, token });
 }
 
 function receive(m: unknown): void {
@@ -120,6 +191,8 @@ function receive(m: unknown): void {
     state.head = m.head;
     state.mode = m.mode;
     state.fading = [];
+    if (state.needle && state.needle.documentId !== m.document?.id) state.needle = undefined;
+    if (state.compare && state.compare.documentId !== m.document?.id) state.compare = { ...state.compare, heads: undefined };
     renderControls();
     renderDocument(false);
   } else if (isHeadMessage(m)) {
@@ -137,6 +210,19 @@ function receive(m: unknown): void {
       state.fading = m.fading;
       renderFading();
     }
+  } else if (isCompareMessage(m)) {
+    if (!m.compare || m.compare.documentId === state.document?.id) {
+      state.compare = m.compare;
+      renderControls();
+      renderCompare();
+    }
+  } else if (isNeedleMessage(m)) {
+    if (!m.needle || m.needle.documentId === state.document?.id) {
+      state.needle = m.needle;
+      renderNeedle();
+    }
+  } else if (isRegionMessage(m)) {
+    if (m.region.requestId === regionAsked && m.region.documentId === state.document?.id) heatmap.setDetail(m.region);
   } else if (isStatusMessage(m)) {
     state.busy = m.busy;
     state.error = m.error;
@@ -154,8 +240,14 @@ function renderControls(): void {
     state.mode,
   );
   const doc = state.document;
-  const choices: Choice[] = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => ({ value: JSON.stringify(sel), label: selectionLabel(sel) }));
+  const choices: Choice[] = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => {
+    const role = sel.kind === 'head' && doc ? ` · ${doc.roles[sel.layer * doc.heads + sel.head]}` : '';
+    return { value: JSON.stringify(sel), label: `${selectionLabel(sel)}${role}` };
+  });
   headSelect.set(choices, JSON.stringify(canonical(state.selection)));
+  compareToggle.setAttribute('aria-pressed', String(state.compare !== undefined));
+  compareToggle.classList.toggle('pressed', state.compare !== undefined);
+  compareToggle.textContent = state.compare ? 'Compare: on' : 'Compare';
   renderStatus();
 }
 
@@ -180,6 +272,8 @@ function renderStatus(): void {
 function renderEmpty(): void {
   strip.setTokens([]);
   chart.render([], 0);
+  compare.element.hidden = true;
+  needleSection.hidden = true;
 }
 
 function renderDocument(restoring: boolean): void {
@@ -188,7 +282,7 @@ function renderDocument(restoring: boolean): void {
     renderEmpty();
     return;
   }
-  grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.thumbSize, doc.thumbs);
+  renderGrid();
   strip.setTokens(doc.texts);
   renderHead(restoring ? saved.zoom : heatmap.currentZoom);
   if (state.cursorToken >= 0) strip.setCursor(state.cursorToken);
@@ -197,6 +291,15 @@ function renderDocument(restoring: boolean): void {
     if (saved.scrollTop !== undefined) strip.element.scrollTop = saved.scrollTop;
   }
   renderFading();
+  renderCompare(restoring ? saved.zoom : compare.zoom);
+  renderNeedle();
+}
+
+function renderGrid(): void {
+  const doc = state?.document;
+  if (!doc) return;
+  grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.roles, doc.roleScores, doc.thumbSize, doc.thumbs, inEditor ? 72 : 56);
+  if (state) grid.setSelection(state.selection);
 }
 
 function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
@@ -208,13 +311,45 @@ function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
   strip.setFocus(head.focus, head.scale);
   if (state.probe) vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
   heatmap.setData({ pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts }, zoom);
+  requestRegion();
+  reportShown();
+}
+
+/** A zoomed single map asks the host for its region at full resolution (pooled cells meanwhile). */
+function requestRegion(): void {
+  const z = heatmap.currentZoom;
+  const doc = state?.document;
+  const head = state?.head;
+  regionAsked++;
+  if (!state || !z || !doc || !head || head.binSize <= 1) return;
+  const T = doc.texts.length;
+  const b = head.binSize;
+  vscode.postMessage({
+    type: 'regionRequest',
+    request: { requestId: regionAsked, documentId: doc.id, selection: state.selection, q0: z.r0 * b, q1: Math.min(T, z.r1 * b), k0: z.c0 * b, k1: Math.min(T, z.c1 * b) },
+  });
+}
+
+/** Compare replaces the single map and the fading chart while on. */
+function renderCompare(zoom: Zoom | undefined = compare.zoom): void {
+  const on = state?.compare !== undefined;
+  compare.element.hidden = !on;
+  mapSection.hidden = on;
+  fadingSection.hidden = on;
+  app.classList.toggle('comparing', on);
+  if (state?.compare && state.document) compare.set(state.compare, state.document, state.modes, zoom);
+  else if (!on) heatmap.draw();
+  reportShown();
 }
 
 function renderFading(): void {
   const doc = state?.document;
   if (!state || !doc) return;
-  chart.render(state.fading, doc.texts.length);
-  const have = new Set(state.fading.map((f: FadingSeries) => f.mode));
+  chart.render(
+    state.fading.map((f) => ({ mode: f.mode, starts: f.starts, values: f.meanFocus })),
+    doc.texts.length,
+  );
+  const have = new Set(state.fading.map((f) => f.mode));
   const missing = state.modes.some((m) => m !== 'ssmax-posthoc' && !have.has(m));
   // Ask once per document: the host computes the other mode in the background and answers.
   if (missing && fadingAsked !== doc.id) {
@@ -223,16 +358,47 @@ function renderFading(): void {
   }
 }
 
+function renderNeedle(): void {
+  const needle = state?.needle;
+  const doc = state?.document;
+  needleSection.hidden = !needle || !doc;
+  if (!needle || !doc) return;
+  const exact = needle.series.every((s) => s.exact);
+  needleCaption.textContent =
+    `Attention from every later token to ${JSON.stringify(needle.text)} (tokens ${needle.start + 1}–${needle.end}), ${selectionLabel(needle.selection)}, ` +
+    (exact ? 'from full attention rows.' : 'from each token’s top keys: a lower bound where marked.');
+  needleChart.render(
+    needle.series.map((s) => ({ mode: s.mode, starts: s.starts, values: s.values, note: s.exact ? undefined : '(top-k lower bound)' })),
+    doc.texts.length,
+    { start: needle.start, end: needle.end },
+  );
+  reportShown();
+}
+
+/** Tests (probe on) read what each page draws. */
+function reportShown(): void {
+  const doc = state?.document;
+  if (!state?.probe || !doc) return;
+  vscode.postMessage({
+    type: 'shown',
+    documentId: doc.id,
+    mode: doc.mode,
+    selection: state.selection,
+    compare: state.compare ? [...state.compare.modes] : [],
+    maps: state.compare ? compare.mapsShown : 1,
+    needlePoints: state.needle ? Math.max(0, ...state.needle.series.map((s) => s.values.length)) : 0,
+    roles: doc.roles.length,
+  });
+}
+
 function redrawAll(): void {
-  const doc: PanelDocument | undefined = state?.document;
-  const head: PanelHead | undefined = state?.head;
-  if (doc) grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.thumbSize, doc.thumbs);
-  if (state && head) grid.setSelection(state.selection);
-  heatmap.draw();
+  renderGrid();
+  if (state?.compare) compare.draw();
+  else heatmap.draw();
 }
 
 function save(): void {
-  vscode.setState({ zoom: heatmap.currentZoom, activeToken: strip.activeToken, scrollTop: strip.element.scrollTop });
+  vscode.setState({ zoom: state?.compare ? compare.zoom : heatmap.currentZoom, activeToken: strip.activeToken, scrollTop: strip.element.scrollTop });
 }
 
 function readSaved(raw: unknown): SavedState {

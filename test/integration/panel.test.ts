@@ -108,3 +108,72 @@ suite('Side panel and measurements', function () {
     assert.ok(result.payloadBytes <= 2 * 1024 * 1024, `payload ${result.payloadBytes} bytes`);
   });
 });
+
+suite('Editor tab and bottom view', function () {
+  this.timeout(240000);
+
+  suiteSetup(async () => {
+    await activate();
+    await resetSettings();
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('attentionLens.compare', false);
+    await vscode.commands.executeCommand('attentionLens.clear');
+    await resetSettings();
+    await closeAllEditors();
+  });
+
+  test('both show the same document, head, mode and comparison, and follow every change', async () => {
+    await openSample('lru-cache.js');
+    const inspected = await inspectActive();
+    await vscode.commands.executeCommand('attentionLens.showPanel');
+    await vscode.commands.executeCommand('attentionLens.openInEditor');
+    await waitFor('both pages ready', async () => {
+      const st = await state();
+      return st.panelReady && st.editorPanelReady;
+    }, 60000);
+    const same = async (what: string, check: (shown: NonNullable<Awaited<ReturnType<typeof state>>['shown']['panel']>) => boolean): Promise<void> => {
+      await waitFor(what, async () => {
+        const { panel, editor } = (await state()).shown;
+        return !!panel && !!editor && check(panel) && check(editor) && JSON.stringify(panel) === JSON.stringify(editor);
+      }, 60000);
+    };
+    const first = await waitFor('both pages to report what they draw', async () => {
+      const { panel, editor } = (await state()).shown;
+      return panel && editor ? editor : undefined;
+    }, 60000);
+    const docId = first.documentId;
+    await same('both pages on the inspected document', (s) => s.documentId === docId && s.mode === inspected.mode && s.roles > 0);
+
+    await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 2, head: 3 });
+    await same('both pages on L2 H3', (s) => s.selection.kind === 'head' && s.selection.layer === 1 && s.selection.head === 2);
+
+    // Softmax vs SSMax on Softmax weights: same weights, so the head stays selected.
+    const modes = await vscode.commands.executeCommand('attentionLens.compare', ['softmax', 'ssmax-posthoc']);
+    assert.deepEqual(modes, ['softmax', 'ssmax-posthoc']);
+    await same('both pages comparing, three maps each', (s) => s.compare.join() === 'softmax,ssmax-posthoc' && s.maps === 3 && s.selection.kind === 'head');
+
+    await vscode.commands.executeCommand('attentionLens.selectHead', 'max');
+    await same('both pages on the max over heads', (s) => s.selection.kind === 'aggregate' && s.selection.how === 'max' && s.maps === 3);
+
+    await vscode.commands.executeCommand('attentionLens.compare', false);
+    await same('both pages back to one map', (s) => s.compare.length === 0 && s.maps === 1);
+
+    // Hidden and shown again: the editor tab keeps its page (retained), the bottom view gets the state again.
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    await vscode.commands.executeCommand('attentionLens.showPanel');
+    await same('both pages still in sync after hide/show', (s) => s.selection.kind === 'aggregate' && s.documentId === docId);
+  });
+
+  test('Compare across checkpoints shows the mean over heads and says heads match by index only', async () => {
+    await vscode.commands.executeCommand('attentionLens.compare', false);
+    await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 1, head: 1 });
+    const modes = await vscode.commands.executeCommand('attentionLens.compare', ['softmax', 'ssmax']);
+    assert.deepEqual(modes, ['softmax', 'ssmax']);
+    await waitFor('the mean over heads', async () => {
+      const st = await state();
+      return st.head === 'mean' && st.shown.editor?.maps === 3 && st.shown.editor.selection.kind === 'aggregate';
+    }, 120000);
+  });
+});

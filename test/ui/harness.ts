@@ -9,12 +9,16 @@ import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playw
 import * as cs from '../../scripts/lib/code-server';
 import type { CodeServer } from '../../scripts/lib/code-server';
 
-export type Theme = 'dark' | 'light';
+export type Theme = 'dark' | 'light' | 'high-contrast';
 
 export const THEMES: Record<Theme, string> = {
   dark: 'Default Dark Modern',
   light: 'Default Light Modern',
+  'high-contrast': 'Default High Contrast',
 };
+
+/** The class the workbench root carries under each theme. */
+const THEME_CLASSES: Record<Theme, string> = { dark: 'vs-dark', light: 'vs', 'high-contrast': 'hc-black' };
 
 export const SCREENSHOTS = path.join(cs.ROOT, 'test-results', 'screenshots');
 
@@ -100,8 +104,7 @@ export class Workbench {
   }
 
   async waitForTheme(theme: Theme): Promise<void> {
-    const cls = theme === 'dark' ? 'vs-dark' : 'vs';
-    await this.page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 20000 });
+    await this.page.locator(`.monaco-workbench.${THEME_CLASSES[theme]}`).waitFor({ timeout: 20000 });
   }
 
   /** Opens a file of the workspace through Quick Open (Ctrl+P) and waits for its editor. */
@@ -189,15 +192,20 @@ export class Workbench {
    * contains an element with data-testid=`testId`. Waits until one does.
    */
   async webview(testId: string, timeout = 60000): Promise<FrameLocator> {
+    return this.webviewWith(`[data-testid="${testId}"]`, timeout);
+  }
+
+  /** The webview document that contains an element matching the CSS selector (e.g. the editor tab's page). */
+  async webviewWith(selector: string, timeout = 60000): Promise<FrameLocator> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const outer = this.page.locator('iframe.webview');
       const count = await outer.count();
       for (let i = 0; i < count; i++) {
         const frame = this.page.frameLocator('iframe.webview').nth(i).frameLocator('iframe#active-frame');
-        if ((await frame.locator(`[data-testid="${testId}"]`).count()) > 0) return frame;
+        if ((await frame.locator(selector).count()) > 0) return frame;
       }
-      if (Date.now() > deadline) throw new Error(`no webview shows [data-testid="${testId}"] after ${timeout} ms`);
+      if (Date.now() > deadline) throw new Error(`no webview shows ${selector} after ${timeout} ms`);
       await this.page.waitForTimeout(250);
     }
   }

@@ -91,6 +91,20 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       assert.match(text, /ssmax/i);
     });
 
+    it('fits Compare into the short bottom panel: both maps and the difference in one row', async function () {
+      await panel.locator(tid('compare-toggle')).click();
+      await panel.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 120000 });
+      // Softmax vs SSMax are two checkpoints: Compare shows the mean over heads.
+      await bench.statusItem(/all heads: mean/).waitFor({ timeout: 30000 });
+      const boxes = await Promise.all(['compare-map-a', 'compare-map-b', 'compare-diff'].map((id) => panel.locator(tid(id)).boundingBox()));
+      assert.ok(boxes.every((b) => b && b.width >= 96), 'three maps drawn');
+      const tops = boxes.map((b) => Math.round(b?.y ?? -1));
+      assert.ok(Math.max(...tops) - Math.min(...tops) <= 2, `one row: tops ${tops.join(', ')}`);
+      await bench.screenshot(`${theme}-panel-compare`);
+      await panel.locator(tid('compare-toggle')).click();
+      await panel.locator(tid('compare-view')).waitFor({ state: 'hidden' });
+    });
+
     it('switches to SSMax from the palette and the status bar shows it', async function () {
       await bench.runCommand('Attention Lens: Switch Attention');
       await bench.pickQuickItem(/^\s*SSMax(?!\s*on Softmax)/);

@@ -446,6 +446,17 @@ describe('model runner and document session', function () {
       assert.equal(await engine.rows(insp, [0]), undefined, 'a later foreground run replaced the kept keys');
     });
 
+    it('a background sibling run leaves the foreground run’s keys in the worker', async () => {
+      const s = new DocumentSession(engine);
+      const text = SHORT_CODE.slice(0, 300);
+      const fg = await s.runForeground({ text, mode: 'softmax', cacheKey: 'keep@1' });
+      assert.ok(fg);
+      const other = await s.sibling(fg, 'ssmax');
+      assert.equal(other?.mode, 'ssmax');
+      assert.ok(await engine.rows(fg, [0]), 'the foreground run still answers rows()');
+      s.dispose();
+    });
+
     it('a region at full resolution holds the rows; a coarse one holds the max of each cell; aggregates reduce over heads', async () => {
       const text = SHORT_CODE.slice(0, 400);
       const insp = await session.inspect({ text, mode: 'softmax', cacheKey: 'region' });

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import { downsample, inspectionNeedle, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
+import { downsample, inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
 import type { RowOf } from './attention-patterns';
 import { construct, lcg, randomRow } from './attention-patterns';
 import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
@@ -171,5 +171,13 @@ describe('needle on the shipped model', function () {
       assert.ok(lower.mean[p] <= exact.mean[p] + 1e-5, `point ${p}`);
       assert.ok(exact.max[p] <= 1 + 1e-4);
     }
+  });
+});
+
+describe('needle from a map region', () => {
+  it('sums each query row of a one-token-a-cell region, and refuses pooled cells', () => {
+    const data = Float32Array.from([0.5, 0.25, 0, 0.125, 1, 0]);
+    assert.deepEqual(Array.from(needleFromRegion({ qBin: 1, kBin: 1, rows: 3, cols: 2, data }) ?? []), [0.75, 0.125, 1]);
+    assert.equal(needleFromRegion({ qBin: 2, kBin: 1, rows: 3, cols: 2, data }), undefined);
   });
 });

@@ -1,12 +1,22 @@
-// Fading chart: mean focus (over layers and heads) against token position, one line per mode.
-// Under Softmax the line drifts down as the context grows; SSMax is meant to hold it up.
+// A line chart over token position, one line per mode (CSS class = the mode, so each mode keeps
+// its colour and dash everywhere): the fading chart (mean focus by position), the selected head's
+// focus under two modes in Compare, and the needle (attention reaching a span, per later query).
+import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
-import type { FadingSeries } from '../protocol';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 320;
 const H = 150;
 const PAD = { left: 34, right: 8, top: 8, bottom: 22 };
+
+export interface LineSeries {
+  mode: Mode;
+  /** [point]: first token of the point's positions. */
+  starts: Int32Array;
+  values: Float32Array;
+  /** Appended to the legend entry, e.g. "(top-k lower bound)". */
+  note?: string;
+}
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
@@ -14,27 +24,35 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
-export class FadingChart {
+export class LineChart {
   readonly element = document.createElement('figure');
   private readonly plot = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
   private readonly legend = document.createElement('figcaption');
 
-  constructor() {
-    this.element.className = 'fading-chart';
-    this.element.dataset.testid = 'fading-chart';
+  /** `what`: the y quantity, for the accessible summary ("Mean focus"). */
+  constructor(
+    testId: string,
+    private readonly what: string,
+    private readonly empty: string,
+  ) {
+    this.element.className = 'line-chart';
+    this.element.dataset.testid = testId;
     // Legend first: the panel area is short, and the bottom is where notifications cover it.
     this.element.append(this.legend, this.plot);
     this.render([], 0);
   }
 
-  render(series: readonly FadingSeries[], tokens: number): void {
+  /** Positions run 0..tokens; `span` shades a token range (the needle's). */
+  render(series: readonly LineSeries[], tokens: number, span?: { start: number; end: number }): void {
     const x = (pos: number): number => PAD.left + (tokens > 1 ? (pos / tokens) * (W - PAD.left - PAD.right) : 0);
-    const top = Math.max(0.05, ...series.flatMap((s) => Array.from(s.meanFocus)));
+    const top = Math.max(0.05, ...series.flatMap((s) => Array.from(s.values)));
     const y = (v: number): number => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
-    const parts: SVGElement[] = [
+    const parts: SVGElement[] = [];
+    if (span) parts.push(svg('rect', { x: x(span.start), y: PAD.top, width: Math.max(1.5, x(span.end) - x(span.start)), height: y(0) - PAD.top, class: 'span' }));
+    parts.push(
       svg('line', { x1: PAD.left, y1: y(0), x2: W - PAD.right, y2: y(0), class: 'axis' }),
       svg('line', { x1: PAD.left, y1: y(0), x2: PAD.left, y2: PAD.top, class: 'axis' }),
-    ];
+    );
     const label = (text: string, attrs: Record<string, string | number>): SVGTextElement => {
       const t = svg('text', { class: 'tick', ...attrs });
       t.textContent = text;
@@ -46,7 +64,7 @@ export class FadingChart {
       label(`position (tokens 1–${tokens})`, { x: (W + PAD.left) / 2, y: H - 6, 'text-anchor': 'middle' }),
     );
     for (const s of series) {
-      const points = Array.from(s.meanFocus, (v, b) => {
+      const points = Array.from(s.values, (v, b) => {
         const end = b + 1 < s.starts.length ? s.starts[b + 1] : tokens;
         return `${x((s.starts[b] + end) / 2).toFixed(1)},${y(v).toFixed(1)}`;
       });
@@ -54,16 +72,16 @@ export class FadingChart {
     }
     this.plot.replaceChildren(...parts);
 
-    const summary = series.map((s) => `${MODE_LABELS[s.mode]} ${s.meanFocus[0]?.toFixed(2) ?? '?'} → ${s.meanFocus[s.meanFocus.length - 1]?.toFixed(2) ?? '?'}`);
-    this.plot.setAttribute('aria-label', `Mean focus against position. ${summary.join('; ') || 'No data yet.'}`);
+    const summary = series.map((s) => `${MODE_LABELS[s.mode]} ${s.values[0]?.toFixed(2) ?? '?'} → ${s.values[s.values.length - 1]?.toFixed(2) ?? '?'}, peak ${Math.max(0, ...s.values).toFixed(2)}`);
+    this.plot.setAttribute('aria-label', `${this.what} against position. ${summary.join('; ') || 'No data yet.'}`);
     this.legend.replaceChildren(
       ...series.map((s) => {
         const item = document.createElement('span');
         item.className = `legend ${s.mode}`;
-        item.textContent = MODE_LABELS[s.mode];
+        item.textContent = s.note ? `${MODE_LABELS[s.mode]} ${s.note}` : MODE_LABELS[s.mode];
         return item;
       }),
     );
-    if (series.length === 0) this.legend.textContent = 'Mean focus by position: computing…';
+    if (series.length === 0) this.legend.textContent = this.empty;
   }
 }

@@ -1,0 +1,44 @@
+// Compare two modes of one window: which pair to show first, whether their heads correspond, and
+// the maths the side-by-side view draws (difference map, focus by position). Pure: the webview
+// draws it, unit tests check it.
+import type { Mode } from './vocabulary';
+
+/** The checkpoint a mode runs: SSMax on Softmax weights runs the Softmax checkpoint. */
+const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = { softmax: 'softmax', ssmax: 'ssmax', 'ssmax-posthoc': 'softmax' };
+
+/** Same weights: head L H is the same head under both modes. Else heads match by index only. */
+export function sameWeights(a: Mode, b: Mode): boolean {
+  return WEIGHTS[a] === WEIGHTS[b];
+}
+
+/** Softmax vs SSMax when the model has both, else Softmax vs SSMax on Softmax weights, else the first two modes. */
+export function defaultComparePair(modes: readonly Mode[]): [Mode, Mode] | undefined {
+  for (const b of ['ssmax', 'ssmax-posthoc'] as const) {
+    if (modes.includes('softmax') && modes.includes(b)) return ['softmax', b];
+  }
+  return modes.length >= 2 ? [modes[0], modes[1]] : undefined;
+}
+
+/** b - a, cell by cell: > 0 where the second mode puts more weight. */
+export function difference(a: Float32Array, b: Float32Array): Float32Array {
+  if (a.length !== b.length) throw new RangeError(`difference: maps of ${a.length} and ${b.length} cells`);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = b[i] - a[i];
+  return out;
+}
+
+/** Mean of values over `buckets` nearly equal runs of positions: a focus curve over position. */
+export function bucketMeans(values: Float32Array, buckets: number): { starts: Int32Array; means: Float32Array } {
+  const n = Math.min(values.length, Math.max(1, Math.floor(buckets)));
+  const starts = new Int32Array(n);
+  const means = new Float32Array(n);
+  for (let b = 0; b < n; b++) {
+    const lo = Math.floor((b * values.length) / n);
+    const hi = Math.floor(((b + 1) * values.length) / n);
+    let sum = 0;
+    for (let i = lo; i < hi; i++) sum += values[i];
+    starts[b] = lo;
+    means[b] = hi > lo ? sum / (hi - lo) : 0;
+  }
+  return { starts, means };
+}
