@@ -142,18 +142,10 @@ function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: num
 }
 
 /** The arrays a run fills: the attention output (T x H*hs) and the per-head summaries. */
-interface Summaries {
+interface Summaries extends Omit<LayeredOutputs, 'surprisal'> {
   dims: ModelDims;
   T: number;
-  binSize: number;
-  bins: number;
   attn: Float32Array;
-  focus: Float32Array;
-  entropy: Float32Array;
-  distance: Float32Array;
-  topIndex: Int32Array;
-  topWeight: Float32Array;
-  pooled: Float32Array;
 }
 
 /** Copies one attention call's outputs (the G heads of kv head `group`, queries start..start+rows) into the run's arrays. */

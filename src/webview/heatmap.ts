@@ -3,6 +3,7 @@
 // scale; the masked upper triangle shaded. A readout of query/key/weight under the pointer (or the
 // keyboard cell), click reveals the query token, drag selects a region to zoom into. Compare puts
 // three side by side: one hover marks the same cell on each and one readout describes it.
+import type { PanelRegion } from '../protocol';
 import { divergingColor, weightColor } from '../shared/color-scale';
 import type { Rgba } from './theme-color';
 import { themeColor } from './theme-color';
@@ -23,18 +24,8 @@ export interface Zoom {
   c1: number;
 }
 
-/** The zoomed region at full resolution from the host (PanelRegion); data absent: the keys are gone. */
-export interface Detail {
-  q0: number;
-  q1: number;
-  k0: number;
-  k1: number;
-  qBin: number;
-  kBin: number;
-  rows: number;
-  cols: number;
-  data?: Float32Array;
-}
+/** The zoomed region at full resolution from the host; data absent: the keys are gone. */
+export type Detail = Omit<PanelRegion, 'requestId' | 'documentId'>;
 
 export interface HeatmapOptions {
   testId: string;
