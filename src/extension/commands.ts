@@ -94,11 +94,10 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
 /** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
 async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
-    const pick = await vscode.window.showWarningMessage(
-      'Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.',
-      'Manage Workspace Trust',
-    );
-    if (pick) await vscode.commands.executeCommand('workbench.trust.manage');
+    const msg = 'Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.';
+    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
     return;
   }
   const folder =
