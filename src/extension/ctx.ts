@@ -236,7 +236,7 @@ export class Ctx implements vscode.Disposable {
     const { id, parameters } = runner.model;
     const pick = await vscode.window.showWarningMessage(
       `Attention Lens: model ${id} has ${(parameters / 1e6).toFixed(0)} M parameters (the shipped one 2.6 M). Inspecting ${T.toLocaleString('en-US')} tokens of ${displayName(doc)} ` +
-        `takes about ${seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`} and up to ${Math.ceil(mb).toLocaleString('en-US')} MB of memory (estimate for a 2-core CPU).`,
+        `takes about ${seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`} and up to ${Math.ceil(mb).toLocaleString('en-US')} MB of memory besides the weights' ${Math.ceil((parameters * 4) / (1024 * 1024)).toLocaleString('en-US')} MB (estimate for a 2-core CPU).`,
       'Continue',
       'Cancel',
     );
