@@ -4,9 +4,9 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
-import { expectedSeconds, isLargeModel } from '../core/run-estimate';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES } from '../shared/vocabulary';
+import { expectedSeconds, isLargeModel } from '../core/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
