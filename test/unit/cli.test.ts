@@ -208,6 +208,19 @@ describe('CLI', function () {
       }
     });
 
+    it('the engine\'s surprisal equals the converter\'s PyTorch reading of the checkpoint, in both modes', () => {
+      const posthocS = (JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { posthocS: number }).posthocS;
+      for (const [mode, extra] of [['softmax', []], ['ssmax-posthoc', ['--posthoc-s', String(posthocS)]]] as const) {
+        const engine = (JSON.parse(cli('inspect', code, '--model', out, '--mode', mode, '--json').stdout) as InspectJson).surprisal;
+        const r = spawnSync(python, [path.join(ROOT, 'test', 'unit', 'hf-surprisal.py'), hf, code, ...extra], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const torch = JSON.parse(r.stdout) as number[];
+        assert.equal(engine.length, torch.length, `${mode}: token count`);
+        const worst = Math.max(...engine.map((x, i) => Math.abs((x ?? 0) - torch[i])));
+        assert.ok(worst < 1e-4, `${mode}: surprisal differs by up to ${worst}`);
+      }
+    });
+
     it('a converted model has no trained SSMax variant: --mode ssmax fails in one line', () => {
       assertFails(cli('inspect', code, '--model', out, '--mode', 'ssmax'), /ssmax/);
     });
