@@ -81,7 +81,9 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
 
 async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
   const current = ctx.config.mode;
-  const items = ctx.modes.map((mode) => ({
+  // The model's own modes (a converted model has no trained SSMax): loaded first if it is not yet.
+  const { modes } = await ctx.models.get();
+  const items = modes.map((mode) => ({
     label: MODE_LABELS[mode],
     description: mode === current ? '(current)' : undefined,
     detail: MODE_DETAILS[mode],
