@@ -1,8 +1,12 @@
 // `attention-lens inspect FILE ...`: the same engine as the extension, headless.
+// `attention-lens convert HF_DIR OUT_DIR`: runs training/convert.py (Python with torch) to turn a
+// Hugging Face checkpoint folder into a model folder.
 // Any error (bad arguments, unreadable or binary file, bad offset, model problem) ends the run
 // with one line on stderr and exit code 2.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { DocumentSession } from './core/document-session';
 import { ModelRunner } from './core/model-runner';
@@ -13,6 +17,7 @@ import type { HeadSelection, Mode } from './shared/vocabulary';
 import { MODES, headLabel, isMode } from './shared/vocabulary';
 
 const USAGE = `usage: attention-lens inspect FILE [options]
+       attention-lens convert HF_DIR OUT_DIR [--id NAME] [--python PATH]
 
 Runs the model over FILE and reports per-head attention.
 
@@ -32,7 +37,14 @@ options:
   --memory-budget MB memory one inspection may take; a longer FILE is inspected in a window
                      that fits (default: half the free memory, at most 4096)
   -h, --help         this text
-Without --json, --html or --png, prints a summary per head.`;
+Without --json, --html or --png, prints a summary per head.
+
+convert writes a model folder for --model (or the setting attentionLens.modelPath) from a
+Hugging Face checkpoint folder (config.json, tokenizer.json, safetensors or pytorch_model.bin;
+GPT-2, Llama, Mistral, Qwen2). It runs training/convert.py of the repository, which needs
+Python 3 with torch and numpy:
+  --id NAME          model id in models.json (default: HF_DIR's folder name)
+  --python PATH      the Python to run (default: /usr/bin/python3 if present, else python3 on PATH)`;
 
 interface Args {
   file: string;
@@ -54,29 +66,35 @@ function integer(flag: string, value: string, min: number): number {
   return Number(value);
 }
 
+const INSPECT_OPTIONS = {
+  mode: { type: 'string', default: 'softmax' },
+  query: { type: 'string', multiple: true, default: [] },
+  focus: { type: 'string' },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+  png: { type: 'string' },
+  layer: { type: 'string' },
+  head: { type: 'string' },
+  size: { type: 'string', default: '512' },
+  model: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  'memory-budget': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies Options;
+
+const CONVERT_OPTIONS = {
+  id: { type: 'string' },
+  python: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies Options;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
 /** node:util parseArgs, its errors reworded as one line that names the flag. */
-function parse(argv: string[]) {
+function parse<O extends Options>(argv: string[], options: O) {
   for (;;) {
     try {
-      return parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          mode: { type: 'string', default: 'softmax' },
-          query: { type: 'string', multiple: true, default: [] },
-          focus: { type: 'string' },
-          json: { type: 'boolean' },
-          html: { type: 'string' },
-          png: { type: 'string' },
-          layer: { type: 'string' },
-          head: { type: 'string' },
-          size: { type: 'string', default: '512' },
-          model: { type: 'string' },
-          'max-tokens': { type: 'string' },
-          'memory-budget': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
+      return parseArgs({ args: argv, allowPositionals: true, options });
     } catch (err) {
       const code = (err as { code?: string }).code;
       const flag = /'(-[-\w]+)/.exec((err as Error).message)?.[1] ?? '';
@@ -91,11 +109,11 @@ function parse(argv: string[]) {
 }
 
 function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help' {
-  const { values: v, positionals } = parse(argv);
+  const { values: v, positionals } = parse(argv, INSPECT_OPTIONS);
   if (v.help) return 'help';
   const [command, ...files] = positionals;
   if (command === undefined) throw new Error('missing command; try: attention-lens inspect FILE (or --help)');
-  if (command !== 'inspect') throw new Error(`unknown command ${JSON.stringify(command)}; the only command is inspect (see --help)`);
+  if (command !== 'inspect') throw new Error(`unknown command ${JSON.stringify(command)}; the commands are inspect and convert (see --help)`);
   if (files.length === 0) throw new Error('missing FILE; usage: attention-lens inspect FILE [options]');
   if (files.length > 1) throw new Error(`one FILE only; got ${JSON.stringify(files[0])} and ${JSON.stringify(files[1])}`);
   if (!isMode(v.mode)) throw new Error(`unknown mode ${JSON.stringify(v.mode)}; modes: ${MODES.join(', ')}`);
@@ -167,6 +185,10 @@ function summary(insp: Inspection, file: string): string {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'convert') {
+    await convert(argv.slice(1));
+    return;
+  }
   const args = parseCommandLine(argv, path.join(__dirname, '..', 'models'));
   if (args === 'help') {
     process.stdout.write(USAGE + '\n');
@@ -201,6 +223,47 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await runner.dispose();
   }
+}
+
+/** The converter's Python: /usr/bin/python3 (Debian's, where python3-torch installs) when present, else python3 on PATH. */
+function defaultPython(): string {
+  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/** `convert HF_DIR OUT_DIR`: checks Python and its modules first, then runs training/convert.py with its output streamed. */
+async function convert(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parse(argv, CONVERT_OPTIONS);
+  if (v.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (positionals.length !== 2) throw new Error('usage: attention-lens convert HF_DIR OUT_DIR [--id NAME] [--python PATH]');
+  const [hfDir, outDir] = positionals;
+  // dist/cli.js in a clone of the repository: training/ is its sibling.
+  const script = path.join(__dirname, '..', 'training', 'convert.py');
+  if (!fs.existsSync(script)) {
+    throw new Error(`${script} is missing: the converter ships with the Attention Lens repository, not with the extension (.vsix); run convert from a clone of the repository`);
+  }
+  const python = v.python ?? defaultPython();
+  const check = spawnSync(python, ['-c', 'import importlib.util as u; print(" ".join(m for m in ("numpy", "torch") if u.find_spec(m) is None))'], { encoding: 'utf8' });
+  if (check.error) {
+    const why = (check.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : check.error.message;
+    throw new Error(`Python ${python} ${why}: convert needs Python 3 with torch and numpy (name one with --python PATH)`);
+  }
+  if (check.status !== 0) throw new Error(`${python} did not run a module check (exit ${check.status}): ${check.stderr.trim().split('\n').pop() ?? ''}`);
+  const missing = check.stdout.trim();
+  if (missing !== '') {
+    const debian = missing.split(' ').map((m) => `python3-${m}`).join(' ');
+    throw new Error(`${python} lacks ${missing.replace(' ', ' and ')}: install (Debian/Ubuntu: sudo apt install ${debian}; else pip install ${missing}) or name another Python with --python PATH`);
+  }
+  const args = [script, hfDir, outDir, ...(v.id === undefined ? [] : ['--id', v.id])];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    spawn(python, args, { stdio: 'inherit' }).on('error', reject).on('exit', resolve);
+  });
+  // The converter's own errors (exit 2) are already one line "convert: FILE: problem" on stderr.
+  if (code === 2) process.exitCode = 2;
+  else if (code !== 0) throw new Error(`${script} failed (exit ${code ?? 'by a signal'}); its output is above`);
+  else process.stdout.write(`attention-lens: inspect with --model ${outDir}, or open it in VS Code with "Attention Lens: Open Model Folder..."\n`);
 }
 
 function writeOutput(file: string, data: string | Buffer): void {

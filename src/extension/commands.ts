@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ExportFormat } from '../core/export';
 import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export';
+import { readManifest } from '../core/model-manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
 import { rolesOf } from '../core/selection';
@@ -85,6 +86,8 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       if (doc) ctx.documents.cancel(doc.uri.toString());
     }),
 
+    command('attentionLens.openModelFolder', 'opening a model folder', async (arg?: unknown) => openModelFolder(ctx, arg)),
+
     command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(ctx, arg)),
 
     command(REVEAL_COMMAND, 'revealing a token', async (uri?: unknown, offset?: unknown) => {
@@ -96,7 +99,9 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
 
 async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
   const current = ctx.config.mode;
-  const items = ctx.modes.map((mode) => ({
+  // The model's own modes (a converted model has no trained SSMax): loaded first if it is not yet.
+  const { modes } = await ctx.models.get();
+  const items = modes.map((mode) => ({
     label: MODE_LABELS[mode],
     description: mode === current ? '(current)' : undefined,
     detail: MODE_DETAILS[mode],
@@ -104,6 +109,25 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
   }));
   const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Switch Attention', placeHolder: 'Attention to show' });
   return picked?.mode;
+}
+
+/** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
+async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    const msg = 'Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.';
+    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+    return;
+  }
+  const folder =
+    typeof arg === 'string' && arg !== ''
+      ? arg
+      : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Attention Lens: Open Model Folder', openLabel: 'Use Model' }))?.[0]?.fsPath;
+  if (folder === undefined) return;
+  const { info } = readManifest(folder);
+  await ctx.config.setModelPath(folder);
+  void vscode.window.showInformationMessage(`Attention Lens: using model ${info.id} (${info.layers} layers x ${info.heads} heads) from ${folder}.`);
 }
 
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };

@@ -83,6 +83,11 @@ export class Config {
     await this.write('head', sel.head + 1);
   }
 
+  /** attentionLens.modelPath is a machine setting: written to the user settings. */
+  async setModelPath(folder: string): Promise<void> {
+    await this.raw.update('modelPath', folder, vscode.ConfigurationTarget.Global);
+  }
+
   async setFlag(key: 'followCursor' | 'liveMode', value: boolean): Promise<void> {
     await this.write(key, value);
   }

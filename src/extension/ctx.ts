@@ -7,6 +7,7 @@ import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES } from '../shared/vocabulary';
+import { expectedSeconds, isLargeModel } from '../core/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
@@ -33,6 +34,7 @@ export class Ctx implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly liveTimers = new Map<string, NodeJS.Timeout>();
   private readonly windowNoticeShown = new Set<string>();
+  private readonly largeRunConfirmed = new Set<string>();
 
   constructor(
     readonly extension: vscode.ExtensionContext,
@@ -104,6 +106,7 @@ export class Ctx implements vscode.Disposable {
   /** Inspects a document in the current mode; errors are reported, not thrown. */
   async inspect(doc: vscode.TextDocument, progress: ProgressKind, focusOffset?: number): Promise<ShownInspection | undefined> {
     try {
+      if (!(await this.confirmLargeRun(doc))) return undefined;
       const result = await this.documents.inspect(doc, focusOffset, progress);
       if (result) {
         this.error = undefined;
@@ -166,6 +169,7 @@ export class Ctx implements vscode.Disposable {
       error: this.error,
       followCursor: this.config.followCursor,
       liveMode: this.config.liveMode,
+      model: this.models.current && { id: this.models.current.model.id, custom: this.models.custom },
       windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokens} tokens` : undefined,
     });
   }
@@ -229,6 +233,28 @@ export class Ctx implements vscode.Disposable {
     this.overlay.refresh(this.overlayView, uri);
     this.renderStatus();
     this.panel.onInspection(uri);
+  }
+
+  /** Once per document, before running a model over 10 x the shipped one: the expected time and memory, Continue or Cancel. */
+  private async confirmLargeRun(doc: vscode.TextDocument): Promise<boolean> {
+    const uri = doc.uri.toString();
+    if (this.largeRunConfirmed.has(uri)) return true;
+    const runner = await this.models.get();
+    if (!isLargeModel(runner.model)) return true;
+    const documentTokens = (await runner.encode(doc.getText())).ids.length;
+    const T = Math.min(documentTokens, runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens).tokens);
+    const seconds = expectedSeconds(runner.model, T);
+    const mb = runner.estimatePeakBytes(T) / (1024 * 1024);
+    const { id, parameters } = runner.model;
+    const pick = await vscode.window.showWarningMessage(
+      `Attention Lens: model ${id} has ${(parameters / 1e6).toFixed(0)} M parameters (the shipped one 2.6 M). Inspecting ${T.toLocaleString('en-US')} tokens of ${displayName(doc)} ` +
+        `takes about ${seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`} and up to ${Math.ceil(mb).toLocaleString('en-US')} MB of memory besides the weights' ${Math.ceil((parameters * 4) / (1024 * 1024)).toLocaleString('en-US')} MB (estimate for a 2-core CPU).`,
+      'Continue',
+      'Cancel',
+    );
+    if (pick !== 'Continue') return false;
+    this.largeRunConfirmed.add(uri);
+    return true;
   }
 
   private noteWindow(doc: vscode.TextDocument, insp: Inspection): void {

@@ -30,10 +30,13 @@ export class ModelHost implements vscode.Disposable {
     return this.config.modelPath !== '' && !vscode.workspace.isTrusted;
   }
 
+  /** True when the custom model of attentionLens.modelPath is in use. */
+  get custom(): boolean {
+    return this.config.modelPath !== '' && vscode.workspace.isTrusted;
+  }
+
   get modelDir(): string {
-    const custom = this.config.modelPath;
-    if (custom !== '' && vscode.workspace.isTrusted) return custom;
-    return path.join(this.extensionPath, 'models');
+    return this.custom ? this.config.modelPath : path.join(this.extensionPath, 'models');
   }
 
   /** The runner when already open (hovers must not start a model load). */

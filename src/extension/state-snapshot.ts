@@ -26,6 +26,8 @@ export interface StateSnapshot {
   lastError: string | null;
   modelDir: string;
   modelId: string | null;
+  /** The modes the mode switch offers. */
+  modes: string[];
   customModelIgnored: boolean;
   /** The "custom model ignored" warning was shown. */
   customModelNoticeShown: boolean;
@@ -77,6 +79,7 @@ export function stateSnapshot(ctx: Ctx, probe: RecordingProbe, wantRanges: boole
     lastError: ctx.lastError ?? null,
     modelDir: ctx.models.modelDir,
     modelId: ctx.models.current?.model.id ?? null,
+    modes: [...ctx.modes],
     customModelIgnored: ctx.models.customModelIgnored,
     customModelNoticeShown: ctx.models.ignoredNoticeShown,
     panelReady: ctx.panel.ready('panel'),

@@ -1,4 +1,4 @@
-// Status bar entry: "SSMax · L2 H3"; a spinner while inspecting; an error state with the reason
+// Status bar entry: "SSMax · L2 H3", with the model's id when it is a custom one; a spinner while inspecting; an error state with the reason
 // in the tooltip. A click opens the mode switch.
 import * as vscode from 'vscode';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
@@ -12,6 +12,8 @@ export interface StatusView {
   followCursor: boolean;
   liveMode: boolean;
   windowNote: string | undefined;
+  /** The loaded model; a custom one is named in the text, any in the tooltip. */
+  model: { id: string; custom: boolean } | undefined;
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -32,7 +34,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   render(view: StatusView): void {
-    const label = `${MODE_SHORT[view.mode]} · ${selectionLabel(view.selection)}`;
+    const label = `${MODE_SHORT[view.mode]} · ${selectionLabel(view.selection)}${view.model?.custom ? ` · ${view.model.id}` : ''}`;
     const flags = [view.followCursor ? 'following the cursor' : '', view.liveMode ? 'live mode' : ''].filter((f) => f !== '');
     if (view.busy) {
       this.item.text = `$(sync~spin) ${label}`;
@@ -44,7 +46,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(eye) ${label}`;
-      const lines = [`Attention Lens: ${label}`, ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), 'Click to switch attention'];
+      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), 'Click to switch attention'];
       this.item.tooltip = lines.join('\n');
       this.item.backgroundColor = undefined;
     }

@@ -6,6 +6,7 @@ import { closeAllEditors, inspectActive, openSample, startCleanEachTest, state, 
 
 const PALETTE = [
   'attentionLens.inspect',
+  'attentionLens.openModelFolder',
   'attentionLens.switchAttention',
   'attentionLens.selectHead',
   'attentionLens.showPanel',

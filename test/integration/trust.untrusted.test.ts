@@ -45,4 +45,11 @@ suite('Untrusted workspace', function () {
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['attentionLens.modelPath']);
     assert.equal(pkg.contributes.configuration.properties['attentionLens.modelPath'].scope, 'machine');
   });
+
+  test('Open Model Folder refuses: the setting stays as it was', async () => {
+    const config = vscode.workspace.getConfiguration('attentionLens');
+    const before = config.inspect('modelPath')?.globalValue;
+    await vscode.commands.executeCommand('attentionLens.openModelFolder', path.join(path.sep, 'tmp', 'some-model'));
+    assert.equal(vscode.workspace.getConfiguration('attentionLens').inspect('modelPath')?.globalValue, before);
+  });
 });

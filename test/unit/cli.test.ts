@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InspectJson } from '../../src/core/export-json';
 import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/head-roles';
-import { CLI, MODEL_DIR, SHORT_CODE } from './fixtures';
+import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from './fixtures';
 
 interface Result {
   code: number | null;
@@ -19,13 +19,18 @@ function cli(...args: string[]): Result {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function assertFails(r: Result, message: RegExp): void {
+function assertFails(r: Result, message: RegExp, prefix = /^attention-lens: /): void {
   assert.equal(r.code, 2, `exit code 2, got ${r.code}; stderr: ${r.stderr}`);
   assert.equal(r.stdout, '');
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   assert.equal(lines.length, 1, `one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0], /^attention-lens: /);
+  assert.match(lines[0], prefix);
   assert.match(lines[0], message);
+}
+
+/** Entropy (nats) of one attention row. */
+function entropy(row: number[]): number {
+  return -row.reduce((sum, a) => (a > 0 ? sum + a * Math.log(a) : sum), 0);
 }
 
 describe('CLI', function () {
@@ -158,6 +163,100 @@ describe('CLI', function () {
     it('the default model folder is models/ next to dist/', () => {
       assert.ok(fs.existsSync(path.join(path.dirname(CLI), '..', 'models', 'models.json')));
       assert.equal(path.resolve(path.dirname(CLI), '..', 'models'), path.resolve(MODEL_DIR));
+    });
+  });
+
+  // convert runs training/convert.py with /usr/bin/python3 (torch, numpy) on a tiny random Llama
+  // checkpoint in Hugging Face layout, written by test/unit/write-hf-checkpoint.py.
+  describe('convert', function () {
+    this.timeout(120_000);
+    const python = '/usr/bin/python3';
+    let hf: string;
+    let out: string;
+    before(() => {
+      hf = path.join(dir, 'tiny-hf');
+      out = path.join(dir, 'tiny-model');
+      const w = spawnSync(python, [path.join(ROOT, 'test', 'unit', 'write-hf-checkpoint.py'), hf], { encoding: 'utf8' });
+      assert.equal(w.status, 0, w.stderr);
+    });
+
+    it('writes a model folder that inspect reads in softmax and ssmax-posthoc', () => {
+      const r = cli('convert', hf, out, '--id', 'tiny-llama');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /convert: llama \(2 layers, 4 heads, 2 kv heads, [\d,]+ parameters\)/);
+      assert.match(r.stdout, /attention-lens: inspect with --model /);
+      const tokens = (JSON.parse(cli('inspect', code, '--model', out, '--json').stdout) as InspectJson).tokens;
+      assert.ok(tokens.length > 200, `${tokens.length} tokens: the file must reach beyond the training context of 64`);
+      // A query before the training context (token 10) and one beyond it (token 200).
+      const queries = [10, 200].map((t) => String(tokens[t].start));
+      const run = (mode: string): InspectJson => {
+        const x = cli('inspect', code, '--model', out, '--mode', mode, '--json', '--query', queries[0], '--query', queries[1]);
+        assert.equal(x.code, 0, x.stderr);
+        return JSON.parse(x.stdout) as InspectJson;
+      };
+      const soft = run('softmax');
+      const post = run('ssmax-posthoc');
+      assert.equal(soft.model.id, 'tiny-llama');
+      assert.equal(soft.model.trainContext, 64);
+      for (const json of [soft, post]) {
+        assert.ok(json.surprisal.every((x) => x === null || Number.isFinite(x)));
+        assert.ok(json.heads.every((h) => Number.isFinite(h.meanEntropy) && Number.isFinite(h.meanFocus)));
+      }
+      // Layer 1 sees the same input in both modes; post-hoc SSMax multiplies the logits of query
+      // position n by ln(n) / ln(64): flatter before the training context, sharper beyond it.
+      for (let h = 0; h < 4; h++) {
+        const [softEarly, softLate] = soft.queries.map((q) => entropy(q.rows[0][h]));
+        const [postEarly, postLate] = post.queries.map((q) => entropy(q.rows[0][h]));
+        assert.ok(postEarly > softEarly, `head ${h + 1}, token 10: ${postEarly} > ${softEarly}`);
+        assert.ok(postLate < softLate - 1e-3, `head ${h + 1}, token 200: ${postLate} < ${softLate}`);
+      }
+    });
+
+    it('the engine\'s surprisal equals the converter\'s PyTorch reading of the checkpoint, in both modes', () => {
+      const posthocS = (JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { posthocS: number }).posthocS;
+      for (const [mode, extra] of [['softmax', []], ['ssmax-posthoc', ['--posthoc-s', String(posthocS)]]] as const) {
+        const engine = (JSON.parse(cli('inspect', code, '--model', out, '--mode', mode, '--json').stdout) as InspectJson).surprisal;
+        const r = spawnSync(python, [path.join(ROOT, 'test', 'unit', 'hf-surprisal.py'), hf, code, ...extra], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const torch = JSON.parse(r.stdout) as number[];
+        assert.equal(engine.length, torch.length, `${mode}: token count`);
+        const worst = Math.max(...engine.map((x, i) => Math.abs((x ?? 0) - torch[i])));
+        assert.ok(worst < 1e-4, `${mode}: surprisal differs by up to ${worst}`);
+      }
+    });
+
+    it('a converted model has no trained SSMax variant: --mode ssmax fails in one line', () => {
+      assertFails(cli('inspect', code, '--model', out, '--mode', 'ssmax'), /ssmax/);
+    });
+
+    it('a corrupt checkpoint: the converter names the file, exit code 2', () => {
+      const bad = path.join(dir, 'bad-hf');
+      fs.cpSync(hf, bad, { recursive: true });
+      const weights = path.join(bad, 'model.safetensors');
+      fs.truncateSync(weights, fs.statSync(weights).size - 1000);
+      assertFails(cli('convert', bad, path.join(dir, 'bad-model')), /model\.safetensors is truncated/, /^convert: /);
+    });
+
+    it('a missing Python, or one without torch, is named with how to install', () => {
+      assertFails(cli('convert', hf, path.join(dir, 'm1'), '--python', path.join(dir, 'no-python3')), /Python .*no-python3 not found: convert needs Python 3 with torch and numpy/);
+      // -S: the interpreter without its site packages, so without numpy and torch.
+      const bare = path.join(dir, 'bare-python');
+      fs.writeFileSync(bare, `#!/bin/sh\nexec ${python} -S "$@"\n`, { mode: 0o755 });
+      assertFails(cli('convert', hf, path.join(dir, 'm2'), '--python', bare), /lacks numpy and torch: install \(Debian\/Ubuntu: sudo apt install python3-numpy python3-torch/);
+    });
+
+    it('without training/convert.py next to the CLI, says it ships with the repository', () => {
+      const alone = path.join(dir, 'installed', 'dist');
+      fs.mkdirSync(alone, { recursive: true });
+      fs.copyFileSync(CLI, path.join(alone, 'cli.js'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'installed', 'node_modules'));
+      const r = spawnSync(process.execPath, [path.join(alone, 'cli.js'), 'convert', hf, path.join(dir, 'm3')], { encoding: 'utf8' });
+      assertFails({ code: r.status, stdout: r.stdout, stderr: r.stderr }, /training\/convert\.py is missing: the converter ships with the Attention Lens repository, not with the extension/);
+    });
+
+    it('wrong arguments', () => {
+      assertFails(cli('convert', hf), /usage: attention-lens convert HF_DIR OUT_DIR/);
+      assertFails(cli('convert', hf, out, '--mode', 'softmax'), /unknown option --mode/);
     });
   });
 });
