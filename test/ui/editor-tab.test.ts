@@ -10,6 +10,17 @@ import { Workbench } from './harness';
 const tid = (id: string): string => `[data-testid="${id}"]`;
 const EDITOR_PAGE = '[data-testid="attention-panel"][data-host="editor"]';
 
+/** A workbench with inventory.py inspected and the attention view open in an editor tab, filled. */
+async function openEditorView(theme: Theme): Promise<{ bench: Workbench; view: FrameLocator }> {
+  const bench = await Workbench.start({ theme });
+  await bench.inspectFile('inventory.py');
+  await bench.runCommand('Attention Lens: Open Attention View in Editor');
+  const view = await bench.webviewWith(EDITOR_PAGE, 90000);
+  // The page fills once the inspection lands.
+  await view.locator(tid('panel-status'), { hasText: /\d+ tokens/ }).filter({ hasNotText: /inspecting/ }).waitFor({ timeout: 120000 });
+  return { bench, view };
+}
+
 for (const theme of ['dark', 'light'] as Theme[]) {
   describe(`Attention view in an editor tab (${theme} theme)`, function () {
     let bench: Workbench;
@@ -17,14 +28,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
 
     before(async function () {
       this.timeout(240000);
-      bench = await Workbench.start({ theme });
-      await bench.openFile('inventory.py');
-      await bench.runCommand('Attention Lens: Inspect Current Document');
-      await bench.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
-      await bench.runCommand('Attention Lens: Open Attention View in Editor');
-      view = await bench.webviewWith(EDITOR_PAGE, 90000);
-      // The page fills once the inspection lands.
-      await view.locator(tid('panel-status'), { hasText: /\d+ tokens/ }).filter({ hasNotText: /inspecting/ }).waitFor({ timeout: 120000 });
+      ({ bench, view } = await openEditorView(theme));
     });
 
     after(async function () {
@@ -136,13 +140,7 @@ describe('Attention view by keyboard (high-contrast theme)', function () {
 
   before(async function () {
     this.timeout(240000);
-    bench = await Workbench.start({ theme: 'high-contrast' });
-    await bench.openFile('inventory.py');
-    await bench.runCommand('Attention Lens: Inspect Current Document');
-    await bench.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
-    await bench.runCommand('Attention Lens: Open Attention View in Editor');
-    view = await bench.webviewWith(EDITOR_PAGE, 90000);
-    await view.locator(tid('panel-status'), { hasText: /\d+ tokens/ }).filter({ hasNotText: /inspecting/ }).waitFor({ timeout: 120000 });
+    ({ bench, view } = await openEditorView('high-contrast'));
   });
 
   after(async function () {

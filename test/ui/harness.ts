@@ -123,6 +123,13 @@ export class Workbench {
     return editor;
   }
 
+  /** Opens a workspace file and inspects it from the palette; resolves when the status bar shows the mode. */
+  async inspectFile(name: string): Promise<void> {
+    await this.openFile(name);
+    await this.runCommand('Attention Lens: Inspect Current Document');
+    await this.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
+  }
+
   /** Runs a command from the palette (F1) by its full title, e.g. "Attention Lens: Clear". */
   async runCommand(title: string): Promise<void> {
     await this.page.keyboard.press('F1');

@@ -26,9 +26,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
     before(async function () {
       this.timeout(240000);
       bench = await Workbench.start({ theme });
-      await bench.openFile('inventory.py');
-      await bench.runCommand('Attention Lens: Inspect Current Document');
-      await bench.statusItem(/Softmax|SSMax/).waitFor({ timeout: 120000 });
+      await bench.inspectFile('inventory.py');
       await bench.runCommand('Attention Lens: Show Attention Panel');
       panel = await bench.webview(PANEL.tokenStrip, 90000);
     });
