@@ -31,14 +31,17 @@ export function headFocus(insp: Inspection, layer: number, head: number): Float3
 
 /** Focus of every query token, mean or max over all layers and heads. */
 export function aggregateFocus(insp: Inspection, how: 'mean' | 'max'): Float32Array {
-  const T = insp.tokens.length;
-  const n = insp.model.layers * insp.model.heads;
-  const out = new Float32Array(T);
-  for (let h = 0; h < n; h++) {
-    const base = h * T;
-    for (let t = 0; t < T; t++) {
-      const v = insp.focus[base + t];
-      out[t] = how === 'max' ? (h === 0 ? v : Math.max(out[t], v)) : out[t] + v / n;
+  return aggregateHeads(insp.focus, insp.model.layers * insp.model.heads, insp.tokens.length, how);
+}
+
+/** Mean or max over heads of a per-head array ([layer * heads + head][n]). */
+export function aggregateHeads(data: Float32Array, heads: number, n: number, how: 'mean' | 'max'): Float32Array {
+  const out = new Float32Array(n);
+  for (let h = 0; h < heads; h++) {
+    const base = h * n;
+    for (let t = 0; t < n; t++) {
+      const v = data[base + t];
+      out[t] = how === 'max' ? (h === 0 ? v : Math.max(out[t], v)) : out[t] + v / heads;
     }
   }
   return out;

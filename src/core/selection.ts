@@ -3,7 +3,7 @@
 // The overlay, hover, panel, CLI and exports all read through here.
 import type { HeadSelection } from '../shared/vocabulary';
 import type { KeyWeight } from './analysis';
-import { aggregateFocus, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
+import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
 import type { HeadRoles } from './head-roles';
 import { inspectionHeadRoles } from './head-roles';
 import type { Inspection } from './inspection-types';
@@ -48,14 +48,17 @@ export function keysOf(insp: Inspection, sel: HeadSelection, query: number, n: n
 /** Pooled attention map (bins x bins) under the selection. */
 export function pooledOf(insp: Inspection, sel: HeadSelection): Float32Array {
   if (sel.kind === 'head') return headPooled(insp, sel.layer, sel.head);
-  const cells = insp.pooled.bins * insp.pooled.bins;
-  const n = insp.model.layers * insp.model.heads;
-  const out = new Float32Array(cells);
-  for (let h = 0; h < n; h++) {
-    const src = insp.pooled.data.subarray(h * cells, (h + 1) * cells);
-    for (let c = 0; c < cells; c++) out[c] = sel.how === 'max' ? Math.max(out[c], src[c]) : out[c] + src[c] / n;
+  return aggregateHeads(insp.pooled.data, insp.model.layers * insp.model.heads, insp.pooled.bins * insp.pooled.bins, sel.how);
+}
+
+/** One query's weights over every key under the selection, from its full rows ([layer * heads + head][key]). */
+export function rowOf(insp: Inspection, sel: HeadSelection, rows: Float32Array): Float32Array {
+  const T = insp.tokens.length;
+  if (sel.kind === 'head') {
+    const h = sel.layer * insp.model.heads + sel.head;
+    return rows.subarray(h * T, (h + 1) * T);
   }
-  return out;
+  return aggregateHeads(rows, insp.model.layers * insp.model.heads, T, sel.how);
 }
 
 /** Mean focus by position over every layer and head, in `buckets` buckets: how attention fades with context. */

@@ -5,7 +5,7 @@
 // once, kept in one record and disposed together; updates touch visible editors only.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
-import { focusOf, keysOf } from '../core/selection';
+import { focusOf, keysOf, rowOf } from '../core/selection';
 import type { ColorScale } from '../shared/color-scale';
 import { STRENGTH_STEPS, strengthStep } from '../shared/color-scale';
 import type { Inspection, QueryRows } from '../core/inspection-types';
@@ -134,7 +134,7 @@ export class Overlay implements vscode.Disposable {
       this.readRow(doc.inspection, offset, abort.signal)
         .then((row) => {
           if (!row || abort.signal.aborted || this.lookup(editor.document.uri) !== doc || editor.document.version !== doc.version) return;
-          const weights = selectRow(row.rows, doc.inspection, view.selection);
+          const weights = rowOf(doc.inspection, view.selection, row.rows);
           const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
           for (let k = 0; k <= q; k++) {
             if (weights[k] >= FULL_ROW_MIN_WEIGHT) buckets[strengthStep(weights[k], view.scale)].push(doc.ranges[k]);
@@ -159,22 +159,4 @@ export class Overlay implements vscode.Disposable {
     this.types.strength.forEach((t) => t.dispose());
     this.types.query.dispose();
   }
-}
-
-/** One query's weights over the keys under the selection, from its full rows ([layer * heads + head][key]). */
-function selectRow(rows: Float32Array, insp: Inspection, sel: HeadSelection): Float32Array {
-  const T = insp.tokens.length;
-  const n = insp.model.layers * insp.model.heads;
-  if (sel.kind === 'head') {
-    const h = sel.layer * insp.model.heads + sel.head;
-    return rows.subarray(h * T, (h + 1) * T);
-  }
-  const out = new Float32Array(T);
-  for (let h = 0; h < n; h++) {
-    for (let k = 0; k < T; k++) {
-      const w = rows[h * T + k];
-      out[k] = sel.how === 'max' ? Math.max(out[k], w) : out[k] + w / n;
-    }
-  }
-  return out;
 }

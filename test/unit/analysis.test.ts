@@ -16,6 +16,7 @@ import {
   tokenAt,
   topKeys,
 } from '../../src/core/analysis';
+import { rowOf } from '../../src/core/selection';
 import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection } from '../../src/core/inspection-types';
@@ -188,6 +189,19 @@ describe('analysis helpers', () => {
       for (let l = 0; l < 2; l++) for (let h = 0; h < 3; h++) vals.push(headFocus(insp, l, h)[t]);
       close(mean[t], vals.reduce((a, b) => a + b) / vals.length, 1e-6, 'mean');
       assert.equal(max[t], Math.fround(Math.max(...vals)));
+    }
+  });
+
+  it('rowOf reads one head\'s slice of full rows, or the mean and max over heads', () => {
+    const insp = synthetic(2, 3, 7, 5);
+    const rows = Float32Array.from({ length: 6 * 7 }, (_, i) => ((i * 37) % 11) / 11);
+    assert.deepEqual(Array.from(rowOf(insp, { kind: 'head', layer: 1, head: 2 }, rows)), Array.from(rows.subarray(5 * 7, 6 * 7)));
+    const mean = rowOf(insp, { kind: 'aggregate', how: 'mean' }, rows);
+    const max = rowOf(insp, { kind: 'aggregate', how: 'max' }, rows);
+    for (let k = 0; k < 7; k++) {
+      const vals = Array.from({ length: 6 }, (_, h) => rows[h * 7 + k]);
+      close(mean[k], vals.reduce((a, b) => a + b) / 6, 1e-6, 'mean');
+      assert.equal(max[k], Math.fround(Math.max(...vals)));
     }
   });
 
