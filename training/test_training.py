@@ -107,6 +107,39 @@ class BadInput(unittest.TestCase):
             self.assertIn("run `/usr/bin/python3 training/prepare.py` first", r.stderr)
 
 
+class WarmStart(unittest.TestCase):
+    """--init: a longer-context run continues from a checkpoint's weights; another shape is refused."""
+
+    def train(self, d, *args):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "training", "train.py"), "--attention", "ssmax",
+                               "--data", d, "--layers", "1", "--heads", "2", "--width", "16", "--batch", "2",
+                               "--eval-every", "1", *args], capture_output=True, text=True)
+
+    def test_init_carries_the_weights_to_a_longer_context_and_refuses_another_shape(self):
+        with tempfile.TemporaryDirectory() as d:
+            (np.arange(4000) % 64).astype(np.uint16).tofile(os.path.join(d, "train.bin"))
+            (np.arange(400) % 64).astype(np.uint16).tofile(os.path.join(d, "val.bin"))
+            with open(os.path.join(d, "manifest.json"), "w") as f:
+                json.dump({"vocab_size": 64}, f)
+            torch.manual_seed(5)
+            first = GPT(GPTConfig(vocab_size=64, n_layer=1, n_head=2, n_embd=16, block_size=16, attention="ssmax"))
+            model_module.save_checkpoint(os.path.join(d, "first.pt"), first,
+                                         {"train_args": {"steps": 3, "batch": 2, "block": 16}})
+            # lr 0: one step leaves the weights as they came
+            r = self.train(d, "--block", "32", "--steps", "1", "--lr", "0", "--init", os.path.join(d, "first.pt"),
+                           "--out", os.path.join(d, "next.pt"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("starting from the weights of", r.stdout)
+            after = torch.load(os.path.join(d, "next.pt"), map_location="cpu", weights_only=False)
+            self.assertEqual(after["config"]["block_size"], 32)
+            for k, v in first.state_dict().items():
+                self.assertTrue(torch.equal(after["model"][k], v), k)
+            r = self.train(d, "--block", "32", "--steps", "1", "--width", "32", "--init", os.path.join(d, "first.pt"),
+                           "--out", os.path.join(d, "other.pt"))
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("has another shape or attention", r.stderr)
+
+
 class RepeatedSpans(unittest.TestCase):
     def windows(self, rows=64, n=257, seed=0):
         return np.random.default_rng(seed).integers(0, 4096, size=(rows, n))

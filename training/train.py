@@ -99,6 +99,8 @@ def main():
     ap.add_argument("--out", required=True, help="checkpoint path (.pt), weights only; rewritten at every save")
     ap.add_argument("--state", default=None, help="full training state for --resume (default: OUT with .state.pt)")
     ap.add_argument("--resume", action="store_true", help="continue from --state when it exists")
+    ap.add_argument("--init", default=None,
+                    help="start from this checkpoint's weights (same shape; its context may differ), fresh optimiser")
     ap.add_argument("--max-minutes", type=float, default=None, help="save and stop after this much time in this run")
     ap.add_argument("--save-every", type=int, default=500)
     ap.add_argument("--steps", type=int, default=2000)
@@ -147,6 +149,14 @@ def main():
     # Resume from the full state; without it (a fresh GPU machine that got only the weights back), from
     # the weights-only checkpoint with fresh optimiser moments.
     resume_from = next((p for p in (state_path, args.out) if args.resume and os.path.isfile(p)), None)
+    if args.init and not resume_from:
+        st = torch.load(args.init, map_location=device, weights_only=False)
+        if {**st["config"], "block_size": cfg.block_size} != cfg.__dict__:
+            sys.exit(f"train: --init {args.init} has another shape or attention ({st['config']}); expected {cfg.__dict__}")
+        model.load_state_dict(st["model"])
+        a = st["train_args"]
+        print(f"train: starting from the weights of {args.init} ({a['steps'] * a['batch'] * a['block']:,} tokens trained)",
+              flush=True)
     if resume_from:
         st = torch.load(resume_from, map_location=device, weights_only=False)  # our own file; holds numpy rng state
         if st["train_args"]["steps"] != args.steps or st["config"] != cfg.__dict__:
