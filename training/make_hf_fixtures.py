@@ -1,58 +1,95 @@
 """Tiny random Hugging Face checkpoints with transformers' own outputs: the fidelity fixtures of
-training/convert.py. Needs `transformers` and `tokenizers` (the GPU machine has transformers 5.17;
-see ../shared/ENVIRONMENT.md); CI only reads what it writes.
+training/convert.py. Needs `transformers` (4.40 or later; torch 1.13 is enough) and, to check the
+token ids, Hugging Face `tokenizers` (the Python package, or else the npm package that node
+resolves); CI only reads what it writes. The committed fixtures were made with transformers 4.40.2
+and torch 1.13.1 on CPU, by the command below; test/fixtures/hf/README.md says exactly how.
 
-    python3 training/make_hf_fixtures.py [--out test/fixtures/hf]
+    /usr/bin/python3 training/make_hf_fixtures.py [--out test/fixtures/hf]
 
-For each of gpt2, llama (grouped-query attention, untied lm_head) and qwen2 (q/k/v biases, tied
-embeddings, RoPE base 1e6) it writes <out>/<arch>/ with what save_pretrained writes (config.json,
-model.safetensors in bfloat16, 2 bytes a weight), a small byte-level tokenizer.json and
-reference.json: the token ids of a fixed text, the surprisal of every token (0 for the first, then
--log p(token t | tokens < t)) and the attention rows of a few query positions for every layer and
-head, computed by transformers in float32 with eager attention from the same (bfloat16-exact)
-weights. training/test_convert.py checks the converter against them.
+For each of gpt2 (tied embeddings), llama (grouped-query attention, untied lm_head) and qwen2
+(q/k/v biases, tied embeddings, RoPE base 1e6) it writes <out>/<arch>/:
+- config.json and generation_config.json, written by transformers;
+- model.safetensors in bfloat16 (2 bytes a weight), written here in the safetensors layout with
+  the names save_pretrained uses (a tied lm_head.weight left out, as save_pretrained does), so
+  neither the `safetensors` package nor its writer is needed;
+- tokenizer.json: byte-level BPE of 300 tokens trained on samples/ by training/bpe.py, plus
+  <|endoftext|> as an added token (id 300, as GPT-2 has it last);
+- reference.json: the token ids of a fixed text, the surprisal of every token (0 for the first,
+  then -log p(token t | tokens < t)), the logit of each next token and the log-normaliser, and the
+  attention rows of a few query positions for every layer and head.
+The reference is what transformers computes (float32, eager attention) from the model that its
+from_pretrained loads back from the folder, with no missing or unexpected weights; it must equal
+the model's output before saving (the weights are bfloat16-exact). training/test_convert.py checks
+the converter against it.
 """
 import argparse
 import glob
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import torch
 import transformers
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VOCAB = 300
+BPE_VOCAB = 300
+EOS = "<|endoftext|>"
 TOKENS = 48
 SEED = 1234
+MAJOR = int(transformers.__version__.split(".")[0])
 
 
-def train_tokenizer(path):
-    """Byte-level BPE of VOCAB tokens trained on samples/: real merges, a few KB."""
+def write_tokenizer(path):
+    """Byte-level BPE trained on samples/ (real merges, a few KB) plus one added special token."""
     texts = []
     for p in sorted(glob.glob(os.path.join(ROOT, "samples", "*"))):
         with open(p, encoding="utf-8") as f:
             texts.append(f.read())
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=["<|endoftext|>"], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(texts, trainer)
+    tok = bpe.Tokenizer.from_merges(bpe.train(texts, BPE_VOCAB, log=lambda *_: None))
+    assert len(tok.vocab) == BPE_VOCAB, f"samples/ give only {len(tok.vocab)} tokens"
     tok.save(path)
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    data["added_tokens"] = [{"id": BPE_VOCAB, "content": EOS, "single_word": False, "lstrip": False,
+                             "rstrip": False, "normalized": False, "special": True}]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False)
     return tok
+
+
+def hf_tokenizers_ids(path, text):
+    """The ids Hugging Face tokenizers gives text with tokenizer.json at path."""
+    try:
+        from tokenizers import Tokenizer
+        return Tokenizer.from_file(path).encode(text, add_special_tokens=False).ids
+    except ImportError:
+        pass
+    node = shutil.which("node")
+    assert node, "neither the Python nor the npm tokenizers package is at hand to check the ids"
+    js = ("const {Tokenizer} = require('tokenizers');"
+          "const [p, t] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+          "Tokenizer.fromFile(p).encode(t, null, {addSpecialTokens: false})"
+          ".then(e => process.stdout.write(JSON.stringify(e.getIds())));")
+    r = subprocess.run([node, "-e", js], input=json.dumps([path, text]), capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, f"node tokenizers: {r.stderr.strip()}"
+    return json.loads(r.stdout)
 
 
 def rope(theta):
     """transformers 5 takes RoPE settings as rope_parameters; 4.x as rope_theta."""
-    if int(transformers.__version__.split(".")[0]) >= 5:
+    if MAJOR >= 5:
         return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
     return {"rope_theta": theta}
 
 
-def configs(vocab):
-    common = {"vocab_size": vocab, "bos_token_id": 0, "eos_token_id": 0}
+def configs(vocab, eos):
+    common = {"vocab_size": vocab, "bos_token_id": eos, "eos_token_id": eos}
     return {
         "gpt2": GPT2Config(n_positions=64, n_embd=64, n_layer=2, n_head=4, n_inner=128, activation_function="gelu_new",
                            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **common),
@@ -79,15 +116,45 @@ def randomise(model, generator):
         p.copy_(p.bfloat16().float())
 
 
+def write_safetensors_bf16(path, model):
+    """The model's state dict as bfloat16 safetensors: u64 little-endian header size, JSON header
+    (padded to 8 bytes), raw bytes. A tensor that shares storage with an earlier one (a tied
+    lm_head) is left out, as save_pretrained does."""
+    tensors, seen = {}, set()
+    for name, t in model.state_dict().items():
+        if t.data_ptr() in seen:
+            continue
+        seen.add(t.data_ptr())
+        tensors[name] = t
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        raw = tensors[name].detach().contiguous().bfloat16().view(torch.int16).numpy().tobytes()
+        header[name] = {"dtype": "BF16", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+    return set(model.state_dict()) - set(tensors)
+
+
 @torch.no_grad()
 def reference(model, ids, queries):
     out = model(input_ids=torch.tensor([ids]), output_attentions=True)
-    logp = out.logits[0].float().log_softmax(-1)  # (T, V)
-    surprisal = [0.0] + [float(-logp[t - 1, ids[t]]) for t in range(1, len(ids))]
+    logits = out.logits[0].float()  # (T, V)
+    lse = logits.logsumexp(-1)
+    target = logits[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
+    surprisal = [0.0] + [float(x) for x in lse[:-1] - target]
     assert out.attentions is not None and len(out.attentions) == model.config.num_hidden_layers, "no attention weights"
-    rows = [[[[round(float(w), 7) for w in a[0, h, q]] for q in queries] for h in range(a.shape[1])]
+    rows = [[[[float(w) for w in a[0, h, q]] for q in queries] for h in range(a.shape[1])]
             for a in out.attentions]  # (L, H, Q, T)
-    return surprisal, rows
+    return {"surprisal": surprisal, "target_logit": [float(x) for x in target], "logsumexp": [float(x) for x in lse[:-1]],
+            "attention_rows": rows}
+
+
+def rounded(x):
+    return [rounded(v) for v in x] if isinstance(x, list) else round(x, 7)
 
 
 def main():
@@ -96,32 +163,61 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tok_path = os.path.join(args.out, "tokenizer.json")
-    tok = train_tokenizer(tok_path)
-    vocab = tok.get_vocab_size()
+    tok = write_tokenizer(tok_path)
+    vocab = BPE_VOCAB + 1
     with open(os.path.join(ROOT, "samples", "hello.py"), encoding="utf-8") as f:
-        text = f.read()
-    ids = tok.encode(text).ids[:TOKENS]
+        ids = tok.encode(f.read())[:TOKENS]
     assert len(ids) == TOKENS, f"samples/hello.py gives only {len(ids)} tokens"
-    text = text[:tok.encode(text).offsets[TOKENS - 1][1]]
+    # The text of exactly those tokens; it must encode back to them, here and in HF tokenizers.
+    char_to_byte = {c: b for b, c in bpe.BYTE_TO_CHAR.items()}
+    names = {i: s for s, i in tok.vocab.items()}
+    text = bytes(char_to_byte[c] for i in ids for c in names[i]).decode("utf-8")
+    assert tok.encode(text) == ids, "the text of the first tokens encodes differently"
+    hf_ids = hf_tokenizers_ids(tok_path, text)
+    assert hf_ids == ids, f"Hugging Face tokenizers disagrees with training/bpe.py: {hf_ids} != {ids}"
     queries = [0, 1, TOKENS // 2, TOKENS - 1]
-    for arch, cfg in configs(vocab).items():
+    dtype_kw = "dtype" if MAJOR >= 5 else "torch_dtype"
+    for arch, cfg in configs(vocab, BPE_VOCAB).items():
         torch.manual_seed(SEED)
         model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().eval()
         randomise(model, torch.Generator().manual_seed(SEED))
-        surprisal, rows = reference(model, ids, queries)
+        before = reference(model, ids, queries)
         folder = os.path.join(args.out, arch)
-        model.to(torch.bfloat16).save_pretrained(folder)  # safetensors (transformers 5 writes nothing else)
-        with open(tok_path, encoding="utf-8") as f, open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as g:
-            g.write(f.read())
-        ref = {"transformers": transformers.__version__, "torch": torch.__version__, "architecture": arch,
-               "attn_implementation": "eager", "dtype": "float32 compute, bfloat16-exact weights",
-               "text": text, "ids": ids, "surprisal": [round(s, 7) for s in surprisal], "queries": queries,
-               "attention_rows": rows}
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        left_out = write_safetensors_bf16(os.path.join(folder, "model.safetensors"), model)
+        assert left_out == ({"lm_head.weight"} if cfg.tie_word_embeddings else set()), left_out
+        # What save_pretrained records: the class and the dtype the file holds.
+        model.config.architectures = [type(model).__name__]
+        setattr(model.config, dtype_kw, "bfloat16")
+        model.config.save_pretrained(folder)
+        model.generation_config.save_pretrained(folder)
+        shutil.copyfile(tok_path, os.path.join(folder, "tokenizer.json"))
+
+        # transformers reads the folder back; the reference is that model's output.
+        loaded, info = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", output_loading_info=True,
+                                                            **{dtype_kw: torch.float32})
+        loaded.eval()
+        problems = {k: v for k, v in info.items() if v}
+        assert not problems, f"{arch}: from_pretrained reports {problems}"
+        assert loaded.config._attn_implementation == "eager", loaded.config._attn_implementation
+        ref = reference(loaded, ids, queries)
+        for key in ref:
+            diff = torch.tensor(ref[key]).sub(torch.tensor(before[key])).abs().max().item()
+            assert diff == 0.0, f"{arch}: {key} differs by {diff} after the round trip through the folder"
+
+        meta = {"transformers": transformers.__version__, "torch": torch.__version__, "architecture": arch,
+                "model_class": type(loaded).__name__, "attn_implementation": "eager",
+                "dtype": "float32 compute, bfloat16-exact weights", "loaded_with": "from_pretrained(folder)",
+                "text": text, "ids": ids, "queries": queries}
         with open(os.path.join(folder, "reference.json"), "w") as f:
-            json.dump(ref, f)
+            json.dump({**meta, **{k: rounded(v) for k, v in ref.items()}}, f, separators=(",", ":"))
         files = sorted(os.listdir(folder))
         size = sum(os.path.getsize(os.path.join(folder, n)) for n in files)
-        print(f"{arch}: {', '.join(files)} ({size / 1024:.0f} KB); mean surprisal {sum(surprisal[1:]) / (TOKENS - 1):.3f}")
+        s = ref["surprisal"][1:]
+        print(f"{arch} ({type(loaded).__name__}): {', '.join(files)} ({size / 1024:.0f} KB); "
+              f"mean surprisal {sum(s) / len(s):.3f}; token {TOKENS - 1}'s top attention weight, mean over heads "
+              f"{torch.tensor(ref['attention_rows'])[:, :, -1].max(-1).values.mean():.3f}")
     os.remove(tok_path)
 
 

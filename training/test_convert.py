@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
 import convert  # noqa: E402
 from convert import ConvertError  # noqa: E402
 
@@ -205,9 +206,10 @@ def hf_reference(cfg, w, ids):
 
 
 @torch.no_grad()
-def adapter_forward(adapter, ids, ssmax_s=None, rope_scale=1.0):
+def adapter_forward(adapter, ids, ssmax_s=None, rope_scale=1.0, head=False):
     """The whole model from embed, qkv, out and head alone, with plain causal softmax attention:
-    surprisal (T,) (0 for the first token), attention weights [(H, T, T)] and attention outputs."""
+    surprisal (T,) (0 for the first token), attention weights [(H, T, T)] and attention outputs;
+    with head=True also the head's log-normaliser and next-token logit (T,) at every position."""
     ids = torch.as_tensor(ids)
     T, H, KV, hs = len(ids), adapter.heads, adapter.kv_heads, adapter.head_dim
     pos = torch.arange(T)
@@ -225,7 +227,8 @@ def adapter_forward(adapter, ids, ssmax_s=None, rope_scale=1.0):
         outputs.append(y)
         x = adapter.out(l, x, y)
     lse, target = adapter.head(x, torch.roll(ids, -1))
-    return torch.cat([torch.zeros(1), (lse - target)[:-1]]), weights, outputs
+    surprisal = torch.cat([torch.zeros(1), (lse - target)[:-1]])
+    return (surprisal, weights, outputs, (lse, target)) if head else (surprisal, weights, outputs)
 
 
 def reference_surprisal(logits, ids):
@@ -358,8 +361,9 @@ class Conversion(unittest.TestCase):
 
 class TransformersFixtures(unittest.TestCase):
     """The converter against transformers itself: checkpoints and outputs that
-    training/make_hf_fixtures.py wrote on a machine with transformers (surprisal and attention
-    rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does not hold them."""
+    training/make_hf_fixtures.py wrote with transformers (surprisal, next-token logits and their
+    log-normaliser, and attention rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does
+    not hold them."""
 
     def check(self, arch):
         folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", arch)
@@ -370,8 +374,12 @@ class TransformersFixtures(unittest.TestCase):
         adapter = convert.load(folder)
         convert.check_tokenizer(folder, adapter.vocab_size)
         self.assertEqual(adapter.architecture, arch)
-        surprisal, weights, _ = adapter_forward(adapter, ref["ids"])
+        self.assertEqual(bpe.Tokenizer.load(os.path.join(folder, "tokenizer.json")).encode(ref["text"]), ref["ids"])
+        surprisal, weights, _, (lse, target) = adapter_forward(adapter, ref["ids"], head=True)
         np.testing.assert_allclose(surprisal.numpy(), ref["surprisal"], atol=1e-3, rtol=0)
+        # Logits themselves, not only their differences: a shift common to a row leaves surprisal as it is.
+        np.testing.assert_allclose(target[:-1].numpy(), ref["target_logit"], atol=1e-3, rtol=0)
+        np.testing.assert_allclose(lse[:-1].numpy(), ref["logsumexp"], atol=1e-3, rtol=0)
         rows = np.stack([w[:, ref["queries"], :].numpy() for w in weights])  # (L, H, Q, T)
         np.testing.assert_allclose(rows, np.array(ref["attention_rows"]), atol=1e-3, rtol=0)
 

@@ -258,5 +258,35 @@ describe('CLI', function () {
       assertFails(cli('convert', hf), /usage: attention-lens convert HF_DIR OUT_DIR/);
       assertFails(cli('convert', hf, out, '--mode', 'softmax'), /unknown option --mode/);
     });
+
+    // The engine against transformers itself: test/fixtures/hf holds tiny checkpoints with the
+    // surprisal and attention rows that transformers computed (training/make_hf_fixtures.py).
+    // The model folder's own tokenizer.json must give the reference's token ids.
+    for (const arch of ['gpt2', 'llama', 'qwen2']) {
+      it(`${arch} fixture: the engine's surprisal and attention rows equal transformers' within 1e-3`, () => {
+        const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'hf', arch, 'reference.json'), 'utf8')) as {
+          text: string; ids: number[]; queries: number[]; surprisal: number[]; attention_rows: number[][][][];
+        };
+        const model = path.join(dir, `fixture-${arch}`);
+        const c = cli('convert', path.join(ROOT, 'test', 'fixtures', 'hf', arch), model);
+        assert.equal(c.code, 0, c.stderr);
+        const file = path.join(dir, `fixture-${arch}.py`);
+        fs.writeFileSync(file, ref.text);
+        const tokens = (JSON.parse(cli('inspect', file, '--model', model, '--json').stdout) as InspectJson).tokens;
+        assert.equal(tokens.length, ref.ids.length, 'token count');
+        const r = cli('inspect', file, '--model', model, '--json', ...ref.queries.flatMap((t) => ['--query', String(tokens[t].start)]));
+        assert.equal(r.code, 0, r.stderr);
+        const json = JSON.parse(r.stdout) as InspectJson;
+        const worst = Math.max(...json.surprisal.map((x, i) => Math.abs((x ?? 0) - ref.surprisal[i])));
+        assert.ok(worst < 1e-3, `surprisal differs by up to ${worst}`);
+        assert.equal(json.queries.length, ref.queries.length);
+        assert.ok(json.queries.every((q) => q.rows.length === ref.attention_rows.length && q.rows.every((l) => l.length === ref.attention_rows[0].length)), 'layers x heads');
+        json.queries.forEach((q, qi) => q.rows.forEach((layer, l) => layer.forEach((row, h) => {
+          assert.equal(row.length, ref.ids.length, 'a full row');
+          const diff = Math.max(...row.map((w, k) => Math.abs(w - ref.attention_rows[l][h][qi][k])));
+          assert.ok(diff < 1e-3, `layer ${l + 1}, head ${h + 1}, token ${ref.queries[qi]}: the row differs by up to ${diff}`);
+        })));
+      });
+    }
   });
 });
