@@ -211,9 +211,8 @@ def main():
     ap.add_argument("--windows", type=int, default=16, help="loss windows per length")
     ap.add_argument("--selection-windows", type=int, default=4, help="loss windows per length for the RoPE rule")
     ap.add_argument("--loss-tokens", type=int, default=None, help="cap on tokens per loss cell (fewer windows when long)")
-    ap.add_argument("--trials", type=int, default=200, help="retrieval trials per cell")
-    ap.add_argument("--trial-tokens", type=int, default=None,
-                    help="beyond the training context, cap on tokens per retrieval cell (fewer trials when long)")
+    ap.add_argument("--trials", default="200",
+                    help="retrieval trials per cell: one number, or one per length 1x,4x,8x,16x (a CPU cannot run 200 at 16x)")
     ap.add_argument("--retrieval-settings", default="base,rule", help="RoPE settings for retrieval beyond 1x")
     ap.add_argument("--baseline-softmax", default=None, help="an older pair's Softmax checkpoint: loss rows as a baseline")
     ap.add_argument("--baseline-ssmax", default=None, help="an older pair's SSMax checkpoint")
@@ -253,8 +252,14 @@ def main():
     def n_windows(n, T):
         return n if args.loss_tokens is None else max(1, min(n, args.loss_tokens // T))
 
+    trials = [int(n) for n in args.trials.split(",")]
+    if len(trials) == 1:
+        trials *= len(RETRIEVAL_MULTS)
+    if len(trials) != len(RETRIEVAL_MULTS) or min(trials) < 1:
+        ap.error(f"--trials: one number or {len(RETRIEVAL_MULTS)} (for {', '.join(f'{m}x' for m in RETRIEVAL_MULTS)})")
+
     def n_trials(T):
-        return args.trials if args.trial_tokens is None or T <= ctx else max(1, min(args.trials, args.trial_tokens // T))
+        return trials[RETRIEVAL_MULTS.index(T // ctx)]
 
     formats = args.formats.split(",")
     filler = val.astype(np.int64).tolist()

@@ -97,14 +97,16 @@ parity('smoke model', path.join(smokeDir, 'model'), path.join(smokeDir, 'referen
 parity('shipped models', path.join(root, 'models'), path.join(smokeDir, 'shipped-reference.json'));
 
 describe('shipped models: SSMax changes the attention', () => {
-  it('the learned s differ from the initial 1/ln(256), and the modes give different focus', () => {
+  it('the learned s differ from the initial 1/ln(training context), and the modes give different focus', () => {
     const ref = JSON.parse(fs.readFileSync(path.join(smokeDir, 'shipped-reference.json'), 'utf8')) as { cases: RefCase[] };
-    const s = [...(readManifest(path.join(root, 'models')).ssmax?.s ?? [])];
+    const manifest = readManifest(path.join(root, 'models'));
+    const s = [...(manifest.ssmax?.s ?? [])];
     assert.equal(s.length > 0, true);
-    assert.ok(s.some((v) => Math.abs(v - 1 / Math.log(256)) > 0.01), `learned s: ${s}`);
+    assert.ok(s.some((v) => Math.abs(v - manifest.posthocS) > 0.01), `learned s: ${s}`);
+    assert.ok(ref.cases.some((c) => c.ids.length > manifest.info.trainContext && c.ropeScale === manifest.ropeFactor), 'a case beyond the training context, scaled');
     const long = ref.cases.filter((c) => c.ids.length === 100);
     const soft = flat(long.find((c) => c.mode === 'softmax')!.focus);
     const post = flat(long.find((c) => c.mode === 'ssmax-posthoc')!.focus);
-    assert.ok(soft.some((v, i) => Math.abs(v - post[i]) > 1e-3), 'ssmax-posthoc must differ from softmax away from 256 tokens');
+    assert.ok(soft.some((v, i) => Math.abs(v - post[i]) > 1e-3), 'ssmax-posthoc must differ from softmax away from the training context');
   });
 });
