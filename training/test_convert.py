@@ -365,15 +365,15 @@ class TransformersFixtures(unittest.TestCase):
     log-normaliser, and attention rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does
     not hold them."""
 
-    def check(self, arch):
-        folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", arch)
+    def check(self, name):
+        folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", name)
         if not os.path.isfile(os.path.join(folder, "reference.json")):
             self.skipTest(f"no transformers reference in {folder}: run training/make_hf_fixtures.py where transformers is installed")
         with open(os.path.join(folder, "reference.json")) as f:
             ref = json.load(f)
         adapter = convert.load(folder)
         convert.check_tokenizer(folder, adapter.vocab_size)
-        self.assertEqual(adapter.architecture, arch)
+        self.assertEqual(adapter.architecture, ref["architecture"])
         self.assertEqual(bpe.Tokenizer.load(os.path.join(folder, "tokenizer.json")).encode(ref["text"]), ref["ids"])
         surprisal, weights, _, (lse, target) = adapter_forward(adapter, ref["ids"], head=True)
         np.testing.assert_allclose(surprisal.numpy(), ref["surprisal"], atol=1e-3, rtol=0)
@@ -391,6 +391,9 @@ class TransformersFixtures(unittest.TestCase):
 
     def test_qwen2(self):
         self.check("qwen2")
+
+    def test_llama_with_explicit_head_dim(self):
+        self.check("llama-head-dim")
 
 
 class BrokenFolders(unittest.TestCase):
