@@ -357,6 +357,13 @@ class Conversion(unittest.TestCase):
         # Parameters as transformers counts them (tied embeddings once).
         n = sum(t.numel() for t in random_state(CONFIGS["qwen2"]).values())
         self.assertEqual(q["parameters"], n)
+        # layerParameters: every tensor of one layer in the checkpoint, embeddings and head excluded.
+        for name, prefix in (("gpt2", "transformer.h.0."), ("llama-head-dim", "model.layers.0."), ("qwen2", "model.layers.0.")):
+            state = random_state(CONFIGS[name])
+            self.assertEqual(facts[name]["layerParameters"], sum(t.numel() for k, t in state.items() if k.startswith(prefix)), name)
+        # GPT-2 and the llama here are tied: one vocabulary matrix besides the layers (and GPT-2's positions).
+        self.assertEqual(g["parameters"], L * g["layerParameters"] + V * C + P * C + 2 * C)
+        self.assertEqual(l["parameters"], L * l["layerParameters"] + V * C + C)
 
 
 class TransformersFixtures(unittest.TestCase):
