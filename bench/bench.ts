@@ -13,6 +13,7 @@ import { DocumentSession } from '../src/core/document-session';
 import { ModelRunner } from '../src/core/model-runner';
 import type { InspectRequest } from '../src/core/model-runner';
 import type { Inspection, ModelInfo } from '../src/core/inspection-types';
+import type { ModelDims } from '../src/core/layered-run';
 import type { Mode } from '../src/shared/vocabulary';
 import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model-manifest';
@@ -217,10 +218,9 @@ async function sgemm(n: number, runs: number): Promise<number> {
  * the output layer, for surprisal) and, per layer and head, q.k and w.v over the causal half only.
  * What the graphs compute beyond that (summaries, padding to the bin) counts against us.
  */
-function causalFlops(info: ModelInfo, T: number): number {
-  const layerWeights = (info.parameters - 2 * info.vocabSize * info.width) / info.layers;
-  const linear = 2 * T * (info.layers * layerWeights + info.vocabSize * info.width);
-  const attention = info.layers * info.heads * 2 * 2 * ((T * (T + 1)) / 2) * info.headDim;
+function causalFlops(dims: ModelDims, T: number): number {
+  const linear = 2 * T * (dims.layers * dims.layerParameters + dims.vocabSize * dims.width);
+  const attention = dims.layers * dims.heads * 2 * 2 * ((T * (T + 1)) / 2) * dims.headDim;
   return linear + attention;
 }
 
@@ -307,7 +307,7 @@ async function main(argv: string[]): Promise<void> {
     '| tokens | mode | warm median ms | warm min ms | model ms | cold ms | first progress ms | extra peak MB | estimate MB | cold extra MB | PyTorch eager ms | speed-up | sgemm-bound ms | share of sgemm-bound | others busy |\n' +
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
-    const bound = (causalFlops(info, r.tokens) / (gflops * 1e9)) * 1000;
+    const bound = (causalFlops(manifest.dims, r.tokens) / (gflops * 1e9)) * 1000;
     const t = torch.get(`${r.tokens}|${r.mode}`);
     return (
       `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.firstProgressMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.estimateMB)} | ${fmt(r.coldExtraMB)} | ` +

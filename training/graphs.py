@@ -24,7 +24,8 @@ class Adapter(nn.Module):
     """Row-wise pieces of a decoder; rows are tokens, no batch axis.
 
     Facts: layers, heads, kv_heads, head_dim, width, vocab_size, train_context,
-    rope_base (None without RoPE), max_positions (None: no hard limit), architecture (a name).
+    rope_base (None without RoPE), max_positions (None: no hard limit), architecture (a name);
+    layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters.
     """
 
     def embed(self, input_ids, positions):  # (B,), (B,) -> (B, C)
@@ -41,12 +42,20 @@ class Adapter(nn.Module):
     def head(self, x, next_ids):  # -> lse (B,), target logit (B,)
         raise NotImplementedError
 
+    def layer_modules(self, layer):
+        """The module holding every weight that layer<layer>.qkv and layer<layer>.out apply."""
+        return self.blocks[layer]
+
     def facts(self):
+        # layerParameters: the weights one layer applies per token. The engine cannot derive it
+        # from parameters without knowing whether the embeddings are tied.
+        per_layer = {sum(p.numel() for p in self.layer_modules(l).parameters()) for l in range(self.layers)}
+        assert len(per_layer) == 1, f"layers differ in size: {per_layer}"
         return {"architecture": self.architecture, "layers": self.layers, "heads": self.heads,
                 "kvHeads": self.kv_heads, "headDim": self.head_dim, "width": self.width,
                 "vocabSize": self.vocab_size, "trainContext": self.train_context,
                 "maxContext": self.max_positions,
-                "parameters": sum(p.numel() for p in self.parameters())}
+                "parameters": sum(p.numel() for p in self.parameters()), "layerParameters": per_layer.pop()}
 
 
 def ssmax_scale(ssmax_s, positions):
@@ -85,6 +94,9 @@ class GPTAdapter(Adapter):
         self.layers, self.heads, self.kv_heads = cfg.n_layer, cfg.n_head, cfg.n_head
         self.width, self.head_dim, self.vocab_size = cfg.n_embd, cfg.n_embd // cfg.n_head, cfg.vocab_size
         self.train_context, self.rope_base, self.max_positions = cfg.block_size, cfg.rope_base, None
+
+    def layer_modules(self, layer):
+        return self.model.blocks[layer]
 
     def embed(self, input_ids, positions):
         return self.model.wte(input_ids)

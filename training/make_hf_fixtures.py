@@ -1,17 +1,16 @@
 """Tiny random Hugging Face checkpoints with transformers' own outputs: the fidelity fixtures of
-training/convert.py. Needs `transformers` (4.40 or later; torch 1.13 is enough) and, to check the
-token ids, Hugging Face `tokenizers` (the Python package, or else the npm package that node
-resolves); CI only reads what it writes. The committed fixtures were made with transformers 4.40.2
-and torch 1.13.1 on CPU, by the command below; test/fixtures/hf/README.md says exactly how.
+training/convert.py. Needs transformers 5 (with torch 2 and its own dependencies safetensors and
+tokenizers); CI only reads what it writes. The committed fixtures were made with transformers
+5.17.0 and torch 2.13.0 on CPU; test/fixtures/hf/README.md gives the exact command and versions.
 
-    /usr/bin/python3 training/make_hf_fixtures.py [--out test/fixtures/hf]
+    python3 training/make_hf_fixtures.py [--out test/fixtures/hf]
 
-For each of gpt2 (tied embeddings), llama (grouped-query attention, untied lm_head) and qwen2
-(q/k/v biases, tied embeddings, RoPE base 1e6) it writes <out>/<arch>/:
-- config.json and generation_config.json, written by transformers;
-- model.safetensors in bfloat16 (2 bytes a weight), written here in the safetensors layout with
-  the names save_pretrained uses (a tied lm_head.weight left out, as save_pretrained does), so
-  neither the `safetensors` package nor its writer is needed;
+For each of gpt2 (tied embeddings), llama (grouped-query attention, untied lm_head), qwen2 (q/k/v
+biases, tied embeddings, RoPE base 1e6) and llama-head-dim (an explicit head_dim of 24, not
+hidden_size / heads = 16, which transformers 4.40 could not express; tied embeddings as in SmolLM)
+it writes <out>/<name>/:
+- config.json, generation_config.json and model.safetensors, written by save_pretrained from the
+  model cast to bfloat16 (2 bytes a weight; a tied lm_head.weight is left out);
 - tokenizer.json: byte-level BPE of 300 tokens trained on samples/ by training/bpe.py, plus
   <|endoftext|> as an added token (id 300, as GPT-2 has it last);
 - reference.json: the token ids of a fixed text, the surprisal of every token (0 for the first,
@@ -27,11 +26,13 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 import sys
 
+import safetensors
+import tokenizers
 import torch
 import transformers
+from safetensors import safe_open
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,7 +43,9 @@ BPE_VOCAB = 300
 EOS = "<|endoftext|>"
 TOKENS = 48
 SEED = 1234
-MAJOR = int(transformers.__version__.split(".")[0])
+# rope_parameters and from_pretrained(dtype=) are transformers 5's spelling.
+assert int(transformers.__version__.split(".")[0]) >= 5, f"transformers {transformers.__version__}: needs 5 or later"
+transformers.logging.disable_progress_bar()
 
 
 def write_tokenizer(path):
@@ -63,29 +66,8 @@ def write_tokenizer(path):
     return tok
 
 
-def hf_tokenizers_ids(path, text):
-    """The ids Hugging Face tokenizers gives text with tokenizer.json at path."""
-    try:
-        from tokenizers import Tokenizer
-        return Tokenizer.from_file(path).encode(text, add_special_tokens=False).ids
-    except ImportError:
-        pass
-    node = shutil.which("node")
-    assert node, "neither the Python nor the npm tokenizers package is at hand to check the ids"
-    js = ("const {Tokenizer} = require('tokenizers');"
-          "const [p, t] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-          "Tokenizer.fromFile(p).encode(t, null, {addSpecialTokens: false})"
-          ".then(e => process.stdout.write(JSON.stringify(e.getIds())));")
-    r = subprocess.run([node, "-e", js], input=json.dumps([path, text]), capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, f"node tokenizers: {r.stderr.strip()}"
-    return json.loads(r.stdout)
-
-
 def rope(theta):
-    """transformers 5 takes RoPE settings as rope_parameters; 4.x as rope_theta."""
-    if MAJOR >= 5:
-        return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
-    return {"rope_theta": theta}
+    return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
 
 
 def configs(vocab, eos):
@@ -99,6 +81,9 @@ def configs(vocab, eos):
         "qwen2": Qwen2Config(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
                              num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6,
                              tie_word_embeddings=True, use_sliding_window=False, **rope(1000000.0), **common),
+        "llama-head-dim": LlamaConfig(hidden_size=64, head_dim=24, intermediate_size=96, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                                      rms_norm_eps=1e-5, tie_word_embeddings=True, **rope(10000.0), **common),
     }
 
 
@@ -114,29 +99,6 @@ def randomise(model, generator):
         else:
             p.copy_(0.25 * torch.randn(p.shape, generator=generator))
         p.copy_(p.bfloat16().float())
-
-
-def write_safetensors_bf16(path, model):
-    """The model's state dict as bfloat16 safetensors: u64 little-endian header size, JSON header
-    (padded to 8 bytes), raw bytes. A tensor that shares storage with an earlier one (a tied
-    lm_head) is left out, as save_pretrained does."""
-    tensors, seen = {}, set()
-    for name, t in model.state_dict().items():
-        if t.data_ptr() in seen:
-            continue
-        seen.add(t.data_ptr())
-        tensors[name] = t
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
-    for name in sorted(tensors):
-        raw = tensors[name].detach().contiguous().bfloat16().view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": "BF16", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
-    return set(model.state_dict()) - set(tensors)
 
 
 @torch.no_grad()
@@ -173,40 +135,39 @@ def main():
     names = {i: s for s, i in tok.vocab.items()}
     text = bytes(char_to_byte[c] for i in ids for c in names[i]).decode("utf-8")
     assert tok.encode(text) == ids, "the text of the first tokens encodes differently"
-    hf_ids = hf_tokenizers_ids(tok_path, text)
+    hf_ids = tokenizers.Tokenizer.from_file(tok_path).encode(text, add_special_tokens=False).ids
     assert hf_ids == ids, f"Hugging Face tokenizers disagrees with training/bpe.py: {hf_ids} != {ids}"
     queries = [0, 1, TOKENS // 2, TOKENS - 1]
-    dtype_kw = "dtype" if MAJOR >= 5 else "torch_dtype"
-    for arch, cfg in configs(vocab, BPE_VOCAB).items():
+    for name, cfg in configs(vocab, BPE_VOCAB).items():
         torch.manual_seed(SEED)
         model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().eval()
         randomise(model, torch.Generator().manual_seed(SEED))
         before = reference(model, ids, queries)
-        folder = os.path.join(args.out, arch)
+        folder = os.path.join(args.out, name)
         shutil.rmtree(folder, ignore_errors=True)
-        os.makedirs(folder)
-        left_out = write_safetensors_bf16(os.path.join(folder, "model.safetensors"), model)
+        # bfloat16 halves the files; the weights are bfloat16-exact, so the cast loses nothing.
+        model.to(torch.bfloat16).save_pretrained(folder)
+        with safe_open(os.path.join(folder, "model.safetensors"), framework="pt") as f:
+            left_out = set(model.state_dict()) - set(f.keys())
         assert left_out == ({"lm_head.weight"} if cfg.tie_word_embeddings else set()), left_out
-        # What save_pretrained records: the class and the dtype the file holds.
-        model.config.architectures = [type(model).__name__]
-        setattr(model.config, dtype_kw, "bfloat16")
-        model.config.save_pretrained(folder)
-        model.generation_config.save_pretrained(folder)
         shutil.copyfile(tok_path, os.path.join(folder, "tokenizer.json"))
 
         # transformers reads the folder back; the reference is that model's output.
         loaded, info = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", output_loading_info=True,
-                                                            **{dtype_kw: torch.float32})
+                                                            dtype=torch.float32)
         loaded.eval()
         problems = {k: v for k, v in info.items() if v}
-        assert not problems, f"{arch}: from_pretrained reports {problems}"
+        assert not problems, f"{name}: from_pretrained reports {problems}"
+        assert next(loaded.parameters()).dtype == torch.float32
         assert loaded.config._attn_implementation == "eager", loaded.config._attn_implementation
         ref = reference(loaded, ids, queries)
         for key in ref:
             diff = torch.tensor(ref[key]).sub(torch.tensor(before[key])).abs().max().item()
-            assert diff == 0.0, f"{arch}: {key} differs by {diff} after the round trip through the folder"
+            assert diff == 0.0, f"{name}: {key} differs by {diff} after the round trip through the folder"
 
-        meta = {"transformers": transformers.__version__, "torch": torch.__version__, "architecture": arch,
+        meta = {"transformers": transformers.__version__, "torch": torch.__version__,
+                "safetensors": safetensors.__version__, "tokenizers": tokenizers.__version__,
+                "architecture": cfg.model_type,
                 "model_class": type(loaded).__name__, "attn_implementation": "eager",
                 "dtype": "float32 compute, bfloat16-exact weights", "loaded_with": "from_pretrained(folder)",
                 "text": text, "ids": ids, "queries": queries}
@@ -215,7 +176,7 @@ def main():
         files = sorted(os.listdir(folder))
         size = sum(os.path.getsize(os.path.join(folder, n)) for n in files)
         s = ref["surprisal"][1:]
-        print(f"{arch} ({type(loaded).__name__}): {', '.join(files)} ({size / 1024:.0f} KB); "
+        print(f"{name} ({type(loaded).__name__}): {', '.join(files)} ({size / 1024:.0f} KB); "
               f"mean surprisal {sum(s) / len(s):.3f}; token {TOKENS - 1}'s top attention weight, mean over heads "
               f"{torch.tensor(ref['attention_rows'])[:, :, -1].max(-1).values.mean():.3f}")
     os.remove(tok_path)

@@ -357,6 +357,13 @@ class Conversion(unittest.TestCase):
         # Parameters as transformers counts them (tied embeddings once).
         n = sum(t.numel() for t in random_state(CONFIGS["qwen2"]).values())
         self.assertEqual(q["parameters"], n)
+        # layerParameters: every tensor of one layer in the checkpoint, embeddings and head excluded.
+        for name, prefix in (("gpt2", "transformer.h.0."), ("llama-head-dim", "model.layers.0."), ("qwen2", "model.layers.0.")):
+            state = random_state(CONFIGS[name])
+            self.assertEqual(facts[name]["layerParameters"], sum(t.numel() for k, t in state.items() if k.startswith(prefix)), name)
+        # GPT-2 and the llama here are tied: one vocabulary matrix besides the layers (and GPT-2's positions).
+        self.assertEqual(g["parameters"], L * g["layerParameters"] + V * C + P * C + 2 * C)
+        self.assertEqual(l["parameters"], L * l["layerParameters"] + V * C + C)
 
 
 class TransformersFixtures(unittest.TestCase):
@@ -365,15 +372,15 @@ class TransformersFixtures(unittest.TestCase):
     log-normaliser, and attention rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does
     not hold them."""
 
-    def check(self, arch):
-        folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", arch)
+    def check(self, name):
+        folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", name)
         if not os.path.isfile(os.path.join(folder, "reference.json")):
             self.skipTest(f"no transformers reference in {folder}: run training/make_hf_fixtures.py where transformers is installed")
         with open(os.path.join(folder, "reference.json")) as f:
             ref = json.load(f)
         adapter = convert.load(folder)
         convert.check_tokenizer(folder, adapter.vocab_size)
-        self.assertEqual(adapter.architecture, arch)
+        self.assertEqual(adapter.architecture, ref["architecture"])
         self.assertEqual(bpe.Tokenizer.load(os.path.join(folder, "tokenizer.json")).encode(ref["text"]), ref["ids"])
         surprisal, weights, _, (lse, target) = adapter_forward(adapter, ref["ids"], head=True)
         np.testing.assert_allclose(surprisal.numpy(), ref["surprisal"], atol=1e-3, rtol=0)
@@ -391,6 +398,9 @@ class TransformersFixtures(unittest.TestCase):
 
     def test_qwen2(self):
         self.check("qwen2")
+
+    def test_llama_with_explicit_head_dim(self):
+        self.check("llama-head-dim")
 
 
 class BrokenFolders(unittest.TestCase):

@@ -2,15 +2,17 @@
 
     /usr/bin/python3 -m unittest -v training/test_graphs.py
 """
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, reference  # noqa: E402
+from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, reference, write_manifest  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 
@@ -39,6 +41,18 @@ class AdapterMatchesModel(unittest.TestCase):
             logp = torch.log_softmax(logits[0].double(), -1)
             surprisal = [0.0] + [float(-logp[t - 1, ids[t]]) for t in range(1, 11)]
             np.testing.assert_allclose(ref["surprisal"], surprisal, atol=1e-4, err_msg=attention)
+
+    def test_manifest_counts_one_layers_weights(self):
+        # Tied embeddings: parameters = layers x layerParameters + one vocabulary matrix + ln_f.
+        model = small("softmax")
+        with tempfile.TemporaryDirectory() as d:
+            write_manifest(d, "small", GPTAdapter(model), {"softmax": {"dir": "softmax"}}, 4, 4, 50.0)
+            with open(os.path.join(d, "models.json")) as f:
+                manifest = json.load(f)
+        per_layer = sum(p.numel() for p in model.blocks[1].parameters())
+        self.assertEqual(manifest["layerParameters"], per_layer)
+        self.assertEqual(per_layer, 2 * 16 + 3 * 16 * 16 + 16 * 16 + 2 * 16 + (16 * 64 + 64) + (64 * 16 + 16))
+        self.assertEqual(manifest["parameters"], 2 * per_layer + 50 * 16 + 2 * 16)
 
     def test_rope_scale_multiplies_the_base(self):
         model = small("softmax")

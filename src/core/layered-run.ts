@@ -14,7 +14,7 @@ export interface ModelDims {
   vocabSize: number;
   topK: number;
   pooledSize: number;
-  /** Parameters of one layer (for progress weights and the FLOP count). */
+  /** Parameters of one layer, the weights its qkv and out graphs apply per token (progress weights, memory plan, bench FLOPs). */
   layerParameters: number;
 }
 

@@ -102,6 +102,25 @@ function readPosthocS(dir: string, value: unknown, trainContext: number): number
   return value;
 }
 
+/**
+ * Weights one layer's graphs apply per token: models.json "layerParameters" (written by
+ * training/graphs.py since it exists). Older folders lack it, and parameters alone cannot say
+ * whether the embeddings are tied, so the fallback takes one vocabulary matrix off: exact for tied
+ * embeddings (bar the final norm and a position table), too high by vocabSize x width / layers for
+ * untied ones, the safe side for the memory plan. Never below q, k, v and o.
+ */
+function readLayerParameters(dir: string, json: Json, info: ModelInfo): number {
+  if (json.layerParameters !== undefined) {
+    const n = positiveInt(dir, json, 'layerParameters');
+    if (n * info.layers > info.parameters) {
+      fail(dir, `models.json "layerParameters" (${n}) x "layers" (${info.layers}) exceeds "parameters" (${info.parameters})`);
+    }
+    return n;
+  }
+  const projections = 2 * info.width * info.headDim * (info.heads + info.kvHeads);
+  return Math.max(Math.round((info.parameters - info.vocabSize * info.width) / info.layers), projections);
+}
+
 export function readManifest(modelDir: string): ModelManifest {
   const dir = path.resolve(modelDir);
   const manifestPath = path.join(dir, 'models.json');
@@ -168,8 +187,7 @@ export function readManifest(modelDir: string): ModelManifest {
       vocabSize: info.vocabSize,
       topK: info.topK,
       pooledSize: info.pooledSize,
-      // Embedding and unembedding excluded; at least the attention projections.
-      layerParameters: Math.max(Math.round((info.parameters - 2 * info.vocabSize * info.width) / layers), 4 * info.width * info.width),
+      layerParameters: readLayerParameters(dir, json, info),
     },
   };
   if (variants.ssmax !== undefined) {

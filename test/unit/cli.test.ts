@@ -262,7 +262,7 @@ describe('CLI', function () {
     // The engine against transformers itself: test/fixtures/hf holds tiny checkpoints with the
     // surprisal and attention rows that transformers computed (training/make_hf_fixtures.py).
     // The model folder's own tokenizer.json must give the reference's token ids.
-    for (const arch of ['gpt2', 'llama', 'qwen2']) {
+    for (const arch of ['gpt2', 'llama', 'qwen2', 'llama-head-dim']) {
       it(`${arch} fixture: the engine's surprisal and attention rows equal transformers' within 1e-3`, () => {
         const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'hf', arch, 'reference.json'), 'utf8')) as {
           text: string; ids: number[]; queries: number[]; surprisal: number[]; attention_rows: number[][][][];
