@@ -75,11 +75,11 @@ describe('CLI', function () {
     });
 
     it('--json names every head\'s role with a score in [0, 1] that reaches its threshold', () => {
-      // Within the training context (256 tokens), where the model runs with its training RoPE base.
+      // Within the training context, where the model runs with its training RoPE base.
       const short = path.join(dir, 'lru-cache-start.js');
       fs.writeFileSync(short, SHORT_CODE.slice(0, 700));
       const json = JSON.parse(cli('inspect', short, '--json').stdout) as InspectJson;
-      assert.ok(json.tokens.length <= 256, `${json.tokens.length} tokens`);
+      assert.ok(json.tokens.length <= json.model.trainContext, `${json.tokens.length} tokens`);
       assert.equal(json.heads.length, json.model.layers * json.model.heads);
       for (const h of json.heads) {
         const what = `layer ${h.layer} head ${h.head}: ${h.role} ${h.roleScore}`;
