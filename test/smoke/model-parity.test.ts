@@ -33,11 +33,14 @@ function flat(x: Nested): number[] {
   return Array.isArray(x) ? x.flatMap(flat) : [x];
 }
 
-/** Largest |a - b| / max(1, |b|): absolute for weights, relative for distances in the hundreds. */
-function maxError(actual: (i: number) => number, expected: number[]): number {
+/**
+ * Largest (|a - b| - allowance) / max(1, |b|): absolute for weights, relative for distances in the
+ * hundreds; `allowance` is rounding the computation cannot avoid (none unless given).
+ */
+function maxError(actual: (i: number) => number, expected: number[], allowance: (i: number) => number = () => 0): number {
   let worst = 0;
   expected.forEach((e, i) => {
-    worst = Math.max(worst, Math.abs(actual(i) - e) / Math.max(1, Math.abs(e)));
+    worst = Math.max(worst, (Math.abs(actual(i) - e) - allowance(i)) / Math.max(1, Math.abs(e)));
   });
   return worst;
 }
@@ -47,7 +50,11 @@ function compareCase(c: RefCase, out: LayeredOutputs, rows: Float32Array, K: num
   const errors: Record<string, number> = {};
   errors.focus = maxError((i) => out.focus[i], flat(c.focus));
   errors.entropy = maxError((i) => out.entropy[i], flat(c.entropy));
-  errors.distance = maxError((i) => out.distance[i], flat(c.distance));
+  // The graphs compute distance as q - sum(w * key position): a float32 subtraction of two numbers of
+  // size q, so a few roundings of q * 2^-24 come on top of the relative 1e-4 (the reference sums
+  // w * (q - k) directly). Beyond 1,000 tokens that allowance is what separates the two.
+  const allowance = (i: number): number => (4 * (i % T)) / 2 ** 24;
+  errors.distance = maxError((i) => out.distance[i], flat(c.distance), allowance);
   errors.rows = maxError((i) => rows[i], flat(c.rows));
   const refK = Math.min(K, T); // the reference lists only real keys
   errors.topk_weight = maxError((i) => out.topWeight[Math.floor(i / refK) * K + (i % refK)], flat(c.topk_weight));
