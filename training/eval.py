@@ -14,7 +14,7 @@ Modes: softmax, ssmax, and ssmax-posthoc (Softmax weights, s = 1 / ln(training c
    4-digit value to a random key early in a window of held-out code and ask for it at the end:
      py-dict    CODES = {"key_abcdef": 4821} ... assert CODES["key_abcdef"] ==
      js-object  const LIMITS = { key_abcdef: 4821 }; ... assert.equal(LIMITS.key_abcdef,
-     assign     key_abcdef = 4821 ... key_abcdef =            (the format of RESEARCH.md's runs)
+     assign     key_abcdef = 4821 ... key_abcdef =            (the format of the earlier GPU runs)
    Accuracy = the value's first token is the argmax; needle mass = attention from the last token to
    the value's tokens (max over heads, best layer, mean over trials).
 4. Mean focus (max attention weight) by query position, per layer, on 8x windows.

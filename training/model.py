@@ -144,7 +144,7 @@ class GPT(nn.Module):
     @staticmethod
     def _init(m):
         # std 1/sqrt(fan_in), not GPT-2's 0.02: with 0.02 a model this narrow starts with near-zero q.k
-        # logits and was measured to learn induction (copy) heads far later or not at all (RESEARCH.md).
+        # logits and was measured to learn induction (copy) heads far later or not at all.
         if isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, mean=0.0, std=m.in_features ** -0.5)
             if m.bias is not None:

@@ -8,7 +8,7 @@ differs. Batches are random windows of the training split drawn from a generator
 so the two runs see identical tokens in identical order. A share of the windows (--repeat-share,
 25% by default) carries a repeated span: a random span of 8-64 tokens of the window is copied to a
 later position in it, so that copying from far back is rewarded; retrieval needs those induction
-heads and plain code taught them slowly (RESEARCH.md).
+heads and plain code taught them slowly.
 
 On CUDA the forward runs under bf16 autocast with fused causal attention (model.py). --state keeps
 the full training state (weights, optimiser, data generator, log) for --resume; --max-minutes ends a
