@@ -4,11 +4,12 @@
 # (one core each) with the same seed, data order and hyperparameters, export them to models/, and
 # evaluate. CPU budget: STEPS (default 1800) x 8 x 512 = 7.4 M tokens per variant.
 #
-# The shipped pair was made with exactly this script on the 2-core machine (models/README.md, "Training"):
+# The shipped pair's stage 2 ran train.py with these arguments on the 2-core machine; this reproduces it
+# (models/README.md, "Training"):
 #   INIT=<folder with the first pair's softmax.pt and ssmax.pt> PY=<python with torch 2.13> npm run train
 # INIT continues from an earlier pair (its weights; fresh optimiser; its context may be shorter); without
-# it the variants start from scratch. PY (training and eval; prepare and export use Debian's) defaults to Debian's python3 (torch 1.13, OpenBLAS), which
-# runs the same code about 1.6x slower than torch 2.13's CPU build.
+# it the variants start from scratch. PY runs training and eval (prepare and export use Debian's python3);
+# it defaults to Debian's python3 (torch 1.13, OpenBLAS), about 1.6x slower than torch 2.13's CPU build.
 # A model that copies and retrieves well needs far more tokens: the GPU recipe is training/train_gpu.sh.
 # Rerunning continues an interrupted run (--resume).
 # Needs python3-torch, python3-onnx, python3-numpy, python3-regex and libopenblas0-pthread
