@@ -32,6 +32,16 @@ def figure1_max_weight(n, s):
     return w[0, n - 1].max().item()
 
 
+def small_ssmax(s):
+    """A seeded 2-layer SSMax model in eval mode, every layer's two heads set to s."""
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=50, block_size=8, attention="ssmax")).eval()
+    with torch.no_grad():
+        for b in m.blocks:
+            b.attn.s.copy_(torch.tensor(s))
+    return m
+
+
 class SSMaxMath(unittest.TestCase):
     def test_softmax_max_fades_as_n_grows(self):
         weights = [figure1_max_weight(n, None) for n in (10, 100, 1000, 10000)]
@@ -203,11 +213,7 @@ class Model(unittest.TestCase):
     def test_causal_kernel_matches_the_full_weights(self):
         # Without return_weights the model runs the fused (torch >= 2) or the blocked kernel; with it, full
         # T x T weights. Both must give the same logits, for Softmax and SSMax, across several query blocks.
-        torch.manual_seed(0)
-        m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=50, block_size=8, attention="ssmax")).eval()
-        with torch.no_grad():
-            for b in m.blocks:
-                b.attn.s.copy_(torch.tensor([0.3, 0.0]))
+        m = small_ssmax([0.3, 0.0])  # the second head plain Softmax
         ids = torch.randint(0, 50, (2, 600))
         torch.testing.assert_close(m(ids)[0], m(ids, return_weights=True)[0], atol=1e-5, rtol=1e-4)
         q, k, v = torch.randn(3, 1, 2, 300, 8).unbind(0)
@@ -216,11 +222,7 @@ class Model(unittest.TestCase):
 
     @unittest.skipUnless(model_module.FUSED, "torch without scaled_dot_product_attention (Debian's 1.13)")
     def test_fused_attention_matches_the_eager_weights(self):
-        torch.manual_seed(0)
-        m = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=16, vocab_size=50, block_size=8, attention="ssmax")).eval()
-        with torch.no_grad():
-            for b in m.blocks:
-                b.attn.s.copy_(torch.tensor([0.3, 0.9]))
+        m = small_ssmax([0.3, 0.9])
         ids = torch.randint(0, 50, (2, 20))
         fused = m(ids)[0]
         eager = m(ids, return_weights=True)[0]  # return_weights takes the eager path
