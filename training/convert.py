@@ -18,6 +18,7 @@ import sys
 import numpy as np
 import torch
 
+import rope_rule
 from graphs import export_attention, export_variant, write_manifest
 from hf_adapters import ADAPTERS, ARCHITECTURES, WeightsError
 
@@ -185,7 +186,8 @@ def export(adapter, tokenizer_path, out_dir, model_id):
     export_variant(adapter, os.path.join(out_dir, "softmax"), {"attention": "softmax", "converted": model_id})
     export_attention(adapter, TOP_K, out_dir)
     shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
-    write_manifest(out_dir, model_id, adapter, {"softmax": {"dir": "softmax"}}, TOP_K, POOLED_SIZE, ROPE_FACTOR_BEYOND_TRAIN)
+    write_manifest(out_dir, model_id, adapter, {"softmax": {"dir": "softmax"}}, TOP_K, POOLED_SIZE,
+                   rope_rule.fixed(ROPE_FACTOR_BEYOND_TRAIN))
 
 
 def main(argv=None):

@@ -6,10 +6,13 @@ Everything runs on windows of the validation split (files chosen by hash in prep
 Modes: softmax, ssmax, and ssmax-posthoc (Softmax weights, s = 1 / ln(training context) for every head).
 
 1. RoPE rule: the base is kept at its training value up to the training context and multiplied by a
-   fixed factor beyond it (the SSMax paper uses 50). Each candidate factor (--factors) is scored by
-   the mean validation loss over 2x-16x and all modes on *selection* windows (their own seed), and
-   the best one is the rule; the reported numbers use other windows.
-2. Validation loss (nats/token) at 1x-16x the training context, base at training value and scaled.
+   factor beyond it (the SSMax paper uses 50). Each candidate factor (--factors) is scored by the
+   validation loss at 2x-16x, mean over all modes, on *selection* windows (their own seed). The
+   fixed rule is the factor with the best mean over 2x-16x; the per-length rule (training/rope_rule.py)
+   takes the best factor at each length for the band that ends there ((1x, 2x] uses 2x's, ...,
+   beyond 8x uses 16x's). The reported numbers use other windows.
+2. Validation loss (nats/token) at 1x-16x the training context: base at training value, the fixed
+   rule, and the per-length rule (which the model folder ships and the retrieval and focus use).
 3. Key retrieval (--trials per cell, 95% Wilson interval) at 1x/4x/8x/16x in formats that bind a
    4-digit value to a random key early in a window of held-out code and ask for it at the end:
      py-dict    CODES = {"key_abcdef": 4821} ... assert CODES["key_abcdef"] ==
@@ -31,6 +34,7 @@ import numpy as np
 import torch
 
 import bpe
+import rope_rule
 from model import load_checkpoint, rope_tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,10 +77,6 @@ def mean_loss(model, s, data, T, n, seed, scale, device, batch, focus=None):
     if focus is not None:
         focus["curve"] = (sum(curves) / n).cpu().numpy()
     return total / n
-
-
-def rope_scale_for(T, ctx, factor):
-    return 1.0 if T <= ctx else factor
 
 
 @torch.no_grad()
@@ -140,31 +140,32 @@ def fmt_ci(r):
 
 def card(res):
     m = res["meta"]
-    ctx, f = m["train_context"], m["rope_factor"]
+    ctx, fixed, rule = m["train_context"], m["rope_fixed"], m["rope_rule"]
+    label = {"base": "base", "fixed": rope_rule.describe(fixed), "rule": "per-length"}
     per = lambda d: ", ".join(f"{v} at {k}" for k, v in d.items())  # noqa: E731
+    lengths = list(res["selection"][str(m["factors"][0])])
+    best = {k: min(m["factors"], key=lambda c: res["selection"][str(c)][k]) for k in lengths}
     L = [f"Held-out files only ({m['val_files']} validation files, {m['val_tokens']:,} tokens). Loss windows per length: "
          f"{per(m['windows'])}; retrieval trials per cell: {per(m['trials'])}. Measured {m['date']} on {m['machine']} in "
          f"{m['minutes']:.1f} min by `training/eval.py`; checkpoints: {m['checkpoints']}.", "",
-         f"**RoPE rule**: base x1 up to the training context ({ctx}), x{f:g} beyond it. Candidates "
-         f"{', '.join(f'x{c:g}' for c in m['factors'])} were scored by mean validation loss over 2x-16x and all modes on "
-         "separate selection windows (lower is better):", "",
-         "| factor | " + " | ".join(f"{k}" for k in res["selection"][str(m['factors'][0])]) + " | mean |",
-         "|---|" + "---|" * (len(res["selection"][str(m['factors'][0])]) + 1)]
+         f"**RoPE rule**: base x1 up to the training context ({ctx}); beyond it the per-length rule "
+         f"{rope_rule.describe(rule)} (models.json). Candidates {', '.join(f'x{c:g}' for c in m['factors'])} were scored "
+         "by validation loss, mean over all modes, on separate selection windows (lower is better); the per-length rule "
+         "takes the best factor at each length (bold) for the band that ends there, the fixed rule "
+         f"({label['fixed']}) the best mean:", "",
+         "| factor | " + " | ".join(lengths) + " | mean |", "|---|" + "---|" * (len(lengths) + 1)]
     for c in m["factors"]:
         row = res["selection"][str(c)]
-        L.append(f"| x{c:g} | " + " | ".join(f"{v:.3f}" for v in row.values()) + f" | {np.mean(list(row.values())):.3f} |")
-    L += ["", "Validation loss, nats/token (lower is better); `base` = RoPE base at its training value, "
-          f"`x{f:g}` = the rule (identical at 1x):", "",
+        cells = [f"**{v:.3f}**" if best[k] == c else f"{v:.3f}" for k, v in row.items()]
+        L.append(f"| x{c:g} | " + " | ".join(cells) + f" | {np.mean(list(row.values())):.3f} |")
+    L += ["", "Validation loss, nats/token (lower is better); RoPE: `base` = the training base at every length, "
+          f"`{label['fixed']}` = the fixed rule, `per-length` = the rule shipped (all identical at 1x):", "",
           "| mode | RoPE | " + " | ".join(f"{k} ({k2 * ctx:,})" for k, k2 in ((f"{x}x", x) for x in MULTS)) + " |",
           "|---|---|" + "---|" * len(MULTS)]
-    for mode, r in res["results"].items():
-        for setting in ("base", "rule"):
-            L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
-                     + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
-    for name, r in res.get("baseline", {}).items():
-        for setting in ("base", "rule"):
-            L.append(f"| baseline: {name} | {'base' if setting == 'base' else f'x{f:g}'} | "
-                     + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
+    rows = list(res["results"].items()) + [(f"baseline: {n}", r) for n, r in res.get("baseline", {}).items()]
+    for mode, r in rows:
+        for setting in r["loss"]:
+            L.append(f"| {mode} | {label[setting]} | " + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
     L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
           "(the value's tokens, from the last token; max over heads, best layer):", ""]
     for fmt in m["formats"]:
@@ -173,12 +174,11 @@ def card(res):
         for mode, r in res["results"].items():
             for setting in r["retrieval"]:
                 cells = r["retrieval"][setting][fmt]
-                L.append(f"| {mode} | {'base' if setting == 'base' else f'x{f:g}'} | "
-                         + " | ".join(fmt_ci(cells[f"{x}x"]) for x in RETRIEVAL_MULTS) + " |")
+                L.append(f"| {mode} | {label[setting]} | " + " | ".join(fmt_ci(cells[f"{x}x"]) for x in RETRIEVAL_MULTS) + " |")
         L.append("")
     edges = m["focus_buckets"]
     L += [f"Mean focus (max attention weight, mean over heads and queries) by query position, per layer, on "
-          f"{8 * ctx:,}-token windows with the rule (x{f:g}); Softmax fades with position, SSMax holds:", "",
+          f"{8 * ctx:,}-token windows with the per-length rule; Softmax fades with position, SSMax holds:", "",
           "| mode | layer | " + " | ".join(f"{a}-{b}" for a, b in edges) + " |", "|---|---|" + "---|" * len(edges)]
     for mode, r in res["results"].items():
         for l, row in enumerate(r["focus"]):
@@ -216,7 +216,7 @@ def main():
     ap.add_argument("--retrieval-settings", default="base,rule", help="RoPE settings for retrieval beyond 1x")
     ap.add_argument("--baseline-softmax", default=None, help="an older pair's Softmax checkpoint: loss rows as a baseline")
     ap.add_argument("--baseline-ssmax", default=None, help="an older pair's SSMax checkpoint")
-    ap.add_argument("--factors", default="10,20,50", help="RoPE base factors to choose from beyond the training context")
+    ap.add_argument("--factors", default="5,10,20,50,100", help="RoPE base factors to choose from beyond the training context")
     ap.add_argument("--formats", default="py-dict,js-object")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
@@ -276,22 +276,26 @@ def main():
                 mean_loss(model, s, val, T, n_windows(args.selection_windows, T), 1000 + mult, c, device, args.batch)
                 for model, s in cases.values()])), 4)
         log(f"selection x{c:g}: {selection[str(c)]}")
-    factor = min(factors, key=lambda c: np.mean(list(selection[str(c)].values())))
-    log(f"rule: base x{factor:g} beyond {ctx} tokens")
+    fixed = rope_rule.fixed(min(factors, key=lambda c: np.mean(list(selection[str(c)].values()))))
+    rule = rope_rule.per_length([(None if mult == MULTS[-1] else ctx * mult,
+                                  min(factors, key=lambda c: selection[str(c)][f"{mult}x"])) for mult in MULTS[1:]])
+    rules = {"base": rope_rule.fixed(1.0), "fixed": fixed, "rule": rule}
+    log(f"fixed rule: {rope_rule.describe(fixed)}; per-length rule: {rope_rule.describe(rule)} (beyond {ctx} tokens)")
 
     results = {}
     edges = buckets(8 * ctx)
     for mode, (model, s) in cases.items():
-        r = {"loss": {"base": {}, "rule": {}}, "retrieval": {k: {} for k in settings}}
+        r = {"loss": {k: {} for k in rules}, "retrieval": {k: {} for k in settings}}
         for mult in MULTS:
             T = ctx * mult
-            for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, ctx, factor))):
-                if setting == "rule" and T <= ctx:  # the rule keeps the training base here
-                    r["loss"]["rule"][f"{mult}x"] = r["loss"]["base"][f"{mult}x"]
-                    continue
+            done = {}  # scale -> loss: settings that agree at this length share one measurement
+            for setting, rl in rules.items():
+                scale = rope_rule.scale_for(T, ctx, rl)
                 focus = {} if (mult == 8 and setting == "rule") else None
-                r["loss"][setting][f"{mult}x"] = round(mean_loss(model, s, val, T, n_windows(args.windows, T), mult, scale, device,
-                                                                 max(1, args.batch // mult), focus), 4)
+                if scale not in done or focus is not None:
+                    done[scale] = round(mean_loss(model, s, val, T, n_windows(args.windows, T), mult, scale, device,
+                                                  max(1, args.batch // mult), focus), 4)
+                r["loss"][setting][f"{mult}x"] = done[scale]
                 if focus is not None:
                     r["focus"] = [[round(float(row[a:b].mean()), 4) for a, b in edges] for row in focus["curve"]]
         log(f"{mode} loss {r['loss']}")
@@ -300,7 +304,7 @@ def main():
                 r["retrieval"][setting][fmt] = {}
                 for mult in RETRIEVAL_MULTS:
                     T = ctx * mult
-                    scale = 1.0 if setting == "base" else rope_scale_for(T, ctx, factor)
+                    scale = rope_rule.scale_for(T, ctx, rules[setting])
                     r["retrieval"][setting][fmt][f"{mult}x"] = retrieval(
                         model, s, tok, filler, T, scale, fmt, n_trials(T), 99 + mult, device, max(1, args.batch // mult))
                 log(f"{mode} {setting} {fmt}: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in
@@ -315,18 +319,19 @@ def main():
         old, _ = load_checkpoint(path)
         old.to(device)
         s_old = old.learned_s().to(device) if mode == "ssmax" else torch.zeros(old.cfg.n_layer, old.cfg.n_head, device=device)
-        loss = {"base": {}, "rule": {}}
+        loss = {k: {} for k in rules}
         for mult in MULTS:
             T = ctx * mult
-            for setting, scale in (("base", 1.0), ("rule", rope_scale_for(T, old.cfg.block_size, factor))):
-                loss[setting][f"{mult}x"] = round(mean_loss(old, s_old, val, T, n_windows(args.windows, T), mult, scale,
-                                                            device, max(1, args.batch // mult)), 4)
+            for setting, rl in rules.items():
+                loss[setting][f"{mult}x"] = round(mean_loss(old, s_old, val, T, n_windows(args.windows, T), mult,
+                                                            rope_rule.scale_for(T, old.cfg.block_size, rl), device,
+                                                            max(1, args.batch // mult)), 4)
         baseline[f"{mode} ({os.path.relpath(path, ROOT)}, context {old.cfg.block_size})"] = {"loss": loss}
         log(f"baseline {mode} loss {loss}")
 
     meta = {"windows": {f"{m}x": n_windows(args.windows, ctx * m) for m in MULTS},
             "trials": {f"{m}x": n_trials(ctx * m) for m in RETRIEVAL_MULTS}, "date": time.strftime("%Y-%m-%d"), "factors": factors,
-            "rope_factor": factor, "train_context": ctx, "formats": formats, "focus_buckets": edges,
+            "rope_fixed": fixed, "rope_rule": rule, "train_context": ctx, "formats": formats, "focus_buckets": edges,
             "val_files": val_files, "val_tokens": int(val.size),
             "checkpoints": f"{os.path.relpath(args.softmax, ROOT)}, {os.path.relpath(args.ssmax, ROOT)}",
             "machine": f"{os.cpu_count()}-core CPU, {args.threads} threads" if device.type == "cpu"

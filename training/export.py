@@ -5,6 +5,7 @@ layered graphs of each variant, the shared attention graphs, tokenizer.json and 
         --ssmax training/checkpoints/ssmax.pt --tokenizer models/tokenizer.json --out models
 """
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -12,8 +13,10 @@ import sys
 from graphs import GPTAdapter, export_attention, export_variant, write_manifest
 from model import load_checkpoint
 
-# Beyond the training length the RoPE base is multiplied by this factor (the SSMax paper's recipe;
-# models/README.md has the evaluation behind the choice). At and below it the training base is used.
+import rope_rule
+
+# Without --rope-rule, the base is multiplied by this factor beyond the training length (the SSMax
+# paper's recipe). At and below it the training base is used.
 ROPE_FACTOR_BEYOND_TRAIN = 50.0
 
 
@@ -24,7 +27,8 @@ def main():
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--out", required=True, help="model folder to write")
     ap.add_argument("--id", default="attention-lens-code-4x4")
-    ap.add_argument("--rope-factor", type=float, default=ROPE_FACTOR_BEYOND_TRAIN)
+    ap.add_argument("--rope-factor", type=float, default=ROPE_FACTOR_BEYOND_TRAIN, help="a fixed factor beyond the training context")
+    ap.add_argument("--rope-rule", metavar="EVAL_JSON", help="ship the per-length rule that training/eval.py chose (its results JSON)")
     args = ap.parse_args()
     for p in (args.softmax, args.ssmax, args.tokenizer):
         if p and not os.path.isfile(p):
@@ -45,7 +49,13 @@ def main():
     tok_dest = os.path.join(args.out, "tokenizer.json")
     if os.path.abspath(args.tokenizer) != os.path.abspath(tok_dest):
         shutil.copyfile(args.tokenizer, tok_dest)
-    write_manifest(args.out, args.id, adapter, variants, soft.cfg.top_k, soft.cfg.pooled_size, args.rope_factor)
+    rule = rope_rule.fixed(args.rope_factor)
+    if args.rope_rule:
+        with open(args.rope_rule) as f:
+            meta = json.load(f)["meta"]
+        assert meta["train_context"] == soft.cfg.block_size, f"{args.rope_rule} was chosen at context {meta['train_context']}"
+        rule = meta["rope_rule"]
+    write_manifest(args.out, args.id, adapter, variants, soft.cfg.top_k, soft.cfg.pooled_size, rule)
     print(f"export: wrote {', '.join(variants)} and models.json to {args.out}")
 
 

@@ -296,15 +296,15 @@ def export_variant(adapter, folder, meta):
             {"x": rows, "next_ids": rows, "lse": rows, "target": rows}, {**meta, "piece": "head"})
 
 
-def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope_factor):
-    """models.json of a model folder (contract 2, models/README.md)."""
+def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope_rule):
+    """models.json of a model folder (contract 2, models/README.md); rope_rule as training/rope_rule.py writes it."""
     import json
     import os
 
     manifest = {"contract": 2, "id": model_id, **adapter.facts(), "topK": top_k, "pooledSize": pooled_size,
                 "tokenizer": "tokenizer.json",
                 "rope": None if adapter.rope_base is None else {
-                    "base": adapter.rope_base, "beyondTrainContext": {"rule": "fixed", "factor": rope_factor}},
+                    "base": adapter.rope_base, "beyondTrainContext": rope_rule},
                 "posthocS": round(1.0 / math.log(adapter.train_context), 6), "variants": variants}
     with open(os.path.join(folder, "models.json"), "w") as f:
         json.dump(manifest, f, indent=2)

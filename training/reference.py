@@ -3,10 +3,10 @@ attention through the model's adapter (graphs.reference: every T x T weight mate
 in float64), never the exported graphs.
 
     /usr/bin/python3 training/reference.py --softmax A.pt --ssmax B.pt --lengths 1,7,40,300 \
-        [--long 600 --rope-factor 50] --out ref.json
+        [--long 700,1100 --rope-rule models/models.json] --out ref.json
 
---long adds cases beyond the training context with the RoPE base scaled by --rope-factor, as the
-engine runs them.
+--long adds cases beyond the training context with the RoPE base scaled by the rule of a models.json
+(training/rope_rule.py), as the engine runs them.
 """
 import argparse
 import json
@@ -14,6 +14,7 @@ import math
 
 import torch
 
+import rope_rule
 from graphs import GPTAdapter, reference
 from model import load_checkpoint
 
@@ -23,8 +24,8 @@ def main():
     ap.add_argument("--softmax", required=True)
     ap.add_argument("--ssmax")
     ap.add_argument("--lengths", default="1,7,40,300")
-    ap.add_argument("--long", type=int, help="one more length, beyond the training context, run with RoPE scaling")
-    ap.add_argument("--rope-factor", type=float, default=50.0)
+    ap.add_argument("--long", default="", help="more lengths, beyond the training context, run with the RoPE rule")
+    ap.add_argument("--rope-rule", metavar="MODELS_JSON", help="the models.json whose RoPE rule --long uses")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -37,12 +38,18 @@ def main():
         ss, _ = load_checkpoint(args.ssmax)
         cases.append(("ssmax", ss, torch.tensor([[round(float(v), 6) for v in row] for row in ss.learned_s()])))
     gen = torch.Generator().manual_seed(args.seed)
-    lengths = [int(t) for t in args.lengths.split(",")] + ([args.long] if args.long else [])
+    long = [int(t) for t in args.long.split(",") if t]
+    assert not long or args.rope_rule, "--long needs --rope-rule"
+    rule = rope_rule.fixed(1.0)
+    if args.rope_rule:
+        with open(args.rope_rule) as f:
+            rule = json.load(f)["rope"]["beyondTrainContext"]
+    lengths = [int(t) for t in args.lengths.split(",")] + long
     results = []
     for T in lengths:
         ids = torch.randint(0, cfg.vocab_size, (T,), generator=gen)
         queries = sorted({0, T // 3, T - 1})
-        rope_scale = args.rope_factor if T > cfg.block_size else 1.0
+        rope_scale = rope_rule.scale_for(T, cfg.block_size, rule)
         for mode, model, s in cases:
             ref = reference(GPTAdapter(model), ids, s, rope_scale, queries, cfg.top_k, cfg.pooled_size)
             results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale,

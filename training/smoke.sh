@@ -18,10 +18,9 @@ $PY training/export.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --tok
   --out "$OUT/model" --id smoke 2>&1 | grep -v -i warn | tail -n 1
 $PY training/reference.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --lengths 1,7,40,300 --out "$OUT/reference.json"
 if [ -f training/checkpoints/softmax.pt ] && [ -f training/checkpoints/ssmax.pt ]; then
-  # beyond the training context, with the RoPE rule that models/models.json ships
-  factor=$($PY -c 'import json; print(json.load(open("models/models.json"))["rope"]["beyondTrainContext"]["factor"])')
+  # beyond the training context at two lengths, with the RoPE rule that models/models.json ships
   $PY training/reference.py --softmax training/checkpoints/softmax.pt --ssmax training/checkpoints/ssmax.pt \
-    --lengths 1,5,100 --long 1100 --rope-factor "$factor" --out "$OUT/shipped-reference.json"
+    --lengths 1,5,100 --long 700,1100 --rope-rule models/models.json --out "$OUT/shipped-reference.json"
 fi
 $PY training/tokenizer_reference.py --tokenizer models/tokenizer.json --out "$OUT/tokenizer-reference.json"
 echo "smoke: ready in $OUT"

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rope_rule  # noqa: E402
 from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, reference, write_manifest  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
@@ -46,7 +47,7 @@ class AdapterMatchesModel(unittest.TestCase):
         # Tied embeddings: parameters = layers x layerParameters + one vocabulary matrix + ln_f.
         model = small("softmax")
         with tempfile.TemporaryDirectory() as d:
-            write_manifest(d, "small", GPTAdapter(model), {"softmax": {"dir": "softmax"}}, 4, 4, 50.0)
+            write_manifest(d, "small", GPTAdapter(model), {"softmax": {"dir": "softmax"}}, 4, 4, rope_rule.fixed(50.0))
             with open(os.path.join(d, "models.json")) as f:
                 manifest = json.load(f)
         per_layer = sum(p.numel() for p in model.blocks[1].parameters())

@@ -8,7 +8,10 @@ differs. Batches are random windows of the training split drawn from a generator
 so the two runs see identical tokens in identical order. A share of the windows (--repeat-share,
 25% by default) carries a repeated span: a random span of 8-64 tokens of the window is copied to a
 later position in it, so that copying from far back is rewarded; retrieval needs those induction
-heads and plain code taught them slowly.
+heads and plain code taught them slowly. Another share (--lookup-share, 0 by default) carries a key
+lookup episode (training/lookup_data.py): names bound to values in one syntax and read later in
+another, which copying alone cannot answer; the log then reports lookup accuracy on validation
+windows, for the syntax pairs trained on and for held-out pairs.
 
 On CUDA the forward runs under bf16 autocast with fused causal attention (model.py). --state keeps
 the full training state (weights, optimiser, data generator, log) for --resume; --max-minutes ends a
@@ -24,6 +27,8 @@ import time
 import numpy as np
 import torch
 
+import bpe
+import lookup_data
 from model import GPT, GPTConfig, save_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,13 +51,15 @@ def add_repeated_spans(x, rng, share):
     return spans
 
 
-def batches(data, block, batch, rng, repeat_share=0.0):
+def batches(data, block, batch, rng, repeat_share=0.0, lookup_share=0.0, tok=None):
     """Endless (inputs, targets) of random windows; rng is a numpy Generator (its state is the data order)."""
     while True:
         starts = rng.integers(0, len(data) - block - 1, size=batch)
         x = np.stack([data[s:s + block + 1] for s in starts]).astype(np.int64)
         if repeat_share > 0:
             add_repeated_spans(x, rng, repeat_share)
+        if lookup_share > 0:
+            lookup_data.add_lookups(x, rng, lookup_share, tok)
         yield torch.from_numpy(x[:, :-1]), torch.from_numpy(x[:, 1:])
 
 
@@ -88,6 +95,32 @@ def copy_ratio(model, data, block, batch, device):
     return (second.mean() / first.mean()).item()
 
 
+@torch.no_grad()
+def lookup_accuracy(model, data, block, tok, split, n, device, batch=16):
+    """Share of n validation lookup windows (seeded, so every call sees the same) whose first query's
+    value has its first token as the argmax."""
+    import random
+    model.eval()
+    rng = np.random.default_rng(999 if split == "train" else 998)
+    hits = 0
+    for i in range(0, n, batch):
+        rows, answers = [], []
+        for _ in range(min(batch, n - i)):
+            s = int(rng.integers(0, len(data) - block - 1))
+            rnd = random.Random(int(rng.integers(1 << 62)))
+            bindings, queries, _ = lookup_data.episode(tok, rnd, split, max_tokens=block // 2)
+            ids, at = lookup_data.splice(data[s:s + block + 1].astype(np.int64), bindings, queries, rnd)
+            rows.append(ids)
+            answers.append(at[0])
+        w = torch.from_numpy(np.stack(rows)).to(device)
+        with autocast(device):
+            logits = model(w[:, :-1])[0]
+        # the value's first token sits at index a; the logits at a - 1 predict it
+        hits += sum(int(logits[b, a - 1].argmax().item() == int(w[b, a])) for b, a in enumerate(answers))
+    model.train()
+    return hits / n
+
+
 def autocast(device):
     return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
 
@@ -112,6 +145,8 @@ def main():
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--repeat-share", type=float, default=0.25, help="share of windows that carry a repeated span")
+    ap.add_argument("--lookup-share", type=float, default=0.0, help="share of windows that carry a key lookup episode")
+    ap.add_argument("--tokenizer", default=os.path.join(ROOT, "models", "tokenizer.json"), help="for --lookup-share")
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=250)
@@ -169,7 +204,9 @@ def main():
         print(f"train: resumed {resume_from} at step {start}"
               + ("" if "optimizer" in st else " (weights only: optimiser moments start afresh)"), flush=True)
     print(f"train: {args.attention}, {n_params:,} parameters, {args.steps} steps x {args.batch} x {args.block} tokens "
-          f"on {device}, repeated spans in {args.repeat_share:.0%} of windows", flush=True)
+          f"on {device}, repeated spans in {args.repeat_share:.0%} and lookups in {args.lookup_share:.0%} of windows",
+          flush=True)
+    tok = bpe.Tokenizer.load(args.tokenizer) if args.lookup_share > 0 else None
 
     def lr_at(step):
         if step < args.warmup:
@@ -188,7 +225,7 @@ def main():
                    state_path + ".tmp")
         os.replace(state_path + ".tmp", state_path)
 
-    gen = batches(train_data, args.block, args.batch, rng, args.repeat_share)
+    gen = batches(train_data, args.block, args.batch, rng, args.repeat_share, args.lookup_share, tok)
     t0 = time.time()
     step = start
     while step < args.steps:
@@ -209,11 +246,16 @@ def main():
             rate = (step - start) * args.batch * args.block / max(1e-9, time.time() - t0)
             log.append(dict(step=step, train_loss=round(loss.item(), 4), val_loss=round(vl, 4), copy_ratio=round(cr, 3),
                             seconds=round(elapsed, 1)))
+            lk = ""
+            if tok is not None:
+                log[-1]["lookup"] = {split: round(lookup_accuracy(model, val_data, args.block, tok, split, 64, device), 3)
+                                     for split in ("train", "heldout")}
+                lk = f" lookup {log[-1]['lookup']['train']:.2f} held-out pairs {log[-1]['lookup']['heldout']:.2f}"
             s_info = ""
             if args.attention == "ssmax":
                 s = model.learned_s()
                 s_info = f" s mean {s.mean():.3f} [{s.min():.3f}, {s.max():.3f}]"
-            print(f"step {step:5d} train {loss.item():.3f} val {vl:.3f} copy {cr:.2f} {elapsed / 60:5.1f} min "
+            print(f"step {step:5d} train {loss.item():.3f} val {vl:.3f} copy {cr:.2f}{lk} {elapsed / 60:5.1f} min "
                   f"{rate:,.0f} tok/s{s_info}",
                   flush=True)
         if step % args.save_every == 0:
