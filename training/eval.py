@@ -166,8 +166,9 @@ def card(res):
     for mode, r in rows:
         for setting in r["loss"]:
             L.append(f"| {mode} | {label[setting]} | " + " | ".join(f"{r['loss'][setting][f'{x}x']:.3f}" for x in MULTS) + " |")
-    L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
-          "(the value's tokens, from the last token; max over heads, best layer):", ""]
+    if m["formats"]:
+        L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
+              "(the value's tokens, from the last token; max over heads, best layer):", ""]
     for fmt in m["formats"]:
         L += [f"Format `{fmt}`:", "", "| mode | RoPE | " + " | ".join(f"{x}x" for x in RETRIEVAL_MULTS) + " |",
               "|---|---|" + "---|" * len(RETRIEVAL_MULTS)]
@@ -217,7 +218,7 @@ def main():
     ap.add_argument("--baseline-softmax", default=None, help="an older pair's Softmax checkpoint: loss rows as a baseline")
     ap.add_argument("--baseline-ssmax", default=None, help="an older pair's SSMax checkpoint")
     ap.add_argument("--factors", default="5,10,20,50,100", help="RoPE base factors to choose from beyond the training context")
-    ap.add_argument("--formats", default="py-dict,js-object")
+    ap.add_argument("--formats", default="py-dict,js-object", help="retrieval formats; '' skips retrieval")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -261,7 +262,7 @@ def main():
     def n_trials(T):
         return trials[RETRIEVAL_MULTS.index(T // ctx)]
 
-    formats = args.formats.split(",")
+    formats = [f for f in args.formats.split(",") if f]  # none: loss and focus only
     filler = val.astype(np.int64).tolist()
 
     def log(msg):

@@ -15,9 +15,18 @@ export interface ModelManifest {
   ssmax?: { graphs: GraphSet; s: Float32Array };
   /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
   posthocS: number;
-  /** RoPE base multiplier used beyond trainContext tokens; null when the model has no RoPE input. */
-  ropeFactor: number | null;
+  /**
+   * The RoPE rule beyond trainContext tokens: a window of T tokens multiplies the base by the factor
+   * of the first band with T <= upTo (the last band's upTo is Infinity); null when the model has no
+   * RoPE input. A "fixed" rule is one open band.
+   */
+  ropeBands: RopeBand[] | null;
   dims: ModelDims;
+}
+
+export interface RopeBand {
+  upTo: number;
+  factor: number;
 }
 
 /** What one mode runs over T tokens: the graphs, ssmax_s [L, H] row-major, and the RoPE scale. */
@@ -121,6 +130,28 @@ function readLayerParameters(dir: string, json: Json, info: ModelInfo): number {
   return Math.max(Math.round((info.parameters - info.vocabSize * info.width) / info.layers), projections);
 }
 
+/**
+ * rope.beyondTrainContext (training/rope_rule.py writes it): { rule: "fixed", factor } or
+ * { rule: "per-length", bands: [{ upTo, factor }, ..., { upTo: null, factor }] } with upTo ascending
+ * and above trainContext.
+ */
+function readRopeRule(dir: string, rule: Json, trainContext: number): RopeBand[] {
+  const where = 'rope.beyondTrainContext';
+  if (rule.rule === 'fixed') return [{ upTo: Infinity, factor: positiveNumber(dir, rule.factor, `${where}.factor`) }];
+  if (rule.rule !== 'per-length') fail(dir, `models.json ${where}.rule ${JSON.stringify(rule.rule)} is unknown (known: "fixed", "per-length")`);
+  if (!Array.isArray(rule.bands) || rule.bands.length === 0) fail(dir, `models.json ${where}.bands must be a non-empty list`);
+  let last = trainContext;
+  return rule.bands.map((band: unknown, i: number): RopeBand => {
+    if (!isObject(band)) fail(dir, `models.json ${where}.bands[${i}] must be { upTo, factor }`);
+    const open = i === (rule.bands as unknown[]).length - 1;
+    if (open !== (band.upTo === null)) fail(dir, `models.json ${where}.bands: only the last band is open (upTo null)`);
+    const upTo = open ? Infinity : band.upTo;
+    if (typeof upTo !== 'number' || !(upTo > last)) fail(dir, `models.json ${where}.bands[${i}].upTo must be above ${last}, got ${JSON.stringify(band.upTo)}`);
+    last = upTo;
+    return { upTo, factor: positiveNumber(dir, band.factor, `${where}.bands[${i}].factor`) };
+  });
+}
+
 export function readManifest(modelDir: string): ModelManifest {
   const dir = path.resolve(modelDir);
   const manifestPath = path.join(dir, 'models.json');
@@ -162,12 +193,10 @@ export function readManifest(modelDir: string): ModelManifest {
     pooledSize: positiveInt(dir, json, 'pooledSize'),
   };
   if (info.trainContext < 2) fail(dir, 'models.json "trainContext" must be at least 2');
-  let ropeFactor: number | null = null;
+  let ropeBands: RopeBand[] | null = null;
   if (json.rope !== null && json.rope !== undefined) {
-    if (!isObject(json.rope) || !isObject(json.rope.beyondTrainContext)) fail(dir, 'models.json "rope" must be null or { base, beyondTrainContext: { rule, factor } }');
-    const rule = json.rope.beyondTrainContext;
-    if (rule.rule !== 'fixed') fail(dir, `models.json rope.beyondTrainContext.rule ${JSON.stringify(rule.rule)} is unknown (known: "fixed")`);
-    ropeFactor = positiveNumber(dir, rule.factor, 'rope.beyondTrainContext.factor');
+    if (!isObject(json.rope) || !isObject(json.rope.beyondTrainContext)) fail(dir, 'models.json "rope" must be null or { base, beyondTrainContext: { rule, ... } }');
+    ropeBands = readRopeRule(dir, json.rope.beyondTrainContext, info.trainContext);
   }
   const variants = json.variants;
   if (!isObject(variants) || !isObject(variants.softmax)) fail(dir, 'models.json "variants.softmax" is required');
@@ -177,7 +206,7 @@ export function readManifest(modelDir: string): ModelManifest {
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmax: graphSet(dir, variants.softmax, 'softmax', layers),
     posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
-    ropeFactor,
+    ropeBands,
     dims: {
       layers,
       heads,
@@ -201,10 +230,11 @@ export function modesOf(manifest: ModelManifest): Mode[] {
   return manifest.ssmax ? ['softmax', 'ssmax', 'ssmax-posthoc'] : ['softmax', 'ssmax-posthoc'];
 }
 
-/** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's factor beyond. */
+/** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's band beyond. */
 export function ropeScaleFor(manifest: ModelManifest, T: number): number | null {
-  if (manifest.ropeFactor === null) return null;
-  return T > manifest.info.trainContext ? manifest.ropeFactor : 1;
+  if (manifest.ropeBands === null) return null;
+  if (T <= manifest.info.trainContext) return 1;
+  return manifest.ropeBands.find((band) => T <= band.upTo)!.factor;
 }
 
 export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePlan {

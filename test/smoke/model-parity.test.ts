@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
-import { planMode, readManifest } from '../../src/core/model-manifest';
+import { planMode, readManifest, ropeScaleFor } from '../../src/core/model-manifest';
 import { ModelWorker } from '../../src/core/model-worker';
 
 const root = path.join(__dirname, '..', '..', '..');
@@ -110,7 +110,9 @@ describe('shipped models: SSMax changes the attention', () => {
     const s = [...(manifest.ssmax?.s ?? [])];
     assert.equal(s.length > 0, true);
     assert.ok(s.some((v) => Math.abs(v - manifest.posthocS) > 0.01), `learned s: ${s}`);
-    assert.ok(ref.cases.some((c) => c.ids.length > manifest.info.trainContext && c.ropeScale === manifest.ropeFactor), 'a case beyond the training context, scaled');
+    const beyond = ref.cases.filter((c) => c.ids.length > manifest.info.trainContext);
+    assert.ok(new Set(beyond.map((c) => c.ropeScale)).size >= 2, 'cases beyond the training context in two bands of the RoPE rule');
+    assert.ok(beyond.every((c) => c.ropeScale === ropeScaleFor(manifest, c.ids.length) && c.ropeScale > 1), 'each scaled as the engine scales it');
     const long = ref.cases.filter((c) => c.ids.length === 100);
     const soft = flat(long.find((c) => c.mode === 'softmax')!.focus);
     const post = flat(long.find((c) => c.mode === 'ssmax-posthoc')!.focus);

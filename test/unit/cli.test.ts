@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InspectJson } from '../../src/core/export-json';
 import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/head-roles';
+import { readManifest } from '../../src/core/model-manifest';
 import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from './fixtures';
 
 interface Result {
@@ -57,7 +58,8 @@ describe('CLI', function () {
       const r = cli('inspect', code, '--mode', 'ssmax-posthoc');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /mode ssmax-posthoc/);
-      assert.equal(r.stdout.trim().split('\n').length, 2 + 16);
+      const { layers, heads } = readManifest(MODEL_DIR).info;
+      assert.equal(r.stdout.trim().split('\n').length, 2 + layers * heads);
     });
 
     it('--json writes the inspect@1 object to stdout, rows for each --query', () => {
@@ -146,7 +148,7 @@ describe('CLI', function () {
       ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
       ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
       ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
-      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], /--layer 9 is out of range: the model has layers 1\.\.4/],
+      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], new RegExp(`--layer 9 is out of range: the model has layers 1\\.\\.${readManifest(MODEL_DIR).info.layers}`)],
       ['a head out of range', () => ['inspect', code, '--head', '5'], /--head 5 is out of range/],
       ['a head counted from 0', () => ['inspect', code, '--head', '0'], /--head needs an integer >= 1, got "0"/],
       ['a missing model folder', () => ['inspect', code, '--model', missingModel], /model folder .*al-no-model-here: models\.json is missing/],

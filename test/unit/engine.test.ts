@@ -9,6 +9,7 @@ import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
 import type { InspectRequest } from '../../src/core/model-runner';
 import { ModelWorker } from '../../src/core/model-worker';
+import { readManifest } from '../../src/core/model-manifest';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
 function isAbort(err: unknown): boolean {
@@ -377,7 +378,7 @@ describe('model runner and document session', function () {
       ['an older contract', (_, m) => (m.contract = 1), /"contract" is 1; this version reads contract 2/],
       ['a bad RoPE rule', (_, m) => ((m.rope as { beyondTrainContext: { rule: string } }).beyondTrainContext.rule = 'ntk'), /rope\.beyondTrainContext\.rule "ntk" is unknown/],
       ['heads not a multiple of kvHeads', (_, m) => (m.kvHeads = 3), /"heads" \(4\) must be a multiple of "kvHeads" \(3\)/],
-      ['a wrong s shape', (_, m) => ((m.variants as Record<string, { s: number[][] }>).ssmax.s = [[0.2]]), /variants\.ssmax\.s must be 4 x 4 numbers/],
+      ['a wrong s shape', (_, m) => ((m.variants as Record<string, { s: number[][] }>).ssmax.s = [[0.2]]), new RegExp(`variants\\.ssmax\\.s must be ${readManifest(MODEL_DIR).info.layers} x ${readManifest(MODEL_DIR).info.heads} numbers`)],
       ['a missing tokenizer', (dir) => fs.rmSync(path.join(dir, 'tokenizer.json')), /tokenizer\.json \(models\.json "tokenizer"\) is missing/],
       ['a corrupt tokenizer', (dir) => fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{"model": {}}'), /tokenizer\.json is not a tokenizer\.json that Hugging Face tokenizers can load/],
     ];

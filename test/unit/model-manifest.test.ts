@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readManifest } from '../../src/core/model-manifest';
+import { planMode, readManifest, ropeScaleFor } from '../../src/core/model-manifest';
 import { runWork } from '../../src/core/layered-run';
 import { MODEL_DIR } from './fixtures';
 
@@ -38,15 +38,17 @@ describe('model manifest: parameters of one layer', () => {
   });
 
   it('without the field: one vocabulary matrix off (exact for tied embeddings, high for untied ones)', () => {
+    const { parameters, layers } = readManifest(MODEL_DIR).info;
     const tied = layerParametersOf((m) => delete m.layerParameters);
-    assert.equal(tied, Math.round((2_563_200 - 4096 * 192) / 4)); // 444,192: the real 444,096 plus ln_f / 4
-    // An untied model of the same layers: its extra output matrix is counted a quarter to each of
-    // the 4 layers, an overestimate (the safe side for the memory plan).
+    assert.equal(tied, Math.round((parameters - 4096 * 192) / layers)); // the real 444,096 plus ln_f / layers
+    assert.ok(tied > 444_096 && tied < 444_096 + 384);
+    // An untied model of the same layers: its extra output matrix is counted a 1/layers share to each
+    // layer, an overestimate (the safe side for the memory plan).
     const untied = layerParametersOf((m) => {
       delete m.layerParameters;
-      m.parameters = 2_563_200 + 4096 * 192;
+      m.parameters = parameters + 4096 * 192;
     });
-    assert.equal(untied, tied + (4096 * 192) / 4);
+    assert.equal(untied, Math.round(tied + (4096 * 192) / layers));
     // A manifest whose parameters cannot even hold the embeddings: at least q, k, v and o.
     const floor = layerParametersOf((m) => {
       delete m.layerParameters;
@@ -56,12 +58,67 @@ describe('model manifest: parameters of one layer', () => {
   });
 
   it('a layerParameters that is not a positive integer, or exceeds the model, is named', () => {
+    const { parameters, layers } = readManifest(MODEL_DIR).info;
     for (const [value, message] of [
       [0, /"layerParameters" must be a positive integer, got 0/],
       [1.5, /"layerParameters" must be a positive integer, got 1\.5/],
-      [1_000_000, /"layerParameters" \(1000000\) x "layers" \(4\) exceeds "parameters" \(2563200\)/],
+      [1_000_000, new RegExp(`"layerParameters" \\(1000000\\) x "layers" \\(${layers}\\) exceeds "parameters" \\(${parameters}\\)`)],
     ] as const) {
       assert.throws(() => layerParametersOf((m) => (m.layerParameters = value)), message);
     }
+  });
+});
+
+describe('model manifest: the RoPE rule per length', () => {
+  const perLength = {
+    rule: 'per-length',
+    bands: [
+      { upTo: 1024, factor: 10 },
+      { upTo: 4096, factor: 20 },
+      { upTo: null, factor: 50 },
+    ],
+  };
+  function manifestWith(rule: unknown): ReturnType<typeof readManifest> {
+    const dir = withManifest((m) => ((m.rope as Record<string, unknown>).beyondTrainContext = rule));
+    try {
+      return readManifest(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  }
+
+  it('keeps the training base up to the training context and takes the first band that holds T beyond it', () => {
+    const m = manifestWith(perLength);
+    const ctx = m.info.trainContext;
+    assert.equal(ctx, 512);
+    const cases: [number, number][] = [[1, 1], [ctx, 1], [ctx + 1, 10], [1024, 10], [1025, 20], [4096, 20], [4097, 50], [1_000_000, 50]];
+    for (const [T, factor] of cases) assert.equal(ropeScaleFor(m, T), factor, `T = ${T}`);
+    assert.deepEqual(planMode(m, 'ssmax', 3000).ropeScale, 20, 'every mode runs the rule of the window length');
+    assert.deepEqual(planMode(m, 'softmax', 3000).ropeScale, 20);
+  });
+
+  it('a fixed rule is one factor beyond the training context', () => {
+    const m = manifestWith({ rule: 'fixed', factor: 50 });
+    assert.deepEqual([ropeScaleFor(m, 512), ropeScaleFor(m, 513), ropeScaleFor(m, 100_000)], [1, 50, 50]);
+  });
+
+  it('the shipped folder ships a per-length rule, chosen by training/eval.py', () => {
+    const rule = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'models.json'), 'utf8')).rope.beyondTrainContext;
+    assert.equal(rule.rule, 'per-length');
+    const m = readManifest(MODEL_DIR);
+    assert.ok(m.ropeBands!.length > 1 && m.ropeBands![m.ropeBands!.length - 1].upTo === Infinity);
+  });
+
+  it('names a malformed rule', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ rule: 'per-length', bands: [] }, /bands must be a non-empty list/],
+      [{ rule: 'per-length', bands: [{ upTo: 1024, factor: 10 }] }, /only the last band is open/],
+      [{ rule: 'per-length', bands: [{ upTo: null, factor: 10 }, { upTo: null, factor: 20 }] }, /only the last band is open/],
+      [{ rule: 'per-length', bands: [{ upTo: 2048, factor: 10 }, { upTo: 1024, factor: 20 }, { upTo: null, factor: 50 }] }, /bands\[1\]\.upTo must be above 2048, got 1024/],
+      [{ rule: 'per-length', bands: [{ upTo: 400, factor: 10 }, { upTo: null, factor: 50 }] }, /bands\[0\]\.upTo must be above 512, got 400/],
+      [{ rule: 'per-length', bands: [{ upTo: 1024, factor: -1 }, { upTo: null, factor: 50 }] }, /bands\[0\]\.factor/],
+      [{ rule: 'ntk', factor: 2 }, /rule "ntk" is unknown \(known: "fixed", "per-length"\)/],
+    ];
+    for (const [rule, message] of bad) assert.throws(() => manifestWith(rule), message);
   });
 });
