@@ -14,7 +14,7 @@ export function legendLines(insp: Inspection, selection: HeadSelection, scale: C
   const shares = stepShares(steps, values);
   const names = (k: number): string => (k === 0 ? ' (faintest)' : k === STRENGTH_STEPS - 1 ? ' (strongest)' : '');
   return [
-    `Colour: ${selectionLabel(selection)} focus (its largest attention weight), ${scale} scale: ${SCALE_MEANINGS[scale]}`,
+    `Colour: focus (a token's largest attention weight; ${selectionLabel(selection)}), ${scale} scale: ${SCALE_MEANINGS[scale]}`,
     ...shares.map((share, k) => `  step ${k + 1}${names(k)}: focus ${stepRange(steps, k)}, ${Math.round(share * 100)}% of tokens`),
     'Setting attentionLens.colorScale: rank, linear, sqrt, log',
   ];
