@@ -49,6 +49,8 @@ export class SiblingRuns {
     /** True while a run the user waits for is under way: siblings wait for it. */
     private readonly foregroundBusy: () => boolean,
     private readonly log: (line: string) => void = () => undefined,
+    /** Called when a run is planned, starts, yields, settles or is cancelled. */
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   /**
@@ -69,6 +71,7 @@ export class SiblingRuns {
       byMode.set(mode, job);
     }
     this.jobs.set(key, byMode);
+    this.onChange();
     this.pump();
   }
 
@@ -112,6 +115,7 @@ export class SiblingRuns {
       this.settle(job);
     }
     if (this.running?.key === key) this.running = undefined;
+    this.onChange();
     this.pump();
   }
 
@@ -137,6 +141,7 @@ export class SiblingRuns {
     job.abort = undefined;
     job.state = 'queued';
     job.done = 0;
+    this.onChange();
   }
 
   /** Starts the next queued sibling when the worker is free of foreground work. */
@@ -147,6 +152,7 @@ export class SiblingRuns {
     this.running = job;
     job.state = 'running';
     job.done = 0;
+    this.onChange();
     const abort = new AbortController();
     job.abort = abort;
     job.session
@@ -197,5 +203,6 @@ export class SiblingRuns {
   private settle(job: Job): void {
     for (const f of [...job.settled]) f();
     job.settled.clear();
+    this.onChange();
   }
 }

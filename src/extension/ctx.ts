@@ -6,7 +6,7 @@ import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODES } from '../shared/vocabulary';
+import { MODES, MODE_LABELS } from '../shared/vocabulary';
 import { expectedSeconds, isLargeModel } from '../core/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
 import { legendLines } from './color-legend';
@@ -80,6 +80,7 @@ export class Ctx implements vscode.Disposable {
         this.panel.onActiveEditor();
       }),
       this.documents.onDidChange((uri) => this.onInspection(uri)),
+      this.documents.onDidChangeSiblings(() => this.renderStatus()),
       this.documents.onDidChangeBusy(() => {
         this.renderStatus();
         this.panel.onStatus();
@@ -182,6 +183,7 @@ export class Ctx implements vscode.Disposable {
       liveMode: this.config.liveMode,
       model: this.models.current && { id: this.models.current.model.id, custom: this.models.custom },
       windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokens} tokens` : undefined,
+      background: active ? this.documents.computingIn(active).map((m) => MODE_LABELS[m]) : [],
       legend: insp && !this.config.followCursor ? legendLines(insp, this.selection, this.config.colorScale) : [],
     });
   }

@@ -34,6 +34,7 @@ export class InspectedDocuments implements vscode.Disposable {
   private loading = 0;
   private readonly changed = new vscode.EventEmitter<string>();
   private readonly busyChanged = new vscode.EventEmitter<boolean>();
+  private readonly siblingsChanged = new vscode.EventEmitter<void>();
   /** The shown inspections' other modes, run in the background at idle priority. */
   readonly siblings: SiblingRuns;
 
@@ -43,7 +44,11 @@ export class InspectedDocuments implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly probe: Probe,
   ) {
-    this.siblings = new SiblingRuns(() => this.busy, (line) => this.log.warn(line));
+    this.siblings = new SiblingRuns(
+      () => this.busy,
+      (line) => this.log.warn(line),
+      () => this.siblingsChanged.fire(),
+    );
     // A foreground run takes the worker from a sibling run; the siblings go on once it is idle.
     this.busyChanged.event((busy) => (busy ? this.siblings.pause() : this.siblings.pump()));
   }
@@ -55,6 +60,19 @@ export class InspectedDocuments implements vscode.Disposable {
 
   get onDidChangeBusy(): vscode.Event<boolean> {
     return this.busyChanged.event;
+  }
+
+  /** Fires when a sibling run is planned, starts, yields, settles or is cancelled. */
+  get onDidChangeSiblings(): vscode.Event<void> {
+    return this.siblingsChanged.event;
+  }
+
+  /** The modes of a shown inspection still computing in the background. */
+  computingIn(doc: ShownInspection): Mode[] {
+    return (this.entries.get(doc.uri)?.session.runner.modes ?? []).filter((m) => {
+      const state = this.siblings.status(doc.uri, doc.inspection, m)?.state;
+      return state === 'queued' || state === 'running';
+    });
   }
 
   get busy(): boolean {
@@ -207,6 +225,7 @@ export class InspectedDocuments implements vscode.Disposable {
     this.entries.clear();
     this.changed.dispose();
     this.busyChanged.dispose();
+    this.siblingsChanged.dispose();
   }
 }
 
