@@ -3,6 +3,8 @@
 // a bare cursor on a name, and the Get Started walkthrough opens from the palette and the Welcome
 // page and runs its steps. Screenshots: test-results/screenshots/first-*.png and walkthrough-*.png.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { Workbench } from './harness';
 
@@ -123,7 +125,10 @@ describe('A first-time user (dark theme)', function () {
     const rank = await overlayColours(bench);
     assert.ok(usedSteps(rank) > 2, `rank: ${usedSteps(rank)} colour steps hold 5% or more of the tokens in view (${JSON.stringify([...rank])})`);
     await bench.screenshot('first-overlay-rank');
-    await bench.updateSettings({ 'attentionLens.colorScale': 'linear' });
+    // A workspace setting: the workspace folder's settings file is watched at once.
+    const settingsDir = path.join(bench.workspace, '.vscode');
+    fs.mkdirSync(settingsDir, { recursive: true });
+    fs.writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'attentionLens.colorScale': 'linear' }));
     let linear = rank;
     for (let i = 0; i < 120 && JSON.stringify([...linear]) === JSON.stringify([...rank]); i++) {
       await bench.page.waitForTimeout(250);
@@ -132,7 +137,7 @@ describe('A first-time user (dark theme)', function () {
     await bench.screenshot('first-overlay-linear');
     assert.notDeepEqual([...linear], [...rank], 'the setting applied');
     assert.ok(usedSteps(rank) > usedSteps(linear), `rank uses more steps than linear (${usedSteps(rank)} > ${usedSteps(linear)}; linear ${JSON.stringify([...linear])})`);
-    await bench.updateSettings({ 'attentionLens.colorScale': 'rank' });
+    fs.rmSync(settingsDir, { recursive: true, force: true });
     await bench.page.waitForTimeout(1000);
   });
 
