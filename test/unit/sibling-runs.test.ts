@@ -61,7 +61,7 @@ describe('sibling runs', function () {
 
   it('waits while a foreground run is under way, yields to one that starts, and goes on after it', async () => {
     const session = new DocumentSession(runner);
-    const shown = await session.inspect({ text: longCode(12_000), mode: 'softmax', cacheKey: 'd@1' });
+    const shown = await session.inspect({ text: longCode(6000), mode: 'softmax', cacheKey: 'd@1' });
     let busy = true;
     const runs = new SiblingRuns(() => busy);
     runs.schedule('d', session, shown);
@@ -86,7 +86,7 @@ describe('sibling runs', function () {
 
   it('wait() returns after its time limit, or at once when its signal aborts', async () => {
     const session = new DocumentSession(runner);
-    const shown = await session.inspect({ text: longCode(12_000), mode: 'softmax', cacheKey: 'e@1' });
+    const shown = await session.inspect({ text: longCode(1000), mode: 'softmax', cacheKey: 'e@1' });
     const runs = new SiblingRuns(() => true); // never starts: the wait can only end by time or signal
     runs.schedule('e', session, shown);
     let t0 = performance.now();
@@ -107,10 +107,10 @@ describe('sibling runs', function () {
     const peak = (T: number): number => 1000 * T;
     assert.equal(siblingFits(peak, 100, 200_000), true);
     assert.equal(siblingFits(peak, 100, 199_999), false);
-    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: runner.estimatePeakBytes(3000) * 1.5 });
+    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: runner.estimatePeakBytes(1000) * 1.5 });
     try {
       const session = new DocumentSession(small);
-      const shown = await session.inspect({ text: longCode(9000), mode: 'softmax', cacheKey: 'f@1' });
+      const shown = await session.inspect({ text: longCode(4000), mode: 'softmax', cacheKey: 'f@1' });
       assert.ok(small.estimatePeakBytes(shown.tokens.length) <= small.memoryBudgetBytes, 'the shown run fits alone');
       const runs = new SiblingRuns(() => false);
       runs.schedule('f', session, shown);
