@@ -87,6 +87,10 @@ function main() {
     if (tokenizerNatives.length !== 1 || !tokenizerNatives[0].includes(tokenizersNative)) {
       fail(`expected exactly ${tokenizersNative} of the tokenizers library, found:\n${tokenizerNatives.join('\n') || '(none)'}`);
     }
+    // The walkthrough opens the bundled sample and shows its steps' Markdown.
+    const walkthroughFiles = ['samples/inventory.py', ...manifest.contributes.walkthroughs.flatMap((w) => w.steps.map((s) => s.media.markdown))];
+    const missing = walkthroughFiles.filter((f) => !listing.stdout.includes(`extension/${f}`));
+    if (missing.length) fail(`the walkthrough's files are not in the package: ${missing.join(', ')}`);
   }
   const mb = (fs.statSync(out).size / 1024 / 1024).toFixed(1);
   console.log(`package: ${path.relative(ROOT, out)} (${mb} MB)`);

@@ -13,8 +13,10 @@ import { ModelRunner } from './core/model-runner';
 import type { ExportFormat } from './core/export';
 import { exportInspection } from './core/export';
 import type { Inspection, ModelInfo } from './core/inspection-types';
+import { focusOf } from './core/selection';
+import { COLOR_SCALES, STRENGTH_STEPS, colouredValues, stepScale, stepShares } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
-import { MODES, headLabel, isMode } from './shared/vocabulary';
+import { MODES, headLabel, isMode, selectionLabel } from './shared/vocabulary';
 
 const USAGE = `usage: attention-lens inspect FILE [options]
        attention-lens convert HF_DIR OUT_DIR [--id NAME] [--python PATH]
@@ -29,6 +31,8 @@ options:
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
   --png OUT          write the pooled attention heatmap to OUT
+  --color-steps      print the share of the overlay's tokens in each colour step, per colour
+                     scale (attentionLens.colorScale), for the head of --layer/--head
   --layer L --head H the head for --png and --html, counted from 1 (L1 H1 is the first);
                      or --head mean | max over every head (default mean)
   --size PX          --png image size (default 512)
@@ -51,7 +55,7 @@ interface Args {
   mode: Mode;
   queries: number[];
   focus?: number;
-  output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' };
+  output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' } | { kind: 'color-steps' };
   modelDir: string;
   maxTokens?: number;
   memoryBudgetMB?: number;
@@ -73,6 +77,7 @@ const INSPECT_OPTIONS = {
   json: { type: 'boolean' },
   html: { type: 'string' },
   png: { type: 'string' },
+  'color-steps': { type: 'boolean' },
   layer: { type: 'string' },
   head: { type: 'string' },
   size: { type: 'string', default: '512' },
@@ -121,8 +126,9 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     ...(v.json ? [{ kind: 'json' as const }] : []),
     ...(v.html !== undefined ? [{ kind: 'html' as const, path: v.html }] : []),
     ...(v.png !== undefined ? [{ kind: 'png' as const, path: v.png }] : []),
+    ...(v['color-steps'] ? [{ kind: 'color-steps' as const }] : []),
   ];
-  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT');
+  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT, --color-steps');
   return {
     file: files[0],
     mode: v.mode,
@@ -184,6 +190,19 @@ function summary(insp: Inspection, file: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** The share of the overlay's tokens (whitespace left out, as in the editor) in each colour step, per scale. */
+function colorSteps(insp: Inspection, sel: HeadSelection, file: string): string {
+  const values = colouredValues(focusOf(insp, sel), insp.tokens.map((t) => t.text));
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7);
+  const steps = Array.from({ length: STRENGTH_STEPS }, (_, k) => `step ${k + 1}`.padStart(7));
+  const lines = [
+    `${file}: ${values.length} coloured tokens of ${insp.tokens.length}, mode ${insp.mode}, ${selectionLabel(sel)} focus, model ${insp.model.id}`,
+    `scale   ${steps.join(' ')}   (step 1 faintest)`,
+    ...COLOR_SCALES.map((scale) => `${scale.padEnd(6)}  ${stepShares(stepScale(scale, values), values).map(pct).join(' ')}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'convert') {
     await convert(argv.slice(1));
@@ -214,6 +233,10 @@ async function main(argv: string[]): Promise<void> {
     const out = args.output;
     if (out.kind === 'summary') {
       process.stdout.write(summary(insp, args.file));
+      return;
+    }
+    if (out.kind === 'color-steps') {
+      process.stdout.write(colorSteps(insp, args.selection, args.file));
       return;
     }
     const format: ExportFormat = out.kind;

@@ -76,13 +76,14 @@ export class DocumentSession {
 
   /**
    * The same text and window as `insp` in another mode: cached, joined or run in the background.
-   * Undefined when the model has no such mode or `insp` left the cache.
+   * Undefined when the model has no such mode or `insp` left the cache. `signal` and `onProgress`
+   * as for inspect().
    */
-  async sibling(insp: Inspection, mode: Mode): Promise<Inspection | undefined> {
+  async sibling(insp: Inspection, mode: Mode, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection | undefined> {
     const req = this.requestOf(insp);
     if (!req || !this.runner.modes.includes(mode)) return undefined;
     // A background run: the model worker keeps the keys of the shown (foreground) inspection.
-    return this.inspect({ ...req, mode, keepKeys: false });
+    return this.inspect({ ...req, mode, keepKeys: false }, signal, onProgress);
   }
 
   /**

@@ -1,7 +1,7 @@
 // A self-contained HTML report: token overlay coloured by focus, the pooled heatmap (an inline
 // PNG) and top keys under one head selection, the head table. No script and no network: the CSP
 // allows inline styles and data: images only.
-import { intensity } from '../shared/color-scale';
+import { DEFAULT_COLOR_SCALE, colouredValues, stepScale } from '../shared/color-scale';
 import type { ColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 import { headLabel, selectionLabel } from '../shared/vocabulary';
@@ -14,7 +14,7 @@ export interface HtmlReportOptions {
   title?: string;
   /** Whose focus colours the tokens and whose map is drawn; default: the mean over all heads. */
   selection?: HeadSelection;
-  /** Token colouring; default linear. */
+  /** Token colouring; default: the setting's default. */
   scale?: ColorScale;
   heatmapPx?: number;
 }
@@ -37,8 +37,10 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
   const png = renderHeatmapPng(insp, sel, opts.heatmapPx ?? 512).toString('base64');
   const m = insp.model;
 
+  const texts = insp.tokens.map((t) => t.text);
+  const scale = stepScale(opts.scale ?? DEFAULT_COLOR_SCALE, colouredValues(focus, texts));
   const spans = insp.tokens.map((t, i) => {
-    const alpha = fixed(0.1 + 0.75 * intensity(focus[i], opts.scale ?? 'linear'), 3);
+    const alpha = fixed(0.1 + 0.75 * scale.intensity(focus[i]), 3);
     const tip = `token ${i + 1} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
     return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
   });

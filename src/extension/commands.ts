@@ -10,6 +10,7 @@ import { rolesOf } from '../core/selection';
 import type { Ctx } from './ctx';
 import { defaultExportUri } from './export';
 import { REVEAL_COMMAND } from './hover';
+import { needleCommand } from './needle-command';
 import { PANEL_VIEW_ID } from './panel';
 
 const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {
@@ -64,11 +65,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       return ctx.panel.compareModes;
     }),
 
-    command('attentionLens.needle', 'computing the needle', async () => {
-      const needle = await ctx.panel.runNeedle();
-      if (needle && !ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
-      return needle ? { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact })) } : undefined;
-    }),
+    command('attentionLens.needle', 'computing the needle', async () => needleCommand(ctx)),
 
     command('attentionLens.toggleFollowCursor', 'toggling Follow Cursor', async (arg?: unknown) => {
       await ctx.config.setFlag('followCursor', typeof arg === 'boolean' ? arg : !ctx.config.followCursor);

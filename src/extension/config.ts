@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';
 import type { ColorScale } from '../shared/color-scale';
-import { isColorScale } from '../shared/color-scale';
+import { DEFAULT_COLOR_SCALE, isColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 
 export const SECTION = 'attentionLens';
@@ -57,7 +57,7 @@ export class Config {
 
   get colorScale(): ColorScale {
     const v = this.raw.get<unknown>('colorScale');
-    return isColorScale(v) ? v : 'linear';
+    return isColorScale(v) ? v : DEFAULT_COLOR_SCALE;
   }
 
   /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */

@@ -6,9 +6,10 @@ import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODES } from '../shared/vocabulary';
+import { MODES, MODE_LABELS } from '../shared/vocabulary';
 import { expectedSeconds, isLargeModel } from '../core/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
+import { legendLines } from './color-legend';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
 import { InspectedDocuments, displayName } from './inspected-documents';
@@ -19,6 +20,9 @@ import { PANEL_VIEW_ID } from './panel';
 import { PanelController } from './panel-controller';
 import type { Probe } from './probe';
 import { StatusBar } from './status-bar';
+
+/** Sibling runs wait this long after a Follow Cursor row request before they go on. */
+const SIBLING_HOLD_MS = 1000;
 
 export class Ctx implements vscode.Disposable {
   readonly config = new Config();
@@ -45,7 +49,11 @@ export class Ctx implements vscode.Disposable {
     this.documents = new InspectedDocuments(this.models, this.config, this.log, probe);
     this.overlay = new Overlay(
       (uri) => this.documents.get(uri),
-      async (insp, offset, signal) => (await this.models.current?.rows(insp, [offset], signal))?.[0],
+      async (insp, offset, signal) => {
+        // A cursor move wants its row now: background sibling runs yield the worker for a while.
+        this.documents.siblings.hold(SIBLING_HOLD_MS);
+        return (await this.models.current?.rows(insp, [offset], signal))?.[0];
+      },
       probe,
     );
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
@@ -67,8 +75,12 @@ export class Ctx implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => this.documents.clear(d.uri.toString())),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.overlay.refresh(this.overlayView)),
-      vscode.window.onDidChangeActiveTextEditor(() => this.panel.onActiveEditor()),
+      vscode.window.onDidChangeActiveTextEditor(() => {
+        this.renderStatus(); // the tooltip's legend is the active document's
+        this.panel.onActiveEditor();
+      }),
       this.documents.onDidChange((uri) => this.onInspection(uri)),
+      this.documents.onDidChangeSiblings(() => this.renderStatus()),
       this.documents.onDidChangeBusy(() => {
         this.renderStatus();
         this.panel.onStatus();
@@ -171,6 +183,8 @@ export class Ctx implements vscode.Disposable {
       liveMode: this.config.liveMode,
       model: this.models.current && { id: this.models.current.model.id, custom: this.models.custom },
       windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokens} tokens` : undefined,
+      background: active ? this.documents.computingIn(active).map((m) => MODE_LABELS[m]) : [],
+      legend: insp && !this.config.followCursor ? legendLines(insp, this.selection, this.config.colorScale) : [],
     });
   }
 

@@ -8,6 +8,7 @@ import { Ctx } from './ctx';
 import { RecordingProbe, probeFromEnvironment } from './probe';
 import type { TestApi } from './state-snapshot';
 import { stateSnapshot } from './state-snapshot';
+import { registerWalkthrough } from './walkthrough';
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   try {
@@ -15,7 +16,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     const ctx = new Ctx(context, probe);
     context.subscriptions.push(ctx);
     ctx.start();
-    context.subscriptions.push(...registerCommands(ctx));
+    context.subscriptions.push(...registerCommands(ctx), ...registerWalkthrough(ctx));
     return probe instanceof RecordingProbe ? { state: (ranges) => stateSnapshot(ctx, probe, ranges) } : undefined;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

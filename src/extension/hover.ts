@@ -1,6 +1,7 @@
 // Hover over an inspected token: focus, entropy and surprisal under Softmax and SSMax side by
-// side (from cache; a missing mode is computed in the background for the next hover), and the
-// top attended tokens, each a link that reveals it. Only the reveal command is trusted.
+// side, and the top attended tokens, each a link that reveals it. Only the reveal command is
+// trusted. The other mode comes from the sibling run that started when the inspection landed; a
+// hover waits briefly for it (cancellable) and otherwise says how far along it is.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
@@ -12,6 +13,8 @@ import type { Probe } from './probe';
 
 export const REVEAL_COMMAND = 'attentionLens.revealToken';
 const TOP = 5;
+/** How long a hover waits for a sibling run still under way. */
+export const SIBLING_WAIT_MS = 300;
 
 export class HoverProvider implements vscode.HoverProvider {
   constructor(
@@ -20,20 +23,38 @@ export class HoverProvider implements vscode.HoverProvider {
     private readonly probe: Probe,
   ) {}
 
-  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
-    const done = this.probe.start('hoverMs');
-    const doc = this.documents.get(document.uri);
+  async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    let doc = this.documents.get(document.uri);
     if (!doc || doc.version !== document.version) return undefined;
-    const insp = doc.inspection;
-    const t = tokenAt(insp, document.offsetAt(position));
+    const t = tokenAt(doc.inspection, document.offsetAt(position));
     if (t < 0) return undefined;
-    const { selection, modes } = this.view();
+    const { modes } = this.view();
+    const missing = this.columns(doc, modes).filter((m) => !this.documents.cachedIn(doc as ShownInspection, m));
+    if (missing.length) {
+      this.documents.ensureSiblings(doc);
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      await this.documents.siblings.wait(doc.uri, doc.inspection, missing, SIBLING_WAIT_MS, abort.signal);
+      sub.dispose();
+      if (token.isCancellationRequested) return undefined;
+      // The document may have changed or been inspected again meanwhile.
+      doc = this.documents.get(document.uri);
+      if (!doc || doc.version !== document.version || tokenAt(doc.inspection, document.offsetAt(position)) !== t) return undefined;
+    }
+    // The probe times the hover from cache: building it, not the wait.
+    const done = this.probe.start('hoverMs');
+    const { selection } = this.view();
     const md = new vscode.MarkdownString(this.markdown(doc, t, selection, modes));
     md.isTrusted = { enabledCommands: [REVEAL_COMMAND] };
     md.supportHtml = false;
     const hover = new vscode.Hover(md, doc.ranges[t]);
     done();
     return hover;
+  }
+
+  /** Softmax and SSMax, plus the shown mode when it is a third one. */
+  private columns(doc: ShownInspection, modes: readonly Mode[]): Mode[] {
+    return (['softmax', 'ssmax', doc.inspection.mode] as Mode[]).filter((m, i, all) => modes.includes(m) && all.indexOf(m) === i);
   }
 
   private markdown(doc: ShownInspection, t: number, selection: HeadSelection, modes: readonly Mode[]): string {
@@ -45,11 +66,9 @@ export class HoverProvider implements vscode.HoverProvider {
       '',
     ];
 
-    // Softmax and SSMax side by side, plus the current mode when it is a third one.
-    const columns = (['softmax', 'ssmax', insp.mode] as Mode[]).filter((m, i, all) => modes.includes(m) && all.indexOf(m) === i);
+    const columns = this.columns(doc, modes);
     const cells = columns.map((m) => ({ mode: m, insp: this.documents.cachedIn(doc, m) }));
     const missing = cells.filter((c) => !c.insp).map((c) => c.mode);
-    for (const m of missing) void this.documents.ensureIn(doc, m);
     const value = (f: (i: Inspection) => number): string[] => cells.map((c) => (c.insp ? f(c.insp).toFixed(3) : '…'));
     lines.push(
       `| ${selectionLabel(selection)} | ${columns.map((m) => MODE_LABELS[m]).join(' | ')} |`,
@@ -63,7 +82,7 @@ export class HoverProvider implements vscode.HoverProvider {
       const role = rolesOf(insp)[selection.layer * insp.model.heads + selection.head];
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
     }
-    if (missing.length) lines.push(`_${missing.map((m) => MODE_LABELS[m]).join(', ')}: computing in the background; hover again._`, '');
+    for (const m of missing) lines.push(`_${MODE_LABELS[m]}: ${this.siblingNote(doc, m)}_`, '');
 
     const keys = keysOf(insp, selection, t, TOP);
     lines.push(`Top attended tokens (${MODE_LABELS[insp.mode]}, ${selectionLabel(selection)}):`, '');
@@ -74,6 +93,23 @@ export class HoverProvider implements vscode.HoverProvider {
     });
     if (insp.windowed) lines.push('', `_Window of ${insp.tokens.length} of ${insp.documentTokens} tokens around the cursor._`);
     return lines.join('\n');
+  }
+
+  /** Where the sibling run of a missing column stands, in words. */
+  private siblingNote(doc: ShownInspection, mode: Mode): string {
+    const status = this.documents.siblings.status(doc.uri, doc.inspection, mode);
+    if (!status) return 'not computed for this window';
+    switch (status.state) {
+      case 'running':
+        return `running in the background, ${Math.floor(status.done * 100)}% done`;
+      case 'queued':
+        return 'queued in the background, after the run under way';
+      case 'skipped':
+      case 'failed':
+        return `not computed in the background: ${status.reason ?? 'unknown reason'}; Switch Attention runs it`;
+      case 'done':
+        return 'computed, but the cache no longer holds it';
+    }
   }
 }
 

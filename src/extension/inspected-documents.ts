@@ -6,6 +6,7 @@ import type { Probe } from './probe';
 import { DocumentSession } from '../core/document-session';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
+import { SiblingRuns } from '../core/sibling-runs';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
@@ -33,13 +34,24 @@ export class InspectedDocuments implements vscode.Disposable {
   private loading = 0;
   private readonly changed = new vscode.EventEmitter<string>();
   private readonly busyChanged = new vscode.EventEmitter<boolean>();
+  private readonly siblingsChanged = new vscode.EventEmitter<void>();
+  /** The shown inspections' other modes, run in the background at idle priority. */
+  readonly siblings: SiblingRuns;
 
   constructor(
     private readonly models: ModelHost,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
     private readonly probe: Probe,
-  ) {}
+  ) {
+    this.siblings = new SiblingRuns(
+      () => this.busy,
+      (line) => this.log.warn(line),
+      () => this.siblingsChanged.fire(),
+    );
+    // A foreground run takes the worker from a sibling run; the siblings go on once it is idle.
+    this.busyChanged.event((busy) => (busy ? this.siblings.pause() : this.siblings.pump()));
+  }
 
   /** Fires with a document uri when its shown inspection was replaced or cleared. */
   get onDidChange(): vscode.Event<string> {
@@ -48,6 +60,19 @@ export class InspectedDocuments implements vscode.Disposable {
 
   get onDidChangeBusy(): vscode.Event<boolean> {
     return this.busyChanged.event;
+  }
+
+  /** Fires when a sibling run is planned, starts, yields, settles or is cancelled. */
+  get onDidChangeSiblings(): vscode.Event<void> {
+    return this.siblingsChanged.event;
+  }
+
+  /** The modes of a shown inspection still computing in the background. */
+  computingIn(doc: ShownInspection): Mode[] {
+    return (this.entries.get(doc.uri)?.session.runner.modes ?? []).filter((m) => {
+      const state = this.siblings.status(doc.uri, doc.inspection, m)?.state;
+      return state === 'queued' || state === 'running';
+    });
   }
 
   get busy(): boolean {
@@ -123,6 +148,7 @@ export class InspectedDocuments implements vscode.Disposable {
           `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
       );
       entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };
+      this.siblings.schedule(uri, entry.session, inspection);
       this.changed.fire(uri);
       return entry.shown;
     } finally {
@@ -149,6 +175,17 @@ export class InspectedDocuments implements vscode.Disposable {
     return this.entries.get(doc.uri)?.session.cachedSibling(doc.inspection, mode);
   }
 
+  /** Plans the shown inspection's sibling runs again when a mode is missing and none runs (e.g. one left the cache). */
+  ensureSiblings(doc: ShownInspection): void {
+    const entry = this.entries.get(doc.uri);
+    if (!entry || entry.shown !== doc) return;
+    const states = entry.session.runner.modes
+      .filter((m) => !entry.session.cachedSibling(doc.inspection, m))
+      .map((m) => this.siblings.status(doc.uri, doc.inspection, m)?.state);
+    const underWay = states.some((s) => s === 'queued' || s === 'running');
+    if (!underWay && states.some((s) => s === undefined || s === 'done')) this.siblings.schedule(doc.uri, entry.session, doc.inspection);
+  }
+
   /** Computes another mode of the same window in the background; quiet on failure (logged). */
   async ensureIn(doc: ShownInspection, mode: Mode): Promise<Inspection | undefined> {
     try {
@@ -159,8 +196,9 @@ export class InspectedDocuments implements vscode.Disposable {
     }
   }
 
-  /** Aborts the running inspection of a document, if any. */
+  /** Aborts the running inspection of a document and its sibling runs, if any. */
   cancel(uri: string): void {
+    this.siblings.cancel(uri);
     const session = this.entries.get(uri)?.session;
     if (!session?.busy) return;
     session.cancel();
@@ -173,6 +211,7 @@ export class InspectedDocuments implements vscode.Disposable {
     for (const u of uris) {
       const entry = this.entries.get(u);
       if (!entry) continue;
+      this.siblings.cancel(u);
       entry.session.dispose();
       this.entries.delete(u);
       if (entry.shown) this.changed.fire(u);
@@ -181,10 +220,12 @@ export class InspectedDocuments implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.siblings.dispose();
     for (const entry of this.entries.values()) entry.session.dispose();
     this.entries.clear();
     this.changed.dispose();
     this.busyChanged.dispose();
+    this.siblingsChanged.dispose();
   }
 }
 

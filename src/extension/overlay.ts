@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import { focusOf, keysOf, rowOf } from '../core/selection';
 import type { ColorScale } from '../shared/color-scale';
-import { STRENGTH_STEPS, strengthStep } from '../shared/color-scale';
+import { STRENGTH_STEPS, colouredValues, stepScale } from '../shared/color-scale';
 import type { Inspection, QueryRows } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
@@ -104,10 +104,11 @@ export class Overlay implements vscode.Disposable {
 
   private focusBuckets(doc: ShownInspection, view: OverlayView): vscode.Range[][] {
     const focus = focusOf(doc.inspection, view.selection);
+    const steps = stepScale(view.scale, colouredValues(focus, doc.inspection.tokens.map((tok) => tok.text)));
     const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
     doc.inspection.tokens.forEach((tok, t) => {
       // Whitespace tokens carry attention too, but colouring indentation and line ends is noise in the editor.
-      if (tok.text.trim() !== '') buckets[strengthStep(focus[t], view.scale)].push(doc.ranges[t]);
+      if (tok.text.trim() !== '') buckets[steps.step(focus[t])].push(doc.ranges[t]);
     });
     return buckets;
   }
@@ -117,9 +118,10 @@ export class Overlay implements vscode.Disposable {
     const offset = editor.document.offsetAt(editor.selection.active);
     const q = tokenAt(doc.inspection, offset);
     if (q < 0) return { buckets, query: [] };
-    for (const { token, weight } of keysOf(doc.inspection, view.selection, q, doc.inspection.model.topK)) {
-      buckets[strengthStep(weight, view.scale)].push(doc.ranges[token]);
-    }
+    const keys = keysOf(doc.inspection, view.selection, q, doc.inspection.model.topK);
+    // Rank: among the coloured keys.
+    const steps = stepScale(view.scale, keys.map((k) => k.weight));
+    for (const { token, weight } of keys) buckets[steps.step(weight)].push(doc.ranges[token]);
     return { buckets, query: [doc.ranges[q]] };
   }
 
@@ -136,8 +138,10 @@ export class Overlay implements vscode.Disposable {
           if (!row || abort.signal.aborted || this.lookup(editor.document.uri) !== doc || editor.document.version !== doc.version) return;
           const weights = rowOf(doc.inspection, view.selection, row.rows);
           const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
+          const shown = weights.subarray(0, q + 1).filter((w) => w >= FULL_ROW_MIN_WEIGHT);
+          const steps = stepScale(view.scale, shown);
           for (let k = 0; k <= q; k++) {
-            if (weights[k] >= FULL_ROW_MIN_WEIGHT) buckets[strengthStep(weights[k], view.scale)].push(doc.ranges[k]);
+            if (weights[k] >= FULL_ROW_MIN_WEIGHT) buckets[steps.step(weights[k])].push(doc.ranges[k]);
           }
           this.apply(editor, buckets, [doc.ranges[q]]);
           this.probe.record({ fullRowUpdates: ++this.fullRowUpdates });

@@ -8,7 +8,7 @@ import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
-import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
+import { downsample, inspectionNeedle, needleFromRegion } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
@@ -203,9 +203,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
     else this.post({ type: 'compare', compare: undefined });
   }
 
-  /** The needle of the active editor's selection, under every mode the model offers. */
+  /** The view's Needle button: the command, which picks the span and says what is wrong. */
   needle(): void {
-    void this.runNeedle().catch((err: unknown) => this.ctx.reportError('computing the needle', err));
+    void vscode.commands.executeCommand('attentionLens.needle');
   }
 
   /** A zoomed region at full resolution, answered to the page that asked; without data when the keys are gone. */
@@ -238,21 +238,8 @@ export class PanelController implements PanelHost, vscode.Disposable {
     this.shownBy.set(page.where, shown);
   }
 
-  /** Shows the needle for a span of the active editor's selection; resolves when it was posted. */
-  async runNeedle(): Promise<PanelNeedle | undefined> {
-    // From the editor tab's button no text editor is active: the shown document's editor is meant.
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.uri);
-    const doc = editor && this.documents.get(editor.document.uri);
-    if (!editor || !doc || doc.version !== editor.document.version) {
-      void vscode.window.showInformationMessage('Attention Lens: inspect the document, then select a span (a value, a name) to see how much attention reaches it.');
-      return undefined;
-    }
-    const sel = editor.selection;
-    const span = tokenSpan(doc.inspection, editor.document.offsetAt(sel.start), editor.document.offsetAt(sel.end));
-    if (!span || span.end >= doc.inspection.tokens.length) {
-      void vscode.window.showInformationMessage('Attention Lens: the selection is outside the inspected window, or no token follows it.');
-      return undefined;
-    }
+  /** Shows the needle of a span of a shown document (needle-command.ts picks it); resolves when it was posted. */
+  async runNeedle(doc: ShownInspection, span: TokenSpan): Promise<PanelNeedle | undefined> {
     const selection = this.ctx.selection;
     const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
     const series = [];

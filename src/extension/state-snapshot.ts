@@ -23,6 +23,8 @@ export interface StateSnapshot {
   /** The active editor's inspection, else null. */
   inspection: { uri: string; version: number; mode: Mode; tokens: number; documentTokens: number; windowed: boolean; range: { start: number; end: number } } | null;
   inspectedUris: string[];
+  /** The active inspection's sibling runs (the other modes of its window, in the background). */
+  siblings: { mode: Mode; state: string; done: number }[];
   lastError: string | null;
   modelDir: string;
   modelId: string | null;
@@ -76,6 +78,7 @@ export function stateSnapshot(ctx: Ctx, probe: RecordingProbe, wantRanges: boole
         }
       : null,
     inspectedUris: ctx.documents.all().map((d) => d.uri),
+    siblings: doc ? ctx.modes.flatMap((m) => ctx.documents.siblings.status(doc.uri, doc.inspection, m) ?? []).map(({ mode, state, done }) => ({ mode, state, done })) : [],
     lastError: ctx.lastError ?? null,
     modelDir: ctx.models.modelDir,
     modelId: ctx.models.current?.model.id ?? null,

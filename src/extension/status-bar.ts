@@ -12,6 +12,10 @@ export interface StatusView {
   followCursor: boolean;
   liveMode: boolean;
   windowNote: string | undefined;
+  /** Modes of the active inspection still running in the background (for hovers, Compare, the needle). */
+  background: string[];
+  /** What the overlay's colours mean for the active document (color-legend.ts); empty without one. */
+  legend: string[];
   /** The loaded model; a custom one is named in the text, any in the tooltip. */
   model: { id: string; custom: boolean } | undefined;
 }
@@ -46,7 +50,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(eye) ${label}`;
-      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), 'Click to switch attention'];
+      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), ...(view.background.length ? [`${view.background.join(', ')}: computing in the background`] : []), ...view.legend, 'Click to switch attention'];
       this.item.tooltip = lines.join('\n');
       this.item.backgroundColor = undefined;
     }

@@ -44,6 +44,7 @@ import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
 import { LineChart } from './line-chart';
 import { onThemeChange } from './theme-color';
+import { ColorLegend } from './color-legend';
 import { TokenStrip } from './token-strip';
 import type { Choice } from './toolkit/controls';
 import { createButton, createDropdown } from './toolkit/controls';
@@ -90,6 +91,7 @@ const compareToggle = createButton('compare-toggle', 'Compare', () => vscode.pos
 const needleButton = createButton('needle-button', 'Needle', () => vscode.postMessage({ type: 'needleRequest' }));
 needleButton.title = 'How much attention reaches the text selected in the editor, from every later token, under each mode';
 
+const legend = new ColorLegend();
 const strip = new TokenStrip((token) => {
   save();
   reveal(token);
@@ -143,7 +145,7 @@ function layout(): void {
   controls.append(modeSelect.element, headSelect.element, compareToggle, needleButton, zoomReset, status);
   const top = document.createElement('section');
   top.className = 'views';
-  const tokens = section('Tokens', strip.element);
+  const tokens = section('Tokens', legend.element, strip.element);
   tokens.classList.add('tokens');
   compare.element.classList.add('view');
   top.append(mapSection, compare.element, section('Heads', grid.element), fadingSection, needleSection, tokens);
@@ -271,6 +273,7 @@ function renderStatus(): void {
 
 function renderEmpty(): void {
   strip.setTokens([]);
+  legend.clear();
   chart.render([], 0);
   compare.element.hidden = true;
   needleSection.hidden = true;
@@ -308,7 +311,7 @@ function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
   if (!state || !doc || !head || head.documentId !== doc.id) return;
   grid.setSelection(state.selection);
   const started = performance.now();
-  strip.setFocus(head.focus, head.scale);
+  legend.set(strip.setFocus(head.focus, head.scale));
   if (state.probe) vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
   heatmap.setData({ pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts }, zoom);
   requestRegion();

@@ -2,11 +2,13 @@
 // (the same theme colours and steps as the editor overlay). A listbox: arrow keys move, Enter
 // or a click reveals the token in the editor; the editor's cursor token is outlined.
 import type { ColorScale } from '../shared/color-scale';
-import { strengthStep } from '../shared/color-scale';
+import { colouredValues, stepScale } from '../shared/color-scale';
+import type { StepScale } from '../shared/color-scale';
 
 export class TokenStrip {
   readonly element = document.createElement('div');
   private spans: HTMLSpanElement[] = [];
+  private texts: readonly string[] = [];
   private focus: Float32Array = new Float32Array(0);
   private active = -1;
   private cursor = -1;
@@ -33,6 +35,7 @@ export class TokenStrip {
 
   /** Rebuilds the spans for a new document. */
   setTokens(texts: readonly string[]): void {
+    this.texts = texts;
     this.spans = texts.map((text, i) => {
       const span = document.createElement('span');
       span.textContent = text;
@@ -47,13 +50,15 @@ export class TokenStrip {
     this.cursor = -1;
   }
 
-  /** Colours by focus, in the overlay's steps and scale. */
-  setFocus(focus: Float32Array, scale: ColorScale): void {
+  /** Colours by focus, in the overlay's steps and scale (rank: among the tokens the overlay colours); returns the scale for the legend. */
+  setFocus(focus: Float32Array, scale: ColorScale): StepScale {
     this.focus = focus;
+    const steps = stepScale(scale, colouredValues(focus, this.texts));
     this.spans.forEach((span, i) => {
-      const step = strengthStep(focus[i] ?? 0, scale);
+      const step = steps.step(focus[i] ?? 0);
       span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}`;
     });
+    return steps;
   }
 
   /** Outlines the editor's cursor token and scrolls it into view. */

@@ -18,7 +18,10 @@ const PALETTE = [
   'attentionLens.clear',
   'attentionLens.cancel',
   'attentionLens.export',
+  'attentionLens.getStarted',
 ];
+/** The walkthrough's buttons: contributed (so that a click activates the extension), hidden from the palette. */
+const WALKTHROUGH = ['attentionLens.walkthrough.openSample', 'attentionLens.walkthrough.inspect', 'attentionLens.walkthrough.compare', 'attentionLens.walkthrough.needle'];
 
 suite('Commands', function () {
   this.timeout(120000);
@@ -27,13 +30,15 @@ suite('Commands', function () {
 
   test('every palette command is registered, in the "Attention Lens" category; no test-only command ships', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const id of [...PALETTE, 'attentionLens.revealToken']) assert.ok(all.includes(id), `${id} is registered`);
+    for (const id of [...PALETTE, ...WALKTHROUGH, 'attentionLens.revealToken']) assert.ok(all.includes(id), `${id} is registered`);
     assert.deepEqual(all.filter((id) => id.startsWith('attentionLens._')), [], 'no test-only command (tests read state through the API activate() returns)');
     const pkg = vscode.extensions.getExtension('attention-lens.attention-lens')?.packageJSON as {
-      contributes: { commands: { command: string; category: string }[] };
+      contributes: { commands: { command: string; category: string }[]; menus: { commandPalette: { command: string; when: string }[] } };
     };
     const contributed = pkg.contributes.commands;
-    assert.deepEqual(contributed.map((c) => c.command).sort(), [...PALETTE].sort(), 'the palette lists exactly these');
+    assert.deepEqual(contributed.map((c) => c.command).sort(), [...PALETTE, ...WALKTHROUGH].sort(), 'exactly these are contributed');
+    const hidden = pkg.contributes.menus.commandPalette.filter((m) => m.when === 'false').map((m) => m.command);
+    assert.deepEqual(hidden.sort(), [...WALKTHROUGH].sort(), 'the palette lists all but the walkthrough buttons');
     assert.ok(contributed.every((c) => c.category === 'Attention Lens'));
   });
 

@@ -32,6 +32,7 @@ suite('Editor overlay', function () {
   });
 
   test('the colour scale moves tokens between strength steps', async () => {
+    await vscode.workspace.getConfiguration('attentionLens').update('colorScale', 'linear', vscode.ConfigurationTarget.Global);
     await openSample('inventory.py');
     await inspectActive();
     const linear = (await state()).decorations?.buckets ?? [];

@@ -54,6 +54,22 @@ describe('CLI', function () {
       assert.match(r.stdout, /--mode MODE +softmax \| ssmax \| ssmax-posthoc/);
     });
 
+    it('--color-steps prints the share of tokens per colour step for every scale; rank splits them into sixths', () => {
+      const r = cli('inspect', code, '--color-steps', '--mode', 'ssmax');
+      assert.equal(r.code, 0, r.stderr);
+      const [head, columns, ...rows] = r.stdout.trim().split('\n');
+      assert.match(head, /\d+ coloured tokens of \d+, mode ssmax, all heads: mean focus/);
+      assert.match(columns, /step 1 +step 2 +step 3 +step 4 +step 5 +step 6/);
+      assert.deepEqual(rows.map((row) => row.split(/\s+/)[0]), ['rank', 'linear', 'sqrt', 'log']);
+      for (const row of rows) {
+        const shares = row.split(/\s+/).slice(1).map((p) => Number(p.replace('%', '')));
+        assert.equal(shares.length, 6, row);
+        assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) < 0.5, `${row}: the shares sum to 100%`);
+        // Each rank step holds a sixth of the tokens, give or take ties and rounding.
+        if (row.startsWith('rank')) for (const x of shares) assert.ok(Math.abs(x - 100 / 6) <= 2.5, row);
+      }
+    });
+
     it('without an output flag prints one summary row per head', () => {
       const r = cli('inspect', code, '--mode', 'ssmax-posthoc');
       assert.equal(r.code, 0, r.stderr);

@@ -1,6 +1,7 @@
 // The shared vocabulary and colour scale: one label and one scale for every view.
 import * as assert from 'node:assert/strict';
-import { MAP_SCALE, STRENGTH_STEPS, intensity, strengthStep, weightColor } from '../../src/shared/color-scale';
+import fc from 'fast-check';
+import { MAP_SCALE, STRENGTH_STEPS, colouredValues, intensity, stepRange, stepScale, stepShares, strengthStep, weightColor } from '../../src/shared/color-scale';
 import { MODES, MODE_LABELS, MODE_SHORT, allSelections, headLabel, isHeadSelection, selectionLabel } from '../../src/shared/vocabulary';
 
 describe('shared vocabulary', () => {
@@ -57,5 +58,72 @@ describe('shared colour scale', () => {
     assert.deepEqual(weightColor(1), [253, 231, 37]);
     // sqrt(0.25) = 0.5: halfway along the stops, the middle one.
     assert.deepEqual(weightColor(0.25), [33, 145, 140]);
+  });
+});
+
+describe('rank colour scale (quantiles of focus)', () => {
+  /** A deterministic shuffle of 0, 1/n, ..., (n-1)/n. */
+  const shuffled = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i * 7919) % n) / n);
+
+  it('puts a sixth of distinct values in each step, and its bounds are the sextiles', () => {
+    const values = shuffled(600);
+    const rank = stepScale('rank', values);
+    assert.deepEqual(stepShares(rank, values), new Array(STRENGTH_STEPS).fill(1 / STRENGTH_STEPS));
+    assert.deepEqual(rank.bounds, [0, 100 / 600, 200 / 600, 300 / 600, 400 / 600, 500 / 600]);
+    assert.equal(rank.step(Math.min(...values)), 0);
+    assert.equal(rank.step(Math.max(...values)), STRENGTH_STEPS - 1);
+  });
+
+  it('keeps ties in one step, is monotonic, and every value lands in a step', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 300 }), (values) => {
+        const rank = stepScale('rank', values);
+        const sorted = [...values].sort((a, b) => a - b);
+        let prev = 0;
+        for (const v of sorted) {
+          const s = rank.step(v);
+          assert.ok(s >= prev && s < STRENGTH_STEPS);
+          prev = s;
+        }
+        const shares = stepShares(rank, values);
+        assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+        // Distinct values: no step holds more than a sixth plus one value.
+        if (new Set(values).size === values.length) for (const sh of shares) assert.ok(sh <= 1 / STRENGTH_STEPS + 1 / values.length + 1e-9, `${sh}`);
+      }),
+    );
+    // Half the values equal: they share one step.
+    const tied = [...new Array(50).fill(0.9), ...shuffled(50)];
+    const rank = stepScale('rank', tied);
+    assert.equal(new Set(tied.filter((v) => v === 0.9).map((v) => rank.step(v))).size, 1);
+  });
+
+  it('spreads values bunched in a narrow band where the linear scale puts nearly all in one or two steps', () => {
+    const band = shuffled(1000).map((x) => 0.1 + 0.15 * x); // focus 0.10-0.25, as on a long file
+    const linear = stepShares(stepScale('linear', band), band).filter((s) => s > 0.05).length;
+    const rank = stepShares(stepScale('rank', band), band).filter((s) => s > 0.05).length;
+    assert.ok(linear <= 2, `linear: ${linear} steps`);
+    assert.equal(rank, STRENGTH_STEPS);
+  });
+
+  it('intensity is the share of values at or below the weight', () => {
+    const rank = stepScale('rank', [0.1, 0.2, 0.3, 0.4]);
+    assert.equal(rank.intensity(0.2), 0.5);
+    assert.equal(rank.intensity(0.4), 1);
+    assert.equal(rank.intensity(0.05), 0);
+  });
+
+  it('curve scales keep their fixed steps, and their bounds begin each step', () => {
+    for (const scale of ['linear', 'sqrt', 'log'] as const) {
+      const steps = stepScale(scale, [0.5]);
+      for (const w of [0, 0.01, 0.2, 0.5, 0.99, 1]) assert.equal(steps.step(w), strengthStep(w, scale));
+      steps.bounds.forEach((b, k) => assert.equal(steps.step(Math.min(1, b + 1e-9)), k, `${scale} step ${k}`));
+    }
+    assert.equal(stepRange(stepScale('linear'), 0), '< 0.17');
+    assert.equal(stepRange(stepScale('linear'), 2), '0.33–0.50');
+    assert.equal(stepRange(stepScale('linear'), 5), '≥ 0.83');
+  });
+
+  it('ranks only the tokens the overlay colours (not whitespace)', () => {
+    assert.deepEqual(colouredValues([0.1, 0.9, 0.2, 0.3], ['a', '\n    ', ' b', '\t']), [0.1, 0.2]);
   });
 });
