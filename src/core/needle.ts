@@ -94,6 +94,30 @@ export function needleFromRows(heads: number, T: number, rows: ReadonlyMap<numbe
   });
 }
 
+/** The curve of exact masses, flat [head][query - span.end] (span-mass.ts): heads = layers x heads. */
+export function needleFromMass(heads: number, T: number, span: TokenSpan, mass: Float32Array): NeedleCurve {
+  checkSpan(span, T);
+  const n = T - span.end;
+  if (mass.length !== heads * n) throw new RangeError(`needle: expected ${heads} x ${n} masses, got ${mass.length}`);
+  return curve(heads, T, span, true, (h, i) => mass[h * n + i - span.end]);
+}
+
+/** The head (layer * heads + head) whose mean mass on the span over every later query is largest; -1 without queries. */
+export function bestNeedleHead(curve: NeedleCurve): number {
+  let best = -1;
+  let top = -Infinity;
+  curve.perHead.forEach((m, h) => {
+    if (m.length === 0) return;
+    let sum = 0;
+    for (const v of m) sum += v;
+    if (sum / m.length > top) {
+      top = sum / m.length;
+      best = h;
+    }
+  });
+  return best;
+}
+
 /** Exact when the inspection holds full rows for every query after the span, else the top-k lower bound. Heads: layer * heads + head. */
 export function inspectionNeedle(insp: Inspection, span: TokenSpan): NeedleCurve {
   const T = insp.tokens.length;

@@ -4,7 +4,13 @@
 import type { Mode } from './vocabulary';
 
 /** The checkpoint a mode runs: SSMax on Softmax weights runs the Softmax checkpoint. */
-const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = { softmax: 'softmax', ssmax: 'ssmax', 'ssmax-posthoc': 'softmax' };
+const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
+  softmax: 'softmax',
+  ssmax: 'ssmax',
+  'ssmax-posthoc': 'softmax',
+  'llama4-scaling': 'softmax',
+  'logn-scaling': 'softmax',
+};
 
 /** Same weights: head L H is the same head under both modes. Else heads match by index only. */
 export function sameWeights(a: Mode, b: Mode): boolean {
