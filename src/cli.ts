@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { DocumentSession } from './core/document-session';
-import { ModelRunner } from './core/model-runner';
+import { ModelRunner, exactNeedle } from './core/model-runner';
+import type { NeedleCurve, TokenSpan } from './core/needle';
+import { bestNeedleHead, tokenSpan } from './core/needle';
 import type { ExportFormat } from './core/export';
 import { exportInspection } from './core/export';
 import type { Inspection, ModelInfo } from './core/inspection-types';
@@ -26,6 +28,8 @@ options:
   --query OFFSET     UTF-16 offset whose full attention rows are wanted (repeatable)
   --focus OFFSET     centre of the inspected window when FILE is over the token limit
                      (default: the first --query, else 0)
+  --needle START:END UTF-16 offsets of a span (a value, a name): how much attention reaches
+                     its tokens from every later token, exact, per head (summary, --json, --svg)
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
   --png OUT          write the pooled attention heatmap to OUT
@@ -51,6 +55,7 @@ interface Args {
   mode: Mode;
   queries: number[];
   focus?: number;
+  needle?: { start: number; end: number };
   output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' };
   modelDir: string;
   maxTokens?: number;
@@ -70,6 +75,7 @@ const INSPECT_OPTIONS = {
   mode: { type: 'string', default: 'softmax' },
   query: { type: 'string', multiple: true, default: [] },
   focus: { type: 'string' },
+  needle: { type: 'string' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   png: { type: 'string' },
@@ -128,6 +134,7 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     mode: v.mode,
     queries: v.query.map((q) => integer('--query', q, 0)),
     focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    needle: v.needle === undefined ? undefined : needleRange(v.needle),
     output: outputs[0] ?? { kind: 'summary' },
     modelDir: v.model ?? defaultModelDir,
     maxTokens: v['max-tokens'] === undefined ? undefined : integer('--max-tokens', v['max-tokens'], 1),
@@ -135,6 +142,16 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     selection: selectionOf(v.layer, v.head),
     size: integer('--size', v.size, 1),
   };
+}
+
+/** --needle START:END, document offsets, START < END. */
+function needleRange(value: string): { start: number; end: number } {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  if (!m) throw new Error(`--needle needs START:END, two offsets, got ${JSON.stringify(value)}`);
+  const start = integer('--needle', m[1], 0);
+  const end = integer('--needle', m[2], 0);
+  if (end <= start) throw new Error(`--needle ${value}: END must be after START`);
+  return { start, end };
 }
 
 /** --layer/--head, counted from 1, or --head mean|max. */
@@ -170,6 +187,21 @@ function checkSelection(model: ModelInfo, sel: HeadSelection): void {
   if (sel.head >= heads) throw new Error(`--head ${sel.head + 1} is out of range: the model has heads 1..${heads}`);
 }
 
+function needleSummary(insp: Inspection, span: TokenSpan, curve: NeedleCurve): string {
+  const heads = insp.model.heads;
+  const best = bestNeedleHead(curve);
+  const mean = (m: Float32Array): number => (m.length === 0 ? 0 : m.reduce((a, b) => a + b, 0) / m.length);
+  const text = insp.tokens
+    .slice(span.start, span.end)
+    .map((t) => t.text)
+    .join('');
+  return (
+    `needle ${JSON.stringify(text)} (tokens ${span.start}..${span.end - 1}), exact, from ${insp.tokens.length - span.end} later tokens: ` +
+    `best head ${headLabel(Math.floor(best / heads), best % heads)} (mean mass ${mean(curve.perHead[best]).toFixed(4)}), ` +
+    `mean over heads ${mean(curve.mean).toFixed(4)}, max over heads up to ${Math.max(...curve.max).toFixed(4)}\n`
+  );
+}
+
 function summary(insp: Inspection, file: string): string {
   const lines = [
     `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
@@ -200,24 +232,33 @@ async function main(argv: string[]): Promise<void> {
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
+  if (args.needle && args.needle.end > text.length) throw new Error(`--needle ${args.needle.start}:${args.needle.end} is beyond the end of ${args.file} (length ${text.length})`);
   const runner = await ModelRunner.open(args.modelDir, () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
   try {
     checkSelection(runner.model, args.selection);
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
     const insp = await new DocumentSession(runner).inspect(
-      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens },
+      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus ?? args.needle?.start, maxTokens: args.maxTokens },
       undefined,
       progress,
     );
     if (progress) process.stderr.write('\r\x1b[K');
+    let needle: { range: { start: number; end: number }; span: TokenSpan; curve: NeedleCurve } | undefined;
+    if (args.needle) {
+      const span = tokenSpan(insp, args.needle.start, args.needle.end);
+      if (!span || span.end >= insp.tokens.length) {
+        throw new Error(`--needle ${args.needle.start}:${args.needle.end} is outside the inspected window (offsets ${insp.range.start}..${insp.range.end}), or no token follows it`);
+      }
+      needle = { range: args.needle, span, curve: await exactNeedle(runner, insp, span, { text }) };
+    }
     const out = args.output;
     if (out.kind === 'summary') {
-      process.stdout.write(summary(insp, args.file));
+      process.stdout.write(summary(insp, args.file) + (needle ? needleSummary(insp, needle.span, needle.curve) : ''));
       return;
     }
     const format: ExportFormat = out.kind;
-    const bytes = exportInspection(insp, format, { selection: args.selection, title: path.basename(args.file), pngPx: args.size });
+    const bytes = exportInspection(insp, format, { selection: args.selection, title: path.basename(args.file), pngPx: args.size, json: { modes: runner.modes, needle } });
     if (out.kind === 'json') process.stdout.write(bytes);
     else writeOutput(out.path, bytes);
   } finally {

@@ -3,6 +3,7 @@
 import type { HeadSelection } from '../shared/vocabulary';
 import type { ColorScale } from '../shared/color-scale';
 import { renderHtmlReport } from './export-html';
+import type { JsonExtras } from './export-json';
 import { toInspectJson } from './export-json';
 import { renderHeatmapPng } from './export-png';
 import type { Inspection } from './inspection-types';
@@ -22,12 +23,14 @@ export interface ExportOptions {
   scale?: ColorScale;
   /** PNG side in pixels. */
   pngPx?: number;
+  /** JSON: the model's modes and a needle. */
+  json?: JsonExtras;
 }
 
 export function exportInspection(insp: Inspection, format: ExportFormat, opts: ExportOptions): Buffer {
   switch (format) {
     case 'json':
-      return Buffer.from(JSON.stringify(toInspectJson(insp)) + '\n');
+      return Buffer.from(JSON.stringify(toInspectJson(insp, opts.json)) + '\n');
     case 'html':
       return Buffer.from(renderHtmlReport(insp, { title: opts.title, selection: opts.selection, scale: opts.scale }), 'utf8');
     case 'png':
