@@ -25,8 +25,11 @@ class Adapter(nn.Module):
 
     Facts: layers, heads, kv_heads, head_dim, width, vocab_size, train_context,
     rope_base (None without RoPE), max_positions (None: no hard limit), architecture (a name);
-    layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters.
+    layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters;
+    llama4_scaling: (beta, length) of a config that ships Llama 4's query scaling, else None.
     """
+
+    llama4_scaling = None
 
     def embed(self, input_ids, positions):  # (B,), (B,) -> (B, C)
         raise NotImplementedError
@@ -306,6 +309,9 @@ def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope
                 "rope": None if adapter.rope_base is None else {
                     "base": adapter.rope_base, "beyondTrainContext": {"rule": "fixed", "factor": rope_factor}},
                 "posthocS": round(1.0 / math.log(adapter.train_context), 6), "variants": variants}
+    if adapter.llama4_scaling is not None:
+        beta, length = adapter.llama4_scaling
+        manifest["llama4Scaling"] = {"beta": beta, "length": length}
     with open(os.path.join(folder, "models.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
