@@ -33,7 +33,9 @@ options:
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
   --png OUT          write the pooled attention heatmap to OUT
-  --layer L --head H the head for --png and --html, counted from 1 (L1 H1 is the first);
+  --svg OUT          write an SVG figure to OUT: the map, focus by position and the needle
+  --compare MODE     with --svg: a second mode of the same window (difference map, second curves)
+  --layer L --head H the head for --png, --html and --svg, counted from 1 (L1 H1 is the first);
                      or --head mean | max over every head (default mean)
   --size PX          --png image size (default 512)
   --model DIR        model folder (default: models/ next to the CLI)
@@ -56,7 +58,8 @@ interface Args {
   queries: number[];
   focus?: number;
   needle?: { start: number; end: number };
-  output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' };
+  output: { kind: 'json' } | { kind: 'html' | 'png' | 'svg'; path: string } | { kind: 'summary' };
+  compare?: Mode;
   modelDir: string;
   maxTokens?: number;
   memoryBudgetMB?: number;
@@ -79,6 +82,8 @@ const INSPECT_OPTIONS = {
   json: { type: 'boolean' },
   html: { type: 'string' },
   png: { type: 'string' },
+  svg: { type: 'string' },
+  compare: { type: 'string' },
   layer: { type: 'string' },
   head: { type: 'string' },
   size: { type: 'string', default: '512' },
@@ -127,13 +132,20 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     ...(v.json ? [{ kind: 'json' as const }] : []),
     ...(v.html !== undefined ? [{ kind: 'html' as const, path: v.html }] : []),
     ...(v.png !== undefined ? [{ kind: 'png' as const, path: v.png }] : []),
+    ...(v.svg !== undefined ? [{ kind: 'svg' as const, path: v.svg }] : []),
   ];
-  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT');
+  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT, --svg OUT');
+  if (v.compare !== undefined) {
+    if (!isMode(v.compare)) throw new Error(`unknown --compare mode ${JSON.stringify(v.compare)}; modes: ${MODES.join(', ')}`);
+    if (v.svg === undefined) throw new Error('--compare goes with --svg OUT');
+    if (v.compare === v.mode) throw new Error(`--compare ${v.compare} is the --mode itself; name another mode`);
+  }
   return {
     file: files[0],
     mode: v.mode,
     queries: v.query.map((q) => integer('--query', q, 0)),
     focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    compare: v.compare as Mode | undefined,
     needle: v.needle === undefined ? undefined : needleRange(v.needle),
     output: outputs[0] ?? { kind: 'summary' },
     modelDir: v.model ?? defaultModelDir,
@@ -238,11 +250,11 @@ async function main(argv: string[]): Promise<void> {
     checkSelection(runner.model, args.selection);
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
-    const insp = await new DocumentSession(runner).inspect(
-      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus ?? args.needle?.start, maxTokens: args.maxTokens },
-      undefined,
-      progress,
-    );
+    const session = new DocumentSession(runner);
+    const request = { text, queryOffsets: args.queries, focusOffset: args.focus ?? args.needle?.start, maxTokens: args.maxTokens };
+    const insp = await session.inspect({ ...request, mode: args.mode }, undefined, progress);
+    // The second mode runs on the same window (the session reuses it).
+    const other = args.compare ? await session.inspect({ ...request, mode: args.compare }, undefined, progress) : undefined;
     if (progress) process.stderr.write('\r\x1b[K');
     let needle: { range: { start: number; end: number }; span: TokenSpan; curve: NeedleCurve } | undefined;
     if (args.needle) {
@@ -252,13 +264,20 @@ async function main(argv: string[]): Promise<void> {
       }
       needle = { range: args.needle, span, curve: await exactNeedle(runner, insp, span, { text }) };
     }
+    const otherNeedle = other && needle ? await exactNeedle(runner, other, needle.span, { text }) : undefined;
     const out = args.output;
     if (out.kind === 'summary') {
       process.stdout.write(summary(insp, args.file) + (needle ? needleSummary(insp, needle.span, needle.curve) : ''));
       return;
     }
     const format: ExportFormat = out.kind;
-    const bytes = exportInspection(insp, format, { selection: args.selection, title: path.basename(args.file), pngPx: args.size, json: { modes: runner.modes, needle } });
+    const bytes = exportInspection(insp, format, {
+      selection: args.selection,
+      title: path.basename(args.file),
+      pngPx: args.size,
+      json: { modes: runner.modes, needle },
+      svg: { other, needle: needle && { span: needle.span, curves: otherNeedle ? [needle.curve, otherNeedle] : [needle.curve] } },
+    });
     if (out.kind === 'json') process.stdout.write(bytes);
     else writeOutput(out.path, bytes);
   } finally {

@@ -16,6 +16,7 @@ const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filte
   json: { label: 'JSON', detail: 'every per-head array, the CLI schema attention-lens/inspect@1', filter: 'JSON' },
   html: { label: 'HTML report', detail: 'a self-contained page: token overlay, heatmap, head table', filter: 'HTML' },
   png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head or aggregate', filter: 'PNG image' },
+  svg: { label: 'SVG figure', detail: 'map, difference map under Compare, focus curves and the needle, as editable vector graphics', filter: 'SVG image' },
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {

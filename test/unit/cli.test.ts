@@ -160,6 +160,17 @@ describe('CLI', function () {
       assert.ok(Math.abs(needle.bestHead.meanMass - means[best]) < 1e-6);
     });
 
+    it('--svg OUT --compare MODE --needle writes one figure: map, difference map, curves of both modes, the needle', () => {
+      const out = path.join(dir, 'figure.svg');
+      const start = SHORT_CODE.indexOf('capacity');
+      const r = cli('inspect', code, '--mode', 'softmax', '--compare', 'logn-scaling', '--needle', `${start}:${start + 8}`, '--svg', out);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*figure\.svg/);
+      const svg = fs.readFileSync(out, 'utf8');
+      for (const id of ['map', 'difference', 'focus', 'needle']) assert.ok(svg.includes(`<g id="${id}">`), id);
+      assert.ok(svg.includes('class="series logn-scaling"') && svg.includes('class="series softmax"'));
+    });
+
     it('--json gives every head its fading metrics: sink mass and entropy ratio in [0, 1], support size, distance shares summing to 1', () => {
       for (const mode of ['llama4-scaling', 'logn-scaling']) {
         const r = cli('inspect', code, '--mode', mode, '--json');
@@ -202,6 +213,9 @@ describe('CLI', function () {
       ['an empty needle', () => ['inspect', code, '--needle', '12:12'], /--needle 12:12: END must be after START/],
       ['a needle beyond the end', () => ['inspect', code, '--needle', '5:999999'], /--needle 5:999999 is beyond the end of .* \(length \d+\)/],
       ['a needle no token follows', () => ['inspect', code, '--needle', `${SHORT_CODE.length - 1}:${SHORT_CODE.length}`], /no token follows it/],
+      ['--compare without --svg', () => ['inspect', code, '--compare', 'ssmax'], /--compare goes with --svg OUT/],
+      ['--compare of the mode itself', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'softmax'], /--compare softmax is the --mode itself/],
+      ['an unknown --compare mode', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'nope'], /unknown --compare mode "nope"/],
       ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
       ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], /--layer 9 is out of range: the model has layers 1\.\.4/],
       ['a head out of range', () => ['inspect', code, '--head', '5'], /--head 5 is out of range/],
