@@ -245,14 +245,15 @@ export class ModelRunner {
     return mass ?? undefined;
   }
 
-  /** Exact needle masses, [layer][head][query - span.end], by running the inspection's window again with the needle computed in the run. */
-  async needleByRun(inspection: Inspection, span: TokenSpan, source: NeedleSource): Promise<Float32Array> {
+  /** Exact needle masses, [layer][head][query - span.end], by running the inspection's window again (in `mode`) with the needle computed in the run. */
+  async needleByRun(inspection: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = inspection.mode): Promise<Float32Array> {
     const enc = await this.encode(source.text);
     const T = inspection.tokens.length;
     const first = tokenIndex(enc, inspection.range.start);
     const same = first + T <= enc.ids.length && enc.starts[first] === inspection.range.start && enc.ends[first + T - 1] === inspection.range.end;
     if (!same) throw new Error('the document changed since it was inspected: inspect it again for the needle');
-    const plan = planMode(this.manifest, inspection.mode, T);
+    if (!this.modes.includes(mode)) throw new Error(`mode ${mode} is not available for model ${this.model.id}; modes: ${this.modes.join(', ')}`);
+    const plan = planMode(this.manifest, mode, T);
     const spec: RunSpec = {
       graphs: plan.graphs,
       dims: this.manifest.dims,
@@ -293,13 +294,14 @@ export interface NeedleSource {
 /**
  * The exact needle of a span in an inspection, every layer and head (span-mass.ts): from the keys
  * the model worker kept for it, else by running its window again in its mode with the needle
- * computed during the run (no keys kept). The text must be the one inspected.
+ * computed during the run (no keys kept). The text must be the one inspected. Another `mode` runs
+ * the same window in that mode.
  */
-export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource): Promise<NeedleCurve> {
+export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = insp.mode): Promise<NeedleCurve> {
   const heads = insp.model.layers * insp.model.heads;
   const T = insp.tokens.length;
-  const kept = await runner.needleFromKeys(insp, span, source.signal);
-  return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source)));
+  const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
+  return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
 }
 
 /** Document token holding the offset (the end of the text maps to the last token). */

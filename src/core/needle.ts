@@ -4,7 +4,7 @@
 import { tokenAt } from './analysis';
 import type { Inspection } from './inspection-types';
 import type { TopKAttention } from './top-k-attention';
-import { checkTopK, inspectionTopK } from './top-k-attention';
+import { checkTopK } from './top-k-attention';
 
 /** Token indices [start, end). */
 export interface TokenSpan {
@@ -118,16 +118,6 @@ export function bestNeedleHead(curve: NeedleCurve): number {
   return best;
 }
 
-/** Exact when the inspection holds full rows for every query after the span, else the top-k lower bound. Heads: layer * heads + head. */
-export function inspectionNeedle(insp: Inspection, span: TokenSpan): NeedleCurve {
-  const T = insp.tokens.length;
-  const heads = insp.model.layers * insp.model.heads;
-  const rows = new Map(insp.queries.map((q) => [q.token, q.rows]));
-  let full = true;
-  for (let i = span.end; i < T && full; i++) full = rows.has(i);
-  return full ? needleFromRows(heads, T, rows, span) : needleFromTopK(inspectionTopK(insp), span);
-}
-
 /**
  * Tokens overlapping the document range [startOffset, endOffset); an empty range names the token
  * holding its offset (as tokenAt). Undefined when no inspected token is there.
@@ -166,20 +156,4 @@ export function downsample(values: ArrayLike<number>, maxPoints: number, keep: '
     out[b] = keep === 'max' ? acc : acc / (ends[b] - starts[b]);
   }
   return { starts, ends, values: out };
-}
-
-/**
- * Exact needle values from a full-resolution map region (queries span.end.. down, the span's keys
- * across, one token a cell): each query's mass on the span is its row's sum. Undefined when the
- * region's cells pool several tokens (the sum of maxima is not a mass).
- */
-export function needleFromRegion(map: { qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }): Float32Array | undefined {
-  if (map.qBin !== 1 || map.kBin !== 1 || map.data.length !== map.rows * map.cols) return undefined;
-  const out = new Float32Array(map.rows);
-  for (let r = 0; r < map.rows; r++) {
-    let m = 0;
-    for (let c = 0; c < map.cols; c++) m += map.data[r * map.cols + c];
-    out[r] = m;
-  }
-  return out;
 }

@@ -68,7 +68,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
     command('attentionLens.needle', 'computing the needle', async () => {
       const needle = await ctx.panel.runNeedle();
       if (needle && !ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
-      return needle ? { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact })) } : undefined;
+      return needle ? { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact, bestHead: s.bestHead })) } : undefined;
     }),
 
     command('attentionLens.toggleFollowCursor', 'toggling Follow Cursor', async (arg?: unknown) => {
@@ -201,7 +201,7 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
   if (!target) return undefined;
   const title = docUri.path.split('/').pop() ?? 'document';
   const started = performance.now();
-  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale }));
+  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale, svg: ctx.panel.figureFor(doc.inspection) }));
   ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
   if (given.path === undefined) void vscode.window.showInformationMessage(`Attention Lens: exported to ${target.fsPath}`);
   return target.fsPath;

@@ -7,8 +7,9 @@ import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
+import { exactNeedle } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
-import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
+import { tokenSpan } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
@@ -18,6 +19,7 @@ import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { PanelHost, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
+import { needleSeries } from './needle-payload';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
 
@@ -33,8 +35,6 @@ export interface PanelContext {
 
 /** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
 const REGION_CELLS = 256;
-/** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
-const NEEDLE_POINTS = 600;
 
 export class PanelController implements PanelHost, vscode.Disposable {
   /** The bottom panel's view (registered by Ctx). */
@@ -47,6 +47,8 @@ export class PanelController implements PanelHost, vscode.Disposable {
   /** Compare's pair of modes while it is on. */
   private comparing: [Mode, Mode] | undefined;
   private needleShown: PanelNeedle | undefined;
+  /** The shown needle's exact curves per mode (the SVG export draws them). */
+  private needleCurves: { documentId: number; span: TokenSpan; curves: Map<Mode, NeedleCurve> } | undefined;
   /** What each page last reported it shows (probe only). */
   readonly shownBy = new Map<PageHost, ShownMessage>();
 
@@ -122,6 +124,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const doc = this.shown();
     if (!doc) return;
     this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.post({ type: 'fading', documentId: doc.inspection.id, fading: this.fadingFor(doc) });
     this.sendCompare(doc);
     this.onStatus();
   }
@@ -254,15 +257,11 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return undefined;
     }
     const selection = this.ctx.selection;
-    const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
-    const series = [];
-    for (const insp of inspections) {
-      if (!insp) continue;
-      const { values, exact } = await this.needleValues(insp, span, selection);
-      const points = downsample(values, NEEDLE_POINTS, 'max');
-      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + span.end), values: points.values, exact });
-    }
+    const curves = await this.exactCurves(doc.inspection, span, editor.document.getText());
+    if (!curves) return undefined;
+    const series = [...curves].map(([mode, curve]) => needleSeries(mode, curve));
     if (this.documents.get(doc.uri) !== doc) return undefined;
+    this.needleCurves = { documentId: doc.inspection.id, span, curves };
     const text = doc.inspection.tokens
       .slice(span.start, span.end)
       .map((t) => t.text)
@@ -283,20 +282,46 @@ export class PanelController implements PanelHost, vscode.Disposable {
   }
 
   /**
-   * The selected head's (or the mean's) mass on the span from every later query. Exact from a
-   * full-resolution map region when the worker still holds this run's keys (the latest foreground
-   * run: the shown mode); else, and for the max over heads, each query's top-k keys (a lower bound).
+   * The exact needle of every head under Compare's two modes (else every mode the model offers):
+   * the shown mode's from the keys the worker kept, each other mode by a run of its own over the
+   * same window (span-mass.ts), with progress and Cancel. Undefined when cancelled.
    */
-  private async needleValues(insp: Inspection, span: TokenSpan, sel: HeadSelection): Promise<{ values: Float32Array; exact: boolean }> {
-    const T = insp.tokens.length;
+  private async exactCurves(insp: Inspection, span: TokenSpan, text: string): Promise<Map<Mode, NeedleCurve> | undefined> {
     const runner = this.ctx.runner;
-    if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
-      const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: 'mean' as const };
-      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, heads, T - span.end).catch(() => undefined);
-      const values = map && needleFromRegion(map);
-      if (values) return { values, exact: true };
-    }
-    return { values: selectedCurve(inspectionNeedle(insp, span), insp, sel), exact: false };
+    if (!runner) return undefined;
+    const modes = this.comparing ?? [...this.ctx.modes];
+    const ordered = [insp.mode, ...modes.filter((m) => m !== insp.mode)].filter((m) => modes.includes(m));
+    const curves = new Map<Mode, NeedleCurve>();
+    const title = 'Attention Lens: needle';
+    const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        for (const [i, mode] of ordered.entries()) {
+          progress.report({ message: `${MODE_LABELS[mode]} (${i + 1} of ${ordered.length})`, increment: i === 0 ? 0 : 100 / ordered.length });
+          curves.set(mode, await exactNeedle(runner, insp, span, { text, signal: abort.signal }, mode));
+        }
+        return true;
+      } catch (err) {
+        if (abort.signal.aborted) return false;
+        throw err;
+      } finally {
+        sub.dispose();
+      }
+    });
+    return done ? new Map(modes.filter((m) => curves.has(m)).map((m) => [m, curves.get(m) as NeedleCurve])) : undefined;
+  }
+
+  /** What the SVG export adds for this inspection: Compare's other mode, and the needle's exact curves. */
+  figureFor(insp: Inspection): { other?: Inspection; needle?: { span: TokenSpan; curves: NeedleCurve[] } } {
+    const doc = this.documents.byId(insp.id);
+    const otherMode = this.comparing?.find((m) => m !== insp.mode);
+    const other = doc && otherMode ? this.documents.cachedIn(doc, otherMode) : undefined;
+    const n = this.needleCurves;
+    const own = n?.documentId === insp.id ? n.curves.get(insp.mode) : undefined;
+    const second = other && n?.documentId === insp.id ? n.curves.get(other.mode) : undefined;
+    const needle = n && own ? { span: n.span, curves: second ? [own, second] : [own] } : undefined;
+    return { other, needle };
   }
 
   /** The shown document, preferring the active editor's. */
@@ -368,15 +393,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
   private fadingFor(doc: ShownInspection): FadingSeries[] {
     return this.ctx.modes.flatMap((m) => {
       const insp = this.documents.cachedIn(doc, m);
-      return insp ? [fadingSeries(insp)] : [];
+      return insp ? [fadingSeries(insp, this.ctx.selection)] : [];
     });
   }
-}
-
-/** The curve of the selected head, or the mean / max over heads. */
-function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
-  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
-  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }
 
 function label(doc: ShownInspection): string {
