@@ -12,7 +12,7 @@ import type { NeedleCurve } from '../core/needle';
 import { tokenSpan } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
-import { defaultComparePair, sameWeights } from '../shared/compare';
+import { defaultComparePair, isPostHoc, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
@@ -182,7 +182,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   requestFading(id: number): void {
     const doc = this.documents.byId(id);
     if (!doc) return;
-    const wanted = this.ctx.modes.filter((m) => m !== 'ssmax-posthoc' || doc.inspection.mode === m);
+    const wanted = this.ctx.modes.filter((m) => !isPostHoc(m) || doc.inspection.mode === m);
     void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
       if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });

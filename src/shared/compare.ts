@@ -12,6 +12,11 @@ const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
   'logn-scaling': 'softmax',
 };
 
+/** A mode that runs the Softmax checkpoint with a rule applied after training (SSMax post hoc, the length rules). */
+export function isPostHoc(mode: Mode): boolean {
+  return mode !== 'softmax' && WEIGHTS[mode] === 'softmax';
+}
+
 /** Same weights: head L H is the same head under both modes. Else heads match by index only. */
 export function sameWeights(a: Mode, b: Mode): boolean {
   return WEIGHTS[a] === WEIGHTS[b];
