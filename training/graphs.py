@@ -318,9 +318,10 @@ def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope
 
 
 @torch.no_grad()
-def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size):
+def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_scale=None):
     """Plain full attention through the adapter: every layer's (H, T, T) weights, reduced with
-    numpy (float64) to what the engine returns. ids (T,) int64; ssmax_s (L, H)."""
+    numpy (float64) to what the engine returns. ids (T,) int64; ssmax_s (L, H); q_scale (T,) or
+    None: a length rule's factor per query position (the post-hoc length-rule modes)."""
     T = ids.shape[0]
     H, KV, hs = adapter.heads, adapter.kv_heads, adapter.head_dim
     pos = torch.arange(T)
@@ -328,6 +329,8 @@ def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size):
     weights = []
     for l in range(adapter.layers):
         q, k, v = adapter.qkv(l, x, pos, ssmax_s[l], None if adapter.rope_base is None else torch.tensor(float(rope_scale)))
+        if q_scale is not None:
+            q = q * q_scale[:, None].to(q.dtype)
         qh = q.view(T, H, hs).transpose(0, 1)
         kh = k.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)
         vh = v.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)
