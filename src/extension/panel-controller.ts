@@ -261,7 +261,6 @@ export class PanelController implements PanelHost, vscode.Disposable {
     if (!curves) return undefined;
     const series = [...curves].map(([mode, curve]) => needleSeries(mode, curve));
     if (this.documents.get(doc.uri) !== doc) return undefined;
-    this.needleCurves = { documentId: doc.inspection.id, span, curves };
     const text = doc.inspection.tokens
       .slice(span.start, span.end)
       .map((t) => t.text)
@@ -291,13 +290,17 @@ export class PanelController implements PanelHost, vscode.Disposable {
     if (!runner) return undefined;
     const modes = this.comparing ?? [...this.ctx.modes];
     const ordered = [insp.mode, ...modes.filter((m) => m !== insp.mode)].filter((m) => modes.includes(m));
-    const curves = new Map<Mode, NeedleCurve>();
+    // The same span again (another Compare pair, the other page's button): its curves are kept.
+    const last = this.needleCurves;
+    const same = last && last.documentId === insp.id && last.span.start === span.start && last.span.end === span.end;
+    const curves = new Map<Mode, NeedleCurve>(same ? last.curves : []);
     const title = 'Attention Lens: needle';
     const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
       try {
         for (const [i, mode] of ordered.entries()) {
+          if (curves.has(mode)) continue;
           progress.report({ message: `${MODE_LABELS[mode]} (${i + 1} of ${ordered.length})`, increment: i === 0 ? 0 : 100 / ordered.length });
           curves.set(mode, await exactNeedle(runner, insp, span, { text, signal: abort.signal }, mode));
         }
@@ -309,6 +312,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
         sub.dispose();
       }
     });
+    this.needleCurves = { documentId: insp.id, span, curves };
     return done ? new Map(modes.filter((m) => curves.has(m)).map((m) => [m, curves.get(m) as NeedleCurve])) : undefined;
   }
 
@@ -317,7 +321,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const doc = this.documents.byId(insp.id);
     const otherMode = this.comparing?.find((m) => m !== insp.mode);
     const other = doc && otherMode ? this.documents.cachedIn(doc, otherMode) : undefined;
-    const n = this.needleCurves;
+    // Only the needle the view shows (a cancelled one may have left curves of another span).
+    const shown = this.needleShown;
+    const n = this.needleCurves && shown?.documentId === insp.id && shown.start === this.needleCurves.span.start && shown.end === this.needleCurves.span.end ? this.needleCurves : undefined;
     const own = n?.documentId === insp.id ? n.curves.get(insp.mode) : undefined;
     const second = other && n?.documentId === insp.id ? n.curves.get(other.mode) : undefined;
     const needle = n && own ? { span: n.span, curves: second ? [own, second] : [own] } : undefined;
