@@ -6,9 +6,7 @@ in float64), never the exported graphs.
         [--long 600 --rope-factor 50] --out ref.json
 
 --long adds cases beyond the training context with the RoPE base scaled by --rope-factor, as the
-engine runs them. The length-rule modes scale the Softmax model's queries by position, written
-here from the production formulas: Llama 4's 1 + 0.1 ln(1 + floor((i + 1) / L)) and Qwen-1's
-max(1, ln(i + 1) / ln L), L the training context (the engine's defaults).
+engine runs them.
 """
 import argparse
 import json
@@ -35,8 +33,11 @@ def main():
     cfg = soft.cfg
     L, H = cfg.n_layer, cfg.n_head
     cases = [("softmax", soft, torch.zeros(L, H)), ("ssmax-posthoc", soft, torch.full((L, H), round(1.0 / math.log(cfg.block_size), 6)))]
+    # The length-rule modes scale the Softmax model's queries by position, written here from the
+    # production formulas (Llama 4's temperature tuning, Qwen-1's log-n) with the engine's defaults:
+    # beta 0.1 and L the training context.
     ctx = cfg.block_size
-    rules = {
+    length_rules = {
         "llama4-scaling": lambda pos: 1 + 0.1 * torch.log1p(torch.floor((pos + 1) / ctx)),
         "logn-scaling": lambda pos: torch.clamp(torch.log(pos + 1) / math.log(ctx), min=1.0),
     }
@@ -50,11 +51,13 @@ def main():
         ids = torch.randint(0, cfg.vocab_size, (T,), generator=gen)
         queries = sorted({0, T // 3, T - 1})
         rope_scale = args.rope_factor if T > cfg.block_size else 1.0
+        for mode, model, s in cases:
+            ref = reference(GPTAdapter(model), ids, s, rope_scale, queries, cfg.top_k, cfg.pooled_size)
+            results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale,
+                            **{k: v.tolist() for k, v in ref.items()}})
         pos = torch.arange(T, dtype=torch.float64)
-        runs = [(mode, model, s, None) for mode, model, s in cases]
-        runs += [(mode, soft, torch.zeros(L, H), rule(pos)) for mode, rule in rules.items()]
-        for mode, model, s, q_scale in runs:
-            ref = reference(GPTAdapter(model), ids, s, rope_scale, queries, cfg.top_k, cfg.pooled_size, q_scale)
+        for mode, factor_of in length_rules.items():
+            ref = reference(GPTAdapter(soft), ids, torch.zeros(L, H), rope_scale, queries, cfg.top_k, cfg.pooled_size, factor_of(pos))
             results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale,
                             **{k: v.tolist() for k, v in ref.items()}})
     with open(args.out, "w") as f:
