@@ -118,7 +118,7 @@ describe('length-rule modes on the shipped model', function () {
 
   it('every row equals the Softmax row raised to the position factor and renormalised, before and beyond the training context', async () => {
     const L = runner.model.trainContext;
-    const text = longCode(12_000);
+    const text = longCode(4_000);
     const probe = await new DocumentSession(runner).inspect({ text, mode: 'softmax' });
     const T = probe.tokens.length;
     assert.ok(T > 2 * L + 2, `${T} tokens reach past twice the training context (${L})`);
