@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
-import { exactNeedle } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
 import { tokenSpan } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
@@ -19,6 +18,8 @@ import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { PanelHost, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
+import type { NeedleCurves } from './needle-curves';
+import { needleCurves } from './needle-curves';
 import { needleSeries } from './needle-payload';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
@@ -48,7 +49,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   private comparing: [Mode, Mode] | undefined;
   private needleShown: PanelNeedle | undefined;
   /** The shown needle's exact curves per mode (the SVG export draws them). */
-  private needleCurves: { documentId: number; span: TokenSpan; curves: Map<Mode, NeedleCurve> } | undefined;
+  private needleCurves: NeedleCurves | undefined;
   /** What each page last reported it shows (probe only). */
   readonly shownBy = new Map<PageHost, ShownMessage>();
 
@@ -257,7 +258,12 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return undefined;
     }
     const selection = this.ctx.selection;
-    const curves = await this.exactCurves(doc.inspection, span, editor.document.getText());
+    const runner = this.ctx.runner;
+    if (!runner) return undefined;
+    // Under Compare its two modes, else every mode the model offers.
+    const modes = this.comparing ?? this.ctx.modes;
+    const { all, shown: curves } = await needleCurves(runner, doc.inspection, span, editor.document.getText(), modes, this.needleCurves);
+    this.needleCurves = all;
     if (!curves) return undefined;
     const series = [...curves].map(([mode, curve]) => needleSeries(mode, curve));
     if (this.documents.get(doc.uri) !== doc) return undefined;
@@ -278,42 +284,6 @@ export class PanelController implements PanelHost, vscode.Disposable {
     this.sync();
     this.post({ type: 'needle', needle });
     return needle;
-  }
-
-  /**
-   * The exact needle of every head under Compare's two modes (else every mode the model offers):
-   * the shown mode's from the keys the worker kept, each other mode by a run of its own over the
-   * same window (span-mass.ts), with progress and Cancel. Undefined when cancelled.
-   */
-  private async exactCurves(insp: Inspection, span: TokenSpan, text: string): Promise<Map<Mode, NeedleCurve> | undefined> {
-    const runner = this.ctx.runner;
-    if (!runner) return undefined;
-    const modes = this.comparing ?? [...this.ctx.modes];
-    const ordered = [insp.mode, ...modes.filter((m) => m !== insp.mode)].filter((m) => modes.includes(m));
-    // The same span again (another Compare pair, the other page's button): its curves are kept.
-    const last = this.needleCurves;
-    const same = last && last.documentId === insp.id && last.span.start === span.start && last.span.end === span.end;
-    const curves = new Map<Mode, NeedleCurve>(same ? last.curves : []);
-    const title = 'Attention Lens: needle';
-    const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        for (const [i, mode] of ordered.entries()) {
-          if (curves.has(mode)) continue;
-          progress.report({ message: `${MODE_LABELS[mode]} (${i + 1} of ${ordered.length})`, increment: i === 0 ? 0 : 100 / ordered.length });
-          curves.set(mode, await exactNeedle(runner, insp, span, { text, signal: abort.signal }, mode));
-        }
-        return true;
-      } catch (err) {
-        if (abort.signal.aborted) return false;
-        throw err;
-      } finally {
-        sub.dispose();
-      }
-    });
-    this.needleCurves = { documentId: insp.id, span, curves };
-    return done ? new Map(modes.filter((m) => curves.has(m)).map((m) => [m, curves.get(m) as NeedleCurve])) : undefined;
   }
 
   /** What the SVG export adds for this inspection: Compare's other mode, and the needle's exact curves. */
