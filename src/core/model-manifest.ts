@@ -14,12 +14,12 @@ export interface ModelManifest {
   softmax: GraphSet;
   /** Absent when the folder has no SSMax-trained variant. */
   ssmax?: { graphs: GraphSet; s: Float32Array };
+  /** llama4-scaling's beta and L: models.json "llama4Scaling" (the converter copies the config's), else 0.1 and trainContext. */
+  llama4: { beta: number; length: number };
   /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
   posthocS: number;
   /** RoPE base multiplier used beyond trainContext tokens; null when the model has no RoPE input. */
   ropeFactor: number | null;
-  /** llama4-scaling's beta and L: models.json "llama4Scaling" (the converter copies the config's), else 0.1 and trainContext. */
-  llama4: { beta: number; length: number };
   dims: ModelDims;
 }
 
@@ -190,9 +190,9 @@ export function readManifest(modelDir: string): ModelManifest {
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmax: graphSet(dir, variants.softmax, 'softmax', layers),
+    llama4: readLlama4(dir, json.llama4Scaling, info.trainContext),
     posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
     ropeFactor,
-    llama4: readLlama4(dir, json.llama4Scaling, info.trainContext),
     dims: {
       layers,
       heads,
