@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { DocumentSession } from './core/document-session';
-import { ModelRunner } from './core/model-runner';
+import { ModelRunner, exactNeedle } from './core/model-runner';
+import type { NeedleCurve, TokenSpan } from './core/needle';
+import { bestNeedleHead, tokenSpan } from './core/needle';
 import type { ExportFormat } from './core/export';
 import { exportInspection } from './core/export';
 import type { Inspection, ModelInfo } from './core/inspection-types';
@@ -28,12 +30,16 @@ options:
   --query OFFSET     UTF-16 offset whose full attention rows are wanted (repeatable)
   --focus OFFSET     centre of the inspected window when FILE is over the token limit
                      (default: the first --query, else 0)
+  --needle START:END UTF-16 offsets of a span (a value, a name): how much attention reaches
+                     its tokens from every later token, exact, per head (summary, --json, --svg)
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
   --png OUT          write the pooled attention heatmap to OUT
+  --svg OUT          write an SVG figure to OUT: the map, focus by position and the needle
+  --compare MODE     with --svg: a second mode of the same window (difference map, second curves)
   --color-steps      print the share of the overlay's tokens in each colour step, per colour
                      scale (attentionLens.colorScale), for the head of --layer/--head
-  --layer L --head H the head for --png and --html, counted from 1 (L1 H1 is the first);
+  --layer L --head H the head for --png, --html, --svg and --color-steps, counted from 1 (L1 H1 is the first);
                      or --head mean | max over every head (default mean)
   --size PX          --png image size (default 512)
   --model DIR        model folder (default: models/ next to the CLI)
@@ -55,7 +61,9 @@ interface Args {
   mode: Mode;
   queries: number[];
   focus?: number;
-  output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' } | { kind: 'color-steps' };
+  needle?: { start: number; end: number };
+  output: { kind: 'json' } | { kind: 'html' | 'png' | 'svg'; path: string } | { kind: 'summary' } | { kind: 'color-steps' };
+  compare?: Mode;
   modelDir: string;
   maxTokens?: number;
   memoryBudgetMB?: number;
@@ -74,9 +82,12 @@ const INSPECT_OPTIONS = {
   mode: { type: 'string', default: 'softmax' },
   query: { type: 'string', multiple: true, default: [] },
   focus: { type: 'string' },
+  needle: { type: 'string' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   png: { type: 'string' },
+  svg: { type: 'string' },
+  compare: { type: 'string' },
   'color-steps': { type: 'boolean' },
   layer: { type: 'string' },
   head: { type: 'string' },
@@ -126,14 +137,22 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     ...(v.json ? [{ kind: 'json' as const }] : []),
     ...(v.html !== undefined ? [{ kind: 'html' as const, path: v.html }] : []),
     ...(v.png !== undefined ? [{ kind: 'png' as const, path: v.png }] : []),
+    ...(v.svg !== undefined ? [{ kind: 'svg' as const, path: v.svg }] : []),
     ...(v['color-steps'] ? [{ kind: 'color-steps' as const }] : []),
   ];
-  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT, --color-steps');
+  if (outputs.length > 1) throw new Error('choose one of --json, --html OUT, --png OUT, --svg OUT, --color-steps');
+  if (v.compare !== undefined) {
+    if (!isMode(v.compare)) throw new Error(`unknown --compare mode ${JSON.stringify(v.compare)}; modes: ${MODES.join(', ')}`);
+    if (v.svg === undefined) throw new Error('--compare goes with --svg OUT');
+    if (v.compare === v.mode) throw new Error(`--compare ${v.compare} is the --mode itself; name another mode`);
+  }
   return {
     file: files[0],
     mode: v.mode,
     queries: v.query.map((q) => integer('--query', q, 0)),
     focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    compare: v.compare as Mode | undefined,
+    needle: v.needle === undefined ? undefined : needleRange(v.needle),
     output: outputs[0] ?? { kind: 'summary' },
     modelDir: v.model ?? defaultModelDir,
     maxTokens: v['max-tokens'] === undefined ? undefined : integer('--max-tokens', v['max-tokens'], 1),
@@ -141,6 +160,16 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     selection: selectionOf(v.layer, v.head),
     size: integer('--size', v.size, 1),
   };
+}
+
+/** --needle START:END, document offsets, START < END. */
+function needleRange(value: string): { start: number; end: number } {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  if (!m) throw new Error(`--needle needs START:END, two offsets, got ${JSON.stringify(value)}`);
+  const start = integer('--needle', m[1], 0);
+  const end = integer('--needle', m[2], 0);
+  if (end <= start) throw new Error(`--needle ${value}: END must be after START`);
+  return { start, end };
 }
 
 /** --layer/--head, counted from 1, or --head mean|max. */
@@ -174,6 +203,21 @@ function checkSelection(model: ModelInfo, sel: HeadSelection): void {
   const { layers, heads } = model;
   if (sel.layer >= layers) throw new Error(`--layer ${sel.layer + 1} is out of range: the model has layers 1..${layers}`);
   if (sel.head >= heads) throw new Error(`--head ${sel.head + 1} is out of range: the model has heads 1..${heads}`);
+}
+
+function needleSummary(insp: Inspection, span: TokenSpan, curve: NeedleCurve): string {
+  const heads = insp.model.heads;
+  const best = bestNeedleHead(curve);
+  const mean = (m: Float32Array): number => (m.length === 0 ? 0 : m.reduce((a, b) => a + b, 0) / m.length);
+  const text = insp.tokens
+    .slice(span.start, span.end)
+    .map((t) => t.text)
+    .join('');
+  return (
+    `needle ${JSON.stringify(text)} (tokens ${span.start}..${span.end - 1}), exact, from ${insp.tokens.length - span.end} later tokens: ` +
+    `best head ${headLabel(Math.floor(best / heads), best % heads)} (mean mass ${mean(curve.perHead[best]).toFixed(4)}), ` +
+    `mean over heads ${mean(curve.mean).toFixed(4)}, max over heads up to ${Math.max(...curve.max).toFixed(4)}\n`
+  );
 }
 
 function summary(insp: Inspection, file: string): string {
@@ -219,20 +263,30 @@ async function main(argv: string[]): Promise<void> {
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
+  if (args.needle && args.needle.end > text.length) throw new Error(`--needle ${args.needle.start}:${args.needle.end} is beyond the end of ${args.file} (length ${text.length})`);
   const runner = await ModelRunner.open(args.modelDir, () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
   try {
     checkSelection(runner.model, args.selection);
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
-    const insp = await new DocumentSession(runner).inspect(
-      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens },
-      undefined,
-      progress,
-    );
+    const session = new DocumentSession(runner);
+    const request = { text, queryOffsets: args.queries, focusOffset: args.focus ?? args.needle?.start, maxTokens: args.maxTokens };
+    const insp = await session.inspect({ ...request, mode: args.mode }, undefined, progress);
+    // The second mode runs on the same window (the session reuses it).
+    const other = args.compare ? await session.inspect({ ...request, mode: args.compare }, undefined, progress) : undefined;
     if (progress) process.stderr.write('\r\x1b[K');
+    let needle: { range: { start: number; end: number }; span: TokenSpan; curve: NeedleCurve } | undefined;
+    if (args.needle) {
+      const span = tokenSpan(insp, args.needle.start, args.needle.end);
+      if (!span || span.end >= insp.tokens.length) {
+        throw new Error(`--needle ${args.needle.start}:${args.needle.end} is outside the inspected window (offsets ${insp.range.start}..${insp.range.end}), or no token follows it`);
+      }
+      needle = { range: args.needle, span, curve: await exactNeedle(runner, insp, span, { text }) };
+    }
+    const otherNeedle = other && needle ? await exactNeedle(runner, other, needle.span, { text }) : undefined;
     const out = args.output;
     if (out.kind === 'summary') {
-      process.stdout.write(summary(insp, args.file));
+      process.stdout.write(summary(insp, args.file) + (needle ? needleSummary(insp, needle.span, needle.curve) : ''));
       return;
     }
     if (out.kind === 'color-steps') {
@@ -240,7 +294,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const format: ExportFormat = out.kind;
-    const bytes = exportInspection(insp, format, { selection: args.selection, title: path.basename(args.file), pngPx: args.size });
+    const bytes = exportInspection(insp, format, {
+      selection: args.selection,
+      title: path.basename(args.file),
+      pngPx: args.size,
+      json: { modes: runner.modes, needle },
+      svg: { other, needle: needle && { span: needle.span, curves: otherNeedle ? [needle.curve, otherNeedle] : [needle.curve] } },
+    });
     if (out.kind === 'json') process.stdout.write(bytes);
     else writeOutput(out.path, bytes);
   } finally {

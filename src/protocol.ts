@@ -50,6 +50,18 @@ export interface FadingSeries {
   starts: Int32Array;
   /** [bucket]: mean focus over every layer, head and query in the bucket. */
   meanFocus: Float32Array;
+  /** The head (or mean over heads) the metrics below describe (core/fading-metrics.ts). */
+  selection: HeadSelection;
+  /** [bucket]: mean entropy / ln(keys seen); exact. */
+  entropyRatio: Float32Array;
+  /** [bucket]: median keys holding 90 % of the weight, from the top-k keys; topK + 1 = more than topK. */
+  supportSize: Float32Array;
+  topK: number;
+  /** [bucket]: mean weight on token 0; exact. */
+  sinkMass: Float32Array;
+  /** Distance bucket labels ("0", "1-7", ...), and [bucket][label] the shares of the top-k mass. */
+  distanceLabels: string[];
+  distanceMass: Float32Array;
 }
 
 /** Where a page is shown: the bottom panel (quick looks) or an editor tab (full size). */
@@ -77,10 +89,15 @@ export interface NeedleSeries {
   mode: Mode;
   /** [point]: first query token of the point (points are max-pooled buckets of queries). */
   starts: Int32Array;
-  /** [point]: attention mass on the span, the largest in the bucket. */
+  /** [point]: attention mass on the span from the best head, the largest in the bucket. */
   values: Float32Array;
-  /** Full rows (exact) or each query's top-k keys (a lower bound). */
+  /** Exact weights (core/span-mass.ts) or each query's top-k keys (a lower bound). */
   exact: boolean;
+  /** layer * heads + head of the head with the largest mean mass on the span. */
+  bestHead: number;
+  /** The small multiple: [curve][point] for the mean, the max, then every head (layer * heads + head), at curveStarts. */
+  curveStarts: Int32Array;
+  curves: Float32Array;
 }
 
 /** How much attention reaches a span of tokens from every later query, under each mode. */
@@ -342,12 +359,16 @@ function isPanelHead(h: unknown): h is PanelHead {
 }
 
 function isFadingSeries(f: unknown): f is FadingSeries {
+  if (!isRecord(f) || !isMode(f.mode) || !(f.starts instanceof Int32Array) || !isHeadSelection(f.selection) || !isIndex(f.topK)) return false;
+  const n = f.starts.length;
+  const perBucket = [f.meanFocus, f.entropyRatio, f.supportSize, f.sinkMass].every((a) => a instanceof Float32Array && a.length === n);
+  const labels = f.distanceLabels;
   return (
-    isRecord(f) &&
-    isMode(f.mode) &&
-    f.starts instanceof Int32Array &&
-    f.meanFocus instanceof Float32Array &&
-    f.starts.length === f.meanFocus.length
+    perBucket &&
+    Array.isArray(labels) &&
+    labels.every((l) => typeof l === 'string') &&
+    f.distanceMass instanceof Float32Array &&
+    f.distanceMass.length === n * labels.length
   );
 }
 
@@ -373,7 +394,13 @@ function isNeedleSeries(s: unknown): s is NeedleSeries {
     s.starts instanceof Int32Array &&
     s.values instanceof Float32Array &&
     s.starts.length === s.values.length &&
-    typeof s.exact === 'boolean'
+    typeof s.exact === 'boolean' &&
+    isIndex(s.bestHead) &&
+    s.curveStarts instanceof Int32Array &&
+    s.curves instanceof Float32Array &&
+    s.curveStarts.length > 0 &&
+    s.curves.length % s.curveStarts.length === 0 &&
+    s.curves.length / s.curveStarts.length > 2 + s.bestHead
   );
 }
 

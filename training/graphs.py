@@ -25,8 +25,11 @@ class Adapter(nn.Module):
 
     Facts: layers, heads, kv_heads, head_dim, width, vocab_size, train_context,
     rope_base (None without RoPE), max_positions (None: no hard limit), architecture (a name);
-    layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters.
+    layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters;
+    llama4_scaling: (beta, length) of a config that ships Llama 4's query scaling, else None.
     """
+
+    llama4_scaling = None
 
     def embed(self, input_ids, positions):  # (B,), (B,) -> (B, C)
         raise NotImplementedError
@@ -306,15 +309,19 @@ def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope
                 "rope": None if adapter.rope_base is None else {
                     "base": adapter.rope_base, "beyondTrainContext": rope_rule},
                 "posthocS": round(1.0 / math.log(adapter.train_context), 6), "variants": variants}
+    if adapter.llama4_scaling is not None:
+        beta, length = adapter.llama4_scaling
+        manifest["llama4Scaling"] = {"beta": beta, "length": length}
     with open(os.path.join(folder, "models.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
 
 
 @torch.no_grad()
-def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size):
+def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_scale=None):
     """Plain full attention through the adapter: every layer's (H, T, T) weights, reduced with
-    numpy (float64) to what the engine returns. ids (T,) int64; ssmax_s (L, H)."""
+    numpy (float64) to what the engine returns. ids (T,) int64; ssmax_s (L, H); q_scale (T,) or
+    None: a length rule's factor per query position (the post-hoc length-rule modes)."""
     T = ids.shape[0]
     H, KV, hs = adapter.heads, adapter.kv_heads, adapter.head_dim
     pos = torch.arange(T)
@@ -322,6 +329,8 @@ def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size):
     weights = []
     for l in range(adapter.layers):
         q, k, v = adapter.qkv(l, x, pos, ssmax_s[l], None if adapter.rope_base is None else torch.tensor(float(rope_scale)))
+        if q_scale is not None:
+            q = q * q_scale[:, None].to(q.dtype)
         qh = q.view(T, H, hs).transpose(0, 1)
         kh = k.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)
         vh = v.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)

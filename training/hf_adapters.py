@@ -172,6 +172,17 @@ class LlamaBlock(nn.Module):
         self.down_proj = nn.Linear(inner, C, bias=mlp_bias)
 
 
+def llama4_scaling_of(cfg, rope):
+    """(beta, length) of Llama 4's query scaling where the config has them: Ministral 3 writes
+    rope_parameters llama_4_scaling_beta and original_max_position_embeddings, Llama 4 attn_scale
+    and floor_scale; else None (the engine then uses 0.1 and the training context)."""
+    if rope.get("llama_4_scaling_beta") is not None and rope.get("original_max_position_embeddings"):
+        return float(rope["llama_4_scaling_beta"]), int(rope["original_max_position_embeddings"])
+    if cfg.get("attn_scale") is not None and cfg.get("floor_scale"):
+        return float(cfg["attn_scale"]), int(cfg["floor_scale"])
+    return None
+
+
 class LlamaAdapter(Adapter):
     """The Llama family: RMSNorm, RoPE (rotate_half halves, base rope_theta), grouped-query
     attention, SwiGLU MLP silu(gate) * up, optional tied lm_head, scale 1/sqrt(head_dim)."""
@@ -202,6 +213,7 @@ class LlamaAdapter(Adapter):
         self.width, self.vocab_size = C, cfg["vocab_size"]
         self.rope_base = float(cfg.get("rope_theta") or rope.get("rope_theta") or 10000.0)
         self.max_positions, self.train_context = None, cfg["max_position_embeddings"]
+        self.llama4_scaling = llama4_scaling_of(cfg, rope)
         self.tied = bool(cfg.get("tie_word_embeddings", False))
         bias = bool(cfg.get("attention_bias", False))
         eps = cfg.get("rms_norm_eps", 1e-6)

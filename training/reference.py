@@ -34,6 +34,14 @@ def main():
     cfg = soft.cfg
     L, H = cfg.n_layer, cfg.n_head
     cases = [("softmax", soft, torch.zeros(L, H)), ("ssmax-posthoc", soft, torch.full((L, H), round(1.0 / math.log(cfg.block_size), 6)))]
+    # The length-rule modes scale the Softmax model's queries by position, written here from the
+    # production formulas (Llama 4's temperature tuning, Qwen-1's log-n) with the engine's defaults:
+    # beta 0.1 and L the training context.
+    ctx = cfg.block_size
+    length_rules = {
+        "llama4-scaling": lambda pos: 1 + 0.1 * torch.log1p(torch.floor((pos + 1) / ctx)),
+        "logn-scaling": lambda pos: torch.clamp(torch.log(pos + 1) / math.log(ctx), min=1.0),
+    }
     if args.ssmax:
         ss, _ = load_checkpoint(args.ssmax)
         cases.append(("ssmax", ss, torch.tensor([[round(float(v), 6) for v in row] for row in ss.learned_s()])))
@@ -52,6 +60,11 @@ def main():
         rope_scale = rope_rule.scale_for(T, cfg.block_size, rule)
         for mode, model, s in cases:
             ref = reference(GPTAdapter(model), ids, s, rope_scale, queries, cfg.top_k, cfg.pooled_size)
+            results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale,
+                            **{k: v.tolist() for k, v in ref.items()}})
+        pos = torch.arange(T, dtype=torch.float64)
+        for mode, factor_of in length_rules.items():
+            ref = reference(GPTAdapter(soft), ids, torch.zeros(L, H), rope_scale, queries, cfg.top_k, cfg.pooled_size, factor_of(pos))
             results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale,
                             **{k: v.tolist() for k, v in ref.items()}})
     with open(args.out, "w") as f:

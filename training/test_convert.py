@@ -347,6 +347,8 @@ class Conversion(unittest.TestCase):
                 self.assertTrue(os.path.isfile(os.path.join(out, graph)), f"{name}: {graph}")
             self.assertEqual((facts[name]["contract"], facts[name]["id"], facts[name]["variants"]), (2, name, {"softmax": {"dir": "softmax"}}))
         g, l, q = facts["gpt2"], facts["llama-head-dim"], facts["qwen2"]
+        # No Llama 4 scaling in these configs: the engine's defaults apply (0.1, the training context).
+        self.assertTrue(all("llama4Scaling" not in f for f in facts.values()))
         self.assertEqual((g["architecture"], g["rope"], g["maxContext"], g["trainContext"]), ("gpt2", None, P, P))
         self.assertEqual((g["heads"], g["kvHeads"], g["headDim"], g["width"], g["layers"]), (4, 4, 16, C, L))
         self.assertAlmostEqual(g["posthocS"], 1 / math.log(P), places=6)
@@ -364,6 +366,25 @@ class Conversion(unittest.TestCase):
         # GPT-2 and the llama here are tied: one vocabulary matrix besides the layers (and GPT-2's positions).
         self.assertEqual(g["parameters"], L * g["layerParameters"] + V * C + P * C + 2 * C)
         self.assertEqual(l["parameters"], L * l["layerParameters"] + V * C + C)
+
+
+    def test_llama4_scaling_from_the_config(self):
+        """beta and L of llama4-scaling: rope_parameters' llama_4_scaling_beta and
+        original_max_position_embeddings (Ministral 3), or attn_scale and floor_scale (Llama 4)."""
+        base = CONFIGS["llama"]
+        for extra, expect in (
+            ({"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "llama_4_scaling_beta": 0.2,
+                                  "original_max_position_embeddings": 96}}, {"beta": 0.2, "length": 96}),
+            ({"attn_scale": 0.15, "floor_scale": 64}, {"beta": 0.15, "length": 64}),
+        ):
+            name = "llama4-" + "-".join(sorted(extra))
+            out = os.path.join(self.dir, name + "-folder")
+            src = os.path.join(self.dir, name)
+            os.makedirs(src, exist_ok=True)
+            checkpoint = write_checkpoint(src, "llama", cfg={**base, **extra})[0]
+            self.assertEqual(convert.main([checkpoint, out, "--id", name]), 0)
+            with open(os.path.join(out, "models.json")) as f:
+                self.assertEqual(json.load(f)["llama4Scaling"], expect)
 
 
 class TransformersFixtures(unittest.TestCase):

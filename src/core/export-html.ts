@@ -7,7 +7,7 @@ import type { HeadSelection } from '../shared/vocabulary';
 import { headLabel, selectionLabel } from '../shared/vocabulary';
 import { renderHeatmapPng } from './export-png';
 import type { Inspection } from './inspection-types';
-import { focusOf, keysOf, rolesOf } from './selection';
+import { focusOf, headFadingOf, keysOf, rolesOf } from './selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */
@@ -45,12 +45,18 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
     return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
   });
   const roles = rolesOf(insp);
-  const headRows = insp.heads.map(
-    (h) =>
+  const fading = headFadingOf(insp);
+  const headRows = insp.heads.map((h) => {
+    const f = fading[h.layer * m.heads + h.head];
+    const near = (f.distanceMass['0'] ?? 0) + (f.distanceMass['1-7'] ?? 0);
+    return (
       `<tr${sel.kind === 'head' && h.layer === sel.layer && h.head === sel.head ? ' class="sel"' : ''}><td>${headLabel(h.layer, h.head)}</td>` +
       `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td>` +
-      `<td>${escapeHtml(roles[h.layer * m.heads + h.head]?.role ?? '')}</td><td>${fixed(roles[h.layer * m.heads + h.head]?.score ?? NaN, 2)}</td></tr>`,
-  );
+      `<td>${escapeHtml(roles[h.layer * m.heads + h.head]?.role ?? '')}</td><td>${fixed(roles[h.layer * m.heads + h.head]?.score ?? NaN, 2)}</td>` +
+      `<td>${fixed(f.entropyRatio)}</td><td>${fixed(f.sinkMass)}${f.sinkHead ? ' (sink head)' : ''}</td>` +
+      `<td>${f.supportSize === null ? `&gt; ${m.topK}` : f.supportSize}</td><td>${fixed(near)}</td></tr>`
+    );
+  });
   const queryItems = insp.queries.map((q) => {
     const keys = keysOf(insp, sel, q.token, 5)
       .map((k) => `<code>${escapeHtml(JSON.stringify(insp.tokens[k.token].text))}</code> ${fixed(k.weight)}`)
@@ -87,9 +93,10 @@ ${windowNote}
 <img alt="pooled attention heatmap, ${label}" width="512" height="512" src="data:image/png;base64,${png}">
 ${queryItems.length > 0 ? `<h2>Queries (top keys, ${label})</h2><ul>${queryItems.join('')}</ul>` : ''}
 <h2>Heads</h2>
-<table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th><th>role</th><th>role score</th></tr>
+<table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th><th>role</th><th>role score</th><th>entropy / ln n</th><th>sink mass</th><th>keys for 90 %</th><th>share within 7 tokens</th></tr>
 ${headRows.join('\n')}
 </table>
+<p class="note">Entropy / ln(keys seen) and the sink mass (weight on the first token; a sink head's mean is above 0.3) are exact. Keys for 90 % (median over tokens) and the share within 7 tokens back come from each token's top ${m.topK} keys.</p>
 </body>
 </html>
 `;

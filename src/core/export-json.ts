@@ -1,13 +1,39 @@
 // The CLI's --json object, schema attention-lens/inspect@1 (its fields are a contract: later
 // versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
 import type { Mode } from '../shared/vocabulary';
+import type { HeadFading } from './fading-metrics';
+import { headFading } from './fading-metrics';
 import type { HeadRole } from './head-roles';
 import { inspectionHeadRoles } from './head-roles';
 import type { HeadSummary, Inspection, Token } from './inspection-types';
+import type { NeedleCurve, TokenSpan } from './needle';
+import { bestNeedleHead } from './needle';
 
+/** What the JSON adds beyond the inspection: the model's modes, and a needle when asked for. */
+export interface JsonExtras {
+  modes?: readonly Mode[];
+  needle?: { range: { start: number; end: number }; span: TokenSpan; curve: NeedleCurve };
+}
+
+export interface NeedleJson {
+  /** Document offsets asked for, and the tokens [start, end) overlapping them. */
+  range: { start: number; end: number };
+  tokens: TokenSpan;
+  text: string;
+  /** True: every value is the exact weight (span-mass.ts); false: a top-k lower bound. */
+  exact: boolean;
+  /** Query of each curve's point 0 (the span's end); point n is query first + n. */
+  first: number;
+  /** [layer][head][point]: mass on the span's keys from each later query. */
+  mass: number[][][];
+  mean: number[];
+  max: number[];
+  /** The head with the largest mean mass on the span, counted from 0. */
+  bestHead: { layer: number; head: number; meanMass: number };
+}
 export interface InspectJson {
   schema: 'attention-lens/inspect@1';
-  model: { id: string; layers: number; heads: number; trainContext: number; vocabSize: number; topK: number; pooledSize: number };
+  model: { id: string; layers: number; heads: number; trainContext: number; vocabSize: number; topK: number; pooledSize: number; modes?: Mode[] };
   mode: Mode;
   range: { start: number; end: number };
   tokens: Token[];
@@ -19,8 +45,9 @@ export interface InspectJson {
   entropy: number[][][];
   distance: number[][][];
   surprisal: number[];
-  /** role and roleScore: head-roles.ts. */
-  heads: (HeadSummary & { role: HeadRole; roleScore: number })[];
+  /** role and roleScore: head-roles.ts; the fading metrics: fading-metrics.ts (sinkMass and entropyRatio exact, the rest from the top-k keys). */
+  heads: (HeadSummary & { role: HeadRole; roleScore: number } & Omit<HeadFading, 'layer' | 'head'>)[];
+  needle?: NeedleJson;
 }
 
 function round(v: number): number {
@@ -41,14 +68,39 @@ function nest(flat: Float32Array, layers: number, heads: number, T: number): num
   return out;
 }
 
-export function toInspectJson(insp: Inspection): InspectJson {
+function needleJson(insp: Inspection, needle: NonNullable<JsonExtras['needle']>): NeedleJson {
+  const { layers, heads } = insp.model;
+  const { curve, span } = needle;
+  const n = curve.mean.length;
+  const best = bestNeedleHead(curve);
+  const flat = new Float32Array(layers * heads * n);
+  curve.perHead.forEach((m, h) => flat.set(m, h * n));
+  const meanOf = (m: Float32Array): number => (m.length === 0 ? 0 : m.reduce((a, b) => a + b, 0) / m.length);
+  return {
+    range: needle.range,
+    tokens: { start: span.start, end: span.end },
+    text: insp.tokens
+      .slice(span.start, span.end)
+      .map((t) => t.text)
+      .join(''),
+    exact: curve.exact,
+    first: curve.first,
+    mass: nest(flat, layers, heads, n),
+    mean: Array.from(curve.mean, round),
+    max: Array.from(curve.max, round),
+    bestHead: best < 0 ? { layer: 0, head: 0, meanMass: 0 } : { layer: Math.floor(best / heads), head: best % heads, meanMass: round(meanOf(curve.perHead[best])) },
+  };
+}
+
+export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): InspectJson {
   const { id, layers, heads, trainContext, vocabSize, topK, pooledSize } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
   const roles = inspectionHeadRoles(insp);
+  const fading = headFading(insp);
   return {
     schema: 'attention-lens/inspect@1',
-    model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize },
+    model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize, ...(extras.modes ? { modes: [...extras.modes] } : {}) },
     mode: insp.mode,
     range: { start: insp.range.start, end: insp.range.end },
     tokens: insp.tokens.map((t) => ({ text: t.text, start: t.start, end: t.end })),
@@ -62,7 +114,23 @@ export function toInspectJson(insp: Inspection): InspectJson {
     surprisal: Array.from(insp.surprisal, round),
     heads: insp.heads.map((h) => {
       const r = roles[h.layer * heads + h.head];
-      return { ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance), role: r.role, roleScore: round(r.score) };
+      const f = fading[h.layer * heads + h.head];
+      return {
+        ...h,
+        meanFocus: round(h.meanFocus),
+        meanEntropy: round(h.meanEntropy),
+        meanDistance: round(h.meanDistance),
+        role: r.role,
+        roleScore: round(r.score),
+        entropyRatio: round(f.entropyRatio),
+        sinkMass: round(f.sinkMass),
+        sinkHead: f.sinkHead,
+        supportSize: f.supportSize,
+        supportBeyondTopK: round(f.supportBeyondTopK),
+        distanceMass: Object.fromEntries(Object.entries(f.distanceMass).map(([k, v]) => [k, round(v)])),
+        topKMass: round(f.topKMass),
+      };
     }),
+    ...(extras.needle ? { needle: needleJson(insp, extras.needle) } : {}),
   };
 }

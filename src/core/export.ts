@@ -1,13 +1,16 @@
 // The one export: an inspection under a head selection as JSON (the CLI schema), a
-// self-contained HTML report or a PNG heatmap. The CLI and the extension's Export command both call it.
+// self-contained HTML report, a PNG heatmap or an SVG figure. The CLI and the extension's Export command both call it.
 import type { HeadSelection } from '../shared/vocabulary';
 import type { ColorScale } from '../shared/color-scale';
 import { renderHtmlReport } from './export-html';
+import type { JsonExtras } from './export-json';
 import { toInspectJson } from './export-json';
 import { renderHeatmapPng } from './export-png';
+import type { SvgFigureInput } from './export-svg';
+import { renderSvgFigure } from './export-svg';
 import type { Inspection } from './inspection-types';
 
-export const EXPORT_FORMATS = ['json', 'html', 'png'] as const;
+export const EXPORT_FORMATS = ['json', 'html', 'png', 'svg'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function isExportFormat(v: unknown): v is ExportFormat {
@@ -22,16 +25,24 @@ export interface ExportOptions {
   scale?: ColorScale;
   /** PNG side in pixels. */
   pngPx?: number;
+  /** JSON: the model's modes and a needle. */
+  json?: JsonExtras;
+  /** SVG: a second mode of the same window (difference map, second curves) and the needle's exact curves. */
+  svg?: Pick<SvgFigureInput, 'needle'> & { other?: Inspection };
 }
 
 export function exportInspection(insp: Inspection, format: ExportFormat, opts: ExportOptions): Buffer {
   switch (format) {
     case 'json':
-      return Buffer.from(JSON.stringify(toInspectJson(insp)) + '\n');
+      return Buffer.from(JSON.stringify(toInspectJson(insp, opts.json)) + '\n');
     case 'html':
       return Buffer.from(renderHtmlReport(insp, { title: opts.title, selection: opts.selection, scale: opts.scale }), 'utf8');
     case 'png':
       return renderHeatmapPng(insp, opts.selection, opts.pngPx ?? 1024);
+    case 'svg': {
+      const inspections = opts.svg?.other ? [insp, opts.svg.other] : [insp];
+      return Buffer.from(renderSvgFigure({ title: opts.title ?? 'document', selection: opts.selection, inspections, needle: opts.svg?.needle }), 'utf8');
+    }
   }
 }
 

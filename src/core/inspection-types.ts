@@ -92,6 +92,8 @@ export interface Inspection {
   pooled: PooledMaps;
   /** [token]: -log p(token | previous tokens), nats; 0 for the first token. */
   surprisal: Float32Array;
+  /** [layer][head][query]: exact weight on token 0, the attention sink (1 for query 0). */
+  sink: Float32Array;
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;

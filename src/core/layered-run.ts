@@ -3,7 +3,11 @@
 // can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
+import type { QueryScaling } from './length-rules';
+import { scaleQueries } from './length-rules';
 import type { Feed, Output } from './model-worker';
+import type { TokenSpan } from './needle';
+import { bestKeys, sinkMass, spanMass } from './span-mass';
 
 export interface ModelDims {
   layers: number;
@@ -42,6 +46,10 @@ export interface RunSpec {
   blockFloats: number;
   /** Rows per call of the row-wise graphs. */
   linearRows: number;
+  /** A production length rule applied to q by position (post-hoc modes); absent: none. */
+  queryScaling?: QueryScaling;
+  /** Compute this span's exact needle during the run (outputs.needle). */
+  needle?: TokenSpan;
 }
 
 export interface LayeredOutputs {
@@ -58,6 +66,10 @@ export interface LayeredOutputs {
   bins: number;
   /** [token] nats; 0 for the first token. */
   surprisal: Float32Array;
+  /** [layer][head][query]: exact weight on token 0 (span-mass.ts). */
+  sink: Float32Array;
+  /** When spec.needle: [layer][head][query - needle.end], exact mass on the span. */
+  needle?: Float32Array;
 }
 
 /** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv head (padded x hs). */
@@ -142,7 +154,7 @@ function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: num
 }
 
 /** The arrays a run fills: the attention output (T x H*hs) and the per-head summaries. */
-interface Summaries extends Omit<LayeredOutputs, 'surprisal'> {
+interface Summaries extends Omit<LayeredOutputs, 'surprisal' | 'sink' | 'needle'> {
   dims: ModelDims;
   T: number;
   attn: Float32Array;
@@ -230,6 +242,8 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const topWeight = new Float32Array(L * H * T * K);
   const pooled = new Float32Array(L * H * bins * bins);
   const summaries: Summaries = { dims, T, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
+  const sink = new Float32Array(L * H * T);
+  const needle = spec.needle ? new Float32Array(L * H * (T - spec.needle.end)) : undefined;
   const retained: RetainedKeys = { q: [], k: [], tokens: T };
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
   const G = H / KV;
@@ -252,6 +266,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
         ((e - a) * dims.layerParameters) / 3,
       );
       q.set(out32(out, 'q'), a * Q);
+      if (spec.queryScaling) scaleQueries(q.subarray(a * Q, e * Q), Q, a, e - a, spec.queryScaling);
       const k = out32(out, 'k');
       const v = out32(out, 'v');
       for (let t = a; t < e; t++) {
@@ -288,6 +303,20 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       }
       a = e;
     }
+    const layerKeys = {
+      q,
+      k: kh,
+      heads: H,
+      headDim: hs,
+      tokens: T,
+      best: bestKeys(topIndex.subarray(l * H * T * K, (l + 1) * H * T * K), K),
+      focus: focus.subarray(l * H * T, (l + 1) * H * T),
+    };
+    sink.set(sinkMass(layerKeys), l * H * T);
+    if (needle && spec.needle) {
+      const n = T - spec.needle.end;
+      spanMass(layerKeys, spec.needle, spec.needle.end).forEach((m, h) => needle.set(m, (l * H + h) * n));
+    }
     for (let a = 0; a < T; a += rowBlock) {
       const e = Math.min(T, a + rowBlock);
       const out = await call(
@@ -313,7 +342,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
   }
   hooks.progress(1);
-  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal }, retained };
+  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle }, retained };
 }
 
 /** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */

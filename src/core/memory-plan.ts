@@ -25,9 +25,9 @@ export function estimatePeakBytes(dims: ModelDims, T: number): number {
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
   const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
   const f = 4;
-  // The result: focus, entropy, distance, top-k index and weight, pooled map, surprisal; held by the
+  // The result: focus, entropy, distance, sink, top-k index and weight, pooled map, surprisal; held by the
   // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).
-  const result = L * H * T * (3 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
+  const result = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
   // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin;
   // q and k kept for every layer (the current layer's among them).
   const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f + L * (T * H * hs + padded * KV * hs) * f;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Mode } from '../shared/vocabulary';
 import type { ModelInfo } from './inspection-types';
 import type { GraphSet, ModelDims } from './layered-run';
+import type { QueryScaling } from './length-rules';
 
 export interface ModelManifest {
   dir: string;
@@ -13,6 +14,8 @@ export interface ModelManifest {
   softmax: GraphSet;
   /** Absent when the folder has no SSMax-trained variant. */
   ssmax?: { graphs: GraphSet; s: Float32Array };
+  /** llama4-scaling's beta and L: models.json "llama4Scaling" (the converter copies the config's), else 0.1 and trainContext. */
+  llama4: { beta: number; length: number };
   /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
   posthocS: number;
   /**
@@ -34,6 +37,8 @@ export interface ModePlan {
   graphs: GraphSet;
   s: Float32Array;
   ropeScale: number | null;
+  /** The post-hoc length rule the engine applies to q (llama4-scaling, logn-scaling). */
+  queryScaling?: QueryScaling;
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +114,15 @@ function readPosthocS(dir: string, value: unknown, trainContext: number): number
   if (value === undefined) return 1 / Math.log(trainContext);
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "posthocS" must be a number > 0, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** Llama 4's beta defaults to its shipped config's attn_scale, 0.1; L to the training context. */
+function readLlama4(dir: string, value: unknown, trainContext: number): { beta: number; length: number } {
+  if (value === undefined || value === null) return { beta: 0.1, length: trainContext };
+  if (!isObject(value)) fail(dir, 'models.json "llama4Scaling" must be { beta, length }');
+  const length = value.length;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) fail(dir, `models.json "llama4Scaling.length" must be a positive integer, got ${JSON.stringify(length)}`);
+  return { beta: positiveNumber(dir, value.beta, 'llama4Scaling.beta'), length };
 }
 
 /**
@@ -205,6 +219,7 @@ export function readManifest(modelDir: string): ModelManifest {
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmax: graphSet(dir, variants.softmax, 'softmax', layers),
+    llama4: readLlama4(dir, json.llama4Scaling, info.trainContext),
     posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
     ropeBands,
     dims: {
@@ -227,7 +242,8 @@ export function readManifest(modelDir: string): ModelManifest {
 }
 
 export function modesOf(manifest: ModelManifest): Mode[] {
-  return manifest.ssmax ? ['softmax', 'ssmax', 'ssmax-posthoc'] : ['softmax', 'ssmax-posthoc'];
+  const posthoc: Mode[] = ['ssmax-posthoc', 'llama4-scaling', 'logn-scaling'];
+  return manifest.ssmax ? ['softmax', 'ssmax', ...posthoc] : ['softmax', ...posthoc];
 }
 
 /** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's band beyond. */
@@ -245,6 +261,10 @@ export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePl
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
     case 'ssmax-posthoc':
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
+    case 'llama4-scaling':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'llama4', ...manifest.llama4 } };
+    case 'logn-scaling':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'logn', length: manifest.info.trainContext } };
     case 'ssmax':
       if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained variant; modes available: ${modesOf(manifest).join(', ')}`);
       return { graphs: manifest.ssmax.graphs, s: manifest.ssmax.s, ropeScale };

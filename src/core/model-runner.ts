@@ -12,6 +12,9 @@ import type { ModelManifest } from './model-manifest';
 import { modesOf, planMode, readManifest } from './model-manifest';
 import { ModelWorker } from './model-worker';
 import type { RegionMap } from './model-worker';
+import type { NeedleCurve, TokenSpan } from './needle';
+import { needleFromMass } from './needle';
+import { bestKeys } from './span-mass';
 import { Tokenizer } from './tokenizer';
 import type { Encoding } from './tokenizer';
 
@@ -175,6 +178,7 @@ export class ModelRunner {
       ids: enc.ids.slice(first, end),
       s: plan.s,
       ropeScale: plan.ropeScale,
+      queryScaling: plan.queryScaling,
       blockFloats: BLOCK_FLOATS,
       linearRows: LINEAR_ROWS,
     };
@@ -207,6 +211,7 @@ export class ModelRunner {
       topWeight: outputs.topWeight,
       pooled: { binSize: outputs.binSize, bins: outputs.bins, data: outputs.pooled },
       surprisal: outputs.surprisal,
+      sink: outputs.sink,
       queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
       heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: timing.tokenizeMs, inferenceMs, totalMs: performance.now() - timing.t0 },
@@ -232,6 +237,39 @@ export class ModelRunner {
     return rows ? splitRows(rows, queries, this.model.layers * this.model.heads, inspection.tokens.length) : undefined;
   }
 
+  /** Exact needle masses, [layer][head][query - span.end], from the worker's kept keys; undefined when it no longer holds them. */
+  async needleFromKeys(inspection: Inspection, span: TokenSpan, signal?: AbortSignal): Promise<Float32Array | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const best = bestKeys(inspection.topIndex, this.model.topK);
+    const mass = await this.worker.needle(inspection.runId, this.manifest.dims, span, best, inspection.focus, signal);
+    return mass ?? undefined;
+  }
+
+  /** Exact needle masses, [layer][head][query - span.end], by running the inspection's window again (in `mode`) with the needle computed in the run. */
+  async needleByRun(inspection: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = inspection.mode): Promise<Float32Array> {
+    const enc = await this.encode(source.text);
+    const T = inspection.tokens.length;
+    const first = tokenIndex(enc, inspection.range.start);
+    const same = first + T <= enc.ids.length && enc.starts[first] === inspection.range.start && enc.ends[first + T - 1] === inspection.range.end;
+    if (!same) throw new Error('the document changed since it was inspected: inspect it again for the needle');
+    if (!this.modes.includes(mode)) throw new Error(`mode ${mode} is not available for model ${this.model.id}; modes: ${this.modes.join(', ')}`);
+    const plan = planMode(this.manifest, mode, T);
+    const spec: RunSpec = {
+      graphs: plan.graphs,
+      dims: this.manifest.dims,
+      ids: enc.ids.slice(first, first + T),
+      s: plan.s,
+      ropeScale: plan.ropeScale,
+      queryScaling: plan.queryScaling,
+      blockFloats: BLOCK_FLOATS,
+      linearRows: LINEAR_ROWS,
+      needle: span,
+    };
+    const { outputs } = await this.worker.inspect(spec, { retain: false, onProgress: source.onProgress, signal: source.signal });
+    if (!outputs.needle) throw new Error('model worker returned no needle');
+    return outputs.needle;
+  }
+
   /**
    * A region of one head's (or the mean / max over heads) attention map at full resolution, at
    * most size x size cells, from the keys the worker kept for this inspection; undefined when it no
@@ -243,6 +281,27 @@ export class ModelRunner {
     const map = await this.worker.region(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, region, heads, size, signal);
     return map ?? undefined;
   }
+}
+
+/** Exact needles: from the worker's kept keys, or by a run of their own. */
+export interface NeedleSource {
+  /** The inspection's text (the needle runs it again when the worker no longer holds its keys). */
+  text: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/**
+ * The exact needle of a span in an inspection, every layer and head (span-mass.ts): from the keys
+ * the model worker kept for it, else by running its window again in its mode with the needle
+ * computed during the run (no keys kept). The text must be the one inspected. Another `mode` runs
+ * the same window in that mode.
+ */
+export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = insp.mode): Promise<NeedleCurve> {
+  const heads = insp.model.layers * insp.model.heads;
+  const T = insp.tokens.length;
+  const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
+  return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
 }
 
 /** Document token holding the offset (the end of the text maps to the last token). */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { GraphSet, LayeredOutputs, MapRegion, ModelDims, RegionHeads, RunSpec } from './layered-run';
 import { abortError } from './layered-run';
+import type { TokenSpan } from './needle';
 
 export { abortError };
 
@@ -32,6 +33,7 @@ export type WorkerRequest =
   | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
   | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: RegionHeads; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
+  | { id: number; kind: 'needle'; runId: number; dims: ModelDims; span: TokenSpan; best: Int32Array; focus: Float32Array }
   | { id: number; kind: 'release' };
 export type WorkerReply =
   | { id: number; kind: 'progress'; done: number }
@@ -39,6 +41,7 @@ export type WorkerReply =
   | { id: number; kind: 'rows'; rows: Float32Array | null }
   | { id: number; kind: 'region'; map: RegionMap | null }
   | { id: number; kind: 'graph'; outputs: Record<string, Output> }
+  | { id: number; kind: 'needle'; mass: Float32Array | null }
   | { id: number; kind: 'error'; stage: 'load' | 'run'; message: string; aborted: boolean }
   | { id: number; kind: 'released' };
 
@@ -151,6 +154,19 @@ export class ModelWorker {
     return this.enqueue(signal, async () => {
       const reply = await this.request({ id: this.nextId++, kind: 'region', runId, graphs: spec.graphs, dims: spec.dims, region, heads, size, threads: this.options.threads });
       if (reply.kind === 'region') return reply.map;
+      throw this.failure(reply);
+    });
+  }
+
+  /**
+   * Exact mass on a span from every later query, [layer][head][query - span.end], from a retained
+   * run's q and k (span-mass.ts); best and focus: [layer][head][query] of that run. Null when the
+   * worker no longer holds the run.
+   */
+  needle(runId: number, dims: ModelDims, span: TokenSpan, best: Int32Array, focus: Float32Array, signal?: AbortSignal): Promise<Float32Array | null> {
+    return this.enqueue(signal, async () => {
+      const reply = await this.request({ id: this.nextId++, kind: 'needle', runId, dims, span, best, focus });
+      if (reply.kind === 'needle') return reply.mass;
       throw this.failure(reply);
     });
   }

@@ -4,7 +4,7 @@
 import { tokenAt } from './analysis';
 import type { Inspection } from './inspection-types';
 import type { TopKAttention } from './top-k-attention';
-import { checkTopK, inspectionTopK } from './top-k-attention';
+import { checkTopK } from './top-k-attention';
 
 /** Token indices [start, end). */
 export interface TokenSpan {
@@ -94,14 +94,28 @@ export function needleFromRows(heads: number, T: number, rows: ReadonlyMap<numbe
   });
 }
 
-/** Exact when the inspection holds full rows for every query after the span, else the top-k lower bound. Heads: layer * heads + head. */
-export function inspectionNeedle(insp: Inspection, span: TokenSpan): NeedleCurve {
-  const T = insp.tokens.length;
-  const heads = insp.model.layers * insp.model.heads;
-  const rows = new Map(insp.queries.map((q) => [q.token, q.rows]));
-  let full = true;
-  for (let i = span.end; i < T && full; i++) full = rows.has(i);
-  return full ? needleFromRows(heads, T, rows, span) : needleFromTopK(inspectionTopK(insp), span);
+/** The curve of exact masses, flat [head][query - span.end] (span-mass.ts): heads = layers x heads. */
+export function needleFromMass(heads: number, T: number, span: TokenSpan, mass: Float32Array): NeedleCurve {
+  checkSpan(span, T);
+  const n = T - span.end;
+  if (mass.length !== heads * n) throw new RangeError(`needle: expected ${heads} x ${n} masses, got ${mass.length}`);
+  return curve(heads, T, span, true, (h, i) => mass[h * n + i - span.end]);
+}
+
+/** The head (layer * heads + head) whose mean mass on the span over every later query is largest; -1 without queries. */
+export function bestNeedleHead(curve: NeedleCurve): number {
+  let best = -1;
+  let top = -Infinity;
+  curve.perHead.forEach((m, h) => {
+    if (m.length === 0) return;
+    let sum = 0;
+    for (const v of m) sum += v;
+    if (sum / m.length > top) {
+      top = sum / m.length;
+      best = h;
+    }
+  });
+  return best;
 }
 
 /**
@@ -142,20 +156,4 @@ export function downsample(values: ArrayLike<number>, maxPoints: number, keep: '
     out[b] = keep === 'max' ? acc : acc / (ends[b] - starts[b]);
   }
   return { starts, ends, values: out };
-}
-
-/**
- * Exact needle values from a full-resolution map region (queries span.end.. down, the span's keys
- * across, one token a cell): each query's mass on the span is its row's sum. Undefined when the
- * region's cells pool several tokens (the sum of maxima is not a mass).
- */
-export function needleFromRegion(map: { qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }): Float32Array | undefined {
-  if (map.qBin !== 1 || map.kBin !== 1 || map.data.length !== map.rows * map.cols) return undefined;
-  const out = new Float32Array(map.rows);
-  for (let r = 0; r < map.rows; r++) {
-    let m = 0;
-    for (let c = 0; c < map.cols; c++) m += map.data[r * map.cols + c];
-    out[r] = m;
-  }
-  return out;
 }

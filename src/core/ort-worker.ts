@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
 import type { Feed, Output, WorkerReply, WorkerRequest } from './model-worker';
+import { needleOfLayers } from './span-mass';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 let retained: { runId: number; keys: RetainedKeys } | undefined;
@@ -97,6 +98,12 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
       const map = keys ? await regionOf(req, keys, req.region, req.heads, req.size, graphRunner(req.threads, { ms: 0 })) : null;
       return [{ id: req.id, kind: 'region', map }, map ? [map.data.buffer as ArrayBuffer] : []];
     }
+    case 'needle': {
+      const keys = keysOf(req.runId);
+      const layers = keys ? keys.q.map((q, l) => ({ q, k: keys.k[l] })) : undefined;
+      const mass = keys && layers ? needleOfLayers(layers, req.dims, keys.tokens, req.span, req.best, req.focus) : null;
+      return [{ id: req.id, kind: 'needle', mass }, mass ? [mass.buffer as ArrayBuffer] : []];
+    }
     case 'inspect': {
       const flag = new Int32Array(req.cancel);
       const loaded = { ms: 0 };
@@ -112,7 +119,8 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
         },
       });
       if (req.retain) retained = { runId: req.id, keys };
-      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal];
+      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink];
+      if (outputs.needle) arrays.push(outputs.needle);
       return [{ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, arrays.map((a) => a.buffer as ArrayBuffer)];
     }
   }

@@ -4,6 +4,8 @@
 import type { HeadSelection } from '../shared/vocabulary';
 import type { KeyWeight } from './analysis';
 import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
+import type { HeadFading } from './fading-metrics';
+import { headFading } from './fading-metrics';
 import type { HeadRoles } from './head-roles';
 import { inspectionHeadRoles } from './head-roles';
 import type { Inspection } from './inspection-types';
@@ -67,6 +69,15 @@ export function fadingOf(insp: Inspection, buckets: number): { starts: Int32Arra
   const meanFocus = new Float32Array(curve.starts.length);
   for (const layer of curve.meanFocus) layer.forEach((v, b) => (meanFocus[b] += v / curve.meanFocus.length));
   return { starts: curve.starts, meanFocus };
+}
+
+const fadingCache = new WeakMap<Inspection, HeadFading[]>();
+
+/** Each head's fading metrics (layer * heads + head), computed once per inspection: hover and HTML report share it. */
+export function headFadingOf(insp: Inspection): HeadFading[] {
+  let metrics = fadingCache.get(insp);
+  if (!metrics) fadingCache.set(insp, (metrics = headFading(insp)));
+  return metrics;
 }
 
 const roleCache = new WeakMap<Inspection, HeadRoles[]>();

@@ -17,6 +17,7 @@ const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filte
   json: { label: 'JSON', detail: 'every per-head array, the CLI schema attention-lens/inspect@1', filter: 'JSON' },
   html: { label: 'HTML report', detail: 'a self-contained page: token overlay, heatmap, head table', filter: 'HTML' },
   png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head or aggregate', filter: 'PNG image' },
+  svg: { label: 'SVG figure', detail: 'map, difference map under Compare, focus curves and the needle, as editable vector graphics', filter: 'SVG image' },
 };
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
@@ -197,7 +198,7 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
   if (!target) return undefined;
   const title = docUri.path.split('/').pop() ?? 'document';
   const started = performance.now();
-  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale }));
+  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale, svg: ctx.panel.figureFor(doc.inspection) }));
   ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
   if (given.path === undefined) void vscode.window.showInformationMessage(`Attention Lens: exported to ${target.fsPath}`);
   return target.fsPath;

@@ -4,8 +4,9 @@
 // hover waits briefly for it (cancellable) and otherwise says how far along it is.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/analysis';
+import type { HeadFading } from '../core/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
-import { entropyOf, focusOf, keysOf, rolesOf } from '../core/selection';
+import { entropyOf, focusOf, headFadingOf, keysOf, rolesOf } from '../core/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
@@ -81,6 +82,8 @@ export class HoverProvider implements vscode.HoverProvider {
     if (selection.kind === 'head') {
       const role = rolesOf(insp)[selection.layer * insp.model.heads + selection.head];
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
+      const f = headFadingOf(insp)[selection.layer * insp.model.heads + selection.head];
+      if (f) lines.push(`${selectionLabel(selection)} fading: ${fadingLine(f, insp.model.topK)}`, '');
     }
     for (const m of missing) lines.push(`_${MODE_LABELS[m]}: ${this.siblingNote(doc, m)}_`, '');
 
@@ -111,6 +114,16 @@ export class HoverProvider implements vscode.HoverProvider {
         return 'computed, but the cache no longer holds it';
     }
   }
+}
+
+/** A head's fading metrics in one line (core/fading-metrics.ts). */
+function fadingLine(f: HeadFading, topK: number): string {
+  const near = (f.distanceMass['0'] ?? 0) + (f.distanceMass['1-7'] ?? 0);
+  const support = f.supportSize === null ? `more than ${topK}` : String(f.supportSize);
+  return (
+    `entropy / ln n ${f.entropyRatio.toFixed(2)} · sink mass ${f.sinkMass.toFixed(2)}${f.sinkHead ? ' (sink head)' : ''} · ` +
+    `90 % in ${support} keys · ${(100 * near).toFixed(0)} % within 7 tokens back`
+  );
 }
 
 /** A token as Markdown text: whitespace made visible, Markdown syntax escaped, long tokens cut. */

@@ -55,7 +55,7 @@ function needleEditor(ctx: Ctx): vscode.TextEditor | undefined {
 
 const short = (text: string): string => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
 
-export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: number; series: { mode: string; points: number; exact: boolean }[] } | undefined> {
+export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: number; series: { mode: string; points: number; exact: boolean; bestHead: number }[] } | undefined> {
   const editor = needleEditor(ctx);
   const doc: ShownInspection | undefined = editor && ctx.documents.get(editor.document.uri);
   if (!editor || !doc || doc.version !== editor.document.version) {
@@ -90,5 +90,5 @@ export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: num
     { location: vscode.ProgressLocation.Notification, title: `Attention Lens: needle of "${short(target.text)}" under every mode` },
     () => ctx.panel.runNeedle(doc, target.span),
   );
-  return needle && { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact })) };
+  return needle && { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact, bestHead: s.bestHead })) };
 }

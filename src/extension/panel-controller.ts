@@ -8,16 +8,18 @@ import { tokenAt } from '../core/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/model-runner';
 import type { NeedleCurve } from '../core/needle';
-import { downsample, inspectionNeedle, needleFromRegion } from '../core/needle';
 import type { TokenSpan } from '../core/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
-import { defaultComparePair, sameWeights } from '../shared/compare';
+import { defaultComparePair, isPostHoc, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { PanelHost, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
+import type { NeedleCurves } from './needle-curves';
+import { needleCurves } from './needle-curves';
+import { needleSeries } from './needle-payload';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
 
@@ -33,8 +35,6 @@ export interface PanelContext {
 
 /** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
 const REGION_CELLS = 256;
-/** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
-const NEEDLE_POINTS = 600;
 
 export class PanelController implements PanelHost, vscode.Disposable {
   /** The bottom panel's view (registered by Ctx). */
@@ -47,6 +47,8 @@ export class PanelController implements PanelHost, vscode.Disposable {
   /** Compare's pair of modes while it is on. */
   private comparing: [Mode, Mode] | undefined;
   private needleShown: PanelNeedle | undefined;
+  /** The shown needle's exact curves per mode (the SVG export draws them). */
+  private needleCurves: NeedleCurves | undefined;
   /** What each page last reported it shows (probe only). */
   readonly shownBy = new Map<PageHost, ShownMessage>();
 
@@ -122,6 +124,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const doc = this.shown();
     if (!doc) return;
     this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.post({ type: 'fading', documentId: doc.inspection.id, fading: this.fadingFor(doc) });
     this.sendCompare(doc);
     this.onStatus();
   }
@@ -179,7 +182,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   requestFading(id: number): void {
     const doc = this.documents.byId(id);
     if (!doc) return;
-    const wanted = this.ctx.modes.filter((m) => m !== 'ssmax-posthoc' || doc.inspection.mode === m);
+    const wanted = this.ctx.modes.filter((m) => !isPostHoc(m) || doc.inspection.mode === m);
     void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
       if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });
@@ -241,14 +244,16 @@ export class PanelController implements PanelHost, vscode.Disposable {
   /** Shows the needle of a span of a shown document (needle-command.ts picks it); resolves when it was posted. */
   async runNeedle(doc: ShownInspection, span: TokenSpan): Promise<PanelNeedle | undefined> {
     const selection = this.ctx.selection;
-    const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
-    const series = [];
-    for (const insp of inspections) {
-      if (!insp) continue;
-      const { values, exact } = await this.needleValues(insp, span, selection);
-      const points = downsample(values, NEEDLE_POINTS, 'max');
-      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + span.end), values: points.values, exact });
-    }
+    const runner = this.ctx.runner;
+    if (!runner) return undefined;
+    // Under Compare its two modes, else every mode the model offers.
+    const modes = this.comparing ?? this.ctx.modes;
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === doc.uri);
+    if (!document) return undefined;
+    const { all, shown: curves } = await needleCurves(runner, doc.inspection, span, document.getText(), modes, this.needleCurves);
+    this.needleCurves = all;
+    if (!curves) return undefined;
+    const series = [...curves].map(([mode, curve]) => needleSeries(mode, curve));
     if (this.documents.get(doc.uri) !== doc) return undefined;
     const text = doc.inspection.tokens
       .slice(span.start, span.end)
@@ -269,21 +274,18 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return needle;
   }
 
-  /**
-   * The selected head's (or the mean's) mass on the span from every later query. Exact from a
-   * full-resolution map region when the worker still holds this run's keys (the latest foreground
-   * run: the shown mode); else, and for the max over heads, each query's top-k keys (a lower bound).
-   */
-  private async needleValues(insp: Inspection, span: TokenSpan, sel: HeadSelection): Promise<{ values: Float32Array; exact: boolean }> {
-    const T = insp.tokens.length;
-    const runner = this.ctx.runner;
-    if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
-      const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: 'mean' as const };
-      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, heads, T - span.end).catch(() => undefined);
-      const values = map && needleFromRegion(map);
-      if (values) return { values, exact: true };
-    }
-    return { values: selectedCurve(inspectionNeedle(insp, span), insp, sel), exact: false };
+  /** What the SVG export adds for this inspection: Compare's other mode, and the needle's exact curves. */
+  figureFor(insp: Inspection): { other?: Inspection; needle?: { span: TokenSpan; curves: NeedleCurve[] } } {
+    const doc = this.documents.byId(insp.id);
+    const otherMode = this.comparing?.find((m) => m !== insp.mode);
+    const other = doc && otherMode ? this.documents.cachedIn(doc, otherMode) : undefined;
+    // Only the needle the view shows (a cancelled one may have left curves of another span).
+    const shown = this.needleShown;
+    const n = this.needleCurves && shown?.documentId === insp.id && shown.start === this.needleCurves.span.start && shown.end === this.needleCurves.span.end ? this.needleCurves : undefined;
+    const own = n?.documentId === insp.id ? n.curves.get(insp.mode) : undefined;
+    const second = other && n?.documentId === insp.id ? n.curves.get(other.mode) : undefined;
+    const needle = n && own ? { span: n.span, curves: second ? [own, second] : [own] } : undefined;
+    return { other, needle };
   }
 
   /** The shown document, preferring the active editor's. */
@@ -355,15 +357,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
   private fadingFor(doc: ShownInspection): FadingSeries[] {
     return this.ctx.modes.flatMap((m) => {
       const insp = this.documents.cachedIn(doc, m);
-      return insp ? [fadingSeries(insp)] : [];
+      return insp ? [fadingSeries(insp, this.ctx.selection)] : [];
     });
   }
-}
-
-/** The curve of the selected head, or the mean / max over heads. */
-function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
-  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
-  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }
 
 function label(doc: ShownInspection): string {

@@ -1,6 +1,7 @@
 // Turns an Inspection into what the panel draws, keeping the payload small (<= 2 MB
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
+import { DISTANCE_BUCKETS, fadingCurves } from '../core/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
 import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/selection';
 import type { ColorScale } from '../shared/color-scale';
@@ -48,9 +49,22 @@ export function panelHead(insp: Inspection, selection: HeadSelection, scale: Col
   };
 }
 
-/** Mean focus by position over every layer and head. */
-export function fadingSeries(insp: Inspection): FadingSeries {
-  return { mode: insp.mode, ...fadingOf(insp, FADING_BUCKETS) };
+/** Mean focus by position over every layer and head, and the fading metrics of the selection (a head, else the mean over heads). */
+export function fadingSeries(insp: Inspection, selection: HeadSelection): FadingSeries {
+  const focus = fadingOf(insp, FADING_BUCKETS);
+  const sel: HeadSelection = selection.kind === 'head' ? selection : { kind: 'aggregate', how: 'mean' };
+  const curves = fadingCurves(insp, sel, focus.starts.length);
+  return {
+    mode: insp.mode,
+    ...focus,
+    selection: sel,
+    entropyRatio: curves.entropyRatio,
+    supportSize: curves.supportSize,
+    topK: insp.model.topK,
+    sinkMass: curves.sinkMass,
+    distanceLabels: DISTANCE_BUCKETS.map((d) => d.label),
+    distanceMass: curves.distanceMass,
+  };
 }
 
 /** Each head's pooled map max-pooled again to THUMB x THUMB, for the head grid. */

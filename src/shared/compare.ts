@@ -4,7 +4,18 @@
 import type { Mode } from './vocabulary';
 
 /** The checkpoint a mode runs: SSMax on Softmax weights runs the Softmax checkpoint. */
-const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = { softmax: 'softmax', ssmax: 'ssmax', 'ssmax-posthoc': 'softmax' };
+const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
+  softmax: 'softmax',
+  ssmax: 'ssmax',
+  'ssmax-posthoc': 'softmax',
+  'llama4-scaling': 'softmax',
+  'logn-scaling': 'softmax',
+};
+
+/** A mode that runs the Softmax checkpoint with a rule applied after training (SSMax post hoc, the length rules). */
+export function isPostHoc(mode: Mode): boolean {
+  return mode !== 'softmax' && WEIGHTS[mode] === 'softmax';
+}
 
 /** Same weights: head L H is the same head under both modes. Else heads match by index only. */
 export function sameWeights(a: Mode, b: Mode): boolean {

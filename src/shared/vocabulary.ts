@@ -1,7 +1,7 @@
 // The words every layer shares: attention modes, which head is shown, and how both are named to a
 // person. Core, protocol, extension and webview import this; it imports nothing.
 
-export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc'] as const;
+export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling'] as const;
 export type Mode = (typeof MODES)[number];
 
 export function isMode(value: unknown): value is Mode {
@@ -13,6 +13,8 @@ export const MODE_LABELS: Record<Mode, string> = {
   softmax: 'Softmax',
   ssmax: 'SSMax',
   'ssmax-posthoc': 'SSMax on Softmax weights',
+  'llama4-scaling': 'Llama 4 scaling on Softmax weights',
+  'logn-scaling': 'log-n scaling on Softmax weights',
 };
 
 /** Short form for the status bar. */
@@ -20,6 +22,8 @@ export const MODE_SHORT: Record<Mode, string> = {
   softmax: 'Softmax',
   ssmax: 'SSMax',
   'ssmax-posthoc': 'SSMax post-hoc',
+  'llama4-scaling': 'Llama 4 scaling',
+  'logn-scaling': 'log-n scaling',
 };
 
 export const MODE_DETAILS: Record<Mode, string> = {
@@ -27,6 +31,8 @@ export const MODE_DETAILS: Record<Mode, string> = {
   // Must not name Softmax: it is the SSMax-trained checkpoint (and UI tests pick it by that).
   ssmax: 'the checkpoint trained with SSMax, run with its learned s per head',
   'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
+  'llama4-scaling': "the Softmax checkpoint with Llama 4's query scaling, 1 + beta ln(1 + floor((i + 1) / L)) (Ministral 3 alike)",
+  'logn-scaling': "the Softmax checkpoint with Qwen's log-n query scaling, max(1, ln(i + 1) / ln L), L = training context",
 };
 
 export type Aggregate = 'mean' | 'max';

@@ -32,7 +32,7 @@ export class LineChart {
   /** `what`: the y quantity, for the accessible summary ("Mean focus"). */
   constructor(
     testId: string,
-    private readonly what: string,
+    private what: string,
     private readonly empty: string,
   ) {
     this.element.className = 'line-chart';
@@ -40,6 +40,11 @@ export class LineChart {
     // Legend first: the panel area is short, and the bottom is where notifications cover it.
     this.element.append(this.legend, this.plot);
     this.render([], 0);
+  }
+
+  /** The y quantity named in the accessible summary, for a chart that shows one of several. */
+  setWhat(what: string): void {
+    this.what = what;
   }
 
   /** Positions run 0..tokens; `span` shades a token range (the needle's). */

@@ -21,10 +21,13 @@
 //   head-grid         the grid of heads; head-cell: one per layer and head,
 //                     aria-label "L2 H3, mean focus 0.412, role local (score 0.61)",
 //                     data-layer / data-head 0-based, data-role; head-role: its role tag
-//   fading-chart      the fading chart (<figure>, legend names each mode)
-//   needle-view       the needle section; needle-chart its chart, needle-caption its text
+//   fading-view       the fading section's tabs and charts (fading-view.ts); fading-chart the
+//                     mean focus chart (<figure>, legend names each mode)
+//   needle-view       the needle section; needle-chart its chart, needle-caption its text,
+//                     needle-heads the small multiple of every head (needle-view.ts)
 //   token-strip       the token strip; token: one span per token, data-i = token index
 import type { HeadSelection } from '../shared/vocabulary';
+import { isPostHoc } from '../shared/compare';
 import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
 import type { PanelState, WebviewMessage } from '../protocol';
 import {
@@ -39,10 +42,11 @@ import {
   isStatusMessage,
 } from '../protocol';
 import { CompareView } from './compare-view';
+import { FadingView } from './fading-view';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
-import { LineChart } from './line-chart';
+import { NeedleView } from './needle-view';
 import { onThemeChange } from './theme-color';
 import { ColorLegend } from './color-legend';
 import { TokenStrip } from './token-strip';
@@ -120,15 +124,12 @@ const zoomReset = createButton('zoom-reset', 'Reset zoom', () => {
   if (state?.compare && state.document) compare.set(state.compare, state.document, state.modes, undefined);
 });
 const grid = new HeadGrid((selection) => vscode.postMessage({ type: 'selectHead', selection }));
-const chart = new LineChart('fading-chart', 'Mean focus over every head', 'Mean focus by position: computing…');
-const needleChart = new LineChart('needle-chart', 'Attention reaching the span', '');
-const needleCaption = document.createElement('p');
-needleCaption.className = 'needle-caption';
-needleCaption.dataset.testid = 'needle-caption';
+const fading = new FadingView();
+const needleView = new NeedleView();
 
 const mapSection = section('Attention map', heatmap.element);
-const fadingSection = section('Fading', chart.element);
-const needleSection = section('Needle', needleCaption, needleChart.element);
+const fadingSection = section('Fading', fading.element);
+const needleSection = section('Needle', needleView.caption, needleView.chart.element, needleView.heads);
 needleSection.dataset.testid = 'needle-view';
 needleSection.classList.add('needle');
 
@@ -274,7 +275,7 @@ function renderStatus(): void {
 function renderEmpty(): void {
   strip.setTokens([]);
   legend.clear();
-  chart.render([], 0);
+  fading.render([], 0);
   compare.element.hidden = true;
   needleSection.hidden = true;
 }
@@ -348,12 +349,9 @@ function renderCompare(zoom: Zoom | undefined = compare.zoom): void {
 function renderFading(): void {
   const doc = state?.document;
   if (!state || !doc) return;
-  chart.render(
-    state.fading.map((f) => ({ mode: f.mode, starts: f.starts, values: f.meanFocus })),
-    doc.texts.length,
-  );
+  fading.render(state.fading, doc.texts.length);
   const have = new Set(state.fading.map((f) => f.mode));
-  const missing = state.modes.some((m) => m !== 'ssmax-posthoc' && !have.has(m));
+  const missing = state.modes.some((m) => !isPostHoc(m) && !have.has(m));
   // Ask once per document: the host computes the other mode in the background and answers.
   if (missing && fadingAsked !== doc.id) {
     fadingAsked = doc.id;
@@ -366,15 +364,7 @@ function renderNeedle(): void {
   const doc = state?.document;
   needleSection.hidden = !needle || !doc;
   if (!needle || !doc) return;
-  const exact = needle.series.every((s) => s.exact);
-  needleCaption.textContent =
-    `Attention from every later token to ${JSON.stringify(needle.text)} (tokens ${needle.start + 1}–${needle.end}), ${selectionLabel(needle.selection)}, ` +
-    (exact ? 'from full attention rows.' : 'from each token’s top keys: a lower bound where marked.');
-  needleChart.render(
-    needle.series.map((s) => ({ mode: s.mode, starts: s.starts, values: s.values, note: s.exact ? undefined : '(top-k lower bound)' })),
-    doc.texts.length,
-    { start: needle.start, end: needle.end },
-  );
+  needleView.render(needle, doc.texts.length, doc.heads);
   reportShown();
 }
 

@@ -36,7 +36,7 @@ suite('Custom model', function () {
   });
   suiteTeardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('Open Model Folder: the converted model inspects, the status bar names it, the modes are softmax and ssmax-posthoc', async () => {
+  test('Open Model Folder: the converted model inspects, the status bar names it, the modes are softmax and the post-hoc ones', async () => {
     await vscode.commands.executeCommand('attentionLens.openModelFolder', model);
     await waitFor('the setting', () => config().get('modelPath') === model);
     await openSample('hello.py');
@@ -45,7 +45,7 @@ suite('Custom model', function () {
     assert.equal(s.modelDir, model);
     assert.match(s.statusText, /^\$\(eye\) Softmax · .* · tiny-llama$/);
     assert.match(s.statusTooltip, /model tiny-llama/);
-    assert.deepEqual(s.modes, ['softmax', 'ssmax-posthoc']);
+    assert.deepEqual(s.modes, ['softmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
     await vscode.commands.executeCommand('attentionLens.switchAttention', 'ssmax-posthoc');
     const p = await waitFor('the post-hoc inspection', async () => {
       const st = await state();

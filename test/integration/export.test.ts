@@ -1,10 +1,10 @@
-// Export writes JSON (the CLI schema), a self-contained HTML report and a PNG heatmap.
+// Export writes JSON (the CLI schema), a self-contained HTML report, a PNG heatmap and an SVG figure.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activate, closeAllEditors, inspectActive, openSample, resetSettings } from './helpers';
+import { activate, closeAllEditors, inspectActive, offsetOf, openSample, resetSettings } from './helpers';
 
 suite('Export', function () {
   this.timeout(120000);
@@ -56,5 +56,28 @@ suite('Export', function () {
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.ok(png.readUInt32BE(16) >= 256, 'a usable width');
     await resetSettings();
+  });
+
+  test('SVG under Compare with a needle: the map, the difference map, both modes\' curves and the exact needle', async () => {
+    const editor = await openSample('hello.py');
+    await inspectActive();
+    await vscode.commands.executeCommand('attentionLens.compare', ['softmax', 'ssmax']);
+    const at = offsetOf(editor.document, 'seen = Counter()');
+    editor.selection = new vscode.Selection(editor.document.positionAt(at), editor.document.positionAt(at + 4));
+    const needle = await vscode.commands.executeCommand<{ series: { mode: string; exact: boolean; bestHead: number }[] }>('attentionLens.needle');
+    assert.deepEqual(
+      needle.series.map((s) => [s.mode, s.exact]),
+      [
+        ['softmax', true],
+        ['ssmax', true],
+      ],
+    );
+    const file = path.join(dir, 'hello.svg');
+    await vscode.commands.executeCommand('attentionLens.export', { format: 'svg', path: file });
+    const svg = fs.readFileSync(file, 'utf8');
+    for (const id of ['map', 'difference', 'focus', 'needle']) assert.ok(svg.includes(`<g id="${id}">`), id);
+    assert.equal((svg.match(/class="series ssmax"/g) ?? []).length, 2, 'SSMax in the focus curves and the needle');
+    assert.match(svg, /Softmax, best head L\d+ H\d+/);
+    await vscode.commands.executeCommand('attentionLens.compare', false);
   });
 });

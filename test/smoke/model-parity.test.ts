@@ -1,7 +1,8 @@
 // The layered graphs run block by block (src/core/layered-run.ts in the model worker) against
 // plain full attention in PyTorch (training/reference.py: every T x T weight materialised), on fixed
 // inputs: the smoke model trained by training/smoke.sh, and the shipped models in models/. Every
-// output, every mode, within 1e-4; once with the engine's blocks and once with tiny blocks whose
+// output, every mode (the length-rule modes with their factors written in training/reference.py
+// from the production formulas), within 1e-4; once with the engine's blocks and once with tiny blocks whose
 // edges fall inside the sequence, so block boundaries are covered.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,13 +11,14 @@ import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
 import { planMode, readManifest, ropeScaleFor } from '../../src/core/model-manifest';
 import { ModelWorker } from '../../src/core/model-worker';
+import type { Mode } from '../../src/shared/vocabulary';
 
 const root = path.join(__dirname, '..', '..', '..');
 const smokeDir = path.join(root, 'training', 'runs', 'smoke');
 
 type Nested = number | Nested[];
 interface RefCase {
-  mode: 'softmax' | 'ssmax' | 'ssmax-posthoc';
+  mode: Mode;
   ids: number[];
   queries: number[];
   ropeScale: number;
@@ -86,7 +88,7 @@ function parity(label: string, modelDir: string, referenceFile: string): void {
         it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4`, async () => {
           const plan = planMode(manifest, c.mode, c.ids.length);
           assert.equal(plan.ropeScale, c.ropeScale, 'the engine applies the RoPE rule the reference used');
-          const spec: RunSpec = { graphs: plan.graphs, dims: manifest.dims, ids: Int32Array.from(c.ids), s: plan.s, ropeScale: plan.ropeScale, ...b };
+          const spec: RunSpec = { graphs: plan.graphs, dims: manifest.dims, ids: Int32Array.from(c.ids), s: plan.s, ropeScale: plan.ropeScale, queryScaling: plan.queryScaling, ...b };
           const { runId, outputs } = await worker.inspect(spec, { retain: true });
           const rows = await worker.rows(runId, spec, c.queries);
           assert.ok(rows, 'the worker keeps the run for rows');

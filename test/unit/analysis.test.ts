@@ -21,6 +21,7 @@ import { DocumentSession } from '../../src/core/document-session';
 import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import type { Mode } from '../../src/shared/vocabulary';
+import { MODES } from '../../src/shared/vocabulary';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
 
 /** Every query of every head: [L][H][T x T]. */
@@ -90,7 +91,7 @@ describe('graph summaries against reference maths over full rows', function () {
     return new DocumentSession(engine).inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
   }
 
-  for (const mode of ['softmax', 'ssmax', 'ssmax-posthoc'] as const) {
+  for (const mode of MODES) {
     it(`focus, entropy, distance, top-k and pooled agree under ${mode} (one token per bin)`, async () => {
       const insp = await everyRow(SHORT_CODE.slice(0, 400), mode);
       assert.equal(insp.pooled.binSize, 1);
@@ -159,6 +160,7 @@ function synthetic(L: number, H: number, T: number, seed: number): Inspection {
     topWeight: new Float32Array(L * H * T * 2),
     pooled: { binSize: 1, bins: T, data: new Float32Array(L * H * T * T) },
     surprisal: new Float32Array(T),
+    sink: new Float32Array(L * H * T),
     queries: [],
     heads: [],
     timings: { tokenizeMs: 0, inferenceMs: 0, totalMs: 0 },

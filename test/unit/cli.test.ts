@@ -144,6 +144,70 @@ describe('CLI', function () {
     });
   });
 
+  describe('needle and fading metrics in the JSON', () => {
+    it('--needle START:END --json: exact mass per head from every later token, equal to the full rows; the best head; model.modes', () => {
+      const start = SHORT_CODE.indexOf('capacity');
+      const end = start + 'capacity'.length;
+      const later = SHORT_CODE.indexOf('capacity', end + 200);
+      const r = cli('inspect', code, '--mode', 'ssmax', '--needle', `${start}:${end}`, '--query', String(later), '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      const needle = json.needle!;
+      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
+      assert.deepEqual(needle.range, { start, end });
+      assert.equal(needle.exact, true);
+      assert.equal(needle.text.trim(), 'capacity');
+      assert.equal(needle.first, needle.tokens.end);
+      const T = json.tokens.length;
+      assert.equal(needle.mass.length, json.model.layers);
+      assert.equal(needle.mass[0].length, json.model.heads);
+      assert.equal(needle.mass[0][0].length, T - needle.tokens.end);
+      // Against the full rows of the later query, every head.
+      const q = json.queries[0];
+      for (let l = 0; l < json.model.layers; l++) {
+        for (let h = 0; h < json.model.heads; h++) {
+          let full = 0;
+          for (let j = needle.tokens.start; j < needle.tokens.end; j++) full += q.rows[l][h][j];
+          const got = needle.mass[l][h][q.token - needle.first];
+          assert.ok(Math.abs(got - full) < 2e-5, `L${l + 1} H${h + 1}: ${got} vs ${full}`);
+        }
+      }
+      const means = needle.mass.flatMap((layer) => layer.map((m) => m.reduce((a, b) => a + b, 0) / m.length));
+      const best = needle.bestHead.layer * json.model.heads + needle.bestHead.head;
+      assert.equal(Math.max(...means), means[best]);
+      assert.ok(Math.abs(needle.bestHead.meanMass - means[best]) < 1e-6);
+    });
+
+    it('--svg OUT --compare MODE --needle writes one figure: map, difference map, curves of both modes, the needle', () => {
+      const out = path.join(dir, 'figure.svg');
+      const start = SHORT_CODE.indexOf('capacity');
+      const r = cli('inspect', code, '--mode', 'softmax', '--compare', 'logn-scaling', '--needle', `${start}:${start + 8}`, '--svg', out);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*figure\.svg/);
+      const svg = fs.readFileSync(out, 'utf8');
+      for (const id of ['map', 'difference', 'focus', 'needle']) assert.ok(svg.includes(`<g id="${id}">`), id);
+      assert.ok(svg.includes('class="series logn-scaling"') && svg.includes('class="series softmax"'));
+    });
+
+    it('--json gives every head its fading metrics: sink mass and entropy ratio in [0, 1], support size, distance shares summing to 1', () => {
+      for (const mode of ['llama4-scaling', 'logn-scaling']) {
+        const r = cli('inspect', code, '--mode', mode, '--json');
+        assert.equal(r.code, 0, r.stderr);
+        const json = JSON.parse(r.stdout) as InspectJson;
+        assert.equal(json.mode, mode);
+        for (const h of json.heads) {
+          assert.ok(h.sinkMass >= 0 && h.sinkMass <= 1 + 1e-6, `sink ${h.sinkMass}`);
+          assert.equal(h.sinkHead, h.sinkMass > 0.3);
+          assert.ok(h.entropyRatio >= 0 && h.entropyRatio <= 1 + 1e-5, `ratio ${h.entropyRatio}`);
+          assert.ok(h.supportSize === null || (h.supportSize >= 1 && h.supportSize <= json.model.topK));
+          assert.deepEqual(Object.keys(h.distanceMass), ['0', '1-7', '8-63', '64-511', '512-4095', '4096+']);
+          const sum = Object.values(h.distanceMass).reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-5, `distance shares sum to ${sum}`);
+        }
+      }
+    });
+  });
+
   describe('errors: one stderr line, exit code 2', () => {
     const missingModel = path.join(os.tmpdir(), 'al-no-model-here');
     const cases: [string, () => string[], RegExp][] = [
@@ -155,7 +219,7 @@ describe('CLI', function () {
       ['a directory', () => ['inspect', dir], /is a directory/],
       ['a binary file', () => ['inspect', path.join(dir, 'blob.bin')], /blob\.bin looks binary/],
       ['an empty file', () => ['inspect', path.join(dir, 'empty.txt')], /empty\.txt is empty/],
-      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc/],
+      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, llama4-scaling, logn-scaling/],
       ['a mode without a value', () => ['inspect', code, '--mode'], /--mode needs a value/],
       ['an offset beyond the end', () => ['inspect', code, '--query', '999999'], /--query 999999 is beyond the end of .* \(length \d+\)/],
       ['a negative offset', () => ['inspect', code, '--query', '-3'], /--query needs an integer >= 0, got "-3"/],
@@ -163,6 +227,13 @@ describe('CLI', function () {
       ['a focus beyond the end', () => ['inspect', code, '--focus', '999999'], /--focus 999999 is beyond the end/],
       ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
       ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
+      ['a needle that is not START:END', () => ['inspect', code, '--needle', '12'], /--needle needs START:END, two offsets, got "12"/],
+      ['an empty needle', () => ['inspect', code, '--needle', '12:12'], /--needle 12:12: END must be after START/],
+      ['a needle beyond the end', () => ['inspect', code, '--needle', '5:999999'], /--needle 5:999999 is beyond the end of .* \(length \d+\)/],
+      ['a needle no token follows', () => ['inspect', code, '--needle', `${SHORT_CODE.length - 1}:${SHORT_CODE.length}`], /no token follows it/],
+      ['--compare without --svg', () => ['inspect', code, '--compare', 'ssmax'], /--compare goes with --svg OUT/],
+      ['--compare of the mode itself', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'softmax'], /--compare softmax is the --mode itself/],
+      ['an unknown --compare mode', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'nope'], /unknown --compare mode "nope"/],
       ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
       ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], new RegExp(`--layer 9 is out of range: the model has layers 1\\.\\.${readManifest(MODEL_DIR).info.layers}`)],
       ['a head out of range', () => ['inspect', code, '--head', '5'], /--head 5 is out of range/],

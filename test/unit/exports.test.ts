@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { headFocus, headPooled } from '../../src/core/analysis';
 import { escapeHtml, renderHtmlReport } from '../../src/core/export-html';
 import { toInspectJson } from '../../src/core/export-json';
+import { headFading } from '../../src/core/fading-metrics';
 import { inspectionHeadRoles } from '../../src/core/head-roles';
 import { renderHeatmapPng } from '../../src/core/export-png';
 import { pooledOf } from '../../src/core/selection';
@@ -120,6 +121,21 @@ describe('exports', function () {
       assert.equal((html.match(/<span /g) ?? []).length, insp.tokens.length);
       assert.equal((html.match(/<tr/g) ?? []).length, 1 + engine.model.layers * engine.model.heads);
       assert.ok(html.includes('Attention map, L2 H3'), 'heads counted from 1, as in the editor');
+    });
+
+    it("gives each head its fading metrics, the values of fading-metrics.ts, and says which are exact", () => {
+      const html = renderHtmlReport(insp);
+      assert.ok(html.includes('<th>entropy / ln n</th><th>sink mass</th><th>keys for 90 %</th><th>share within 7 tokens</th>'));
+      const f = headFading(insp)[0];
+      const near = f.distanceMass['0'] + f.distanceMass['1-7'];
+      const row = /<tr><td>L1 H1<\/td>(.*?)<\/tr>/.exec(html)?.[1] ?? '';
+      const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+      assert.equal(cells.length, 9, row);
+      close(Number(cells[5]), f.entropyRatio, 5e-4, 'entropy / ln n');
+      close(Number(cells[6].replace(' (sink head)', '')), f.sinkMass, 5e-4, 'sink mass');
+      assert.equal(cells[7], f.supportSize === null ? `&gt; ${engine.model.topK}` : String(f.supportSize));
+      close(Number(cells[8]), near, 5e-4, 'share within 7 tokens');
+      assert.match(html, /sink mass .* are exact\. Keys for 90 % .* come from each token's top \d+ keys/);
     });
   });
 

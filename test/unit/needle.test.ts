@@ -2,9 +2,10 @@
 // and both on the shipped model.
 import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import { downsample, inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
+import { ModelRunner, exactNeedle } from '../../src/core/model-runner';
+import { downsample, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
+import { inspectionTopK } from '../../src/core/top-k-attention';
 import type { RowOf } from './attention-patterns';
 import { construct, lcg, randomRow } from './attention-patterns';
 import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
@@ -152,12 +153,12 @@ describe('needle on the shipped model', function () {
     assert.equal(tokenSpan(plain, SHORT_CODE.length + 5, SHORT_CODE.length + 9), undefined);
   });
 
-  it('exact with every row, the top-k lower bound without', () => {
+  it('exact from kept q and k, equal to the full rows; the top-k lower bound below it', async () => {
     const at = SHORT_CODE.indexOf('capacity');
     const span = tokenSpan(plain, at, at + 'capacity'.length);
     assert.ok(span);
-    const exact = inspectionNeedle(withRows, span);
-    const lower = inspectionNeedle(plain, span);
+    const exact = await exactNeedle(engine, withRows, span, { text: SHORT_CODE });
+    const lower = needleFromTopK(inspectionTopK(plain), span);
     assert.equal(exact.exact, true);
     assert.equal(lower.exact, false);
     const T = plain.tokens.length;
@@ -171,13 +172,5 @@ describe('needle on the shipped model', function () {
       assert.ok(lower.mean[p] <= exact.mean[p] + 1e-5, `point ${p}`);
       assert.ok(exact.max[p] <= 1 + 1e-4);
     }
-  });
-});
-
-describe('needle from a map region', () => {
-  it('sums each query row of a one-token-a-cell region, and refuses pooled cells', () => {
-    const data = Float32Array.from([0.5, 0.25, 0, 0.125, 1, 0]);
-    assert.deepEqual(Array.from(needleFromRegion({ qBin: 1, kBin: 1, rows: 3, cols: 2, data }) ?? []), [0.75, 0.125, 1]);
-    assert.equal(needleFromRegion({ qBin: 2, kBin: 1, rows: 3, cols: 2, data }), undefined);
   });
 });
