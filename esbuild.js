@@ -35,10 +35,10 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
-  // The model worker, beside every bundle that runs models (src/core/model-worker.ts).
-  ...['dist', 'out/test/unit', 'out/test/smoke'].map((dir) => ({
+  // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).
+  ...['dist', 'out/test/unit', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,
-    entryPoints: ['src/core/ort-worker.ts'],
+    entryPoints: ['src/core/engine/ort-worker.ts'],
     outfile: `${dir}/ort-worker.js`,
   })),
   {
@@ -54,7 +54,7 @@ const builds = [
   },
   {
     ...nodeCommon,
-    entryPoints: [...testEntries('test/unit'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
+    entryPoints: [...testEntries('test/unit'), ...testEntries('test/engine'), ...testEntries('test/cli'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
     outdir: 'out/test',
     outbase: 'test',
     // The lint-layers test runs ESLint from node_modules, as `npm run lint` does.

@@ -1,14 +1,14 @@
 // Every command of the extension: palette commands (category "Attention Lens") and the hover's
 // reveal link. Each handler reports its own errors once.
 import * as vscode from 'vscode';
-import type { ExportFormat } from '../core/export';
-import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export';
-import { readManifest } from '../core/model-manifest';
+import type { ExportFormat } from '../core/export/formats';
+import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export/formats';
+import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
-import { rolesOf } from '../core/selection';
+import { rolesOf } from '../core/reading/selection';
 import type { Ctx } from './ctx';
-import { defaultExportUri } from './export';
+import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
 import { PANEL_VIEW_ID } from './panel';
 

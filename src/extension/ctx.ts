@@ -2,12 +2,12 @@
 // the model's (ModelHost), wires settings and editor events to the parts that react (documents,
 // overlay, hover, status bar, panel controller), and reports errors once with their reason.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
+import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
+import type { ModelRunner } from '../core/engine/runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES } from '../shared/vocabulary';
-import { expectedSeconds, isLargeModel } from '../core/run-estimate';
+import { expectedSeconds, isLargeModel } from '../core/engine/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';

@@ -2,9 +2,9 @@
 // side (from cache; a missing mode is computed in the background for the next hover), and the
 // top attended tokens, each a link that reveals it. Only the reveal command is trusted.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
+import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
-import { entropyOf, focusOf, keysOf, rolesOf } from '../core/selection';
+import { entropyOf, focusOf, keysOf, rolesOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';

@@ -3,9 +3,9 @@
 // its token ranges. Adds what only VS Code has: progress with Cancel, and change events.
 import * as vscode from 'vscode';
 import type { Probe } from './probe';
-import { DocumentSession } from '../core/document-session';
+import { DocumentSession } from '../core/engine/document-session';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
+import type { ModelRunner } from '../core/engine/runner';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';

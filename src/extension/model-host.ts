@@ -3,7 +3,7 @@
 // setting or the workspace trust changes.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ModelRunner } from '../core/model-runner';
+import { ModelRunner } from '../core/engine/runner';
 import type { Config } from './config';
 
 export class ModelHost implements vscode.Disposable {

@@ -4,12 +4,12 @@
 // changed; it posts the same messages to every page, so both stay in sync. Reading the state has
 // no side effects.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
+import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
-import type { NeedleCurve } from '../core/needle';
-import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/needle';
-import type { TokenSpan } from '../core/needle';
+import type { ModelRunner } from '../core/engine/runner';
+import type { NeedleCurve } from '../core/reading/needle';
+import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/needle';
+import type { TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';

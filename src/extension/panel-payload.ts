@@ -2,7 +2,7 @@
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
 import type { Inspection } from '../core/inspection-types';
-import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/selection';
+import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';

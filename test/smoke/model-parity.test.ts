@@ -6,10 +6,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
-import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
-import { planMode, readManifest } from '../../src/core/model-manifest';
-import { ModelWorker } from '../../src/core/model-worker';
+import type { LayeredOutputs, RunSpec } from '../../src/core/engine/layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/engine/memory-plan';
+import { planMode, readManifest } from '../../src/core/model/manifest';
+import { ModelWorker } from '../../src/core/engine/worker';
 
 const root = path.join(__dirname, '..', '..', '..');
 const smokeDir = path.join(root, 'training', 'runs', 'smoke');

@@ -15,13 +15,13 @@ import {
   refTopK,
   tokenAt,
   topKeys,
-} from '../../src/core/analysis';
-import { rowOf } from '../../src/core/selection';
-import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
+} from '../../src/core/reading/analysis';
+import { rowOf } from '../../src/core/reading/selection';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import type { Mode } from '../../src/shared/vocabulary';
-import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
+import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from '../common/fixtures';
 
 /** Every query of every head: [L][H][T x T]. */
 function fullRows(insp: Inspection): Float32Array[] {

@@ -1,14 +1,14 @@
 // The head-role classifier on constructed attention where the right answer is known, against a
 // plain reference over full rows, and on the shipped model.
 import * as assert from 'node:assert/strict';
-import type { HeadRole, HeadRoles } from '../../src/core/head-roles';
-import { HEAD_ROLES, LOCAL_WINDOW, ROLE_THRESHOLDS, classifyHeads, inspectionHeadRoles, textIdentities } from '../../src/core/head-roles';
-import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
+import type { HeadRole, HeadRoles } from '../../src/core/reading/head-roles';
+import { HEAD_ROLES, LOCAL_WINDOW, ROLE_THRESHOLDS, classifyHeads, inspectionHeadRoles, textIdentities } from '../../src/core/reading/head-roles';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import type { RowOf } from './attention-patterns';
-import { construct, lcg, onKey, randomRow, uniform } from './attention-patterns';
-import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
+import type { RowOf } from '../common/attention-patterns';
+import { construct, lcg, onKey, randomRow, uniform } from '../common/attention-patterns';
+import { MODEL_DIR, SHORT_CODE, allStarts, close } from '../common/fixtures';
 
 /** A B C D ... A B C D: n distinct random ids, twice. */
 function repeatedRandom(n: number, seed: number): Int32Array {

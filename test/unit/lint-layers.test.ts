@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ESLint } from 'eslint';
-import { ROOT } from './fixtures';
+import { ROOT } from '../common/fixtures';
 
 const eslint = new ESLint({ cwd: ROOT });
 
@@ -21,8 +21,8 @@ describe('lint enforces the layers', function () {
     ['the webview imports core', 'src/webview/x.ts', "import { tokenAt } from '../core/analysis';\nexport const x = tokenAt;\n", /only src\/shared and src\/protocol/],
     ['shared imports core', 'src/shared/x.ts', "import { tokenAt } from '../core/analysis';\nexport const x = tokenAt;\n", /nothing outside src\/shared/],
     ['the protocol imports core', 'src/protocol.ts', "import { tokenAt } from './core/analysis';\nexport const x = tokenAt;\n", /only src\/shared/],
-    ['the extension imports the tokenizer library', 'src/extension/x.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n", /Only src\/core\/tokenizer\.ts/],
-    ['core imports the tokenizer library', 'src/core/x.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n", /Only src\/core\/tokenizer\.ts/],
+    ['the extension imports the tokenizer library', 'src/extension/x.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n", /Only src\/core\/model\/tokenizer\.ts/],
+    ['core imports the tokenizer library', 'src/core/x.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n", /Only src\/core\/model\/tokenizer\.ts/],
   ];
   for (const [name, file, code, message] of cases) {
     it(`fails when ${name}`, async () => {
@@ -35,7 +35,7 @@ describe('lint enforces the layers', function () {
   it('passes the allowed imports', async () => {
     assert.deepEqual(await restricted('src/core/x.ts', "import { isMode } from '../shared/vocabulary';\nexport const x = isMode;\n"), []);
     assert.deepEqual(await restricted('src/webview/x.ts', "import { isMode } from '../shared/vocabulary';\nexport const x = isMode;\n"), []);
-    assert.deepEqual(await restricted('src/core/tokenizer.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n"), []);
+    assert.deepEqual(await restricted('src/core/model/tokenizer.ts', "import { Tokenizer } from 'tokenizers';\nexport const x = Tokenizer;\n"), []);
     assert.deepEqual(await restricted('src/extension/x.ts', "import * as vscode from 'vscode';\nexport const x = vscode;\n"), []);
   });
 });

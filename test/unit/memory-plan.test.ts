@@ -4,11 +4,11 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { DocumentSession } from '../../src/core/document-session';
-import { estimatePeakBytes, tokensWithin } from '../../src/core/memory-plan';
-import { readManifest } from '../../src/core/model-manifest';
-import { ModelRunner } from '../../src/core/model-runner';
-import { MODEL_DIR, ROOT, longCode } from './fixtures';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { estimatePeakBytes, tokensWithin } from '../../src/core/engine/memory-plan';
+import { readManifest } from '../../src/core/model/manifest';
+import { ModelRunner } from '../../src/core/engine/runner';
+import { MODEL_DIR, ROOT, longCode } from '../common/fixtures';
 
 const MB = 1024 * 1024;
 const dims = readManifest(MODEL_DIR).dims;

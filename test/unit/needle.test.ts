@@ -1,13 +1,13 @@
 // Attention mass reaching a span, from full rows (exact) and top-k (a lower bound); the downsampler;
 // and both on the shipped model.
 import * as assert from 'node:assert/strict';
-import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import { downsample, inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
-import type { RowOf } from './attention-patterns';
-import { construct, lcg, randomRow } from './attention-patterns';
-import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
+import { downsample, inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/reading/needle';
+import type { RowOf } from '../common/attention-patterns';
+import { construct, lcg, randomRow } from '../common/attention-patterns';
+import { MODEL_DIR, SHORT_CODE, allStarts, close } from '../common/fixtures';
 
 /** Query i's rows of every head, [head][key], as an inspection's QueryRows hold them. */
 function rowsByQuery(rows: Float32Array, heads: number, T: number): Map<number, Float32Array> {

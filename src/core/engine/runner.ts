@@ -2,18 +2,18 @@
 // tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries, tokenAt } from './analysis';
-import type { Mode } from '../shared/vocabulary';
-import { isMode } from '../shared/vocabulary';
-import type { Inspection, ModelInfo, QueryRows, Token } from './inspection-types';
+import { headSummaries, tokenAt } from '../reading/analysis';
+import type { Mode } from '../../shared/vocabulary';
+import { isMode } from '../../shared/vocabulary';
+import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
 import type { MapRegion, RegionHeads, RunSpec } from './layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
-import type { ModelManifest } from './model-manifest';
-import { modesOf, planMode, readManifest } from './model-manifest';
-import { ModelWorker } from './model-worker';
-import type { RegionMap } from './model-worker';
-import { Tokenizer } from './tokenizer';
-import type { Encoding } from './tokenizer';
+import type { ModelManifest } from '../model/manifest';
+import { modesOf, planMode, readManifest } from '../model/manifest';
+import { ModelWorker } from './worker';
+import type { RegionMap } from './worker';
+import { Tokenizer } from '../model/tokenizer';
+import type { Encoding } from '../model/tokenizer';
 
 export interface InspectRequest {
   text: string;

@@ -1,8 +1,8 @@
 // The Export command's VS Code side: where the file goes. What goes in it is core's one export
 // function, the same as the CLI's.
 import * as vscode from 'vscode';
-import type { ExportFormat } from '../core/export';
-import { exportFileName } from '../core/export';
+import type { ExportFormat } from '../core/export/formats';
+import { exportFileName } from '../core/export/formats';
 import type { Inspection } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 

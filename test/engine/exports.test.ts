@@ -1,17 +1,17 @@
 // JSON (the CLI contract), HTML (self-contained, escaped) and PNG (valid file, right pixels) exports.
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { headFocus, headPooled } from '../../src/core/analysis';
-import { escapeHtml, renderHtmlReport } from '../../src/core/export-html';
-import { toInspectJson } from '../../src/core/export-json';
-import { inspectionHeadRoles } from '../../src/core/head-roles';
-import { renderHeatmapPng } from '../../src/core/export-png';
-import { pooledOf } from '../../src/core/selection';
+import { headFocus, headPooled } from '../../src/core/reading/analysis';
+import { escapeHtml, renderHtmlReport } from '../../src/core/export/html';
+import { toInspectJson } from '../../src/core/export/json';
+import { inspectionHeadRoles } from '../../src/core/reading/head-roles';
+import { renderHeatmapPng } from '../../src/core/export/png';
+import { pooledOf } from '../../src/core/reading/selection';
 import { MASKED_RGB, weightColor } from '../../src/shared/color-scale';
-import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import { MODEL_DIR, close } from './fixtures';
+import { MODEL_DIR, close } from '../common/fixtures';
 
 interface Png {
   width: number;

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InspectJson } from '../../src/core/export-json';
-import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/head-roles';
-import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from './fixtures';
+import type { InspectJson } from '../../src/core/export/json';
+import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/reading/head-roles';
+import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from '../common/fixtures';
 
 interface Result {
   code: number | null;
@@ -167,7 +167,7 @@ describe('CLI', function () {
   });
 
   // convert runs training/convert.py with /usr/bin/python3 (torch, numpy) on a tiny random Llama
-  // checkpoint in Hugging Face layout, written by test/unit/write-hf-checkpoint.py.
+  // checkpoint in Hugging Face layout, written by training/write_hf_checkpoint.py.
   describe('convert', function () {
     this.timeout(120_000);
     const python = '/usr/bin/python3';
@@ -176,7 +176,7 @@ describe('CLI', function () {
     before(() => {
       hf = path.join(dir, 'tiny-hf');
       out = path.join(dir, 'tiny-model');
-      const w = spawnSync(python, [path.join(ROOT, 'test', 'unit', 'write-hf-checkpoint.py'), hf], { encoding: 'utf8' });
+      const w = spawnSync(python, [path.join(ROOT, 'training', 'write_hf_checkpoint.py'), hf], { encoding: 'utf8' });
       assert.equal(w.status, 0, w.stderr);
     });
 
@@ -216,7 +216,7 @@ describe('CLI', function () {
       const posthocS = (JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { posthocS: number }).posthocS;
       for (const [mode, extra] of [['softmax', []], ['ssmax-posthoc', ['--posthoc-s', String(posthocS)]]] as const) {
         const engine = (JSON.parse(cli('inspect', code, '--model', out, '--mode', mode, '--json').stdout) as InspectJson).surprisal;
-        const r = spawnSync(python, [path.join(ROOT, 'test', 'unit', 'hf-surprisal.py'), hf, code, ...extra], { encoding: 'utf8' });
+        const r = spawnSync(python, [path.join(ROOT, 'training', 'hf_surprisal.py'), hf, code, ...extra], { encoding: 'utf8' });
         assert.equal(r.status, 0, r.stderr);
         const torch = JSON.parse(r.stdout) as number[];
         assert.equal(engine.length, torch.length, `${mode}: token count`);

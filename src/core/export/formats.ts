@@ -1,11 +1,11 @@
 // The one export: an inspection under a head selection as JSON (the CLI schema), a
 // self-contained HTML report or a PNG heatmap. The CLI and the extension's Export command both call it.
-import type { HeadSelection } from '../shared/vocabulary';
-import type { ColorScale } from '../shared/color-scale';
-import { renderHtmlReport } from './export-html';
-import { toInspectJson } from './export-json';
-import { renderHeatmapPng } from './export-png';
-import type { Inspection } from './inspection-types';
+import type { HeadSelection } from '../../shared/vocabulary';
+import type { ColorScale } from '../../shared/color-scale';
+import { renderHtmlReport } from './html';
+import { toInspectJson } from './json';
+import { renderHeatmapPng } from './png';
+import type { Inspection } from '../inspection-types';
 
 export const EXPORT_FORMATS = ['json', 'html', 'png'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
-import type { Feed, Output, WorkerReply, WorkerRequest } from './model-worker';
+import type { Feed, Output, WorkerReply, WorkerRequest } from './worker';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 let retained: { runId: number; keys: RetainedKeys } | undefined;

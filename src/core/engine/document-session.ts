@@ -3,12 +3,12 @@
 // from the cache, joins an identical run in flight, or starts a run; a request whose signal
 // aborts is abandoned (and skipped if its run has not started and nobody else waits for it).
 import * as crypto from 'node:crypto';
-import type { Mode } from '../shared/vocabulary';
-import type { Inspection } from './inspection-types';
-import { abortError } from './model-worker';
-import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './model-runner';
-import { tokenIndex } from './model-runner';
-import type { Encoding } from './tokenizer';
+import type { Mode } from '../../shared/vocabulary';
+import type { Inspection } from '../inspection-types';
+import { abortError } from './worker';
+import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './runner';
+import { tokenIndex } from './runner';
+import type { Encoding } from '../model/tokenizer';
 
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */

@@ -2,9 +2,9 @@
 // each mode onto a graph file and the ssmax_s values it is fed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Mode } from '../shared/vocabulary';
-import type { ModelInfo } from './inspection-types';
-import type { GraphSet, ModelDims } from './layered-run';
+import type { Mode } from '../../shared/vocabulary';
+import type { ModelInfo } from '../inspection-types';
+import type { GraphSet, ModelDims } from '../engine/layered-run';
 
 export interface ModelManifest {
   dir: string;

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Tests run from out/test/unit. */
+/** Tests run from out/test/<suite>. */
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const MODEL_DIR = path.join(ROOT, 'models');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');

@@ -1,12 +1,12 @@
 // Every read of an inspection under a head selection: one head (views into the inspection) or an
 // aggregate over all layers and heads (computed on each call: at most L*H*T, well under a millisecond).
 // The overlay, hover, panel, CLI and exports all read through here.
-import type { HeadSelection } from '../shared/vocabulary';
+import type { HeadSelection } from '../../shared/vocabulary';
 import type { KeyWeight } from './analysis';
 import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
 import type { HeadRoles } from './head-roles';
 import { inspectionHeadRoles } from './head-roles';
-import type { Inspection } from './inspection-types';
+import type { Inspection } from '../inspection-types';
 
 /** Focus of every token under the selection. */
 export function focusOf(insp: Inspection, sel: HeadSelection): Float32Array {

@@ -1,9 +1,9 @@
 // Heatmap of one head's (or an aggregate's) pooled attention as a PNG, viridis on the map scale.
 import { PNG } from 'pngjs';
-import type { HeadSelection } from '../shared/vocabulary';
-import { MASKED_RGB, weightColor } from '../shared/color-scale';
-import type { Inspection } from './inspection-types';
-import { pooledOf } from './selection';
+import type { HeadSelection } from '../../shared/vocabulary';
+import { MASKED_RGB, weightColor } from '../../shared/color-scale';
+import type { Inspection } from '../inspection-types';
+import { pooledOf } from '../reading/selection';
 
 /** sizePx x sizePx image of the selection's pooled map: queries down, keys across. */
 export function renderHeatmapPng(insp: Inspection, sel: HeadSelection, sizePx: number): Buffer {

@@ -2,7 +2,7 @@
 tokenizer.json) for the CLI's convert tests: the shipped tokenizer, so any text tokenizes, and a
 training context of 64 tokens, so a short file reaches beyond it.
 
-    /usr/bin/python3 test/unit/write-hf-checkpoint.py OUT_DIR
+    /usr/bin/python3 training/write_hf_checkpoint.py OUT_DIR
 """
 import json
 import os
@@ -11,8 +11,8 @@ import sys
 
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "training"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 from test_convert import write_safetensors  # noqa: E402
 
 V, C, L, H, KV, I, TRAIN = 4096, 32, 2, 4, 2, 64, 64
@@ -40,7 +40,7 @@ def main(out):
     os.makedirs(out)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(CONFIG, f)
-    shutil.copyfile(os.path.join(ROOT, "models", "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    shutil.copyfile(os.path.join(HERE, "..", "models", "tokenizer.json"), os.path.join(out, "tokenizer.json"))
     write_safetensors(os.path.join(out, "model.safetensors"), state)
 
 

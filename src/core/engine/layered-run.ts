@@ -3,7 +3,7 @@
 // can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
-import type { Feed, Output } from './model-worker';
+import type { Feed, Output } from './worker';
 
 export interface ModelDims {
   layers: number;

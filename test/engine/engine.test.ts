@@ -4,12 +4,12 @@ import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { headFocus } from '../../src/core/analysis';
-import { DocumentSession } from '../../src/core/document-session';
-import { ModelRunner } from '../../src/core/model-runner';
-import type { InspectRequest } from '../../src/core/model-runner';
-import { ModelWorker } from '../../src/core/model-worker';
-import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from './fixtures';
+import { headFocus } from '../../src/core/reading/analysis';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
+import type { InspectRequest } from '../../src/core/engine/runner';
+import { ModelWorker } from '../../src/core/engine/worker';
+import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from '../common/fixtures';
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';

@@ -1,6 +1,6 @@
 // The per-head top-k attention an inspection carries, as plain typed arrays with their sizes: the
 // input of the head-role classifier and the needle curve, small enough to build by hand in tests.
-import type { Inspection } from './inspection-types';
+import type { Inspection } from '../inspection-types';
 
 export interface TopKAttention {
   /** Heads; for an inspection, layers x heads flattened as layer * heads + head. */

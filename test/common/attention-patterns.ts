@@ -1,6 +1,6 @@
 // Constructed attention for the head-role and needle tests: each head is a function giving the full
 // causal row of query i, from which the top-k arrays and entropies are built as the graph does.
-import type { TopKAttention } from '../../src/core/top-k-attention';
+import type { TopKAttention } from '../../src/core/reading/top-k-attention';
 
 /** Weights of keys 0..i for query i (length i + 1, summing to 1). */
 export type RowOf = (i: number) => number[];

@@ -1,6 +1,6 @@
 // Reads an Inspection: per-head views, aggregates over heads, token lookup by offset, top keys,
 // the fading curve; plus plain per-row reference maths that the tests hold the graph to.
-import type { HeadSummary, Inspection, ModelInfo } from './inspection-types';
+import type { HeadSummary, Inspection, ModelInfo } from '../inspection-types';
 
 export interface KeyWeight {
   token: number;

@@ -3,7 +3,7 @@
 // keys, averaged over the queries where the pattern is defined. Masses come from the top-k keys
 // each query keeps, so every score is a lower bound of the full-row mass (keys outside the top k
 // are missed); it is exact for queries that see k keys or fewer.
-import type { Inspection, Token } from './inspection-types';
+import type { Inspection, Token } from '../inspection-types';
 import type { TopKAttention } from './top-k-attention';
 import { checkTopK, inspectionTopK } from './top-k-attention';
 

@@ -2,7 +2,7 @@
 // query after it, per head and over heads, as a curve over query position; and a downsampler that
 // fits such a curve to the pixels it is drawn on.
 import { tokenAt } from './analysis';
-import type { Inspection } from './inspection-types';
+import type { Inspection } from '../inspection-types';
 import type { TopKAttention } from './top-k-attention';
 import { checkTopK, inspectionTopK } from './top-k-attention';
 

@@ -1,13 +1,13 @@
 // A self-contained HTML report: token overlay coloured by focus, the pooled heatmap (an inline
 // PNG) and top keys under one head selection, the head table. No script and no network: the CSP
 // allows inline styles and data: images only.
-import { intensity } from '../shared/color-scale';
-import type { ColorScale } from '../shared/color-scale';
-import type { HeadSelection } from '../shared/vocabulary';
-import { headLabel, selectionLabel } from '../shared/vocabulary';
-import { renderHeatmapPng } from './export-png';
-import type { Inspection } from './inspection-types';
-import { focusOf, keysOf, rolesOf } from './selection';
+import { intensity } from '../../shared/color-scale';
+import type { ColorScale } from '../../shared/color-scale';
+import type { HeadSelection } from '../../shared/vocabulary';
+import { headLabel, selectionLabel } from '../../shared/vocabulary';
+import { renderHeatmapPng } from './png';
+import type { Inspection } from '../inspection-types';
+import { focusOf, keysOf, rolesOf } from '../reading/selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */

@@ -1,5 +1,5 @@
 // Expected cost of one inspection, for the warning before a long run with a large model.
-import type { ModelInfo } from './inspection-types';
+import type { ModelInfo } from '../inspection-types';
 
 /** Parameters of the shipped model; a model over 10 times as large gets the warning. */
 export const SHIPPED_PARAMETERS = 2_563_200;

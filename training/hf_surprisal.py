@@ -2,7 +2,7 @@
 PyTorch (the converter's source of truth), tokenized by the Python reading of models/tokenizer.json;
 with --posthoc-s S, every head's logits scaled as post-hoc SSMax does. Prints a JSON list.
 
-    /usr/bin/python3 test/unit/hf-surprisal.py HF_DIR TEXT_FILE [--posthoc-s S]
+    /usr/bin/python3 training/hf_surprisal.py HF_DIR TEXT_FILE [--posthoc-s S]
 """
 import argparse
 import json
@@ -11,8 +11,8 @@ import sys
 
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "training"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import bpe  # noqa: E402
 import convert  # noqa: E402
 from test_convert import adapter_forward  # noqa: E402
@@ -23,7 +23,7 @@ ap.add_argument("text_file")
 ap.add_argument("--posthoc-s", type=float)
 args = ap.parse_args()
 with open(args.text_file, encoding="utf-8") as f:
-    ids = bpe.Tokenizer.load(os.path.join(ROOT, "models", "tokenizer.json")).encode(f.read())
+    ids = bpe.Tokenizer.load(os.path.join(HERE, "..", "models", "tokenizer.json")).encode(f.read())
 adapter = convert.load(args.hf_dir)
 s = None if args.posthoc_s is None else torch.full((adapter.layers, adapter.heads), args.posthoc_s)
 surprisal, _, _ = adapter_forward(adapter, ids, ssmax_s=s)

@@ -1,9 +1,9 @@
 // The CLI's --json object, schema attention-lens/inspect@1 (its fields are a contract: later
 // versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
-import type { Mode } from '../shared/vocabulary';
-import type { HeadRole } from './head-roles';
-import { inspectionHeadRoles } from './head-roles';
-import type { HeadSummary, Inspection, Token } from './inspection-types';
+import type { Mode } from '../../shared/vocabulary';
+import type { HeadRole } from '../reading/head-roles';
+import { inspectionHeadRoles } from '../reading/head-roles';
+import type { HeadSummary, Inspection, Token } from '../inspection-types';
 
 export interface InspectJson {
   schema: 'attention-lens/inspect@1';
