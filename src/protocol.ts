@@ -5,7 +5,7 @@
 import type { ColorScale } from './shared/color-scale';
 import { isColorScale } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
-import { isHeadSelection, isMode } from './shared/vocabulary';
+import { isHeadSelection, isIndex, isMode } from './shared/vocabulary';
 
 /** The inspected document as the panel draws it; sent when an inspection lands. */
 export interface PanelDocument {
@@ -203,10 +203,6 @@ export type WebviewMessage =
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-function isIndex(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;
 }
 
 function isId(value: unknown): value is number {

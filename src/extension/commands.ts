@@ -10,6 +10,8 @@ import { rolesOf } from '../core/reading/selection';
 import type { Ctx } from './ctx';
 import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
+import { fileName } from './inspected-documents';
+import { showTrustWarning } from './model-host';
 import { PANEL_VIEW_ID } from './panel';
 
 const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {
@@ -114,10 +116,7 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
 /** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
 async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
-    const msg = 'Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.';
-    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
-      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
-    });
+    showTrustWarning('Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.');
     return;
   }
   const folder =
@@ -198,7 +197,7 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
     title: `Attention Lens: Export ${FORMAT_LABELS[format].label}`,
   });
   if (!target) return undefined;
-  const title = docUri.path.split('/').pop() ?? 'document';
+  const title = fileName(docUri) || 'document';
   const started = performance.now();
   await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale }));
   ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);

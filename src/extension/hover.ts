@@ -6,7 +6,7 @@ import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
 import { entropyOf, focusOf, keysOf, rolesOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
+import { MODE_LABELS, clipText, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 
@@ -80,6 +80,5 @@ export class HoverProvider implements vscode.HoverProvider {
 /** A token as Markdown text: whitespace made visible, Markdown syntax escaped, long tokens cut. */
 export function shownToken(text: string): string {
   const visible = text.replace(/\r?\n/g, '⏎').replace(/\t/g, '→').replace(/ /g, '·');
-  const cut = visible.length > 40 ? `${visible.slice(0, 39)}…` : visible;
-  return `"${cut.replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`)}"`;
+  return `"${clipText(visible).replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`)}"`;
 }

@@ -192,6 +192,12 @@ function tokenRanges(doc: vscode.TextDocument, insp: Inspection): vscode.Range[]
   return insp.tokens.map((t) => new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
 }
 
+/** The document as messages name it: its path in the workspace (an untitled one's own name). */
 export function displayName(doc: vscode.TextDocument): string {
   return doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri);
+}
+
+/** The last segment of a document's path: the panel's title, an export's file and title. */
+export function fileName(uri: vscode.Uri): string {
+  return uri.path.split('/').pop() ?? '';
 }

@@ -84,9 +84,7 @@ export class ModelHost implements vscode.Disposable {
     this.noticeShown = true;
     const msg = `Attention Lens: the custom model in "attentionLens.modelPath" is ignored because this workspace is not trusted; using the shipped model.`;
     this.log.warn(msg);
-    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
-      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
-    });
+    showTrustWarning(msg);
   }
 
   dispose(): void {
@@ -95,4 +93,11 @@ export class ModelHost implements vscode.Disposable {
     this.opening = undefined;
     this.changed.dispose();
   }
+}
+
+/** A warning about workspace trust, with the button that manages it. */
+export function showTrustWarning(message: string): void {
+  void vscode.window.showWarningMessage(message, 'Manage Workspace Trust').then((pick) => {
+    if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
 }

@@ -8,14 +8,16 @@ import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
 import type { NeedleCurve } from '../core/reading/needle';
-import { downsample, inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/needle';
+import { inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/needle';
+import { downsample } from '../shared/buckets';
 import type { TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS } from '../shared/vocabulary';
+import { MODE_LABELS, clipText } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
+import { fileName } from './inspected-documents';
 import type { PanelHost, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
@@ -144,7 +146,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
       followCursor: this.config.followCursor,
       busy: this.documents.busy,
       error: this.ctx.lastError,
-      document: doc ? panelDocument(doc.inspection, label(doc)) : undefined,
+      document: doc ? panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri))) : undefined,
       head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
@@ -271,7 +273,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
       documentId: doc.inspection.id,
       start: span.start,
       end: span.end,
-      text: text.length > 40 ? `${text.slice(0, 39)}…` : text,
+      text: clipText(text),
       selection,
       series,
     };
@@ -325,7 +327,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
       this.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
       return;
     }
-    const document = panelDocument(doc.inspection, label(doc));
+    const document = panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri)));
     const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
     this.post({ type: 'document', document, head, mode: doc.inspection.mode });
@@ -377,8 +379,4 @@ export class PanelController implements PanelHost, vscode.Disposable {
 function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
   if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
   return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
-}
-
-function label(doc: ShownInspection): string {
-  return doc.uri.split('/').pop() ?? doc.uri;
 }

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
-import { downsample, inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/reading/needle';
+import { inspectionNeedle, needleFromRegion, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/reading/needle';
 import type { RowOf } from '../common/attention-patterns';
 import { construct, lcg, randomRow } from '../common/attention-patterns';
 import { MODEL_DIR, SHORT_CODE, allStarts, close } from '../common/fixtures';
@@ -94,36 +94,6 @@ describe('needle curve', () => {
     const rows = rowsByQuery(c.rows, 2, T);
     rows.delete(4);
     assert.throws(() => needleFromRows(2, T, rows, { start: 0, end: 1 }), /no full rows \(2 x 5\) for query 4/);
-  });
-});
-
-describe('downsample', () => {
-  const values = [1, 5, 2, 0, 0, 3, 9, 1, 1, 4];
-
-  it('keeps the max or the mean of each bucket', () => {
-    const max = downsample(values, 3, 'max');
-    assert.deepEqual(Array.from(max.starts), [0, 3, 6]);
-    assert.deepEqual(Array.from(max.ends), [3, 6, 10]);
-    assert.deepEqual(Array.from(max.values), [5, 3, 9]);
-    const mean = downsample(values, 3, 'mean');
-    [8 / 3, 1, 15 / 4].forEach((m, b) => close(mean.values[b], m, 1e-6, `bucket ${b}`));
-  });
-
-  it('buckets cover every point once, for any size', () => {
-    for (let n = 1; n <= 12; n++) {
-      const d = downsample(values, n, 'max');
-      assert.equal(d.values.length, Math.min(n, values.length));
-      assert.equal(d.starts[0], 0);
-      assert.equal(d.ends[d.ends.length - 1], values.length);
-      for (let b = 1; b < d.starts.length; b++) assert.equal(d.starts[b], d.ends[b - 1]);
-      assert.equal(Math.max(...d.values), 9, 'the peak survives');
-    }
-  });
-
-  it('fewer points than asked: one bucket each; nothing in, nothing out; at least one bucket', () => {
-    assert.deepEqual(Array.from(downsample(values, 100, 'mean').values), values);
-    assert.equal(downsample([], 10, 'max').values.length, 0);
-    assert.deepEqual(Array.from(downsample(values, 0, 'max').values), [9]);
   });
 });
 

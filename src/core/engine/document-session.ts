@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import type { Mode } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
-import { abortError } from './worker';
+import { abortError, isAbortError } from './abort';
 import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './runner';
 import { tokenIndex } from './runner';
 import type { Encoding } from '../model/tokenizer';
@@ -210,10 +210,6 @@ export class DocumentSession {
     this.cache.set(key, entry);
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
   }
-}
-
-export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
 }
 
 /** Waits for a shared run; an abort rejects this waiter only, and a run nobody waits for is skipped. */

@@ -3,7 +3,7 @@
 // can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
-import type { Feed, Output } from './worker';
+import { abortError } from './abort';
 
 export interface ModelDims {
   layers: number;
@@ -67,6 +67,17 @@ export interface RetainedKeys {
   tokens: number;
 }
 
+/** A graph's input and output tensors, as they cross the worker thread. */
+export type Feed =
+  | { type: 'int64'; data: BigInt64Array; dims: number[] }
+  | { type: 'float32'; data: Float32Array; dims: number[] };
+
+export interface Output {
+  type: string;
+  dims: readonly number[];
+  data: Float32Array | BigInt64Array;
+}
+
 export type RunGraph = (graphPath: string, feeds: Record<string, Feed>) => Promise<Record<string, Output>>;
 
 export interface RunHooks {
@@ -77,12 +88,6 @@ export interface RunHooks {
 
 const MIN_ATTENTION_ROWS = 8;
 const MAX_ATTENTION_ROWS = 512;
-
-export function abortError(): Error {
-  const err = new Error('inspection cancelled');
-  err.name = 'AbortError';
-  return err;
-}
 
 /** Keys a block ending at query `end` (exclusive) is given: a multiple of the pooling bin, at least topK. */
 export function keysFor(end: number, topK: number, bin: number): number {

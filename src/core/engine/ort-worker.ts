@@ -1,12 +1,13 @@
 // The one module that imports onnxruntime-node. It runs in a worker thread (started by
-// model-worker.ts) because a graph run blocks its thread: on the extension host's main thread
+// worker.ts) because a graph run blocks its thread: on the extension host's main thread
 // that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k of
 // the latest retained run, which Follow Cursor's full rows and zoomed maps read.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { RetainedKeys, RunGraph } from './layered-run';
+import { isAbortError } from './abort';
+import type { Feed, Output, RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
-import type { Feed, Output, WorkerReply, WorkerRequest } from './worker';
+import type { WorkerReply, WorkerRequest } from './worker';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 let retained: { runId: number; keys: RetainedKeys } | undefined;
@@ -62,7 +63,7 @@ function failure(id: number, err: unknown): WorkerReply {
     kind: 'error',
     stage: err instanceof LoadError ? 'load' : 'run',
     message: err instanceof Error ? err.message : String(err),
-    aborted: err instanceof Error && err.name === 'AbortError',
+    aborted: isAbortError(err),
   };
 }
 

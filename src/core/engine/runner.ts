@@ -2,7 +2,7 @@
 // tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries, tokenAt } from '../reading/analysis';
+import { headSummaries, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
 import type { Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
@@ -247,15 +247,7 @@ export class ModelRunner {
 
 /** Document token holding the offset (the end of the text maps to the last token). */
 export function tokenIndex(enc: Encoding, offset: number): number {
-  const n = enc.ids.length;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (enc.starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return lastStartingAtOrBefore(enc.ids.length, (i) => enc.starts[i], offset);
 }
 
 /** [layer][head][query][key] rows from the worker -> one QueryRows per query ([layer][head][key]). */

@@ -4,20 +4,8 @@
 // shared flag the worker checks between graph calls, so it takes effect within one block.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { GraphSet, LayeredOutputs, MapRegion, ModelDims, RegionHeads, RunSpec } from './layered-run';
-import { abortError } from './layered-run';
-
-export { abortError };
-
-export type Feed =
-  | { type: 'int64'; data: BigInt64Array; dims: number[] }
-  | { type: 'float32'; data: Float32Array; dims: number[] };
-
-export interface Output {
-  type: string;
-  dims: readonly number[];
-  data: Float32Array | BigInt64Array;
-}
+import { abortError } from './abort';
+import type { Feed, GraphSet, LayeredOutputs, MapRegion, ModelDims, Output, RegionHeads, RunSpec } from './layered-run';
 
 export interface WorkerOptions {
   /** Threads per graph call; default: onnxruntime's choice (the physical cores). */

@@ -1,5 +1,6 @@
 // Reads an Inspection: per-head views, aggregates over heads, token lookup by offset, top keys,
 // the fading curve; plus plain per-row reference maths that the tests hold the graph to.
+import { equalRuns } from '../../shared/buckets';
 import type { HeadSummary, Inspection, ModelInfo } from '../inspection-types';
 
 export interface KeyWeight {
@@ -53,15 +54,21 @@ export function tokenAt(insp: Inspection, offset: number): number {
   const n = tokens.length;
   if (n === 0 || !Number.isFinite(offset) || offset < tokens[0].start || offset > tokens[n - 1].end) return -1;
   if (offset === tokens[n - 1].end) return n - 1;
-  // Last token starting at or before offset; empty spans (part of a character) sit before the token that holds it.
+  // Empty spans (part of a character) sit before the token that holds it.
+  const t = lastStartingAtOrBefore(n, (i) => tokens[i].start, offset);
+  return tokens[t].end > offset ? t : -1;
+}
+
+/** Binary search over n ascending token starts: the last index whose start is <= offset (0 when none is). */
+export function lastStartingAtOrBefore(n: number, startOf: (i: number) => number, offset: number): number {
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (tokens[mid].start <= offset) lo = mid;
+    if (startOf(mid) <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return tokens[lo].end > offset ? lo : -1;
+  return lo;
 }
 
 /** The n most attended keys of one query (n <= topK), best first, from the graph's top-k. */
@@ -98,13 +105,8 @@ export function headPooled(insp: Inspection, layer: number, head: number): Float
 export function fadingCurve(insp: Inspection, buckets: number): FadingCurve {
   const T = insp.tokens.length;
   const { layers, heads } = insp.model;
-  const n = Math.max(1, Math.min(Math.floor(buckets), T));
-  const starts = new Int32Array(n);
-  const ends = new Int32Array(n);
-  for (let b = 0; b < n; b++) {
-    starts[b] = Math.floor((b * T) / n);
-    ends[b] = Math.floor(((b + 1) * T) / n);
-  }
+  const { starts, ends } = equalRuns(T, buckets);
+  const n = starts.length;
   const meanFocus: Float32Array[] = [];
   for (let l = 0; l < layers; l++) {
     const row = new Float32Array(n);

@@ -1,6 +1,5 @@
 // The needle view's data: how much attention reaches a span of keys (a value, a name) from every
-// query after it, per head and over heads, as a curve over query position; and a downsampler that
-// fits such a curve to the pixels it is drawn on.
+// query after it, per head and over heads, as a curve over query position.
 import { tokenAt } from './analysis';
 import type { Inspection } from '../inspection-types';
 import type { TopKAttention } from './top-k-attention';
@@ -23,13 +22,6 @@ export interface NeedleCurve {
   max: Float32Array;
   /** True: sums over full attention rows. False: over each query's top-k keys, a lower bound. */
   exact: boolean;
-}
-
-export interface Buckets {
-  /** Bucket b covers input points [starts[b], ends[b]). */
-  starts: Int32Array;
-  ends: Int32Array;
-  values: Float32Array;
 }
 
 function checkSpan(span: TokenSpan, T: number): void {
@@ -122,26 +114,6 @@ export function tokenSpan(insp: Inspection, startOffset: number, endOffset: numb
     }
   });
   return start < 0 ? undefined : { start, end };
-}
-
-/**
- * At most maxPoints buckets of nearly equal size over values, each keeping the max (peaks stay
- * visible: right for a needle curve) or the mean of its points. Fewer points than maxPoints: one each.
- */
-export function downsample(values: ArrayLike<number>, maxPoints: number, keep: 'max' | 'mean'): Buckets {
-  const len = values.length;
-  const n = Math.min(len, Math.max(1, Math.floor(maxPoints)));
-  const starts = new Int32Array(n);
-  const ends = new Int32Array(n);
-  const out = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    starts[b] = Math.floor((b * len) / n);
-    ends[b] = Math.floor(((b + 1) * len) / n);
-    let acc = keep === 'max' ? -Infinity : 0;
-    for (let i = starts[b]; i < ends[b]; i++) acc = keep === 'max' ? Math.max(acc, values[i]) : acc + values[i];
-    out[b] = keep === 'max' ? acc : acc / (ends[b] - starts[b]);
-  }
-  return { starts, ends, values: out };
 }
 
 /**
