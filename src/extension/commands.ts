@@ -6,7 +6,7 @@ import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export
 import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
-import { rolesOf } from '../core/reading/selection';
+import { roleOf } from '../core/reading/selection';
 import type { Ctx } from './ctx';
 import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
@@ -137,7 +137,6 @@ async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
   const editor = vscode.window.activeTextEditor;
   const shown = editor && ctx.documents.get(editor.document.uri);
   const summaries = shown?.inspection.heads ?? [];
-  const roles = shown ? rolesOf(shown.inspection) : [];
   const current = JSON.stringify(ctx.selection);
   const mark = (sel: HeadSelection): string | undefined => (JSON.stringify(sel) === current ? '(current)' : undefined);
   const items: HeadItem[] = [];
@@ -149,7 +148,7 @@ async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
     const { layer, head } = selection;
     if (head === 0) items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
     const s = summaries.find((h) => h.layer === layer && h.head === head);
-    const role = roles[layer * heads + head];
+    const role = shown && s && roleOf(shown.inspection, layer, head);
     const detail = s
       ? `${role ? `${role.role} ${role.score.toFixed(2)} · ` : ''}mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
       : 'inspect a document to see its focus and entropy';

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
-import { entropyOf, focusOf, keysOf, rolesOf } from '../core/reading/selection';
+import { entropyOf, focusOf, keysOf, roleOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, clipText, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
@@ -60,7 +60,7 @@ export class HoverProvider implements vscode.HoverProvider {
       '',
     );
     if (selection.kind === 'head') {
-      const role = rolesOf(insp)[selection.layer * insp.model.heads + selection.head];
+      const role = roleOf(insp, selection.layer, selection.head);
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
     }
     if (missing.length) lines.push(`_${missing.map((m) => MODE_LABELS[m]).join(', ')}: computing in the background; hover again._`, '');

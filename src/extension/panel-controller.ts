@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
-import type { NeedleCurve } from '../core/reading/needle';
 import { inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/needle';
+import { curveOf } from '../core/reading/selection';
 import { downsample } from '../shared/buckets';
 import type { TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
@@ -217,10 +217,9 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const { q0, q1, k0, k1, selection: sel } = request;
     const T = doc?.inspection.tokens.length ?? 0;
     if (!doc || !runner || q1 > T || k1 > T) return;
-    const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: sel.how };
     const base = { requestId: request.requestId, documentId: request.documentId, q0, q1, k0, k1 };
     void runner
-      .region(doc.inspection, { q0, q1, k0, k1 }, heads, REGION_CELLS)
+      .region(doc.inspection, { q0, q1, k0, k1 }, sel, REGION_CELLS)
       .catch((err: unknown) => {
         this.log.warn(`zoom region failed: ${err instanceof Error ? err.message : String(err)}`);
         return undefined;
@@ -293,12 +292,11 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const T = insp.tokens.length;
     const runner = this.ctx.runner;
     if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
-      const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: 'mean' as const };
-      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, heads, T - span.end).catch(() => undefined);
+      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, sel, T - span.end).catch(() => undefined);
       const values = map && needleFromRegion(map);
       if (values) return { values, exact: true };
     }
-    return { values: selectedCurve(inspectionNeedle(insp, span), insp, sel), exact: false };
+    return { values: curveOf(inspectionNeedle(insp, span), insp, sel), exact: false };
   }
 
   /** The shown document, preferring the active editor's. */
@@ -373,10 +371,4 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return insp ? [fadingSeries(insp)] : [];
     });
   }
-}
-
-/** The curve of the selected head, or the mean / max over heads. */
-function selectedCurve(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
-  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
-  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }

@@ -468,11 +468,11 @@ describe('model runner and document session', function () {
       assert.ok(rows);
       const { layers: L, heads: H } = engine.model;
       const weight = (q: number, layer: number, head: number, key: number): number => rows[q - q0].rows[(layer * H + head) * T + key];
-      const full = await engine.region(insp, { q0, q1, k0: 0, k1: q1 }, { layer: 1, head: 2 }, 1000);
+      const full = await engine.region(insp, { q0, q1, k0: 0, k1: q1 }, { kind: 'head', layer: 1, head: 2 }, 1000);
       assert.ok(full);
       assert.deepEqual([full.qBin, full.kBin, full.rows, full.cols], [1, 1, q1 - q0, q1]);
       for (let q = q0; q < q1; q++) for (let k = 0; k < q1; k++) close(full.data[(q - q0) * q1 + k], weight(q, 1, 2, k), 1e-6, `cell ${q},${k}`);
-      const coarse = await engine.region(insp, { q0, q1, k0: 10, k1: 50 }, { how: 'max' }, 7);
+      const coarse = await engine.region(insp, { q0, q1, k0: 10, k1: 50 }, { kind: 'aggregate', how: 'max' }, 7);
       assert.ok(coarse);
       assert.deepEqual([coarse.qBin, coarse.kBin, coarse.rows, coarse.cols], [6, 6, 7, 7]);
       for (let r = 0; r < coarse.rows; r++) {
@@ -484,7 +484,7 @@ describe('model runner and document session', function () {
           close(coarse.data[r * 7 + c], m, 1e-6, `coarse cell ${r},${c}`);
         }
       }
-      await assert.rejects(engine.region(insp, { q0: 0, q1: T + 1, k0: 0, k1: 4 }, { how: 'mean' }, 8), /outside 0\.\./);
+      await assert.rejects(engine.region(insp, { q0: 0, q1: T + 1, k0: 0, k1: 4 }, { kind: 'aggregate', how: 'mean' }, 8), /outside 0\.\./);
     });
   });
 

@@ -3,6 +3,7 @@
 // can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
+import type { HeadSelection } from '../../shared/vocabulary';
 import { abortError } from './abort';
 
 export interface ModelDims {
@@ -352,13 +353,11 @@ export interface MapRegion {
   k1: number;
 }
 
-/** Which heads a region map shows: one, or every head reduced by mean or max (as the pooled maps are). */
-export type RegionHeads = { layer: number; head: number } | { how: 'mean' | 'max' };
-
 const REGION_QUERY_CHUNK = 64;
 
 /**
- * The region's map at full resolution: cells of ceil(side / size) tokens, each the largest weight
+ * The region's map at full resolution, of one head or every head reduced by mean or max (as the
+ * pooled maps are): cells of ceil(side / size) tokens, each the largest weight
  * in it; rows x cols = ceil(q-side / qBin) x ceil(k-side / kBin). Computed from full rows of the
  * region's queries, a chunk at a time, so memory stays at chunk x T per head.
  */
@@ -366,7 +365,7 @@ export async function regionOf(
   spec: Pick<RunSpec, 'graphs' | 'dims'>,
   retained: RetainedKeys,
   region: MapRegion,
-  heads: RegionHeads,
+  heads: HeadSelection,
   size: number,
   runGraph: RunGraph,
 ): Promise<{ qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }> {
@@ -379,7 +378,7 @@ export async function regionOf(
   const rows = Math.ceil((q1 - q0) / qBin);
   const cols = Math.ceil((k1 - k0) / kBin);
   const G = H / KV;
-  const picked = 'layer' in heads ? [{ layer: heads.layer, group: Math.floor(heads.head / G), j: heads.head % G }] : undefined;
+  const picked = heads.kind === 'head' ? [{ layer: heads.layer, group: Math.floor(heads.head / G), j: heads.head % G }] : undefined;
   const layersNeeded = picked ? [picked[0].layer] : Array.from({ length: L }, (_, l) => l);
   const perHead = picked ? 1 : L * H;
   const data = new Float32Array(rows * cols);
@@ -417,7 +416,7 @@ export async function regionOf(
       for (let j = 0; j < G; j++) {
         if (picked && picked[0].j !== j) continue;
         const cell = cellsOfHead[j];
-        const mean = picked !== undefined || (heads as { how: string }).how === 'mean';
+        const mean = heads.kind === 'head' || heads.how === 'mean';
         for (let c = 0; c < data.length; c++) data[c] = mean ? data[c] + cell[c] / perHead : Math.max(data[c], cell[c]);
       }
     }

@@ -3,10 +3,10 @@
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
 import { headSummaries, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
-import type { Mode } from '../../shared/vocabulary';
+import type { HeadSelection, Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
-import type { MapRegion, RegionHeads, RunSpec } from './layered-run';
+import type { MapRegion, RunSpec } from './layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
 import type { ModelManifest } from '../model/manifest';
 import { modesOf, planMode, readManifest } from '../model/manifest';
@@ -237,7 +237,7 @@ export class ModelRunner {
    * most size x size cells, from the keys the worker kept for this inspection; undefined when it no
    * longer holds them. Zooming in the panel asks for this instead of magnifying the pooled map.
    */
-  async region(inspection: Inspection, region: MapRegion, heads: RegionHeads, size: number, signal?: AbortSignal): Promise<RegionMap | undefined> {
+  async region(inspection: Inspection, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | undefined> {
     if (inspection.runId === undefined) return undefined;
     const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
     const map = await this.worker.region(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, region, heads, size, signal);

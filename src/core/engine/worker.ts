@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { abortError } from './abort';
-import type { Feed, GraphSet, LayeredOutputs, MapRegion, ModelDims, Output, RegionHeads, RunSpec } from './layered-run';
+import type { Feed, GraphSet, LayeredOutputs, MapRegion, ModelDims, Output, RunSpec } from './layered-run';
+import type { HeadSelection } from '../../shared/vocabulary';
 
 export interface WorkerOptions {
   /** Threads per graph call; default: onnxruntime's choice (the physical cores). */
@@ -18,7 +19,7 @@ export interface WorkerOptions {
 export type WorkerRequest =
   | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; threads?: number }
   | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
-  | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: RegionHeads; size: number; threads?: number }
+  | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: HeadSelection; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
   | { id: number; kind: 'release' };
 export type WorkerReply =
@@ -135,7 +136,7 @@ export class ModelWorker {
   }
 
   /** A region's map from a retained run; null when the worker no longer holds that run. */
-  region(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, region: MapRegion, heads: RegionHeads, size: number, signal?: AbortSignal): Promise<RegionMap | null> {
+  region(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | null> {
     return this.enqueue(signal, async () => {
       const reply = await this.request({ id: this.nextId++, kind: 'region', runId, graphs: spec.graphs, dims: spec.dims, region, heads, size, threads: this.options.threads });
       if (reply.kind === 'region') return reply.map;

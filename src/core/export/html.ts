@@ -7,7 +7,7 @@ import type { HeadSelection } from '../../shared/vocabulary';
 import { headLabel, selectionLabel } from '../../shared/vocabulary';
 import { renderHeatmapPng } from './png';
 import type { Inspection } from '../inspection-types';
-import { focusOf, keysOf, rolesOf } from '../reading/selection';
+import { focusOf, keysOf, roleOf } from '../reading/selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */
@@ -42,13 +42,14 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
     const tip = `token ${i + 1} · focus ${fixed(focus[i])} · surprisal ${fixed(insp.surprisal[i], 2)} nats`;
     return `<span style="background:rgba(253,231,37,${alpha})" title="${escapeHtml(tip)}">${escapeHtml(t.text)}</span>`;
   });
-  const roles = rolesOf(insp);
-  const headRows = insp.heads.map(
-    (h) =>
+  const headRows = insp.heads.map((h) => {
+    const role = roleOf(insp, h.layer, h.head);
+    return (
       `<tr${sel.kind === 'head' && h.layer === sel.layer && h.head === sel.head ? ' class="sel"' : ''}><td>${headLabel(h.layer, h.head)}</td>` +
       `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td>` +
-      `<td>${escapeHtml(roles[h.layer * m.heads + h.head]?.role ?? '')}</td><td>${fixed(roles[h.layer * m.heads + h.head]?.score ?? NaN, 2)}</td></tr>`,
-  );
+      `<td>${escapeHtml(role.role)}</td><td>${fixed(role.score, 2)}</td></tr>`
+    );
+  });
   const queryItems = insp.queries.map((q) => {
     const keys = keysOf(insp, sel, q.token, 5)
       .map((k) => `<code>${escapeHtml(JSON.stringify(insp.tokens[k.token].text))}</code> ${fixed(k.weight)}`)

@@ -2,7 +2,7 @@
 // versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
 import type { Mode } from '../../shared/vocabulary';
 import type { HeadRole } from '../reading/head-roles';
-import { inspectionHeadRoles } from '../reading/head-roles';
+import { roleOf } from '../reading/selection';
 import type { HeadSummary, Inspection, Token } from '../inspection-types';
 
 export interface InspectJson {
@@ -45,7 +45,6 @@ export function toInspectJson(insp: Inspection): InspectJson {
   const { id, layers, heads, trainContext, vocabSize, topK, pooledSize } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
-  const roles = inspectionHeadRoles(insp);
   return {
     schema: 'attention-lens/inspect@1',
     model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize },
@@ -61,7 +60,7 @@ export function toInspectJson(insp: Inspection): InspectJson {
     distance: nest(insp.distance, layers, heads, T),
     surprisal: Array.from(insp.surprisal, round),
     heads: insp.heads.map((h) => {
-      const r = roles[h.layer * heads + h.head];
+      const r = roleOf(insp, h.layer, h.head);
       return { ...h, meanFocus: round(h.meanFocus), meanEntropy: round(h.meanEntropy), meanDistance: round(h.meanDistance), role: r.role, roleScore: round(r.score) };
     }),
   };

@@ -1,12 +1,14 @@
-// Every read of an inspection under a head selection: one head (views into the inspection) or an
-// aggregate over all layers and heads (computed on each call: at most L*H*T, well under a millisecond).
-// The overlay, hover, panel, CLI and exports all read through here.
+// Every read of an inspection for a head, an aggregate or a role: one head (views into the
+// inspection) or an aggregate over all layers and heads (computed on each call: at most L*H*T, well
+// under a millisecond). The overlay, hover, panel, picker and exports read through here; the CLI
+// through the exports.
 import type { HeadSelection } from '../../shared/vocabulary';
 import type { KeyWeight } from './analysis';
 import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
 import type { HeadRoles } from './head-roles';
 import { inspectionHeadRoles } from './head-roles';
 import type { Inspection } from '../inspection-types';
+import type { NeedleCurve } from './needle';
 
 /** Focus of every token under the selection. */
 export function focusOf(insp: Inspection, sel: HeadSelection): Float32Array {
@@ -69,6 +71,12 @@ export function fadingOf(insp: Inspection, buckets: number): { starts: Int32Arra
   return { starts: curve.starts, meanFocus };
 }
 
+/** A needle curve of the selected head, or its mean / max over heads. */
+export function curveOf(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
+  if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
+  return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
+}
+
 const roleCache = new WeakMap<Inspection, HeadRoles[]>();
 
 /** Each head's role on this inspection (layer * heads + head), computed once per inspection: the panel, picker, hover and exports share it. */
@@ -76,4 +84,11 @@ export function rolesOf(insp: Inspection): HeadRoles[] {
   let roles = roleCache.get(insp);
   if (!roles) roleCache.set(insp, (roles = inspectionHeadRoles(insp)));
   return roles;
+}
+
+/** One head's role on this inspection. */
+export function roleOf(insp: Inspection, layer: number, head: number): HeadRoles {
+  const { layers, heads } = insp.model;
+  if (!(layer >= 0 && layer < layers && head >= 0 && head < heads)) throw new RangeError(`no head L${layer + 1} H${head + 1} in a ${layers} x ${heads} model`);
+  return rolesOf(insp)[layer * heads + head];
 }
