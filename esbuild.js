@@ -36,7 +36,7 @@ const builds = [
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
   // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).
-  ...['dist', 'out/test/unit', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
+  ...['dist', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,
     entryPoints: ['src/core/engine/ort-worker.ts'],
     outfile: `${dir}/ort-worker.js`,
