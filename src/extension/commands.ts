@@ -7,11 +7,11 @@ import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
 import { roleOf } from '../core/reading/selection';
-import type { Ctx } from './ctx';
+import type { Ctx } from './extension-root';
 import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
 import { fileName } from './inspected-documents';
-import { showTrustWarning } from './model-host';
+import { showTrustWarning } from './model-loader';
 import { PANEL_VIEW_ID } from './panel';
 
 const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {

@@ -4,7 +4,7 @@
 // returns the state snapshot API the tests read; otherwise nothing.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Ctx } from './ctx';
+import { Ctx } from './extension-root';
 import { RecordingProbe, probeFromEnvironment } from './probe';
 import type { TestApi } from './state-snapshot';
 import { stateSnapshot } from './state-snapshot';

@@ -9,7 +9,7 @@ import type { ModelRunner } from '../core/engine/runner';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
-import type { ModelHost } from './model-host';
+import type { ModelHost } from './model-loader';
 
 /** The inspection an editor shows for one version of its document. */
 export interface ShownInspection {

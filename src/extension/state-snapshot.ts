@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ShownMessage } from '../protocol';
 import type { Mode } from '../shared/vocabulary';
-import type { Ctx } from './ctx';
+import type { Ctx } from './extension-root';
 import type { Metrics, RecordingProbe } from './probe';
 
 export interface StateSnapshot {

@@ -12,7 +12,7 @@ import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
 import { InspectedDocuments, displayName } from './inspected-documents';
-import { ModelHost } from './model-host';
+import { ModelHost } from './model-loader';
 import { Overlay } from './overlay';
 import type { OverlayView } from './overlay';
 import { PANEL_VIEW_ID } from './panel';
