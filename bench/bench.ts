@@ -163,7 +163,7 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0): Pro
     for (let i = 0; i < 2000; i++) {
       const offset = (i * 7919) % text.length;
       const s = performance.now();
-      const insp = session.cached({ ...last, focusOffset: offset }) as Inspection;
+      const insp = session.cached({ ...last, centerOffset: offset }) as Inspection;
       topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
       times.push(performance.now() - s);
     }

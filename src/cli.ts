@@ -24,7 +24,7 @@ Runs the model over FILE and reports per-head attention.
 options:
   --mode MODE        ${MODES.join(' | ')} (default softmax)
   --query OFFSET     UTF-16 offset whose full attention rows are wanted (repeatable)
-  --focus OFFSET     centre of the inspected window when FILE is over the token limit
+  --center OFFSET    centre of the inspected window when FILE is over the token limit
                      (default: the first --query, else 0)
   --json             write the attention-lens/inspect@1 JSON to stdout
   --html OUT         write a self-contained HTML report to OUT
@@ -50,7 +50,7 @@ interface Args {
   file: string;
   mode: Mode;
   queries: number[];
-  focus?: number;
+  center?: number;
   output: { kind: 'json' } | { kind: 'html' | 'png'; path: string } | { kind: 'summary' };
   modelDir: string;
   maxTokens?: number;
@@ -69,7 +69,7 @@ function integer(flag: string, value: string, min: number): number {
 const INSPECT_OPTIONS = {
   mode: { type: 'string', default: 'softmax' },
   query: { type: 'string', multiple: true, default: [] },
-  focus: { type: 'string' },
+  center: { type: 'string' },
   json: { type: 'boolean' },
   html: { type: 'string' },
   png: { type: 'string' },
@@ -127,7 +127,7 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     file: files[0],
     mode: v.mode,
     queries: v.query.map((q) => integer('--query', q, 0)),
-    focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    center: v.center === undefined ? undefined : integer('--center', v.center, 0),
     output: outputs[0] ?? { kind: 'summary' },
     modelDir: v.model ?? defaultModelDir,
     maxTokens: v['max-tokens'] === undefined ? undefined : integer('--max-tokens', v['max-tokens'], 1),
@@ -196,7 +196,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const text = readDocument(args.file);
   // The engine checks these too; here the message names the flag and the file.
-  if (args.focus !== undefined && args.focus > text.length) throw new Error(`--focus ${args.focus} is beyond the end of ${args.file} (length ${text.length})`);
+  if (args.center !== undefined && args.center > text.length) throw new Error(`--center ${args.center} is beyond the end of ${args.file} (length ${text.length})`);
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
@@ -206,7 +206,7 @@ async function main(argv: string[]): Promise<void> {
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
     const insp = await new DocumentSession(runner).inspect(
-      { text, mode: args.mode, queryOffsets: args.queries, focusOffset: args.focus, maxTokens: args.maxTokens },
+      { text, mode: args.mode, queryOffsets: args.queries, centerOffset: args.center, maxTokens: args.maxTokens },
       undefined,
       progress,
     );

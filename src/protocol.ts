@@ -53,7 +53,7 @@ export interface FadingSeries {
 }
 
 /** Where a page is shown: the bottom panel (quick looks) or an editor tab (full size). */
-export type PageHost = 'panel' | 'editor';
+export type PagePlace = 'panel' | 'editor';
 
 /** Two modes of the same window side by side, for the selected head or aggregate. */
 export interface PanelCompare {

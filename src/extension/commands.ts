@@ -7,7 +7,7 @@ import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
 import { roleOf } from '../core/reading/selection';
-import type { Ctx } from './extension-root';
+import type { ExtensionRoot } from './extension-root';
 import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
 import { fileName } from './inspected-documents';
@@ -20,7 +20,7 @@ const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filte
   png: { label: 'PNG heatmap', detail: 'the pooled attention map of the selected head or aggregate', filter: 'PNG image' },
 };
 
-export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+export function registerCommands(ctx: ExtensionRoot): vscode.Disposable[] {
   const command = <A extends unknown[], R>(id: string, what: string, run: (...args: A) => Promise<R>): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
       try {
@@ -99,7 +99,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   ];
 }
 
-async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
+async function pickMode(ctx: ExtensionRoot): Promise<Mode | undefined> {
   const current = ctx.config.mode;
   // The model's own modes (a converted model has no trained SSMax): loaded first if it is not yet.
   const { modes } = await ctx.models.get();
@@ -114,7 +114,7 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
 }
 
 /** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
-async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
+async function openModelFolder(ctx: ExtensionRoot, arg: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     showTrustWarning('Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.');
     return;
@@ -131,7 +131,7 @@ async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
 
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };
 
-async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
+async function pickHead(ctx: ExtensionRoot): Promise<HeadSelection | undefined> {
   const runner = await ctx.models.get();
   const { layers, heads } = runner.model;
   const editor = vscode.window.activeTextEditor;
@@ -170,7 +170,7 @@ function selectionArg(arg: unknown): HeadSelection | undefined {
 }
 
 /** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
-async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined> {
+async function exportCommand(ctx: ExtensionRoot, arg: unknown): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor;
   const doc = (editor && ctx.documents.get(editor.document.uri)) ?? ctx.documents.all().at(-1);
   if (!doc) {

@@ -60,7 +60,7 @@ export class Config {
     return isColorScale(v) ? v : 'linear';
   }
 
-  /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */
+  /** The configured custom model folder, trusted or not; see ModelLoader for the trust rule. */
   get modelPath(): string {
     const v = this.raw.get<unknown>('modelPath');
     return typeof v === 'string' ? v.trim() : '';

@@ -1,5 +1,5 @@
 // The extension's one context object: owns every disposable in two scopes, the extension's and
-// the model's (ModelHost), wires settings and editor events to the parts that react (documents,
+// the model's (ModelLoader), wires settings and editor events to the parts that react (documents,
 // overlay, hover, status bar, panel controller), and reports errors once with their reason.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
@@ -12,7 +12,7 @@ import { Config, SECTION, clampSelection } from './config';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
 import { InspectedDocuments, displayName } from './inspected-documents';
-import { ModelHost } from './model-loader';
+import { ModelLoader } from './model-loader';
 import { Overlay } from './overlay';
 import type { OverlayView } from './overlay';
 import { PANEL_VIEW_ID } from './panel';
@@ -20,10 +20,10 @@ import { PanelController } from './panel-controller';
 import type { Probe } from './probe';
 import { StatusBar } from './status-bar';
 
-export class Ctx implements vscode.Disposable {
+export class ExtensionRoot implements vscode.Disposable {
   readonly config = new Config();
   readonly log: vscode.LogOutputChannel;
-  readonly models: ModelHost;
+  readonly models: ModelLoader;
   readonly documents: InspectedDocuments;
   readonly overlay: Overlay;
   readonly status = new StatusBar();
@@ -41,7 +41,7 @@ export class Ctx implements vscode.Disposable {
     private readonly probe: Probe,
   ) {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
-    this.models = new ModelHost(extension.extensionPath, this.config, this.log);
+    this.models = new ModelLoader(extension.extensionPath, this.config, this.log);
     this.documents = new InspectedDocuments(this.models, this.config, this.log, probe);
     this.overlay = new Overlay(
       (uri) => this.documents.get(uri),
@@ -104,10 +104,10 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Inspects a document in the current mode; errors are reported, not thrown. */
-  async inspect(doc: vscode.TextDocument, progress: ProgressKind, focusOffset?: number): Promise<ShownInspection | undefined> {
+  async inspect(doc: vscode.TextDocument, progress: ProgressKind, centerOffset?: number): Promise<ShownInspection | undefined> {
     try {
       if (!(await this.confirmLargeRun(doc))) return undefined;
-      const result = await this.documents.inspect(doc, focusOffset, progress);
+      const result = await this.documents.inspect(doc, centerOffset, progress);
       if (result) {
         this.error = undefined;
         this.probe.record({ inspectMs: result.inspection.timings.totalMs });

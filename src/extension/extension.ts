@@ -4,7 +4,7 @@
 // returns the state snapshot API the tests read; otherwise nothing.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Ctx } from './extension-root';
+import { ExtensionRoot } from './extension-root';
 import { RecordingProbe, probeFromEnvironment } from './probe';
 import type { TestApi } from './state-snapshot';
 import { stateSnapshot } from './state-snapshot';
@@ -12,7 +12,7 @@ import { stateSnapshot } from './state-snapshot';
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   try {
     const probe = probeFromEnvironment();
-    const ctx = new Ctx(context, probe);
+    const ctx = new ExtensionRoot(context, probe);
     context.subscriptions.push(ctx);
     ctx.start();
     context.subscriptions.push(...registerCommands(ctx));

@@ -9,7 +9,7 @@ import type { ModelRunner } from '../core/engine/runner';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
-import type { ModelHost } from './model-loader';
+import type { ModelLoader } from './model-loader';
 
 /** The inspection an editor shows for one version of its document. */
 export interface ShownInspection {
@@ -35,7 +35,7 @@ export class InspectedDocuments implements vscode.Disposable {
   private readonly busyChanged = new vscode.EventEmitter<boolean>();
 
   constructor(
-    private readonly models: ModelHost,
+    private readonly models: ModelLoader,
     private readonly config: Config,
     private readonly log: vscode.LogOutputChannel,
     private readonly probe: Probe,
@@ -71,11 +71,11 @@ export class InspectedDocuments implements vscode.Disposable {
    * Inspects the document in the current mode. Resolves to undefined when the run was cancelled
    * or went stale (the document changed meanwhile); throws on real errors.
    */
-  async inspect(doc: vscode.TextDocument, focusOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
+  async inspect(doc: vscode.TextDocument, centerOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
     const uri = doc.uri.toString();
     const mode = this.config.mode;
     const version = doc.version;
-    const request = { text: doc.getText(), mode, focusOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
+    const request = { text: doc.getText(), mode, centerOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
     this.cancel(uri);
     this.loading++;
     this.busyChanged.fire(true);

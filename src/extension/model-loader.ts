@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { ModelRunner } from '../core/engine/runner';
 import type { Config } from './config';
 
-export class ModelHost implements vscode.Disposable {
+export class ModelLoader implements vscode.Disposable {
   private opening: Promise<ModelRunner> | undefined;
   private runner: ModelRunner | undefined;
   private noticeShown = false;

@@ -1,6 +1,6 @@
 // Owns what the panel shows, in every place it is shown (the bottom view and the editor tab):
 // which document (the active editor's when inspected, else the last one inspected), Compare and
-// the needle, what was last sent, and the answers to the pages' messages. Ctx tells it what
+// the needle, what was last sent, and the answers to the pages' messages. ExtensionRoot tells it what
 // changed; it posts the same messages to every page, so both stay in sync. Reading the state has
 // no side effects.
 import * as vscode from 'vscode';
@@ -11,14 +11,14 @@ import { inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/n
 import { curveOf } from '../core/reading/selection';
 import { downsample } from '../shared/buckets';
 import type { TokenSpan } from '../core/reading/needle';
-import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
+import type { CompareRequest, FadingSeries, HostMessage, PagePlace, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, clipText } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import { fileName } from './inspected-documents';
-import type { PanelHost, PanelPage } from './panel';
+import type { PageRequests, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
@@ -38,8 +38,8 @@ const REGION_CELLS = 256;
 /** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
 const NEEDLE_POINTS = 600;
 
-export class PanelController implements PanelHost, vscode.Disposable {
-  /** The bottom panel's view (registered by Ctx). */
+export class PanelController implements PageRequests, vscode.Disposable {
+  /** The bottom panel's view (registered by ExtensionRoot). */
   readonly viewProvider: PanelViewProvider;
   private editor: EditorPanel | undefined;
   /** Document the panel shows, by uri. */
@@ -50,7 +50,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   private comparing: [Mode, Mode] | undefined;
   private needleShown: PanelNeedle | undefined;
   /** What each page last reported it shows (probe only). */
-  readonly shownBy = new Map<PageHost, ShownMessage>();
+  readonly shownBy = new Map<PagePlace, ShownMessage>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -71,7 +71,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   }
 
   /** Whether the page in this place has said ready. */
-  ready(where: PageHost): boolean {
+  ready(where: PagePlace): boolean {
     return this.pages().some((p) => p.where === where && p.isReady);
   }
 
@@ -98,7 +98,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return this.comparing;
   }
 
-  // Events from Ctx.
+  // Events from ExtensionRoot.
 
   /** A document's inspection was replaced or cleared. */
   onInspection(uri: string): void {
@@ -132,7 +132,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     this.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
   }
 
-  // PanelHost: the pages' requests.
+  // PageRequests: the pages' requests.
 
   state(): PanelState {
     const doc = this.shown();

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ShownMessage } from '../protocol';
 import type { Mode } from '../shared/vocabulary';
-import type { Ctx } from './extension-root';
+import type { ExtensionRoot } from './extension-root';
 import type { Metrics, RecordingProbe } from './probe';
 
 export interface StateSnapshot {
@@ -48,7 +48,7 @@ export interface TestApi {
   state(ranges: boolean): StateSnapshot;
 }
 
-export function stateSnapshot(ctx: Ctx, probe: RecordingProbe, wantRanges: boolean): StateSnapshot {
+export function stateSnapshot(ctx: ExtensionRoot, probe: RecordingProbe, wantRanges: boolean): StateSnapshot {
   const sel = ctx.selection;
   const editor = vscode.window.activeTextEditor;
   const doc = editor ? ctx.documents.get(editor.document.uri) : undefined;

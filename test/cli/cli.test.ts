@@ -95,8 +95,8 @@ describe('CLI', function () {
       assert.ok(['local', 'previous-token'].includes(byDistance[0].role), `nearest head: ${byDistance[0].role}`);
     });
 
-    it('--max-tokens and --focus inspect a window and say so', () => {
-      const r = cli('inspect', code, '--max-tokens', '50', '--focus', '400', '--json');
+    it('--max-tokens and --center inspect a window and say so', () => {
+      const r = cli('inspect', code, '--max-tokens', '50', '--center', '400', '--json');
       assert.equal(r.code, 0, r.stderr);
       const json = JSON.parse(r.stdout) as InspectJson;
       assert.equal(json.tokens.length, 50);
@@ -142,7 +142,7 @@ describe('CLI', function () {
       ['an offset beyond the end', () => ['inspect', code, '--query', '999999'], /--query 999999 is beyond the end of .* \(length \d+\)/],
       ['a negative offset', () => ['inspect', code, '--query', '-3'], /--query needs an integer >= 0, got "-3"/],
       ['a non-numeric offset', () => ['inspect', code, '--query', 'ten'], /--query needs an integer >= 0, got "ten"/],
-      ['a focus beyond the end', () => ['inspect', code, '--focus', '999999'], /--focus 999999 is beyond the end/],
+      ['a center beyond the end', () => ['inspect', code, '--center', '999999'], /--center 999999 is beyond the end/],
       ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
       ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
       ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],

@@ -174,41 +174,41 @@ describe('model runner and document session', function () {
     const text = longCode(3000);
 
     it('inspects maxTokens tokens around the focus offset and says which range', async () => {
-      const focusOffset = 1500;
-      const insp = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset, queryOffsets: [focusOffset] });
+      const centerOffset = 1500;
+      const insp = await session.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset, queryOffsets: [centerOffset] });
       assert.equal(insp.windowed, true);
       assert.equal(insp.tokens.length, 100);
       assert.ok(insp.documentTokens > 100);
       assert.equal(insp.range.start, insp.tokens[0].start);
       assert.equal(insp.range.end, insp.tokens[99].end);
-      assert.ok(insp.range.start < focusOffset && focusOffset < insp.range.end);
+      assert.ok(insp.range.start < centerOffset && centerOffset < insp.range.end);
       assert.equal(text.slice(insp.range.start, insp.range.end), insp.tokens.map((t) => t.text).join(''));
       const q = insp.queries[0].token;
       assert.ok(Math.abs(q - 50) <= 1, `focus token near the window centre, at ${q}`);
     });
 
     it('clamps the window to the document edges', async () => {
-      const start = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0 });
+      const start = await session.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset: 0 });
       assert.equal(start.range.start, 0);
-      const end = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: text.length });
+      const end = await session.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset: text.length });
       assert.equal(end.range.end, text.length);
       assert.equal(end.tokens.length, 100);
     });
 
     it('reuses a window while the focus stays in its middle half, moves it beyond', async () => {
-      const a = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: 1500 });
+      const a = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, centerOffset: 1500 });
       const mid = a.tokens[55].start;
-      assert.equal(await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: mid }), a);
+      assert.equal(await session.inspect({ text, mode: 'ssmax', maxTokens: 100, centerOffset: mid }), a);
       const edge = a.tokens[95].start;
-      const b = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, focusOffset: edge });
+      const b = await session.inspect({ text, mode: 'ssmax', maxTokens: 100, centerOffset: edge });
       assert.notEqual(b, a);
       assert.ok(b.range.start > a.range.start);
     });
 
     it('another mode or query set keeps the window already in view', async () => {
-      const a = await session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000 });
+      const a = await session.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset: 2000 });
       const inside = a.tokens[40].start;
-      const b = await session.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, focusOffset: inside, queryOffsets: [inside] });
+      const b = await session.inspect({ text, mode: 'ssmax-posthoc', maxTokens: 100, centerOffset: inside, queryOffsets: [inside] });
       assert.deepEqual(b.range, a.range);
       assert.equal(b.queries[0].token, 40);
     });
@@ -217,12 +217,12 @@ describe('model runner and document session', function () {
       const doc = longCode(1200);
       const n = (await session.inspect({ text: doc, mode: 'softmax', maxTokens: 100_000 })).tokens.length;
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: doc.length }), async (maxTokens, focusOffset) => {
-          const insp = await session.inspect({ text: doc, mode: 'softmax', maxTokens, focusOffset });
+        fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: doc.length }), async (maxTokens, centerOffset) => {
+          const insp = await session.inspect({ text: doc, mode: 'softmax', maxTokens, centerOffset });
           assert.equal(insp.tokens.length, Math.min(maxTokens, n));
           assert.equal(insp.windowed, maxTokens < n);
           assert.equal(insp.documentTokens, n);
-          assert.ok(insp.range.start <= focusOffset && focusOffset <= insp.range.end, `focus ${focusOffset} in ${insp.range.start}..${insp.range.end}`);
+          assert.ok(insp.range.start <= centerOffset && centerOffset <= insp.range.end, `center ${centerOffset} in ${insp.range.start}..${insp.range.end}`);
           assert.equal(doc.slice(insp.range.start, insp.range.end), insp.tokens.map((t) => t.text).join(''));
         }),
         { numRuns: 25 },
@@ -235,7 +235,7 @@ describe('model runner and document session', function () {
 
     it('rejects a query offset outside the window with the window in the message', async () => {
       await assert.rejects(
-        session.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 0, queryOffsets: [0, 2900] }),
+        session.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset: 0, queryOffsets: [0, 2900] }),
         /query offset 2900 is outside the inspected window \(offsets 0\.\.\d+\)/,
       );
     });
@@ -325,7 +325,7 @@ describe('model runner and document session', function () {
     it('a sibling is the same window in another mode; cachedSibling finds it once computed', async () => {
       const s = new DocumentSession(engine);
       const text = longCode(3000);
-      const a = await s.inspect({ text, mode: 'softmax', maxTokens: 100, focusOffset: 2000, cacheKey: 'doc@1' });
+      const a = await s.inspect({ text, mode: 'softmax', maxTokens: 100, centerOffset: 2000, cacheKey: 'doc@1' });
       assert.equal(s.cachedSibling(a, 'softmax'), a);
       assert.equal(s.cachedSibling(a, 'ssmax'), undefined);
       const b = await s.sibling(a, 'ssmax');
@@ -356,7 +356,7 @@ describe('model runner and document session', function () {
       ['unknown mode', { text: 'x', mode: 'sparsemax' as 'softmax' }, /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc/],
       ['negative query offset', { text: 'abc', mode: 'softmax', queryOffsets: [-1] }, /query offset -1 is outside the document \(0\.\.3\)/],
       ['query offset past the end', { text: 'abc', mode: 'softmax', queryOffsets: [4] }, /query offset 4 is outside the document/],
-      ['fractional offset', { text: 'abc', mode: 'softmax', focusOffset: 1.5 }, /focus offset 1.5 is outside the document/],
+      ['fractional offset', { text: 'abc', mode: 'softmax', centerOffset: 1.5 }, /center offset 1.5 is outside the document/],
       ['zero max tokens', { text: 'abc', mode: 'softmax', maxTokens: 0 }, /max tokens must be a positive integer/],
     ];
     for (const [name, req, message] of cases) {

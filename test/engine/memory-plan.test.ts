@@ -30,7 +30,7 @@ describe('memory plan on real runs', function () {
     const runner = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: budget });
     try {
       const text = longCode(120_000);
-      const insp = await new DocumentSession(runner).inspect({ text, mode: 'softmax', maxTokens: 1_000_000, focusOffset: 60_000 });
+      const insp = await new DocumentSession(runner).inspect({ text, mode: 'softmax', maxTokens: 1_000_000, centerOffset: 60_000 });
       assert.equal(insp.windowed, true);
       assert.ok(insp.tokens.length < insp.documentTokens);
       assert.equal(insp.tokens.length, tokensWithin(dims, 1_000_000, budget));

@@ -29,21 +29,21 @@ describe('lint enforces the rooms', function () {
   const cases: [string, string, string, RegExp][] = [
     // core
     ['core imports vscode', 'src/core/x.ts', "import * as vscode from 'vscode';" + use('vscode'), CORE],
-    ['core imports the extension', 'src/core/x.ts', "import { Ctx } from '../extension/ctx';" + use('Ctx'), CORE],
-    ['a core subfolder imports the extension', 'src/core/engine/x.ts', "import { Ctx } from '../../extension/ctx';" + use('Ctx'), CORE],
+    ['core imports the extension', 'src/core/x.ts', "import { ExtensionRoot } from '../extension/extension-root';" + use('ExtensionRoot'), CORE],
+    ['a core subfolder imports the extension', 'src/core/engine/x.ts', "import { ExtensionRoot } from '../../extension/extension-root';" + use('ExtensionRoot'), CORE],
     ['core imports vscode dynamically', 'src/core/x.ts', "export const x = import('vscode');\n", CORE],
     ['core requires vscode', 'src/core/x.ts', "export const x = require('vscode');\n", CORE],
-    ['core names an extension type by import()', 'src/core/x.ts', "export type X = import('../extension/ctx').Ctx;\n", CORE],
-    ['core detours through ./..', 'src/core/x.ts', "import { Ctx } from './../extension/ctx';" + use('Ctx'), CORE],
-    ['core detours through ../core/..', 'src/core/x.ts', "import { Ctx } from '../core/../extension/ctx';" + use('Ctx'), CORE],
-    ['core re-exports the extension', 'src/core/x.ts', "export * from '../extension/ctx';\n", CORE],
+    ['core names an extension type by import()', 'src/core/x.ts', "export type X = import('../extension/extension-root').ExtensionRoot;\n", CORE],
+    ['core detours through ./..', 'src/core/x.ts', "import { ExtensionRoot } from './../extension/extension-root';" + use('ExtensionRoot'), CORE],
+    ['core detours through ../core/..', 'src/core/x.ts', "import { ExtensionRoot } from '../core/../extension/extension-root';" + use('ExtensionRoot'), CORE],
+    ['core re-exports the extension', 'src/core/x.ts', "export * from '../extension/extension-root';\n", CORE],
     ['core imports the protocol', 'src/core/reading/x.ts', "import { isShownMessage } from '../../protocol';" + use('isShownMessage'), CORE],
     // extension
     ['the extension imports the webview', 'src/extension/x.ts', "import { Heatmap } from '../webview/heatmap';" + use('Heatmap'), EXTENSION],
     ['the extension imports the CLI', 'src/extension/x.ts', "import { main } from '../cli';" + use('main'), EXTENSION],
     // CLI
     ['the CLI imports vscode', 'src/cli.ts', "import * as vscode from 'vscode';" + use('vscode'), CLI],
-    ['the CLI imports the extension', 'src/cli.ts', "import { Ctx } from './extension/ctx';" + use('Ctx'), CLI],
+    ['the CLI imports the extension', 'src/cli.ts', "import { ExtensionRoot } from './extension/extension-root';" + use('ExtensionRoot'), CLI],
     // webview
     ['the webview imports core', 'src/webview/x.ts', "import { tokenAt } from '../core/reading/analysis';" + use('tokenAt'), WEBVIEW],
     ['a webview subfolder imports core', 'src/webview/toolkit/x.ts', "import { tokenAt } from '../../core/reading/analysis';" + use('tokenAt'), WEBVIEW],

@@ -52,14 +52,14 @@ export class DocumentSession {
     return this.foreground !== undefined;
   }
 
-  /** Synchronous cache lookup (hovers): an inspection of this text and mode whose range holds the focus. */
+  /** Synchronous cache lookup (hovers): an inspection of this text and mode whose range holds the center. */
   cached(req: InspectRequest): Inspection | undefined {
     const base = this.baseKey(req, this.docKey(req));
-    const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
+    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
     for (const [key, entry] of this.cache) {
       if (entry.base !== base) continue;
       const r = entry.inspection.range;
-      if (!entry.inspection.windowed || (focus >= r.start && focus <= r.end)) {
+      if (!entry.inspection.windowed || (center >= r.start && center <= r.end)) {
         this.touch(key, entry);
         return entry.inspection;
       }
@@ -100,9 +100,9 @@ export class DocumentSession {
     const enc = await this.encode(docKey, req.text);
     const tokenizeMs = performance.now() - tokenizeStart;
     if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
-    const focus = req.focusOffset ?? req.queryOffsets?.[0] ?? 0;
+    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
     const windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
-    const window = this.chooseWindow(windowKey, enc, tokenIndex(enc, focus), maxTokens);
+    const window = this.chooseWindow(windowKey, enc, tokenIndex(enc, center), maxTokens);
     const key = `${base}|${window.first}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -161,9 +161,9 @@ export class DocumentSession {
   private requestOf(insp: Inspection): InspectRequest | undefined {
     for (const entry of this.cache.values()) {
       if (entry.inspection !== insp) continue;
-      // Its focus picked (or kept) this window: the sibling lands in the same one.
+      // Its center picked (or kept) this window: the sibling lands in the same one.
       const req = entry.req;
-      return { ...req, focusOffset: req.focusOffset ?? req.queryOffsets?.[0], queryOffsets: undefined };
+      return { ...req, centerOffset: req.centerOffset ?? req.queryOffsets?.[0], queryOffsets: undefined };
     }
     return undefined;
   }
@@ -185,12 +185,12 @@ export class DocumentSession {
   }
 
   /**
-   * The whole document when it fits; else maxTokens tokens centred on the focus token. A cached
-   * window (of any mode or query set) is reused while the focus stays in its middle half (or near
+   * The whole document when it fits; else maxTokens tokens centred on the center token. A cached
+   * window (of any mode or query set) is reused while the center stays in its middle half (or near
    * the document edge it touches): switching modes keeps the same tokens in view, and moving the
    * cursor does not move the window at every step.
    */
-  private chooseWindow(windowKey: string, enc: Encoding, focusToken: number, maxTokens: number): TokenWindow {
+  private chooseWindow(windowKey: string, enc: Encoding, centerToken: number, maxTokens: number): TokenWindow {
     const n = enc.ids.length;
     if (n <= maxTokens) return { first: 0, end: n };
     const margin = Math.floor(maxTokens / 4);
@@ -198,9 +198,9 @@ export class DocumentSession {
       if (entry.windowKey !== windowKey || entry.documentTokens !== n) continue;
       const lo = entry.first === 0 ? 0 : entry.first + margin;
       const hi = entry.end === n ? n : entry.end - margin;
-      if (focusToken >= lo && focusToken < hi) return { first: entry.first, end: entry.end };
+      if (centerToken >= lo && centerToken < hi) return { first: entry.first, end: entry.end };
     }
-    const first = Math.min(Math.max(focusToken - Math.floor(maxTokens / 2), 0), n - maxTokens);
+    const first = Math.min(Math.max(centerToken - Math.floor(maxTokens / 2), 0), n - maxTokens);
     return { first, end: first + maxTokens };
   }
 

@@ -19,7 +19,7 @@ export interface InspectRequest {
   text: string;
   mode: Mode;
   /** Document offset the window is centred on when the document is over the limit; default: the first query, else 0. */
-  focusOffset?: number;
+  centerOffset?: number;
   /** Document offsets whose full attention rows are wanted. */
   queryOffsets?: number[];
   /** Token limit; default: defaultMaxTokens. The memory budget may lower it. */
@@ -138,7 +138,7 @@ export class ModelRunner {
     const checkOffset = (what: string, v: number): void => {
       if (!Number.isInteger(v) || v < 0 || v > len) throw new Error(`${what} ${v} is outside the document (0..${len})`);
     };
-    if (req.focusOffset !== undefined) checkOffset('focus offset', req.focusOffset);
+    if (req.centerOffset !== undefined) checkOffset('center offset', req.centerOffset);
     for (const q of req.queryOffsets ?? []) checkOffset('query offset', q);
     const maxTokens = req.maxTokens ?? this.defaultMaxTokens;
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be a positive integer, got ${maxTokens}`);
