@@ -1,5 +1,5 @@
-// Typed view of the `attentionLens.*` settings. Settings are the single source of truth: commands
-// and the panel write them, and every part of the extension reacts to the change event.
+// Typed view of the `attentionLens.*` settings. Mode, layer and head are the defaults of the view
+// (ViewState); the rest apply as they change, and every part of the extension reacts to the event.
 import * as vscode from 'vscode';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';

@@ -19,9 +19,12 @@ import { PANEL_VIEW_ID } from './panel';
 import { PanelController } from './panel-controller';
 import type { Probe } from './probe';
 import { StatusBar } from './status-bar';
+import type { ViewChange } from './view-state';
+import { ViewState } from './view-state';
 
 export class ExtensionRoot implements vscode.Disposable {
   readonly config = new Config();
+  readonly view = new ViewState(this.config);
   readonly log: vscode.LogOutputChannel;
   readonly models: ModelLoader;
   readonly documents: InspectedDocuments;
@@ -42,16 +45,16 @@ export class ExtensionRoot implements vscode.Disposable {
   ) {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelLoader(extension.extensionPath, this.config, this.log);
-    this.documents = new InspectedDocuments(this.models, this.config, this.log, probe);
+    this.documents = new InspectedDocuments(this.models, this.config, this.view, this.log, probe);
     this.overlay = new Overlay(
       (uri) => this.documents.get(uri),
       async (insp, offset, signal) => (await this.models.current?.rows(insp, [offset], signal))?.[0],
       probe,
     );
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
-    this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this, probe, this.log);
+    this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this.view, this, probe, this.log);
     // Disposed in reverse: listeners first, then the parts they call.
-    this.disposables.push(this.log, this.models, this.documents, this.overlay, this.status, this.panel);
+    this.disposables.push(this.log, this.view, this.models, this.documents, this.overlay, this.status, this.panel);
   }
 
   start(): void {
@@ -60,6 +63,7 @@ export class ExtensionRoot implements vscode.Disposable {
       vscode.languages.registerHoverProvider('*', this.hover),
       vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, this.panel.viewProvider, { webviewOptions: { retainContextWhenHidden: false } }),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfig(e)),
+      this.view.onDidChange((change) => this.onView(change)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         if (this.config.modelPath !== '') void this.resetModel('the workspace is now trusted: the custom model applies');
       }),
@@ -87,10 +91,10 @@ export class ExtensionRoot implements vscode.Disposable {
     return this.models.current?.modes ?? MODES;
   }
 
-  /** The configured selection, clamped to the loaded model's shape. */
+  /** The view's selection, clamped to the loaded model's shape. */
   get selection(): HeadSelection {
     const model = this.models.current?.model;
-    const sel = this.config.selection;
+    const sel = this.view.selection;
     return model ? clampSelection(sel, model.layers, model.heads) : sel;
   }
 
@@ -163,7 +167,7 @@ export class ExtensionRoot implements vscode.Disposable {
     const active = vscode.window.activeTextEditor && this.documents.get(vscode.window.activeTextEditor.document.uri);
     const insp = active?.inspection;
     this.status.render({
-      mode: this.config.mode,
+      mode: this.view.mode,
       selection: this.selection,
       busy: this.documents.busy,
       error: this.error,
@@ -180,15 +184,23 @@ export class ExtensionRoot implements vscode.Disposable {
       void this.resetModel('attentionLens.modelPath or memoryBudgetMB changed');
       return;
     }
-    const rerun = ['mode', 'maxTokens'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
-    if (rerun) this.rerunVisible();
+    this.view.onSettings(e);
+    if (e.affectsConfiguration(`${SECTION}.maxTokens`)) this.rerunVisible();
     if (e.affectsConfiguration(`${SECTION}.liveMode`) && this.config.liveMode) this.rerunActive();
     this.overlay.refresh(this.overlayView);
     this.renderStatus();
     this.panel.onSettings();
   }
 
-  /** After a mode change: visible documents that were inspected run again (instant when cached). */
+  /** The view changed in one step: a new mode runs again; every part redraws once. */
+  private onView(change: ViewChange): void {
+    if (change.mode) this.rerunVisible();
+    this.overlay.refresh(this.overlayView);
+    this.renderStatus();
+    this.panel.onView();
+  }
+
+  /** After a mode or token-limit change: visible documents that were inspected run again (instant when cached). */
   private rerunVisible(): void {
     const active = vscode.window.activeTextEditor;
     for (const editor of vscode.window.visibleTextEditors) {

@@ -37,6 +37,7 @@ export class InspectedDocuments implements vscode.Disposable {
   constructor(
     private readonly models: ModelLoader,
     private readonly config: Config,
+    private readonly view: { readonly mode: Mode },
     private readonly log: vscode.LogOutputChannel,
     private readonly probe: Probe,
   ) {}
@@ -73,7 +74,7 @@ export class InspectedDocuments implements vscode.Disposable {
    */
   async inspect(doc: vscode.TextDocument, centerOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
     const uri = doc.uri.toString();
-    const mode = this.config.mode;
+    const mode = this.view.mode;
     const version = doc.version;
     const request = { text: doc.getText(), mode, centerOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
     this.cancel(uri);

@@ -22,6 +22,7 @@ import type { PageRequests, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
 import type { Probe } from './probe';
+import type { ViewState } from './view-state';
 
 /** What the controller reads from the rest of the extension. */
 export interface PanelContext {
@@ -46,8 +47,6 @@ export class PanelController implements PageRequests, vscode.Disposable {
   private uri: string | undefined;
   /** Inspection id last sent in full (0: none). */
   private sentId = -1;
-  /** Compare's pair of modes while it is on. */
-  private comparing: [Mode, Mode] | undefined;
   private needleShown: PanelNeedle | undefined;
   /** What each page last reported it shows (probe only). */
   readonly shownBy = new Map<PagePlace, ShownMessage>();
@@ -56,6 +55,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly documents: InspectedDocuments,
     private readonly config: Config,
+    private readonly view: ViewState,
     private readonly ctx: PanelContext,
     private readonly probe: Probe,
     private readonly log: vscode.LogOutputChannel,
@@ -94,10 +94,6 @@ export class PanelController implements PageRequests, vscode.Disposable {
     return this.pages().some((p) => p.isReady);
   }
 
-  get compareModes(): [Mode, Mode] | undefined {
-    return this.comparing;
-  }
-
   // Events from ExtensionRoot.
 
   /** A document's inspection was replaced or cleared. */
@@ -119,13 +115,16 @@ export class PanelController implements PageRequests, vscode.Disposable {
     }
   }
 
-  /** Settings changed: the selection, colour scale or Follow Cursor may differ. */
+  /** Settings changed: the colour scale or Follow Cursor may differ. */
   onSettings(): void {
-    const doc = this.shown();
-    if (!doc) return;
-    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
-    this.sendCompare(doc);
+    this.postView();
     this.onStatus();
+  }
+
+  /** The view changed: the selection or Compare may differ (a new mode arrives as a new inspection). */
+  onView(): void {
+    if (!this.view.compare) this.post({ type: 'compare', compare: undefined });
+    this.postView();
   }
 
   onStatus(): void {
@@ -140,7 +139,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
     const cursorToken =
       doc && editor && editor.document.uri.toString() === doc.uri ? tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active)) : -1;
     return {
-      mode: this.config.mode,
+      mode: this.view.mode,
       modes: [...this.ctx.modes],
       selection: this.ctx.selection,
       followCursor: this.config.followCursor,
@@ -150,7 +149,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
       head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
-      compare: doc && this.comparing ? this.compareFor(doc, this.comparing) : undefined,
+      compare: doc && this.view.compare ? this.compareFor(doc, this.view.compare) : undefined,
       needle: doc && this.needleShown?.documentId === doc.inspection.id ? this.needleShown : undefined,
       probe: this.probe.enabled,
     };
@@ -165,11 +164,11 @@ export class PanelController implements PageRequests, vscode.Disposable {
   }
 
   selectHead(selection: HeadSelection): void {
-    this.config.setSelection(selection).catch((err: unknown) => this.ctx.reportError('selecting a head', err));
+    this.view.set({ selection });
   }
 
   selectMode(mode: Mode): void {
-    this.config.setMode(mode).catch((err: unknown) => this.ctx.reportError('switching attention', err));
+    this.view.set({ mode });
   }
 
   reveal(id: number, token: number): void {
@@ -194,15 +193,12 @@ export class PanelController implements PageRequests, vscode.Disposable {
   setCompare(request: CompareRequest): void {
     const modes = this.ctx.modes;
     const pair = request.modes && request.modes.every((m) => modes.includes(m)) && request.modes[0] !== request.modes[1] ? request.modes : undefined;
-    const was = this.comparing;
-    this.comparing = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
-    const doc = this.shown();
-    if (this.comparing && !was && !sameWeights(...this.comparing) && this.ctx.selection.kind === 'head') {
-      // The selection change posts the comparison (onSettings).
-      this.selectHead({ kind: 'aggregate', how: 'mean' });
-    }
-    if (doc && this.comparing) this.sendCompare(doc);
-    else this.post({ type: 'compare', compare: undefined });
+    const was = this.view.compare;
+    const compare = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
+    const mean = compare && !was && !sameWeights(...compare) && this.ctx.selection.kind === 'head';
+    const change = this.view.set({ compare, ...(mean ? { selection: { kind: 'aggregate', how: 'mean' } as const } : {}) });
+    // Unchanged: the page that asked still gets the answer.
+    if (!change.compare && !change.selection) this.onView();
   }
 
   /** The needle of the active editor's selection, under every mode the model offers. */
@@ -322,14 +318,14 @@ export class PanelController implements PageRequests, vscode.Disposable {
     if (id === this.sentId || !this.pages().some((p) => p.isReady)) return;
     this.sentId = id;
     if (!doc) {
-      this.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
+      this.post({ type: 'document', document: undefined, head: undefined, mode: this.view.mode });
       return;
     }
     const document = panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri)));
     const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
     this.post({ type: 'document', document, head, mode: doc.inspection.mode });
-    if (this.comparing) this.sendCompare(doc);
+    if (this.view.compare) this.sendCompare(doc);
   }
 
   /** The comparison from cache (no heads while a mode is missing). */
@@ -345,15 +341,23 @@ export class PanelController implements PageRequests, vscode.Disposable {
     };
   }
 
+  /** The selection's head and the comparison, for the shown document. */
+  private postView(): void {
+    const doc = this.shown();
+    if (!doc) return;
+    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.sendCompare(doc);
+  }
+
   /** Posts the comparison; when a mode is missing, runs it in the background and posts again. */
   private sendCompare(doc: ShownInspection): void {
-    const modes = this.comparing;
+    const modes = this.view.compare;
     if (!modes) return;
     const now = this.compareFor(doc, modes);
     this.post({ type: 'compare', compare: now });
     if (now.heads) return;
     void Promise.all(modes.map((m) => this.documents.ensureIn(doc, m))).then(() => {
-      if (this.comparing !== modes || this.shown() !== doc) return;
+      if (this.view.compare !== modes || this.shown() !== doc) return;
       const later = this.compareFor(doc, modes);
       const error = later.heads ? undefined : `${modes.map((m) => MODE_LABELS[m]).join(' or ')} could not be computed for this window; inspect again.`;
       this.post({ type: 'compare', compare: error ? { ...later, error } : later });

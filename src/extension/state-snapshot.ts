@@ -55,7 +55,7 @@ export function stateSnapshot(ctx: ExtensionRoot, probe: RecordingProbe, wantRan
   const last = probe.lastDecorations;
   return {
     ranges: wantRanges && last ? { buckets: last.buckets, query: last.query } : undefined,
-    mode: ctx.config.mode,
+    mode: ctx.view.mode,
     layer: sel.kind === 'head' ? sel.layer + 1 : null,
     head: sel.kind === 'head' ? sel.head + 1 : sel.how,
     followCursor: ctx.config.followCursor,
@@ -85,7 +85,7 @@ export function stateSnapshot(ctx: ExtensionRoot, probe: RecordingProbe, wantRan
     panelReady: ctx.panel.ready('panel'),
     editorPanelReady: ctx.panel.ready('editor'),
     shown: { panel: ctx.panel.shownBy.get('panel') ?? null, editor: ctx.panel.shownBy.get('editor') ?? null },
-    compare: ctx.panel.compareModes ?? null,
+    compare: ctx.view.compare ?? null,
     metrics: { ...probe.metrics },
   };
 }

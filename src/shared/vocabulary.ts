@@ -42,6 +42,11 @@ export function isHeadSelection(value: unknown): value is HeadSelection {
   return v.kind === 'aggregate' && (v.how === 'mean' || v.how === 'max');
 }
 
+export function sameSelection(a: HeadSelection, b: HeadSelection): boolean {
+  if (a.kind === 'head' && b.kind === 'head') return a.layer === b.layer && a.head === b.head;
+  return a.kind === 'aggregate' && b.kind === 'aggregate' && a.how === b.how;
+}
+
 /** A whole number in [0, 1e9): an index that came over a message or from a setting. */
 export function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;

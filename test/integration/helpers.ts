@@ -69,12 +69,16 @@ export async function inspectActive(): Promise<StateSnapshot> {
 
 const KEYS = ['mode', 'layer', 'head', 'followCursor', 'liveMode', 'liveDebounceMs', 'maxTokens', 'colorScale'];
 
-/** Puts every setting the suites touch back to its default (global target). */
+/** Puts every setting the suites touch back to its default (global target), and the view to those defaults. */
 export async function resetSettings(): Promise<void> {
   const config = vscode.workspace.getConfiguration('attentionLens');
   for (const key of KEYS) {
     if (config.inspect(key)?.globalValue !== undefined) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
   }
+  // Commands change the view (mode, head, Compare) without touching settings.
+  await vscode.commands.executeCommand('attentionLens.compare', false);
+  await vscode.commands.executeCommand('attentionLens.switchAttention', 'softmax');
+  await vscode.commands.executeCommand('attentionLens.selectHead', 'mean');
 }
 
 /** Closes every editor, reverting dirty ones first (closing a dirty editor would open a save prompt). */
