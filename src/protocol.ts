@@ -22,7 +22,7 @@ export interface PanelDocument {
   starts: Int32Array;
   /** [layer * heads + head]: mean focus of each head. */
   headMeans: Float32Array;
-  /** [layer * heads + head]: what each head does on this document (core/head-roles.ts), and its score in [0, 1]. */
+  /** [layer * heads + head]: what each head does on this document (core/reading/head-roles.ts), and its score in [0, 1]. */
   roles: string[];
   roleScores: Float32Array;
   /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */

@@ -1,26 +1,22 @@
 // Owns what the panel shows, in every place it is shown (the bottom view and the editor tab):
-// which document (the active editor's when inspected, else the last one inspected), Compare and
-// the needle, what was last sent, and the answers to the pages' messages. ExtensionRoot tells it what
-// changed; it posts the same messages to every page, so both stay in sync. Reading the state has
-// no side effects.
+// which document (the active editor's when inspected, else the last one inspected), what was last
+// sent, and the answers to the pages' messages (the view's mode, head and Compare live in ViewState;
+// the needle and zoom in NeedleAndZoom). ExtensionRoot tells it what changed; it posts the same
+// messages to every page, so both stay in sync. Reading the state has no side effects.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
-import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
-import { inspectionNeedle, needleFromRegion, tokenSpan } from '../core/reading/needle';
-import { curveOf } from '../core/reading/selection';
-import { downsample } from '../shared/buckets';
-import type { TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PagePlace, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { defaultComparePair, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS, clipText } from '../shared/vocabulary';
+import { MODE_LABELS, fadingModes } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import { fileName } from './inspected-documents';
 import type { PageRequests, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
+import { NeedleAndZoom } from './needle-and-zoom';
 import type { Probe } from './probe';
 import type { ViewState } from './view-state';
 
@@ -34,11 +30,6 @@ export interface PanelContext {
   reportError(what: string, err: unknown): void;
 }
 
-/** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
-const REGION_CELLS = 256;
-/** Points a needle curve is drawn with: about one per pixel of a wide editor tab. */
-const NEEDLE_POINTS = 600;
-
 export class PanelController implements PageRequests, vscode.Disposable {
   /** The bottom panel's view (registered by ExtensionRoot). */
   readonly viewProvider: PanelViewProvider;
@@ -47,7 +38,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
   private uri: string | undefined;
   /** Inspection id last sent in full (0: none). */
   private sentId = -1;
-  private needleShown: PanelNeedle | undefined;
+  private readonly details: NeedleAndZoom;
   /** What each page last reported it shows (probe only). */
   readonly shownBy = new Map<PagePlace, ShownMessage>();
 
@@ -60,6 +51,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
     private readonly probe: Probe,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.details = new NeedleAndZoom(documents, ctx, log);
     this.viewProvider = new PanelViewProvider(extensionUri, this, log, (page) => {
       if (!page) this.shownBy.delete('panel');
     });
@@ -150,7 +142,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
       compare: doc && this.view.compare ? this.compareFor(doc, this.view.compare) : undefined,
-      needle: doc && this.needleShown?.documentId === doc.inspection.id ? this.needleShown : undefined,
+      needle: doc ? this.details.needleOf(doc.inspection.id) : undefined,
       probe: this.probe.enabled,
     };
   }
@@ -180,8 +172,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
   requestFading(id: number): void {
     const doc = this.documents.byId(id);
     if (!doc) return;
-    const wanted = this.ctx.modes.filter((m) => m !== 'ssmax-posthoc' || doc.inspection.mode === m);
-    void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
+    void Promise.all(fadingModes(this.ctx.modes, doc.inspection.mode).map((m) => this.documents.ensureIn(doc, m))).then(() => {
       if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });
   }
@@ -208,22 +199,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
 
   /** A zoomed region at full resolution, answered to the page that asked; without data when the keys are gone. */
   region(page: PanelPage, request: RegionRequest): void {
-    const doc = this.documents.byId(request.documentId);
-    const runner = this.ctx.runner;
-    const { q0, q1, k0, k1, selection: sel } = request;
-    const T = doc?.inspection.tokens.length ?? 0;
-    if (!doc || !runner || q1 > T || k1 > T) return;
-    const base = { requestId: request.requestId, documentId: request.documentId, q0, q1, k0, k1 };
-    void runner
-      .region(doc.inspection, { q0, q1, k0, k1 }, sel, REGION_CELLS)
-      .catch((err: unknown) => {
-        this.log.warn(`zoom region failed: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      })
-      .then((map) => {
-        const region = map ? { ...base, qBin: map.qBin, kBin: map.kBin, rows: map.rows, cols: map.cols, data: map.data } : { ...base, qBin: 0, kBin: 0, rows: 0, cols: 0 };
-        page.post({ type: 'region', region });
-      });
+    void this.details.region(request).then((answer) => answer && page.post(answer));
   }
 
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void {
@@ -239,60 +215,12 @@ export class PanelController implements PageRequests, vscode.Disposable {
   async runNeedle(): Promise<PanelNeedle | undefined> {
     // From the editor tab's button no text editor is active: the shown document's editor is meant.
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.uri);
-    const doc = editor && this.documents.get(editor.document.uri);
-    if (!editor || !doc || doc.version !== editor.document.version) {
-      void vscode.window.showInformationMessage('Attention Lens: inspect the document, then select a span (a value, a name) to see how much attention reaches it.');
-      return undefined;
-    }
-    const sel = editor.selection;
-    const span = tokenSpan(doc.inspection, editor.document.offsetAt(sel.start), editor.document.offsetAt(sel.end));
-    if (!span || span.end >= doc.inspection.tokens.length) {
-      void vscode.window.showInformationMessage('Attention Lens: the selection is outside the inspected window, or no token follows it.');
-      return undefined;
-    }
-    const selection = this.ctx.selection;
-    const inspections = await Promise.all(this.ctx.modes.map((m) => this.documents.ensureIn(doc, m)));
-    const series = [];
-    for (const insp of inspections) {
-      if (!insp) continue;
-      const { values, exact } = await this.needleValues(insp, span, selection);
-      const points = downsample(values, NEEDLE_POINTS, 'max');
-      series.push({ mode: insp.mode, starts: points.starts.map((s) => s + span.end), values: points.values, exact });
-    }
-    if (this.documents.get(doc.uri) !== doc) return undefined;
-    const text = doc.inspection.tokens
-      .slice(span.start, span.end)
-      .map((t) => t.text)
-      .join('');
-    const needle: PanelNeedle = {
-      documentId: doc.inspection.id,
-      start: span.start,
-      end: span.end,
-      text: clipText(text),
-      selection,
-      series,
-    };
-    this.needleShown = needle;
-    this.uri = doc.uri;
+    const result = await this.details.needle(editor);
+    if (!result) return undefined;
+    this.uri = result.doc.uri;
     this.sync();
-    this.post({ type: 'needle', needle });
-    return needle;
-  }
-
-  /**
-   * The selected head's (or the mean's) mass on the span from every later query. Exact from a
-   * full-resolution map region when the worker still holds this run's keys (the latest foreground
-   * run: the shown mode); else, and for the max over heads, each query's top-k keys (a lower bound).
-   */
-  private async needleValues(insp: Inspection, span: TokenSpan, sel: HeadSelection): Promise<{ values: Float32Array; exact: boolean }> {
-    const T = insp.tokens.length;
-    const runner = this.ctx.runner;
-    if (runner && !(sel.kind === 'aggregate' && sel.how === 'max')) {
-      const map = await runner.region(insp, { q0: span.end, q1: T, k0: span.start, k1: span.end }, sel, T - span.end).catch(() => undefined);
-      const values = map && needleFromRegion(map);
-      if (values) return { values, exact: true };
-    }
-    return { values: curveOf(inspectionNeedle(insp, span), insp, sel), exact: false };
+    this.post({ type: 'needle', needle: result.needle });
+    return result.needle;
   }
 
   /** The shown document, preferring the active editor's. */

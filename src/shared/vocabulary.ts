@@ -8,6 +8,11 @@ export function isMode(value: unknown): value is Mode {
   return typeof value === 'string' && (MODES as readonly string[]).includes(value);
 }
 
+/** The modes the fading chart draws: every trained one, and the post-hoc one while it is shown. */
+export function fadingModes(modes: readonly Mode[], shown: Mode): Mode[] {
+  return modes.filter((m) => m !== 'ssmax-posthoc' || m === shown);
+}
+
 /** Dropdowns, hovers, progress titles. */
 export const MODE_LABELS: Record<Mode, string> = {
   softmax: 'Softmax',

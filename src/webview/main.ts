@@ -1,7 +1,8 @@
 // The panel's page, shown in the bottom panel (quick looks) and in an editor tab (full size): the
 // host says which (body data-host), and the layout uses the space it gets. Receives typed messages
-// (src/protocol.ts), validates each, and draws: controls, heatmap (or Compare: two modes side by
-// side and their difference), head grid with roles, fading chart, needle, token strip. Says
+// (src/protocol.ts; page-state.ts validates and applies them) and draws: controls, heatmap (or
+// Compare: two modes side by side and their difference), head grid with roles, fading chart,
+// needle, token strip. Says
 // `ready` on load; the host answers with the full state. What must survive the page being
 // discarded while hidden (zoom, selected token) goes to vscode.setState.
 //
@@ -24,28 +25,16 @@
 //   fading-chart      the fading chart (<figure>, legend names each mode)
 //   needle-view       the needle section; needle-chart its chart, needle-caption its text
 //   token-strip       the token strip; token: one span per token, data-i = token index
-import type { HeadSelection } from '../shared/vocabulary';
-import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
+import { MODE_LABELS, isHeadSelection } from '../shared/vocabulary';
 import type { PanelState, WebviewMessage } from '../protocol';
-import {
-  isCompareMessage,
-  isCursorMessage,
-  isDocumentMessage,
-  isFadingMessage,
-  isHeadMessage,
-  isNeedleMessage,
-  isRegionMessage,
-  isStateMessage,
-  isStatusMessage,
-} from '../protocol';
 import { CompareView } from './compare-view';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
 import { LineChart } from './line-chart';
+import { applyMessage, fadingMissing, headChoices, needleCaption, statusText } from './page-state';
 import { onThemeChange } from './theme-color';
 import { TokenStrip } from './token-strip';
-import type { Choice } from './toolkit/controls';
 import { createButton, createDropdown } from './toolkit/controls';
 
 interface VsCodeApi {
@@ -120,13 +109,13 @@ const zoomReset = createButton('zoom-reset', 'Reset zoom', () => {
 const grid = new HeadGrid((selection) => vscode.postMessage({ type: 'selectHead', selection }));
 const chart = new LineChart('fading-chart', 'Mean focus over every head', 'Mean focus by position: computing…');
 const needleChart = new LineChart('needle-chart', 'Attention reaching the span', '');
-const needleCaption = document.createElement('p');
-needleCaption.className = 'needle-caption';
-needleCaption.dataset.testid = 'needle-caption';
+const needleText = document.createElement('p');
+needleText.className = 'needle-caption';
+needleText.dataset.testid = 'needle-caption';
 
 const mapSection = section('Attention map', heatmap.element);
 const fadingSection = section('Fading', chart.element);
-const needleSection = section('Needle', needleCaption, needleChart.element);
+const needleSection = section('Needle', needleText, needleChart.element);
 needleSection.dataset.testid = 'needle-view';
 needleSection.classList.add('needle');
 
@@ -180,56 +169,43 @@ function reveal(token: number): void {
 }
 
 function receive(m: unknown): void {
-  if (isStateMessage(m)) {
-    state = m.state;
-    renderControls();
-    renderDocument(true);
-  } else if (!state) {
-    return;
-  } else if (isDocumentMessage(m)) {
-    state.document = m.document;
-    state.head = m.head;
-    state.mode = m.mode;
-    state.fading = [];
-    if (state.needle && state.needle.documentId !== m.document?.id) state.needle = undefined;
-    if (state.compare && state.compare.documentId !== m.document?.id) state.compare = { ...state.compare, heads: undefined };
-    renderControls();
-    renderDocument(false);
-  } else if (isHeadMessage(m)) {
-    state.selection = m.selection;
-    if (state.document && m.head.documentId === state.document.id) state.head = m.head;
-    renderControls();
-    renderHead();
-  } else if (isCursorMessage(m)) {
-    if (state.document && m.documentId === state.document.id) {
-      state.cursorToken = m.token;
-      strip.setCursor(m.token);
-    }
-  } else if (isFadingMessage(m)) {
-    if (state.document && m.documentId === state.document.id) {
-      state.fading = m.fading;
+  const { state: next, redraw } = applyMessage(state, m);
+  state = next;
+  switch (redraw.part) {
+    case 'all':
+      renderControls();
+      renderDocument(true);
+      break;
+    case 'document':
+      renderControls();
+      renderDocument(false);
+      break;
+    case 'head':
+      renderControls();
+      renderHead();
+      break;
+    case 'cursor':
+      strip.setCursor(redraw.token);
+      break;
+    case 'fading':
       renderFading();
-    }
-  } else if (isCompareMessage(m)) {
-    if (!m.compare || m.compare.documentId === state.document?.id) {
-      state.compare = m.compare;
+      break;
+    case 'compare':
       renderControls();
       renderCompare();
-    }
-  } else if (isNeedleMessage(m)) {
-    if (!m.needle || m.needle.documentId === state.document?.id) {
-      state.needle = m.needle;
+      break;
+    case 'needle':
       renderNeedle();
-    }
-  } else if (isRegionMessage(m)) {
-    if (m.region.requestId === regionAsked && m.region.documentId === state.document?.id) heatmap.setDetail(m.region);
-  } else if (isStatusMessage(m)) {
-    state.busy = m.busy;
-    state.error = m.error;
-    state.followCursor = m.followCursor;
-    renderStatus();
-  } else {
-    console.warn('Attention Lens panel: ignored an invalid message', m);
+      break;
+    case 'region':
+      if (redraw.region.requestId === regionAsked) heatmap.setDetail(redraw.region);
+      break;
+    case 'status':
+      renderStatus();
+      break;
+    case 'invalid':
+      console.warn('Attention Lens panel: ignored an invalid message', m);
+      break;
   }
 }
 
@@ -239,33 +215,17 @@ function renderControls(): void {
     state.modes.map((m) => ({ value: m, label: MODE_LABELS[m] })),
     state.mode,
   );
-  const doc = state.document;
-  const choices: Choice[] = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => {
-    const role = sel.kind === 'head' && doc ? ` · ${doc.roles[sel.layer * doc.heads + sel.head]}` : '';
-    return { value: JSON.stringify(sel), label: `${selectionLabel(sel)}${role}` };
-  });
-  headSelect.set(choices, JSON.stringify(canonical(state.selection)));
+  const heads = headChoices(state.document, state.selection);
+  headSelect.set(heads.choices, heads.value);
   compareToggle.setAttribute('aria-pressed', String(state.compare !== undefined));
   compareToggle.classList.toggle('pressed', state.compare !== undefined);
   compareToggle.textContent = state.compare ? 'Compare: on' : 'Compare';
   renderStatus();
 }
 
-/** Key order fixed, so that a selection compares equal to its dropdown value. */
-function canonical(sel: HeadSelection): HeadSelection {
-  return sel.kind === 'head' ? { kind: 'head', layer: sel.layer, head: sel.head } : { kind: 'aggregate', how: sel.how };
-}
-
 function renderStatus(): void {
   if (!state) return;
-  const doc = state.document;
-  const parts = doc
-    ? [`${doc.label} · ${MODE_LABELS[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokens})` : ''}`]
-    : ['Run "Attention Lens: Inspect Current Document" to fill this panel.'];
-  if (state.busy) parts.push('inspecting…');
-  if (state.error) parts.push(`error: ${state.error}`);
-  if (state.followCursor) parts.push('following the cursor');
-  status.textContent = parts.join(' · ');
+  status.textContent = statusText(state);
   status.classList.toggle('error', state.error !== undefined);
 }
 
@@ -349,10 +309,8 @@ function renderFading(): void {
     state.fading.map((f) => ({ mode: f.mode, starts: f.starts, values: f.meanFocus })),
     doc.texts.length,
   );
-  const have = new Set(state.fading.map((f) => f.mode));
-  const missing = state.modes.some((m) => m !== 'ssmax-posthoc' && !have.has(m));
   // Ask once per document: the host computes the other mode in the background and answers.
-  if (missing && fadingAsked !== doc.id) {
+  if (fadingMissing(state, doc.mode) && fadingAsked !== doc.id) {
     fadingAsked = doc.id;
     vscode.postMessage({ type: 'requestFading', documentId: doc.id });
   }
@@ -363,10 +321,7 @@ function renderNeedle(): void {
   const doc = state?.document;
   needleSection.hidden = !needle || !doc;
   if (!needle || !doc) return;
-  const exact = needle.series.every((s) => s.exact);
-  needleCaption.textContent =
-    `Attention from every later token to ${JSON.stringify(needle.text)} (tokens ${needle.start + 1}–${needle.end}), ${selectionLabel(needle.selection)}, ` +
-    (exact ? 'from full attention rows.' : 'from each token’s top keys: a lower bound where marked.');
+  needleText.textContent = needleCaption(needle);
   needleChart.render(
     needle.series.map((s) => ({ mode: s.mode, starts: s.starts, values: s.values, note: s.exact ? undefined : '(top-k lower bound)' })),
     doc.texts.length,
