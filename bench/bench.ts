@@ -13,7 +13,7 @@ import { DocumentSession } from '../src/core/engine/document-session';
 import { ModelRunner } from '../src/core/engine/runner';
 import type { InspectRequest } from '../src/core/engine/runner';
 import type { Inspection, ModelInfo } from '../src/core/inspection-types';
-import type { ModelDims } from '../src/core/engine/layered-run';
+import type { ModelDims } from '../src/core/model/graphs';
 import type { Mode } from '../src/shared/vocabulary';
 import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model/manifest';

@@ -4,32 +4,8 @@
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
 import type { HeadSelection } from '../../shared/vocabulary';
+import type { GraphSet, ModelDims } from '../model/graphs';
 import { abortError } from './abort';
-
-export interface ModelDims {
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  width: number;
-  vocabSize: number;
-  topK: number;
-  pooledSize: number;
-  /** Parameters of one layer, the weights its qkv and out graphs apply per token (progress weights, memory plan, bench FLOPs). */
-  layerParameters: number;
-}
-
-export interface GraphSet {
-  embed: string;
-  qkv: string[];
-  out: string[];
-  head: string;
-  /** Any block, its keys masked as one (the first blocks). */
-  attention: string;
-  /** A block after at least topK (and one bin of) keys: the visible past apart from the masked diagonal. */
-  attentionSplit: string;
-  rows: string;
-}
 
 export interface RunSpec {
   graphs: GraphSet;

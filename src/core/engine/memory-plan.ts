@@ -3,7 +3,7 @@
 // onnxruntime holds during one graph call; the estimate is meant as an upper bound of the peak
 // (the benchmark and a unit test hold it to the measured peak).
 import * as os from 'node:os';
-import type { ModelDims } from './layered-run';
+import type { ModelDims } from '../model/graphs';
 import { keysFor, poolingOf } from './layered-run';
 
 const MB = 1024 * 1024;

@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { abortError } from './abort';
-import type { Feed, GraphSet, LayeredOutputs, MapRegion, ModelDims, Output, RunSpec } from './layered-run';
+import type { GraphSet, ModelDims } from '../model/graphs';
+import type { Feed, LayeredOutputs, MapRegion, Output, RunSpec } from './layered-run';
 import type { HeadSelection } from '../../shared/vocabulary';
 
 export interface WorkerOptions {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Mode } from '../../shared/vocabulary';
 import type { ModelInfo } from '../inspection-types';
-import type { GraphSet, ModelDims } from '../engine/layered-run';
+import type { GraphSet, ModelDims } from './graphs';
 
 export interface ModelManifest {
   dir: string;
