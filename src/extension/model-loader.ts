@@ -11,7 +11,7 @@ export class ModelLoader implements vscode.Disposable {
   private runner: ModelRunner | undefined;
   private noticeShown = false;
 
-  /** True once the user was told that the custom model is ignored (for the test-only state). */
+  /** True once the user was told that the custom model is ignored (once per model scope). */
   get ignoredNoticeShown(): boolean {
     return this.noticeShown;
   }

@@ -3,20 +3,23 @@
 // wait for asynchronous effects, and restore settings afterwards.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { StateSnapshot, TestApi } from '../../src/extension/state-snapshot';
+import type { ProbeHandle } from '../../src/extension/extension';
+import type { StateSnapshot } from './state';
+import { stateSnapshot } from './state';
 
 export const EXTENSION_ID = 'attention-lens.attention-lens';
 
-export async function activate(): Promise<TestApi> {
-  const ext = vscode.extensions.getExtension<TestApi | undefined>(EXTENSION_ID);
+export async function activate(): Promise<ProbeHandle> {
+  const ext = vscode.extensions.getExtension<ProbeHandle | undefined>(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
   const api = await ext.activate();
-  assert.ok(api, 'the probe is on (ATTENTION_LENS_PROBE=1): activate() returns the state API');
+  assert.ok(api, 'the probe is on (ATTENTION_LENS_PROBE=1): activate() returns the root and the probe');
   return api;
 }
 
 export async function state(ranges = false): Promise<StateSnapshot> {
-  return (await activate()).state(ranges);
+  const { root, probe } = await activate();
+  return stateSnapshot(root, probe, ranges);
 }
 
 export function sampleUri(name: string): vscode.Uri {

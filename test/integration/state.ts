@@ -1,11 +1,11 @@
-// The plain snapshot the integration tests read through the extension's API (returned by
-// activate() only when the probe is on), so that they assert on decorations, status and errors
-// without reaching into internals.
+// The plain snapshot the integration tests assert on (decorations, status, errors, what the pages
+// show), read from the extension's own parts: activate() returns its root and probe when the
+// harness turns the probe on.
 import * as vscode from 'vscode';
-import type { ShownMessage } from '../protocol';
-import type { Mode } from '../shared/vocabulary';
-import type { ExtensionRoot } from './extension-root';
-import type { Metrics, RecordingProbe } from './probe';
+import type { ShownMessage } from '../../src/protocol';
+import type { Mode } from '../../src/shared/vocabulary';
+import type { ExtensionRoot } from '../../src/extension/extension-root';
+import type { Metrics, RecordingProbe } from '../../src/extension/probe';
 
 export interface StateSnapshot {
   mode: Mode;
@@ -42,27 +42,22 @@ export interface StateSnapshot {
   ranges?: { buckets: [number, number][][]; query: [number, number][] };
 }
 
-/** What activate() returns when the probe is on. */
-export interface TestApi {
-  /** With ranges: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
-  state(ranges: boolean): StateSnapshot;
-}
-
-export function stateSnapshot(ctx: ExtensionRoot, probe: RecordingProbe, wantRanges: boolean): StateSnapshot {
-  const sel = ctx.selection;
+/** With ranges: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
+export function stateSnapshot(root: ExtensionRoot, probe: RecordingProbe, wantRanges: boolean): StateSnapshot {
+  const sel = root.selection;
   const editor = vscode.window.activeTextEditor;
-  const doc = editor ? ctx.documents.get(editor.document.uri) : undefined;
+  const doc = editor ? root.documents.get(editor.document.uri) : undefined;
   const last = probe.lastDecorations;
   return {
     ranges: wantRanges && last ? { buckets: last.buckets, query: last.query } : undefined,
-    mode: ctx.view.mode,
+    mode: root.view.mode,
     layer: sel.kind === 'head' ? sel.layer + 1 : null,
     head: sel.kind === 'head' ? sel.head + 1 : sel.how,
-    followCursor: ctx.config.followCursor,
-    liveMode: ctx.config.liveMode,
-    busy: ctx.documents.busy,
-    statusText: ctx.status.text,
-    statusTooltip: ctx.status.tooltipText,
+    followCursor: root.config.followCursor,
+    liveMode: root.config.liveMode,
+    busy: root.documents.busy,
+    statusText: root.status.item.text,
+    statusTooltip: tooltipText(root.status.item.tooltip),
     decorations: last ? { uri: last.uri, buckets: last.buckets.map((b) => b.length), query: last.query.length } : null,
     inspection: doc
       ? {
@@ -75,17 +70,21 @@ export function stateSnapshot(ctx: ExtensionRoot, probe: RecordingProbe, wantRan
           range: { ...doc.inspection.range },
         }
       : null,
-    inspectedUris: ctx.documents.all().map((d) => d.uri),
-    lastError: ctx.lastError ?? null,
-    modelDir: ctx.models.modelDir,
-    modelId: ctx.models.current?.model.id ?? null,
-    modes: [...ctx.modes],
-    customModelIgnored: ctx.models.customModelIgnored,
-    customModelNoticeShown: ctx.models.ignoredNoticeShown,
-    panelReady: ctx.panel.ready('panel'),
-    editorPanelReady: ctx.panel.ready('editor'),
-    shown: { panel: ctx.panel.shownBy.get('panel') ?? null, editor: ctx.panel.shownBy.get('editor') ?? null },
-    compare: ctx.view.compare ?? null,
+    inspectedUris: root.documents.all().map((d) => d.uri),
+    lastError: root.lastError ?? null,
+    modelDir: root.models.modelDir,
+    modelId: root.models.current?.model.id ?? null,
+    modes: [...root.modes],
+    customModelIgnored: root.models.customModelIgnored,
+    customModelNoticeShown: root.models.ignoredNoticeShown,
+    panelReady: root.panel.ready('panel'),
+    editorPanelReady: root.panel.ready('editor'),
+    shown: { panel: root.panel.shownBy.get('panel') ?? null, editor: root.panel.shownBy.get('editor') ?? null },
+    compare: root.view.compare ?? null,
     metrics: { ...probe.metrics },
   };
+}
+
+function tooltipText(t: string | vscode.MarkdownString | undefined): string {
+  return typeof t === 'string' ? t : (t?.value ?? '');
 }
