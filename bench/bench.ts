@@ -363,7 +363,7 @@ editor does). The model runs layer by layer, attention in causal query blocks (m
 - **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
   /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm
   runs (the result, kept in the cache, is part of it). **estimate MB**: the engine's own estimate
-  before the run (src/core/memory-plan.ts), which decides the window under a memory budget.
+  before the run (src/core/engine/memory-plan.ts), which decides the window under a memory budget.
   **cold extra MB**: the same for the first inspection, which also loads the graphs.
 - **PyTorch eager**: \`training/bench_torch.py\`, the training model in eval mode returning every
   layer's attention weights (what BertViz users run), same weights and lengths, median of warm

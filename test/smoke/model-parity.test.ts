@@ -1,4 +1,4 @@
-// The layered graphs run block by block (src/core/layered-run.ts in the model worker) against
+// The layered graphs run block by block (src/core/engine/layered-run.ts in the model worker) against
 // plain full attention in PyTorch (training/reference.py: every T x T weight materialised), on fixed
 // inputs: the smoke model trained by training/smoke.sh, and the shipped models in models/. Every
 // output, every mode, within 1e-4; once with the engine's blocks and once with tiny blocks whose

@@ -1,4 +1,4 @@
-// The extension must encode exactly as training did: compare src/core/tokenizer.ts (Hugging Face
+// The extension must encode exactly as training did: compare src/core/model/tokenizer.ts (Hugging Face
 // tokenizers) with training/bpe.py
 // on the texts that training/tokenizer_reference.py wrote (run by training/smoke.sh).
 import * as assert from 'node:assert/strict';
