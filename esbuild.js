@@ -54,11 +54,19 @@ const builds = [
   },
   {
     ...nodeCommon,
-    entryPoints: [...testEntries('test/unit'), ...testEntries('test/engine'), ...testEntries('test/cli'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
+    entryPoints: [...testEntries('test/engine'), ...testEntries('test/cli'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
     outdir: 'out/test',
     outbase: 'test',
+  },
+  {
+    // Pure unit tests run outside VS Code: the extension modules they test get the stand-in's events.
+    ...nodeCommon,
+    entryPoints: testEntries('test/unit'),
+    outdir: 'out/test/unit',
+    outbase: 'test/unit',
+    alias: { vscode: './test/common/vscode-stand-in.ts' },
     // The lint-layers test runs ESLint from node_modules, as `npm run lint` does.
-    external: [...nodeCommon.external, 'eslint'],
+    external: [...nodeCommon.external.filter((e) => e !== 'vscode'), 'eslint'],
   },
 ].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)) && b.entryPoints.length > 0);
 

@@ -66,6 +66,12 @@ export class Config {
     return typeof v === 'string' ? v.trim() : '';
   }
 
+  /** Which of the view's defaults (mode; layer and head) an event changed. */
+  viewDefaultsChanged(e: vscode.ConfigurationChangeEvent): { mode: boolean; selection: boolean } {
+    const affects = (k: string): boolean => e.affectsConfiguration(`${SECTION}.${k}`);
+    return { mode: affects('mode'), selection: affects('layer') || affects('head') };
+  }
+
   affectsModel(e: vscode.ConfigurationChangeEvent): boolean {
     return MODEL_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
   }

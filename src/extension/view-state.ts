@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { sameSelection } from '../shared/vocabulary';
 import type { Config } from './config';
-import { SECTION } from './config';
 
 export interface View {
   mode: Mode;
@@ -66,8 +65,7 @@ export class ViewState implements vscode.Disposable {
   /** The user edited settings: the view takes the defaults that changed. */
   onSettings(e: vscode.ConfigurationChangeEvent): void {
     if (this.saving > 0) return;
-    const mode = e.affectsConfiguration(`${SECTION}.mode`);
-    const selection = e.affectsConfiguration(`${SECTION}.layer`) || e.affectsConfiguration(`${SECTION}.head`);
+    const { mode, selection } = this.config.viewDefaultsChanged(e);
     if (mode || selection) this.set({ ...(mode ? { mode: this.config.mode } : {}), ...(selection ? { selection: this.config.selection } : {}) });
   }
 
