@@ -32,7 +32,9 @@ import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
 import { LineChart } from './line-chart';
-import { applyMessage, fadingMissing, headChoices, needleCaption, statusText } from './page-state';
+import { compareSide, singleSide } from './layout';
+import type { SavedState } from './page-state';
+import { applyMessage, fadingMissing, headChoices, needleCaption, readSaved, statusText } from './page-state';
 import { onThemeChange } from './theme-color';
 import { TokenStrip } from './token-strip';
 import { createButton, createDropdown } from './toolkit/controls';
@@ -43,13 +45,6 @@ interface VsCodeApi {
   setState(state: SavedState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
-
-/** What survives the page being discarded while hidden. */
-interface SavedState {
-  zoom?: Zoom;
-  activeToken?: number;
-  scrollTop?: number;
-}
 
 const vscode = acquireVsCodeApi();
 const saved = readSaved(vscode.getState());
@@ -86,7 +81,7 @@ const strip = new TokenStrip((token) => {
 const heatmap = new Heatmap({
   testId: 'heatmap',
   title: 'Attention map',
-  side: singleSide,
+  side: () => singleSide(inEditor, window.innerWidth, window.innerHeight),
   onRevealQuery: reveal,
   onZoom: () => {
     save();
@@ -97,7 +92,7 @@ const heatmap = new Heatmap({
   },
 });
 const compare = new CompareView({
-  side: compareSide,
+  side: () => compareSide(inEditor, window.innerWidth, window.innerHeight),
   onModes: (modes) => vscode.postMessage({ type: 'setCompare', compare: { on: true, modes } }),
   onRevealQuery: reveal,
   onZoom: () => save(),
@@ -147,21 +142,6 @@ function section(title: string, ...body: HTMLElement[]): HTMLElement {
   h.textContent = title;
   el.append(h, ...body);
   return el;
-}
-
-/** The single map: large in an editor tab, fitted to the short bottom panel. */
-function singleSide(): number {
-  // A wide tab keeps the head grid beside the map; a narrow one stacks it below.
-  if (inEditor) return Math.min(1100, window.innerWidth - (window.innerWidth >= 1000 ? 420 : 40), window.innerHeight - 90);
-  return Math.min(320, window.innerWidth - 24, window.innerHeight - 100);
-}
-
-/** Each of Compare's three maps. */
-function compareSide(): number {
-  const third = (window.innerWidth - 70) / 3;
-  // A narrow editor tab puts two maps a row (the difference wraps below) rather than three tiny ones.
-  if (inEditor) return Math.min(window.innerWidth >= 900 ? third : (window.innerWidth - 60) / 2, window.innerHeight - 330, 560);
-  return Math.min(third, window.innerHeight - 110, 260);
 }
 
 function reveal(token: number): void {
@@ -354,19 +334,4 @@ function redrawAll(): void {
 
 function save(): void {
   vscode.setState({ zoom: state?.compare ? compare.zoom : heatmap.currentZoom, activeToken: strip.activeToken, scrollTop: strip.element.scrollTop });
-}
-
-function readSaved(raw: unknown): SavedState {
-  if (typeof raw !== 'object' || raw === null) return {};
-  const r = raw as Record<string, unknown>;
-  const z = r.zoom as Record<string, unknown> | undefined;
-  const zoom =
-    z && ['r0', 'r1', 'c0', 'c1'].every((k) => Number.isInteger(z[k]) && (z[k] as number) >= 0) && (z.r1 as number) > (z.r0 as number) && (z.c1 as number) > (z.c0 as number)
-      ? { r0: z.r0 as number, r1: z.r1 as number, c0: z.c0 as number, c1: z.c1 as number }
-      : undefined;
-  return {
-    zoom,
-    activeToken: Number.isInteger(r.activeToken) ? (r.activeToken as number) : undefined,
-    scrollTop: typeof r.scrollTop === 'number' ? r.scrollTop : undefined,
-  };
 }

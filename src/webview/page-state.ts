@@ -1,7 +1,9 @@
 // The page's state and what each host message does to it, apart from drawing: main.ts keeps one
 // PanelState, hands every message to `applyMessage`, and redraws the part it names. The texts the
-// page writes (status line, head choices, needle caption) are made here too. No DOM: unit-tested.
+// page writes (status line, head choices, needle caption) and what it keeps while hidden (zoom,
+// selected token, scroll) are made and read here too. No DOM: unit-tested.
 import type { PanelDocument, PanelNeedle, PanelRegion, PanelState } from '../protocol';
+import type { Zoom } from './heatmap';
 import {
   isCompareMessage,
   isCursorMessage,
@@ -114,4 +116,27 @@ export function needleCaption(needle: PanelNeedle): string {
 export function fadingMissing(state: PanelState, shownMode: Mode): boolean {
   const have = new Set(state.fading.map((f) => f.mode));
   return fadingModes(state.modes, shownMode).some((m) => !have.has(m));
+}
+
+/** What survives the page being discarded while hidden. */
+export interface SavedState {
+  zoom?: Zoom;
+  activeToken?: number;
+  scrollTop?: number;
+}
+
+/** The saved state as vscode.getState() returns it, keeping only well-formed parts. */
+export function readSaved(raw: unknown): SavedState {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const r = raw as Record<string, unknown>;
+  const z = r.zoom as Record<string, unknown> | undefined;
+  const zoom =
+    z && ['r0', 'r1', 'c0', 'c1'].every((k) => Number.isInteger(z[k]) && (z[k] as number) >= 0) && (z.r1 as number) > (z.r0 as number) && (z.c1 as number) > (z.c0 as number)
+      ? { r0: z.r0 as number, r1: z.r1 as number, c0: z.c0 as number, c1: z.c1 as number }
+      : undefined;
+  return {
+    zoom,
+    activeToken: Number.isInteger(r.activeToken) ? (r.activeToken as number) : undefined,
+    scrollTop: typeof r.scrollTop === 'number' ? r.scrollTop : undefined,
+  };
 }

@@ -2,7 +2,8 @@
 // and invalid ones change nothing), and the texts it writes.
 import * as assert from 'node:assert/strict';
 import type { PanelDocument, PanelHead, PanelNeedle, PanelState } from '../../src/protocol';
-import { applyMessage, fadingMissing, headChoices, needleCaption, selectionValue, statusText } from '../../src/webview/page-state';
+import { compareSide, singleSide } from '../../src/webview/layout';
+import { applyMessage, fadingMissing, headChoices, needleCaption, readSaved, selectionValue, statusText } from '../../src/webview/page-state';
 
 function doc(id: number, extra: Partial<PanelDocument> = {}): PanelDocument {
   const layers = 2;
@@ -148,5 +149,30 @@ describe('panel page state', () => {
     s.fading = ['softmax', 'ssmax'].map((mode) => ({ mode: mode as 'softmax' | 'ssmax', starts: Int32Array.from([0]), meanFocus: Float32Array.from([1]) }));
     assert.equal(fadingMissing(s, 'softmax'), false);
     assert.equal(fadingMissing(s, 'ssmax-posthoc'), true, 'the shown post-hoc mode is drawn too');
+  });
+
+  it('keeps only the well-formed parts of the saved state', () => {
+    assert.deepEqual(readSaved(undefined), {});
+    assert.deepEqual(readSaved({ zoom: { r0: 1, r1: 4, c0: 0, c1: 2 }, activeToken: 5, scrollTop: 12.5 }), { zoom: { r0: 1, r1: 4, c0: 0, c1: 2 }, activeToken: 5, scrollTop: 12.5 });
+    const bad = readSaved({ zoom: { r0: 4, r1: 1, c0: 0, c1: 2 }, activeToken: 1.5, scrollTop: '3' });
+    assert.deepEqual(bad, { zoom: undefined, activeToken: undefined, scrollTop: undefined });
+    assert.equal(readSaved({ zoom: { r0: -1, r1: 4, c0: 0, c1: 2 } }).zoom, undefined);
+  });
+});
+
+describe('panel page layout', () => {
+  it('the single map is large in an editor tab and fits the short bottom panel', () => {
+    assert.equal(singleSide(true, 1600, 1000), 910, 'a wide tab keeps the head grid beside the map');
+    assert.equal(singleSide(true, 800, 1000), 760, 'a narrow tab stacks the grid below');
+    assert.equal(singleSide(true, 3000, 2000), 1100, 'at most 1,100 px');
+    assert.equal(singleSide(false, 1600, 300), 200, 'the bottom panel: its height');
+    assert.equal(singleSide(false, 1600, 1000), 320, 'the bottom panel: at most 320 px');
+  });
+
+  it("Compare's maps: three a row, two in a narrow tab", () => {
+    assert.equal(compareSide(true, 1270, 1200), 400);
+    assert.equal(compareSide(true, 860, 1200), 400, 'two a row below 900 px');
+    assert.equal(compareSide(true, 2000, 700), 370, 'the height leaves room for the strips and chart');
+    assert.equal(compareSide(false, 1270, 1000), 260);
   });
 });
