@@ -146,7 +146,7 @@ def card(res):
     lengths = list(res["selection"][str(m["factors"][0])])
     best = {k: min(m["factors"], key=lambda c: res["selection"][str(c)][k]) for k in lengths}
     L = [f"Held-out files only ({m['val_files']} validation files, {m['val_tokens']:,} tokens). Loss windows per length: "
-         f"{per(m['windows'])}; retrieval trials per cell: {per(m['trials'])}. Measured {m['date']} on {m['machine']} in "
+         f"{per(m['windows'])}" + (f"; retrieval trials per cell: {per(m['trials'])}" if m["formats"] else "; no retrieval") + f". Measured {m['date']} on {m['machine']} in "
          f"{m['minutes']:.1f} min by `training/eval.py`; checkpoints: {m['checkpoints']}.", "",
          f"**RoPE rule**: base x1 up to the training context ({ctx}); beyond it the per-length rule "
          f"{rope_rule.describe(rule)} (models.json). Candidates {', '.join(f'x{c:g}' for c in m['factors'])} were scored "
@@ -178,6 +178,8 @@ def card(res):
                 L.append(f"| {mode} | {label[setting]} | " + " | ".join(fmt_ci(cells[f"{x}x"]) for x in RETRIEVAL_MULTS) + " |")
         L.append("")
     edges = m["focus_buckets"]
+    if L[-1]:
+        L.append("")
     L += [f"Mean focus (max attention weight, mean over heads and queries) by query position, per layer, on "
           f"{8 * ctx:,}-token windows with the per-length rule; Softmax fades with position, SSMax holds:", "",
           "| mode | layer | " + " | ".join(f"{a}-{b}" for a, b in edges) + " |", "|---|---|" + "---|" * len(edges)]

@@ -5,8 +5,8 @@ in float64), never the exported graphs.
     /usr/bin/python3 training/reference.py --softmax A.pt --ssmax B.pt --lengths 1,7,40,300 \
         [--long 700,1100 --rope-rule models/models.json] --out ref.json
 
---long adds cases beyond the training context with the RoPE base scaled by the rule of a models.json
-(training/rope_rule.py), as the engine runs them.
+Beyond the training context the RoPE base is scaled by the rule of --rope-rule's models.json
+(training/rope_rule.py), as the engine runs it; --long only names more lengths.
 """
 import argparse
 import json
@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--ssmax")
     ap.add_argument("--lengths", default="1,7,40,300")
     ap.add_argument("--long", default="", help="more lengths, beyond the training context, run with the RoPE rule")
-    ap.add_argument("--rope-rule", metavar="MODELS_JSON", help="the models.json whose RoPE rule --long uses")
+    ap.add_argument("--rope-rule", metavar="MODELS_JSON", help="the models.json whose RoPE rule lengths beyond the training context use")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -46,13 +46,12 @@ def main():
         ss, _ = load_checkpoint(args.ssmax)
         cases.append(("ssmax", ss, torch.tensor([[round(float(v), 6) for v in row] for row in ss.learned_s()])))
     gen = torch.Generator().manual_seed(args.seed)
-    long = [int(t) for t in args.long.split(",") if t]
-    assert not long or args.rope_rule, "--long needs --rope-rule"
+    lengths = [int(t) for t in args.lengths.split(",")] + [int(t) for t in args.long.split(",") if t]
+    assert max(lengths) <= ctx or args.rope_rule, "lengths beyond the training context need --rope-rule"
     rule = rope_rule.fixed(1.0)
     if args.rope_rule:
         with open(args.rope_rule) as f:
             rule = json.load(f)["rope"]["beyondTrainContext"]
-    lengths = [int(t) for t in args.lengths.split(",")] + long
     results = []
     for T in lengths:
         ids = torch.randint(0, cfg.vocab_size, (T,), generator=gen)

@@ -16,7 +16,8 @@ for v in softmax ssmax; do
 done
 $PY training/export.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --tokenizer "$OUT/model/tokenizer.json" \
   --out "$OUT/model" --id smoke 2>&1 | grep -v -i warn | tail -n 1
-$PY training/reference.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --lengths 1,7,40,300 --out "$OUT/reference.json"
+$PY training/reference.py --softmax "$OUT/softmax.pt" --ssmax "$OUT/ssmax.pt" --lengths 1,7,40,300 \
+  --rope-rule "$OUT/model/models.json" --out "$OUT/reference.json"
 if [ -f training/checkpoints/softmax.pt ] && [ -f training/checkpoints/ssmax.pt ]; then
   # beyond the training context at two lengths, with the RoPE rule that models/models.json ships
   $PY training/reference.py --softmax training/checkpoints/softmax.pt --ssmax training/checkpoints/ssmax.pt \
