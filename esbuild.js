@@ -35,10 +35,10 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
-  // The model worker, beside every bundle that runs models (src/core/model-worker.ts).
-  ...['dist', 'out/test/unit', 'out/test/smoke'].map((dir) => ({
+  // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).
+  ...['dist', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,
-    entryPoints: ['src/core/ort-worker.ts'],
+    entryPoints: ['src/core/engine/ort-worker.ts'],
     outfile: `${dir}/ort-worker.js`,
   })),
   {
@@ -54,11 +54,19 @@ const builds = [
   },
   {
     ...nodeCommon,
-    entryPoints: [...testEntries('test/unit'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
+    entryPoints: [...testEntries('test/engine'), ...testEntries('test/cli'), ...testEntries('test/smoke'), ...testEntries('test/integration'), ...testEntries('test/ui')],
     outdir: 'out/test',
     outbase: 'test',
+  },
+  {
+    // Pure unit tests run outside VS Code: the extension modules they test get the stand-in's events.
+    ...nodeCommon,
+    entryPoints: testEntries('test/unit'),
+    outdir: 'out/test/unit',
+    outbase: 'test/unit',
+    alias: { vscode: './test/common/vscode-stand-in.ts' },
     // The lint-layers test runs ESLint from node_modules, as `npm run lint` does.
-    external: [...nodeCommon.external, 'eslint'],
+    external: [...nodeCommon.external.filter((e) => e !== 'vscode'), 'eslint'],
   },
 ].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)) && b.entryPoints.length > 0);
 

@@ -1,7 +1,8 @@
 // ESLint 9 flat config: typescript-eslint's recommended rules for the TypeScript sources, tests
-// and benchmark; Node CommonJS rules for the plain-JavaScript scripts.
+// and benchmark; the rooms rule for every file; Node CommonJS rules for the plain-JavaScript scripts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { roomsPlugin } from './scripts/lint-rooms.mjs';
 
 const nodeGlobals = {
   require: 'readonly',
@@ -19,19 +20,6 @@ const nodeGlobals = {
   URL: 'readonly',
 };
 
-const TOKENIZER_ONLY = { name: 'tokenizers', message: 'Only src/core/tokenizer.ts imports the tokenizer library.' };
-
-/**
- * Files matching `files` may not import what `forbidden` names (gitignore-style patterns), nor the
- * tokenizer library. One rule entry per file: a later entry for the same rule replaces an earlier one.
- */
-function layer(files, message, forbidden, ignores = []) {
-  return { files: [files], ignores, rules: { 'no-restricted-imports': ['error', { paths: [TOKENIZER_ONLY], patterns: [{ group: forbidden, message }] }] } };
-}
-
-const CORE_MESSAGE = 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.';
-const CORE_FORBIDDEN = ['vscode', '../extension/*', '../webview/*', '../protocol', '../cli'];
-
 export default tseslint.config(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-results/**', 'training/**', 'models/**'],
@@ -46,15 +34,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [TOKENIZER_ONLY] }] } },
-  // Layers (README "Architecture"): shared imports nothing; core never imports vscode or the
-  // extension, webview, protocol or CLI; the webview and the protocol import only shared (and the
-  // webview the protocol).
-  layer('src/shared/**/*.ts', 'src/shared imports nothing outside src/shared.', ['vscode', '../*', '!../shared/*']),
-  layer('src/core/**/*.ts', CORE_MESSAGE, CORE_FORBIDDEN, ['src/core/tokenizer.ts']),
-  { files: ['src/core/tokenizer.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: CORE_FORBIDDEN, message: CORE_MESSAGE }] }] } },
-  layer('src/webview/**/*.ts', 'The webview is a browser page: it imports only src/shared and src/protocol.ts.', ['vscode', '../core/*', '../extension/*', '../cli', 'node:*']),
-  layer('src/protocol.ts', 'The protocol is bundled into the webview: it imports only src/shared.', ['vscode', './core/*', './extension/*', './webview/*']),
+  // Rooms (README "Architecture"), at any depth, dynamic imports and require included, and each
+  // native library's one importer: scripts/lint-rooms.mjs.
+  { files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.cjs', '**/*.mjs'], plugins: { rooms: roomsPlugin }, rules: { 'rooms/imports': 'error' } },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },

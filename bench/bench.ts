@@ -8,17 +8,17 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { tokenAt, topKeys } from '../src/core/analysis';
-import { DocumentSession } from '../src/core/document-session';
-import { ModelRunner } from '../src/core/model-runner';
-import type { InspectRequest } from '../src/core/model-runner';
+import { tokenAt, topKeys } from '../src/core/reading/analysis';
+import { DocumentSession } from '../src/core/engine/document-session';
+import { ModelRunner } from '../src/core/engine/runner';
+import type { InspectRequest } from '../src/core/engine/runner';
 import type { Inspection, ModelInfo } from '../src/core/inspection-types';
-import type { ModelDims } from '../src/core/layered-run';
+import type { ModelDims } from '../src/core/model/graphs';
 import type { Mode } from '../src/shared/vocabulary';
 import { MODES, isMode } from '../src/shared/vocabulary';
-import { readManifest } from '../src/core/model-manifest';
-import { ModelWorker } from '../src/core/model-worker';
-import { Tokenizer } from '../src/core/tokenizer';
+import { readManifest } from '../src/core/model/manifest';
+import { ModelWorker } from '../src/core/engine/worker';
+import { Tokenizer } from '../src/core/model/tokenizer';
 import { matMulModel } from './onnx-proto';
 
 const ROOT = path.join(__dirname, '..');
@@ -163,7 +163,7 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0): Pro
     for (let i = 0; i < 2000; i++) {
       const offset = (i * 7919) % text.length;
       const s = performance.now();
-      const insp = session.cached({ ...last, focusOffset: offset }) as Inspection;
+      const insp = session.cached({ ...last, centerOffset: offset }) as Inspection;
       topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
       times.push(performance.now() - s);
     }
@@ -363,7 +363,7 @@ editor does). The model runs layer by layer, attention in causal query blocks (m
 - **extra peak MB**: for each warm inspection, the kernel's peak-RSS mark (VmHWM, reset through
   /proc/self/clear_refs after a full GC) minus the RSS just before it; the largest over the warm
   runs (the result, kept in the cache, is part of it). **estimate MB**: the engine's own estimate
-  before the run (src/core/memory-plan.ts), which decides the window under a memory budget.
+  before the run (src/core/engine/memory-plan.ts), which decides the window under a memory budget.
   **cold extra MB**: the same for the first inspection, which also loads the graphs.
 - **PyTorch eager**: \`training/bench_torch.py\`, the training model in eval mode returning every
   layer's attention weights (what BertViz users run), same weights and lengths, median of warm

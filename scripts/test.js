@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every suite in order, a table of counts, and one summary line at the very end:
 //   N passed, N failed[, N skipped]
-// Suites: typecheck, lint, build (1 test each), unit, model smoke, integration (code-server),
+// Suites: typecheck, lint, build (1 test each), unit (pure), engine (loads the model), cli, model smoke, integration (code-server),
 // UI (Playwright), package (.vsix installs and activates). A suite that cannot start, crashes, times out or finds no tests counts as
 // failed, never as skipped. Exit code 1 when anything failed.
 // Options: --only name[,name...]  run some suites (e.g. --only unit,ui); --verbose.
@@ -144,6 +144,14 @@ const suites = [
   {
     name: 'unit',
     run: () => mochaSuite('unit', 'out/test/unit', { timeoutMs: 5 * MIN, mochaTimeoutMs: 20000 }),
+  },
+  {
+    name: 'engine',
+    run: () => mochaSuite('engine', 'out/test/engine', { timeoutMs: 5 * MIN, mochaTimeoutMs: 20000 }),
+  },
+  {
+    name: 'cli',
+    run: () => mochaSuite('cli', 'out/test/cli', { timeoutMs: 5 * MIN, mochaTimeoutMs: 20000 }),
   },
   {
     name: 'smoke',

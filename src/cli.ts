@@ -8,14 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
-import { DocumentSession } from './core/document-session';
-import { ModelRunner, exactNeedle } from './core/model-runner';
-import type { NeedleCurve, TokenSpan } from './core/needle';
-import { bestNeedleHead, tokenSpan } from './core/needle';
-import type { ExportFormat } from './core/export';
-import { exportInspection } from './core/export';
+import { DocumentSession } from './core/engine/document-session';
+import { ModelRunner, exactNeedle } from './core/engine/runner';
+import type { NeedleCurve, TokenSpan } from './core/reading/needle';
+import { bestNeedleHead, tokenSpan } from './core/reading/needle';
+import type { ExportFormat } from './core/export/formats';
+import { exportInspection } from './core/export/formats';
 import type { Inspection, ModelInfo } from './core/inspection-types';
-import { focusOf } from './core/selection';
+import { focusOf } from './core/reading/selection';
 import { COLOR_SCALES, STRENGTH_STEPS, colouredValues, stepScale, stepShares } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
 import { MODES, headLabel, isMode, selectionLabel } from './shared/vocabulary';
@@ -28,7 +28,7 @@ Runs the model over FILE and reports per-head attention.
 options:
   --mode MODE        ${MODES.join(' | ')} (default softmax)
   --query OFFSET     UTF-16 offset whose full attention rows are wanted (repeatable)
-  --focus OFFSET     centre of the inspected window when FILE is over the token limit
+  --center OFFSET    centre of the inspected window when FILE is over the token limit
                      (default: the first --query, else 0)
   --needle START:END UTF-16 offsets of a span (a value, a name): how much attention reaches
                      its tokens from every later token, exact, per head (summary, --json, --svg)
@@ -60,7 +60,7 @@ interface Args {
   file: string;
   mode: Mode;
   queries: number[];
-  focus?: number;
+  center?: number;
   needle?: { start: number; end: number };
   output: { kind: 'json' } | { kind: 'html' | 'png' | 'svg'; path: string } | { kind: 'summary' } | { kind: 'color-steps' };
   compare?: Mode;
@@ -81,7 +81,7 @@ function integer(flag: string, value: string, min: number): number {
 const INSPECT_OPTIONS = {
   mode: { type: 'string', default: 'softmax' },
   query: { type: 'string', multiple: true, default: [] },
-  focus: { type: 'string' },
+  center: { type: 'string' },
   needle: { type: 'string' },
   json: { type: 'boolean' },
   html: { type: 'string' },
@@ -150,7 +150,7 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     file: files[0],
     mode: v.mode,
     queries: v.query.map((q) => integer('--query', q, 0)),
-    focus: v.focus === undefined ? undefined : integer('--focus', v.focus, 0),
+    center: v.center === undefined ? undefined : integer('--center', v.center, 0),
     compare: v.compare as Mode | undefined,
     needle: v.needle === undefined ? undefined : needleRange(v.needle),
     output: outputs[0] ?? { kind: 'summary' },
@@ -259,7 +259,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const text = readDocument(args.file);
   // The engine checks these too; here the message names the flag and the file.
-  if (args.focus !== undefined && args.focus > text.length) throw new Error(`--focus ${args.focus} is beyond the end of ${args.file} (length ${text.length})`);
+  if (args.center !== undefined && args.center > text.length) throw new Error(`--center ${args.center} is beyond the end of ${args.file} (length ${text.length})`);
   for (const q of args.queries) {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
@@ -270,7 +270,7 @@ async function main(argv: string[]): Promise<void> {
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
     const session = new DocumentSession(runner);
-    const request = { text, queryOffsets: args.queries, focusOffset: args.focus ?? args.needle?.start, maxTokens: args.maxTokens };
+    const request = { text, queryOffsets: args.queries, centerOffset: args.center ?? args.needle?.start, maxTokens: args.maxTokens };
     const insp = await session.inspect({ ...request, mode: args.mode }, undefined, progress);
     // The second mode runs on the same window (the session reuses it).
     const other = args.compare ? await session.inspect({ ...request, mode: args.compare }, undefined, progress) : undefined;

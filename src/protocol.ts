@@ -5,7 +5,7 @@
 import type { ColorScale } from './shared/color-scale';
 import { isColorScale } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
-import { isHeadSelection, isMode } from './shared/vocabulary';
+import { isHeadSelection, isIndex, isMode } from './shared/vocabulary';
 
 /** The inspected document as the panel draws it; sent when an inspection lands. */
 export interface PanelDocument {
@@ -22,7 +22,7 @@ export interface PanelDocument {
   starts: Int32Array;
   /** [layer * heads + head]: mean focus of each head. */
   headMeans: Float32Array;
-  /** [layer * heads + head]: what each head does on this document (core/head-roles.ts), and its score in [0, 1]. */
+  /** [layer * heads + head]: what each head does on this document (core/reading/head-roles.ts), and its score in [0, 1]. */
   roles: string[];
   roleScores: Float32Array;
   /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */
@@ -50,7 +50,7 @@ export interface FadingSeries {
   starts: Int32Array;
   /** [bucket]: mean focus over every layer, head and query in the bucket. */
   meanFocus: Float32Array;
-  /** The head (or mean over heads) the metrics below describe (core/fading-metrics.ts). */
+  /** The head (or mean over heads) the metrics below describe (core/reading/fading-metrics.ts). */
   selection: HeadSelection;
   /** [bucket]: mean entropy / ln(keys seen); exact. */
   entropyRatio: Float32Array;
@@ -65,7 +65,7 @@ export interface FadingSeries {
 }
 
 /** Where a page is shown: the bottom panel (quick looks) or an editor tab (full size). */
-export type PageHost = 'panel' | 'editor';
+export type PagePlace = 'panel' | 'editor';
 
 /** Two modes of the same window side by side, for the selected head or aggregate. */
 export interface PanelCompare {
@@ -91,7 +91,7 @@ export interface NeedleSeries {
   starts: Int32Array;
   /** [point]: attention mass on the span from the best head, the largest in the bucket. */
   values: Float32Array;
-  /** Exact weights (core/span-mass.ts) or each query's top-k keys (a lower bound). */
+  /** Exact weights (core/reading/span-mass.ts) or each query's top-k keys (a lower bound). */
   exact: boolean;
   /** layer * heads + head of the head with the largest mean mass on the span. */
   bestHead: number;
@@ -220,10 +220,6 @@ export type WebviewMessage =
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-function isIndex(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;
 }
 
 function isId(value: unknown): value is number {

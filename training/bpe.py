@@ -1,6 +1,6 @@
 """Byte-level BPE: training, encoding, and the Hugging Face tokenizer.json format.
 
-Hugging Face tokenizers (what src/core/tokenizer.ts runs) encodes the same way; test/smoke checks
+Hugging Face tokenizers (what src/core/model/tokenizer.ts runs) encodes the same way; test/smoke checks
 that they agree token for token.
 Pre-tokenization uses the GPT-2 split pattern; bytes are mapped to printable characters the
 GPT-2 way so merges can be stored as "a b" strings.

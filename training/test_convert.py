@@ -390,13 +390,15 @@ class Conversion(unittest.TestCase):
 class TransformersFixtures(unittest.TestCase):
     """The converter against transformers itself: checkpoints and outputs that
     training/make_hf_fixtures.py wrote with transformers (surprisal, next-token logits and their
-    log-normaliser, and attention rows within 1e-3). Skipped, visibly, while test/fixtures/hf/ does
-    not hold them."""
+    log-normaliser, and attention rows within 1e-3). A fixture missing from test/fixtures/hf/ is a
+    failure: the fixtures are committed."""
 
     def check(self, name):
         folder = os.path.join(os.path.dirname(HERE), "test", "fixtures", "hf", name)
-        if not os.path.isfile(os.path.join(folder, "reference.json")):
-            self.skipTest(f"no transformers reference in {folder}: run training/make_hf_fixtures.py where transformers is installed")
+        self.assertTrue(
+            os.path.isfile(os.path.join(folder, "reference.json")),
+            f"no transformers reference in {folder}: run training/make_hf_fixtures.py where transformers is installed",
+        )
         with open(os.path.join(folder, "reference.json")) as f:
             ref = json.load(f)
         adapter = convert.load(folder)

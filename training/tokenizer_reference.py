@@ -1,4 +1,4 @@
-"""Token ids from training/bpe.py for fixed texts, so test/smoke can check src/core/tokenizer.ts agrees."""
+"""Token ids from training/bpe.py for fixed texts, so test/smoke can check src/core/model/tokenizer.ts agrees."""
 import argparse
 import glob
 import json

@@ -1,7 +1,7 @@
 // The overlay's legend for the status bar's tooltip: what each colour step means for the active
 // document under the selected head, with the share of its tokens in each step.
 import type { Inspection } from '../core/inspection-types';
-import { focusOf } from '../core/selection';
+import { focusOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import { SCALE_MEANINGS, STRENGTH_STEPS, colouredValues, stepRange, stepScale, stepShares } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';

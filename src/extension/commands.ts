@@ -1,16 +1,23 @@
 // Every command of the extension: palette commands (category "Attention Lens") and the hover's
-// reveal link. Each handler reports its own errors once.
+// reveal link. Each handler gets the services it uses, and reports its own errors once.
 import * as vscode from 'vscode';
-import type { ExportFormat } from '../core/export';
-import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export';
-import { readManifest } from '../core/model-manifest';
+import type { ExportFormat } from '../core/export/formats';
+import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export/formats';
+import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, selectionLabel } from '../shared/vocabulary';
-import { rolesOf } from '../core/selection';
-import type { Ctx } from './ctx';
-import { defaultExportUri } from './export';
+import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, sameSelection, selectionLabel } from '../shared/vocabulary';
+import { roleOf } from '../core/reading/selection';
+import type { ExtensionRoot } from './extension-root';
+import type { Config } from './config';
+import type { InspectedDocuments } from './inspected-documents';
+import type { ModelLoader } from './model-loader';
+import type { ViewState } from './view-state';
+import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
+import { fileName } from './inspected-documents';
+import { showTrustWarning } from './model-loader';
 import { needleCommand } from './needle-command';
+import type { PanelController } from './panel-controller';
 import { PANEL_VIEW_ID } from './panel';
 
 const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filter: string }> = {
@@ -20,13 +27,14 @@ const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filte
   svg: { label: 'SVG figure', detail: 'map, difference map under Compare, focus curves and the needle, as editable vector graphics', filter: 'SVG image' },
 };
 
-export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+export function registerCommands(root: ExtensionRoot): vscode.Disposable[] {
+  const { view, config, documents, models, panel } = root;
   const command = <A extends unknown[], R>(id: string, what: string, run: (...args: A) => Promise<R>): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
       try {
         return await run(...args);
       } catch (err) {
-        ctx.reportError(what, err);
+        root.reportError(what, err);
         return undefined;
       }
     });
@@ -38,67 +46,71 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
         void vscode.window.showInformationMessage('Attention Lens: open a file (or an untitled editor) to inspect it.');
         return;
       }
-      await ctx.inspect(editor.document, 'notification', editor.document.offsetAt(editor.selection.active));
+      await root.inspect(editor.document, 'notification', editor.document.offsetAt(editor.selection.active));
     }),
 
     command('attentionLens.switchAttention', 'switching attention', async (arg?: unknown) => {
-      const mode = isMode(arg) ? arg : await pickMode(ctx);
-      if (mode) await ctx.config.setMode(mode);
+      const mode = isMode(arg) ? arg : await pickMode(view, models);
+      if (mode) view.set({ mode });
     }),
 
     command('attentionLens.selectHead', 'selecting a head', async (arg?: unknown) => {
-      const sel = selectionArg(arg) ?? (await pickHead(ctx));
-      if (sel) await ctx.config.setSelection(sel);
+      const selection = selectionArg(arg) ?? (await pickHead(models, documents, root.selection));
+      if (selection) view.set({ selection });
+    }),
+
+    command('attentionLens.saveViewAsDefault', 'saving the view as default', async () => {
+      await view.saveAsDefault();
     }),
 
     command('attentionLens.showPanel', 'opening the panel', async () => {
       await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
     }),
 
-    command('attentionLens.openInEditor', 'opening the attention view', async () => ctx.panel.openInEditor()),
+    command('attentionLens.openInEditor', 'opening the attention view', async () => panel.openInEditor()),
 
     command('attentionLens.compare', 'comparing modes', async (arg?: unknown) => {
       // Argument (scripts, tests): false turns Compare off, a pair of modes picks them.
       const modes = Array.isArray(arg) && arg.length === 2 && arg.every(isMode) ? (arg as [Mode, Mode]) : undefined;
       const on = arg !== false;
-      ctx.panel.setCompare({ on, modes });
-      if (on && !ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
-      return ctx.panel.compareModes;
+      panel.setCompare({ on, modes });
+      if (on && !panel.isShownAnywhere) panel.openInEditor();
+      return view.compare;
     }),
 
-    command('attentionLens.needle', 'computing the needle', async () => needleCommand(ctx)),
+    command('attentionLens.needle', 'computing the needle', async () => needleCommand(root)),
 
     command('attentionLens.toggleFollowCursor', 'toggling Follow Cursor', async (arg?: unknown) => {
-      await ctx.config.setFlag('followCursor', typeof arg === 'boolean' ? arg : !ctx.config.followCursor);
+      await config.setFlag('followCursor', typeof arg === 'boolean' ? arg : !config.followCursor);
     }),
 
     command('attentionLens.toggleLiveMode', 'toggling Live Mode', async (arg?: unknown) => {
-      await ctx.config.setFlag('liveMode', typeof arg === 'boolean' ? arg : !ctx.config.liveMode);
+      await config.setFlag('liveMode', typeof arg === 'boolean' ? arg : !config.liveMode);
     }),
 
-    command('attentionLens.clear', 'clearing', async () => ctx.clear()),
+    command('attentionLens.clear', 'clearing', async () => root.clear()),
 
     // The notification's Cancel, from the palette or a key binding: the shown overlay stays.
     command('attentionLens.cancel', 'cancelling the inspection', async () => {
       const doc = vscode.window.activeTextEditor?.document;
-      if (doc) ctx.documents.cancel(doc.uri.toString());
+      if (doc) documents.cancel(doc.uri.toString());
     }),
 
-    command('attentionLens.openModelFolder', 'opening a model folder', async (arg?: unknown) => openModelFolder(ctx, arg)),
+    command('attentionLens.openModelFolder', 'opening a model folder', async (arg?: unknown) => openModelFolder(config, arg)),
 
-    command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(ctx, arg)),
+    command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(documents, panel, root.selection, config, root.log, arg)),
 
     command(REVEAL_COMMAND, 'revealing a token', async (uri?: unknown, offset?: unknown) => {
       if (typeof uri !== 'string' || typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) return;
-      await ctx.revealOffset(vscode.Uri.parse(uri, true), offset);
+      await root.revealOffset(vscode.Uri.parse(uri, true), offset);
     }),
   ];
 }
 
-async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
-  const current = ctx.config.mode;
+async function pickMode(view: ViewState, models: ModelLoader): Promise<Mode | undefined> {
+  const current = view.mode;
   // The model's own modes (a converted model has no trained SSMax): loaded first if it is not yet.
-  const { modes } = await ctx.models.get();
+  const { modes } = await models.get();
   const items = modes.map((mode) => ({
     label: MODE_LABELS[mode],
     description: mode === current ? '(current)' : undefined,
@@ -110,12 +122,9 @@ async function pickMode(ctx: Ctx): Promise<Mode | undefined> {
 }
 
 /** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
-async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
+async function openModelFolder(config: Config, arg: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
-    const msg = 'Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.';
-    void vscode.window.showWarningMessage(msg, 'Manage Workspace Trust').then((pick) => {
-      if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
-    });
+    showTrustWarning('Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.');
     return;
   }
   const folder =
@@ -124,21 +133,19 @@ async function openModelFolder(ctx: Ctx, arg: unknown): Promise<void> {
       : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Attention Lens: Open Model Folder', openLabel: 'Use Model' }))?.[0]?.fsPath;
   if (folder === undefined) return;
   const { info } = readManifest(folder);
-  await ctx.config.setModelPath(folder);
+  await config.setModelPath(folder);
   void vscode.window.showInformationMessage(`Attention Lens: using model ${info.id} (${info.layers} layers x ${info.heads} heads) from ${folder}.`);
 }
 
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };
 
-async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
-  const runner = await ctx.models.get();
+async function pickHead(models: ModelLoader, documents: InspectedDocuments, current: HeadSelection): Promise<HeadSelection | undefined> {
+  const runner = await models.get();
   const { layers, heads } = runner.model;
   const editor = vscode.window.activeTextEditor;
-  const shown = editor && ctx.documents.get(editor.document.uri);
+  const shown = editor && documents.get(editor.document.uri);
   const summaries = shown?.inspection.heads ?? [];
-  const roles = shown ? rolesOf(shown.inspection) : [];
-  const current = JSON.stringify(ctx.selection);
-  const mark = (sel: HeadSelection): string | undefined => (JSON.stringify(sel) === current ? '(current)' : undefined);
+  const mark = (sel: HeadSelection): string | undefined => (sameSelection(sel, current) ? '(current)' : undefined);
   const items: HeadItem[] = [];
   for (const selection of allSelections(layers, heads)) {
     if (selection.kind === 'aggregate') {
@@ -148,7 +155,7 @@ async function pickHead(ctx: Ctx): Promise<HeadSelection | undefined> {
     const { layer, head } = selection;
     if (head === 0) items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
     const s = summaries.find((h) => h.layer === layer && h.head === head);
-    const role = roles[layer * heads + head];
+    const role = shown && s && roleOf(shown.inspection, layer, head);
     const detail = s
       ? `${role ? `${role.role} ${role.score.toFixed(2)} · ` : ''}mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
       : 'inspect a document to see its focus and entropy';
@@ -170,9 +177,9 @@ function selectionArg(arg: unknown): HeadSelection | undefined {
 }
 
 /** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
-async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined> {
+async function exportCommand(documents: InspectedDocuments, panel: PanelController, sel: HeadSelection, config: Config, log: vscode.LogOutputChannel, arg: unknown): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor;
-  const doc = (editor && ctx.documents.get(editor.document.uri)) ?? ctx.documents.all().at(-1);
+  const doc = (editor && documents.get(editor.document.uri)) ?? documents.all().at(-1);
   if (!doc) {
     void vscode.window.showInformationMessage('Attention Lens: inspect a document first, then export it.');
     return undefined;
@@ -188,7 +195,6 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
   }
   if (!format) return undefined;
   const docUri = vscode.Uri.parse(doc.uri);
-  const sel = ctx.selection;
   let target: vscode.Uri | undefined = typeof given.path === 'string' && given.path !== '' ? vscode.Uri.file(given.path) : undefined;
   target ??= await vscode.window.showSaveDialog({
     defaultUri: defaultExportUri(docUri, doc.inspection, sel, format),
@@ -196,10 +202,10 @@ async function exportCommand(ctx: Ctx, arg: unknown): Promise<string | undefined
     title: `Attention Lens: Export ${FORMAT_LABELS[format].label}`,
   });
   if (!target) return undefined;
-  const title = docUri.path.split('/').pop() ?? 'document';
+  const title = fileName(docUri) || 'document';
   const started = performance.now();
-  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: ctx.config.colorScale, svg: ctx.panel.figureFor(doc.inspection) }));
-  ctx.log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
+  await vscode.workspace.fs.writeFile(target, exportInspection(doc.inspection, format, { selection: sel, title, scale: config.colorScale, svg: panel.figureFor(doc.inspection) }));
+  log.info(`exported ${format} to ${target.fsPath} in ${(performance.now() - started).toFixed(0)} ms`);
   if (given.path === undefined) void vscode.window.showInformationMessage(`Attention Lens: exported to ${target.fsPath}`);
   return target.fsPath;
 }

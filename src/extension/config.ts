@@ -1,5 +1,5 @@
-// Typed view of the `attentionLens.*` settings. Settings are the single source of truth: commands
-// and the panel write them, and every part of the extension reacts to the change event.
+// Typed view of the `attentionLens.*` settings. Mode, layer and head are the defaults of the view
+// (ViewState); the rest apply as they change, and every part of the extension reacts to the event.
 import * as vscode from 'vscode';
 import type { Mode } from '../shared/vocabulary';
 import { isMode } from '../shared/vocabulary';
@@ -60,10 +60,16 @@ export class Config {
     return isColorScale(v) ? v : DEFAULT_COLOR_SCALE;
   }
 
-  /** The configured custom model folder, trusted or not; see ModelHost for the trust rule. */
+  /** The configured custom model folder, trusted or not; see ModelLoader for the trust rule. */
   get modelPath(): string {
     const v = this.raw.get<unknown>('modelPath');
     return typeof v === 'string' ? v.trim() : '';
+  }
+
+  /** Which of the view's defaults (mode; layer and head) an event changed. */
+  viewDefaultsChanged(e: vscode.ConfigurationChangeEvent): { mode: boolean; selection: boolean } {
+    const affects = (k: string): boolean => e.affectsConfiguration(`${SECTION}.${k}`);
+    return { mode: affects('mode'), selection: affects('layer') || affects('head') };
   }
 
   affectsModel(e: vscode.ConfigurationChangeEvent): boolean {

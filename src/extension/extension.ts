@@ -1,23 +1,27 @@
 // Entry point: builds the one context object and hands it every disposable (VS Code disposes
 // them on deactivation). Activation errors are shown to the user: VS Code would only log them.
 // With the probe on (ATTENTION_LENS_PROBE=1, set by the integration test harness) activate()
-// returns the state snapshot API the tests read; otherwise nothing.
+// returns the root and the probe, which the suites read (test/integration/state.ts); otherwise nothing.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Ctx } from './ctx';
+import { ExtensionRoot } from './extension-root';
 import { RecordingProbe, probeFromEnvironment } from './probe';
-import type { TestApi } from './state-snapshot';
-import { stateSnapshot } from './state-snapshot';
 import { registerWalkthrough } from './walkthrough';
 
-export function activate(context: vscode.ExtensionContext): TestApi | undefined {
+/** What activate() returns with the probe on: the extension's root and what the probe recorded. */
+export interface ProbeHandle {
+  root: ExtensionRoot;
+  probe: RecordingProbe;
+}
+
+export function activate(context: vscode.ExtensionContext): ProbeHandle | undefined {
   try {
     const probe = probeFromEnvironment();
-    const ctx = new Ctx(context, probe);
-    context.subscriptions.push(ctx);
-    ctx.start();
-    context.subscriptions.push(...registerCommands(ctx), ...registerWalkthrough(ctx));
-    return probe instanceof RecordingProbe ? { state: (ranges) => stateSnapshot(ctx, probe, ranges) } : undefined;
+    const root = new ExtensionRoot(context, probe);
+    context.subscriptions.push(root);
+    root.start();
+    context.subscriptions.push(...registerCommands(root), ...registerWalkthrough(root));
+    return probe instanceof RecordingProbe ? { root, probe } : undefined;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`Attention Lens failed to start: ${reason}`);

@@ -3,12 +3,12 @@
 // trusted. The other mode comes from the sibling run that started when the inspection landed; a
 // hover waits briefly for it (cancellable) and otherwise says how far along it is.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
-import type { HeadFading } from '../core/fading-metrics';
+import { tokenAt } from '../core/reading/analysis';
+import type { HeadFading } from '../core/reading/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
-import { entropyOf, focusOf, headFadingOf, keysOf, rolesOf } from '../core/selection';
+import { entropyOf, focusOf, headFadingOf, keysOf, roleOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
+import { MODE_LABELS, clipText, selectionLabel } from '../shared/vocabulary';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 
@@ -80,7 +80,7 @@ export class HoverProvider implements vscode.HoverProvider {
       '',
     );
     if (selection.kind === 'head') {
-      const role = rolesOf(insp)[selection.layer * insp.model.heads + selection.head];
+      const role = roleOf(insp, selection.layer, selection.head);
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
       const f = headFadingOf(insp)[selection.layer * insp.model.heads + selection.head];
       if (f) lines.push(`${selectionLabel(selection)} fading: ${fadingLine(f, insp.model.topK)}`, '');
@@ -116,7 +116,7 @@ export class HoverProvider implements vscode.HoverProvider {
   }
 }
 
-/** A head's fading metrics in one line (core/fading-metrics.ts). */
+/** A head's fading metrics in one line (core/reading/fading-metrics.ts). */
 function fadingLine(f: HeadFading, topK: number): string {
   const near = (f.distanceMass['0'] ?? 0) + (f.distanceMass['1-7'] ?? 0);
   const support = f.supportSize === null ? `more than ${topK}` : String(f.supportSize);
@@ -129,6 +129,5 @@ function fadingLine(f: HeadFading, topK: number): string {
 /** A token as Markdown text: whitespace made visible, Markdown syntax escaped, long tokens cut. */
 export function shownToken(text: string): string {
   const visible = text.replace(/\r?\n/g, '⏎').replace(/\t/g, '→').replace(/ /g, '·');
-  const cut = visible.length > 40 ? `${visible.slice(0, 39)}…` : visible;
-  return `"${cut.replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`)}"`;
+  return `"${clipText(visible).replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`)}"`;
 }

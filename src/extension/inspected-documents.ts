@@ -3,14 +3,14 @@
 // its token ranges. Adds what only VS Code has: progress with Cancel, and change events.
 import * as vscode from 'vscode';
 import type { Probe } from './probe';
-import { DocumentSession } from '../core/document-session';
+import { DocumentSession } from '../core/engine/document-session';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
-import { SiblingRuns } from '../core/sibling-runs';
+import type { ModelRunner } from '../core/engine/runner';
+import { SiblingRuns } from '../core/engine/sibling-runs';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
-import type { ModelHost } from './model-host';
+import type { ModelLoader } from './model-loader';
 
 /** The inspection an editor shows for one version of its document. */
 export interface ShownInspection {
@@ -39,8 +39,9 @@ export class InspectedDocuments implements vscode.Disposable {
   readonly siblings: SiblingRuns;
 
   constructor(
-    private readonly models: ModelHost,
+    private readonly models: ModelLoader,
     private readonly config: Config,
+    private readonly view: { readonly mode: Mode },
     private readonly log: vscode.LogOutputChannel,
     private readonly probe: Probe,
   ) {
@@ -96,11 +97,11 @@ export class InspectedDocuments implements vscode.Disposable {
    * Inspects the document in the current mode. Resolves to undefined when the run was cancelled
    * or went stale (the document changed meanwhile); throws on real errors.
    */
-  async inspect(doc: vscode.TextDocument, focusOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
+  async inspect(doc: vscode.TextDocument, centerOffset: number | undefined, progress: ProgressKind): Promise<ShownInspection | undefined> {
     const uri = doc.uri.toString();
-    const mode = this.config.mode;
+    const mode = this.view.mode;
     const version = doc.version;
-    const request = { text: doc.getText(), mode, focusOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
+    const request = { text: doc.getText(), mode, centerOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
     this.cancel(uri);
     this.loading++;
     this.busyChanged.fire(true);
@@ -233,6 +234,12 @@ function tokenRanges(doc: vscode.TextDocument, insp: Inspection): vscode.Range[]
   return insp.tokens.map((t) => new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
 }
 
+/** The document as messages name it: its path in the workspace (an untitled one's own name). */
 export function displayName(doc: vscode.TextDocument): string {
   return doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri);
+}
+
+/** The last segment of a document's path: the panel's title, an export's file and title. */
+export function fileName(uri: vscode.Uri): string {
+  return uri.path.split('/').pop() ?? '';
 }

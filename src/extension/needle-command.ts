@@ -4,10 +4,14 @@
 // offers to inspect around it. Shows the view at once and the progress while modes still run.
 import * as vscode from 'vscode';
 import type { Inspection } from '../core/inspection-types';
-import type { TokenSpan } from '../core/needle';
-import { tokenSpan } from '../core/needle';
-import type { Ctx } from './ctx';
+import type { TokenSpan } from '../core/reading/needle';
+import { tokenSpan } from '../core/reading/needle';
+import { clipText } from '../shared/vocabulary';
+import type { ExtensionRoot } from './extension-root';
 import type { ShownInspection } from './inspected-documents';
+
+/** What the needle command uses of the extension. */
+type NeedleServices = Pick<ExtensionRoot, 'documents' | 'panel' | 'inspect'>;
 
 /** What the needle measures, or why there is nothing to measure. */
 export type NeedleTarget =
@@ -49,13 +53,11 @@ export function needleTarget(document: vscode.TextDocument, selection: vscode.Se
 }
 
 /** The editor the needle reads: the active one, or (from the view's button) the visible editor of an inspected document. */
-function needleEditor(ctx: Ctx): vscode.TextEditor | undefined {
+function needleEditor(ctx: NeedleServices): vscode.TextEditor | undefined {
   return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => ctx.documents.get(e.document.uri));
 }
 
-const short = (text: string): string => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
-
-export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: number; series: { mode: string; points: number; exact: boolean; bestHead: number }[] } | undefined> {
+export async function needleCommand(ctx: NeedleServices): Promise<{ start: number; end: number; series: { mode: string; points: number; exact: boolean; bestHead: number }[] } | undefined> {
   const editor = needleEditor(ctx);
   const doc: ShownInspection | undefined = editor && ctx.documents.get(editor.document.uri);
   if (!editor || !doc || doc.version !== editor.document.version) {
@@ -68,7 +70,7 @@ export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: num
       void vscode.window.showInformationMessage('Attention Lens: put the cursor on a name, or select a span (a value, a name), to see how much attention reaches it.');
       return undefined;
     case 'last':
-      void vscode.window.showInformationMessage(`Attention Lens: no token follows "${short(target.text)}", so no attention can reach it. Pick a name earlier in the document.`);
+      void vscode.window.showInformationMessage(`Attention Lens: no token follows "${clipText(target.text)}", so no attention can reach it. Pick a name earlier in the document.`);
       return undefined;
     case 'outside': {
       const insp = doc.inspection;
@@ -87,7 +89,7 @@ export async function needleCommand(ctx: Ctx): Promise<{ start: number; end: num
   // Something visible at once: the view, then the curves with a progress notification meanwhile.
   if (!ctx.panel.isShownAnywhere) ctx.panel.openInEditor();
   const needle = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Attention Lens: needle of "${short(target.text)}" under every mode` },
+    { location: vscode.ProgressLocation.Notification, title: `Attention Lens: needle of "${clipText(target.text)}" under every mode` },
     () => ctx.panel.runNeedle(doc, target.span),
   );
   return needle && { start: needle.start, end: needle.end, series: needle.series.map((s) => ({ mode: s.mode, points: s.values.length, exact: s.exact, bestHead: s.bestHead })) };

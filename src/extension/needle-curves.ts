@@ -1,11 +1,11 @@
 // The needle's exact curves for the panel: every head under the given modes, the shown mode's
 // from the keys the model worker kept, each other mode by a run of its own over the same window
-// (core/span-mass.ts), with progress and Cancel. Curves of the same span computed before are kept.
+// (core/reading/span-mass.ts), with progress and Cancel. Curves of the same span computed before are kept.
 import * as vscode from 'vscode';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
-import { exactNeedle } from '../core/model-runner';
-import type { NeedleCurve, TokenSpan } from '../core/needle';
+import type { ModelRunner } from '../core/engine/runner';
+import { exactNeedle } from '../core/engine/runner';
+import type { NeedleCurve, TokenSpan } from '../core/reading/needle';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 

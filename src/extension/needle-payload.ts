@@ -1,8 +1,9 @@
 // The needle as the panel draws it: per mode, the best head's curve at about one point a pixel,
 // and a small multiple (the mean, the max, then every head) at fewer points.
 import type { Mode } from '../shared/vocabulary';
-import type { NeedleCurve } from '../core/needle';
-import { bestNeedleHead, downsample } from '../core/needle';
+import type { NeedleCurve } from '../core/reading/needle';
+import { bestNeedleHead } from '../core/reading/needle';
+import { downsample } from '../shared/buckets';
 import type { NeedleSeries } from '../protocol';
 
 /** Points of the main curve: about one per pixel of a wide editor tab. */

@@ -4,8 +4,8 @@
 // attention row when the model worker still holds the run's keys. The decoration types are created
 // once, kept in one record and disposed together; updates touch visible editors only.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
-import { focusOf, keysOf, rowOf } from '../core/selection';
+import { tokenAt } from '../core/reading/analysis';
+import { focusOf, keysOf, rowOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import { STRENGTH_STEPS, colouredValues, stepScale } from '../shared/color-scale';
 import type { Inspection, QueryRows } from '../core/inspection-types';

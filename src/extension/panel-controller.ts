@@ -1,27 +1,26 @@
 // Owns what the panel shows, in every place it is shown (the bottom view and the editor tab):
-// which document (the active editor's when inspected, else the last one inspected), Compare and
-// the needle, what was last sent, and the answers to the pages' messages. Ctx tells it what
-// changed; it posts the same messages to every page, so both stay in sync. Reading the state has
-// no side effects.
+// which document (the active editor's when inspected, else the last one inspected), what was last
+// sent, and the answers to the pages' messages (the view's mode, head and Compare live in ViewState;
+// the needle and zoom in NeedleAndZoom). ExtensionRoot tells it what changed; it posts the same
+// messages to every page, so both stay in sync. Reading the state has no side effects.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/analysis';
+import { tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
-import type { ModelRunner } from '../core/model-runner';
-import type { NeedleCurve } from '../core/needle';
-import type { TokenSpan } from '../core/needle';
-import type { CompareRequest, FadingSeries, HostMessage, PageHost, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
-import { defaultComparePair, isPostHoc, sameWeights } from '../shared/compare';
+import type { ModelRunner } from '../core/engine/runner';
+import type { NeedleCurve, TokenSpan } from '../core/reading/needle';
+import type { CompareRequest, FadingSeries, HostMessage, PagePlace, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
+import { defaultComparePair, fadingModes, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
-import type { PanelHost, PanelPage } from './panel';
+import { fileName } from './inspected-documents';
+import type { PageRequests, PanelPage } from './panel';
 import { EditorPanel, PanelViewProvider } from './panel';
-import type { NeedleCurves } from './needle-curves';
-import { needleCurves } from './needle-curves';
-import { needleSeries } from './needle-payload';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from './panel-payload';
+import { NeedleAndZoom } from './needle-and-zoom';
 import type { Probe } from './probe';
+import type { ViewState } from './view-state';
 
 /** What the controller reads from the rest of the extension. */
 export interface PanelContext {
@@ -33,33 +32,28 @@ export interface PanelContext {
   reportError(what: string, err: unknown): void;
 }
 
-/** A zoomed region is drawn with at most this many cells a side (one token a cell below it). */
-const REGION_CELLS = 256;
-
-export class PanelController implements PanelHost, vscode.Disposable {
-  /** The bottom panel's view (registered by Ctx). */
+export class PanelController implements PageRequests, vscode.Disposable {
+  /** The bottom panel's view (registered by ExtensionRoot). */
   readonly viewProvider: PanelViewProvider;
   private editor: EditorPanel | undefined;
   /** Document the panel shows, by uri. */
   private uri: string | undefined;
   /** Inspection id last sent in full (0: none). */
   private sentId = -1;
-  /** Compare's pair of modes while it is on. */
-  private comparing: [Mode, Mode] | undefined;
-  private needleShown: PanelNeedle | undefined;
-  /** The shown needle's exact curves per mode (the SVG export draws them). */
-  private needleCurves: NeedleCurves | undefined;
+  private readonly details: NeedleAndZoom;
   /** What each page last reported it shows (probe only). */
-  readonly shownBy = new Map<PageHost, ShownMessage>();
+  readonly shownBy = new Map<PagePlace, ShownMessage>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly documents: InspectedDocuments,
     private readonly config: Config,
+    private readonly view: ViewState,
     private readonly ctx: PanelContext,
     private readonly probe: Probe,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.details = new NeedleAndZoom(documents, ctx, log);
     this.viewProvider = new PanelViewProvider(extensionUri, this, log, (page) => {
       if (!page) this.shownBy.delete('panel');
     });
@@ -71,7 +65,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   }
 
   /** Whether the page in this place has said ready. */
-  ready(where: PageHost): boolean {
+  ready(where: PagePlace): boolean {
     return this.pages().some((p) => p.where === where && p.isReady);
   }
 
@@ -94,11 +88,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
     return this.pages().some((p) => p.isReady);
   }
 
-  get compareModes(): [Mode, Mode] | undefined {
-    return this.comparing;
-  }
-
-  // Events from Ctx.
+  // Events from ExtensionRoot.
 
   /** A document's inspection was replaced or cleared. */
   onInspection(uri: string): void {
@@ -119,21 +109,23 @@ export class PanelController implements PanelHost, vscode.Disposable {
     }
   }
 
-  /** Settings changed: the selection, colour scale or Follow Cursor may differ. */
+  /** Settings changed: the colour scale or Follow Cursor may differ. */
   onSettings(): void {
-    const doc = this.shown();
-    if (!doc) return;
-    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
-    this.post({ type: 'fading', documentId: doc.inspection.id, fading: this.fadingFor(doc) });
-    this.sendCompare(doc);
+    this.postView();
     this.onStatus();
+  }
+
+  /** The view changed: the selection or Compare may differ (a new mode arrives as a new inspection). */
+  onView(): void {
+    if (!this.view.compare) this.post({ type: 'compare', compare: undefined });
+    this.postView();
   }
 
   onStatus(): void {
     this.post({ type: 'status', busy: this.documents.busy, error: this.ctx.lastError, followCursor: this.config.followCursor });
   }
 
-  // PanelHost: the pages' requests.
+  // PageRequests: the pages' requests.
 
   state(): PanelState {
     const doc = this.shown();
@@ -141,18 +133,18 @@ export class PanelController implements PanelHost, vscode.Disposable {
     const cursorToken =
       doc && editor && editor.document.uri.toString() === doc.uri ? tokenAt(doc.inspection, editor.document.offsetAt(editor.selection.active)) : -1;
     return {
-      mode: this.config.mode,
+      mode: this.view.mode,
       modes: [...this.ctx.modes],
       selection: this.ctx.selection,
       followCursor: this.config.followCursor,
       busy: this.documents.busy,
       error: this.ctx.lastError,
-      document: doc ? panelDocument(doc.inspection, label(doc)) : undefined,
+      document: doc ? panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri))) : undefined,
       head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
-      compare: doc && this.comparing ? this.compareFor(doc, this.comparing) : undefined,
-      needle: doc && this.needleShown?.documentId === doc.inspection.id ? this.needleShown : undefined,
+      compare: doc && this.view.compare ? this.compareFor(doc, this.view.compare) : undefined,
+      needle: doc ? this.details.needleOf(doc.inspection.id) : undefined,
       probe: this.probe.enabled,
     };
   }
@@ -166,11 +158,11 @@ export class PanelController implements PanelHost, vscode.Disposable {
   }
 
   selectHead(selection: HeadSelection): void {
-    this.config.setSelection(selection).catch((err: unknown) => this.ctx.reportError('selecting a head', err));
+    this.view.set({ selection });
   }
 
   selectMode(mode: Mode): void {
-    this.config.setMode(mode).catch((err: unknown) => this.ctx.reportError('switching attention', err));
+    this.view.set({ mode });
   }
 
   reveal(id: number, token: number): void {
@@ -182,8 +174,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
   requestFading(id: number): void {
     const doc = this.documents.byId(id);
     if (!doc) return;
-    const wanted = this.ctx.modes.filter((m) => !isPostHoc(m) || doc.inspection.mode === m);
-    void Promise.all(wanted.map((m) => this.documents.ensureIn(doc, m))).then(() => {
+    void Promise.all(fadingModes(this.ctx.modes, doc.inspection.mode).map((m) => this.documents.ensureIn(doc, m))).then(() => {
       if (this.documents.get(doc.uri) === doc) this.post({ type: 'fading', documentId: id, fading: this.fadingFor(doc) });
     });
   }
@@ -195,15 +186,12 @@ export class PanelController implements PanelHost, vscode.Disposable {
   setCompare(request: CompareRequest): void {
     const modes = this.ctx.modes;
     const pair = request.modes && request.modes.every((m) => modes.includes(m)) && request.modes[0] !== request.modes[1] ? request.modes : undefined;
-    const was = this.comparing;
-    this.comparing = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
-    const doc = this.shown();
-    if (this.comparing && !was && !sameWeights(...this.comparing) && this.ctx.selection.kind === 'head') {
-      // The selection change posts the comparison (onSettings).
-      this.selectHead({ kind: 'aggregate', how: 'mean' });
-    }
-    if (doc && this.comparing) this.sendCompare(doc);
-    else this.post({ type: 'compare', compare: undefined });
+    const was = this.view.compare;
+    const compare = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
+    const mean = compare && !was && !sameWeights(...compare) && this.ctx.selection.kind === 'head';
+    const change = this.view.set({ compare, ...(mean ? { selection: { kind: 'aggregate', how: 'mean' } as const } : {}) });
+    // Unchanged: the page that asked still gets the answer.
+    if (!change.compare && !change.selection) this.onView();
   }
 
   /** The view's Needle button: the command, which picks the span and says what is wrong. */
@@ -213,23 +201,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
 
   /** A zoomed region at full resolution, answered to the page that asked; without data when the keys are gone. */
   region(page: PanelPage, request: RegionRequest): void {
-    const doc = this.documents.byId(request.documentId);
-    const runner = this.ctx.runner;
-    const { q0, q1, k0, k1, selection: sel } = request;
-    const T = doc?.inspection.tokens.length ?? 0;
-    if (!doc || !runner || q1 > T || k1 > T) return;
-    const heads = sel.kind === 'head' ? { layer: sel.layer, head: sel.head } : { how: sel.how };
-    const base = { requestId: request.requestId, documentId: request.documentId, q0, q1, k0, k1 };
-    void runner
-      .region(doc.inspection, { q0, q1, k0, k1 }, heads, REGION_CELLS)
-      .catch((err: unknown) => {
-        this.log.warn(`zoom region failed: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      })
-      .then((map) => {
-        const region = map ? { ...base, qBin: map.qBin, kBin: map.kBin, rows: map.rows, cols: map.cols, data: map.data } : { ...base, qBin: 0, kBin: 0, rows: 0, cols: 0 };
-        page.post({ type: 'region', region });
-      });
+    void this.details.region(request).then((answer) => answer && page.post(answer));
   }
 
   recordTiming(what: 'heatmap' | 'strip', ms: number, tokens: number, bins: number): void {
@@ -241,33 +213,10 @@ export class PanelController implements PanelHost, vscode.Disposable {
     this.shownBy.set(page.where, shown);
   }
 
-  /** Shows the needle of a span of a shown document (needle-command.ts picks it); resolves when it was posted. */
+  /** Shows the exact needle of a span of a shown document (needle-command.ts picks it): under Compare its two modes, else every mode; resolves when it was posted. */
   async runNeedle(doc: ShownInspection, span: TokenSpan): Promise<PanelNeedle | undefined> {
-    const selection = this.ctx.selection;
-    const runner = this.ctx.runner;
-    if (!runner) return undefined;
-    // Under Compare its two modes, else every mode the model offers.
-    const modes = this.comparing ?? this.ctx.modes;
-    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === doc.uri);
-    if (!document) return undefined;
-    const { all, shown: curves } = await needleCurves(runner, doc.inspection, span, document.getText(), modes, this.needleCurves);
-    this.needleCurves = all;
-    if (!curves) return undefined;
-    const series = [...curves].map(([mode, curve]) => needleSeries(mode, curve));
-    if (this.documents.get(doc.uri) !== doc) return undefined;
-    const text = doc.inspection.tokens
-      .slice(span.start, span.end)
-      .map((t) => t.text)
-      .join('');
-    const needle: PanelNeedle = {
-      documentId: doc.inspection.id,
-      start: span.start,
-      end: span.end,
-      text: text.length > 40 ? `${text.slice(0, 39)}…` : text,
-      selection,
-      series,
-    };
-    this.needleShown = needle;
+    const needle = await this.details.needle(doc, span, this.view.compare ?? this.ctx.modes);
+    if (!needle) return undefined;
     this.uri = doc.uri;
     this.sync();
     this.post({ type: 'needle', needle });
@@ -276,16 +225,7 @@ export class PanelController implements PanelHost, vscode.Disposable {
 
   /** What the SVG export adds for this inspection: Compare's other mode, and the needle's exact curves. */
   figureFor(insp: Inspection): { other?: Inspection; needle?: { span: TokenSpan; curves: NeedleCurve[] } } {
-    const doc = this.documents.byId(insp.id);
-    const otherMode = this.comparing?.find((m) => m !== insp.mode);
-    const other = doc && otherMode ? this.documents.cachedIn(doc, otherMode) : undefined;
-    // Only the needle the view shows (a cancelled one may have left curves of another span).
-    const shown = this.needleShown;
-    const n = this.needleCurves && shown?.documentId === insp.id && shown.start === this.needleCurves.span.start && shown.end === this.needleCurves.span.end ? this.needleCurves : undefined;
-    const own = n?.documentId === insp.id ? n.curves.get(insp.mode) : undefined;
-    const second = other && n?.documentId === insp.id ? n.curves.get(other.mode) : undefined;
-    const needle = n && own ? { span: n.span, curves: second ? [own, second] : [own] } : undefined;
-    return { other, needle };
+    return this.details.figureFor(insp, this.view.compare);
   }
 
   /** The shown document, preferring the active editor's. */
@@ -311,14 +251,14 @@ export class PanelController implements PanelHost, vscode.Disposable {
     if (id === this.sentId || !this.pages().some((p) => p.isReady)) return;
     this.sentId = id;
     if (!doc) {
-      this.post({ type: 'document', document: undefined, head: undefined, mode: this.config.mode });
+      this.post({ type: 'document', document: undefined, head: undefined, mode: this.view.mode });
       return;
     }
-    const document = panelDocument(doc.inspection, label(doc));
+    const document = panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri)));
     const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
     this.post({ type: 'document', document, head, mode: doc.inspection.mode });
-    if (this.comparing) this.sendCompare(doc);
+    if (this.view.compare) this.sendCompare(doc);
   }
 
   /** The comparison from cache (no heads while a mode is missing). */
@@ -334,15 +274,25 @@ export class PanelController implements PanelHost, vscode.Disposable {
     };
   }
 
+  /** The selection's head and the comparison, for the shown document. */
+  private postView(): void {
+    const doc = this.shown();
+    if (!doc) return;
+    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    // The fading series follow the selection (its distance shares and fading curves are per head).
+    this.post({ type: 'fading', documentId: doc.inspection.id, fading: this.fadingFor(doc) });
+    this.sendCompare(doc);
+  }
+
   /** Posts the comparison; when a mode is missing, runs it in the background and posts again. */
   private sendCompare(doc: ShownInspection): void {
-    const modes = this.comparing;
+    const modes = this.view.compare;
     if (!modes) return;
     const now = this.compareFor(doc, modes);
     this.post({ type: 'compare', compare: now });
     if (now.heads) return;
     void Promise.all(modes.map((m) => this.documents.ensureIn(doc, m))).then(() => {
-      if (this.comparing !== modes || this.shown() !== doc) return;
+      if (this.view.compare !== modes || this.shown() !== doc) return;
       const later = this.compareFor(doc, modes);
       const error = later.heads ? undefined : `${modes.map((m) => MODE_LABELS[m]).join(' or ')} could not be computed for this window; inspect again.`;
       this.post({ type: 'compare', compare: error ? { ...later, error } : later });
@@ -360,8 +310,4 @@ export class PanelController implements PanelHost, vscode.Disposable {
       return insp ? [fadingSeries(insp, this.ctx.selection)] : [];
     });
   }
-}
-
-function label(doc: ShownInspection): string {
-  return doc.uri.split('/').pop() ?? doc.uri;
 }

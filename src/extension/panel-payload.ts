@@ -1,9 +1,9 @@
 // Turns an Inspection into what the panel draws, keeping the payload small (<= 2 MB
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
 // down to a few cells a side, and token texts with their start offsets.
-import { DISTANCE_BUCKETS, fadingCurves } from '../core/fading-metrics';
+import { DISTANCE_BUCKETS, fadingCurves } from '../core/reading/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
-import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/selection';
+import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import type { CompareRequest, HostMessage, PageHost, PanelState, RegionRequest, ShownMessage } from '../protocol';
+import type { CompareRequest, HostMessage, PagePlace, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import {
   isDrawTimingMessage,
   isNeedleRequestMessage,
@@ -23,7 +23,7 @@ export const PANEL_VIEW_ID = 'attentionLens.panel';
 export const EDITOR_PANEL_TYPE = 'attentionLens.editor';
 
 /** What a page asks of the rest of the extension. */
-export interface PanelHost {
+export interface PageRequests {
   state(): PanelState;
   /** The full state went out to this page: later messages are changes to it. */
   sentState(state: PanelState): void;
@@ -45,10 +45,10 @@ export class PanelPage implements vscode.Disposable {
   private readonly scope: vscode.Disposable[] = [];
 
   constructor(
-    readonly where: PageHost,
+    readonly where: PagePlace,
     private readonly webview: vscode.Webview,
     extensionUri: vscode.Uri,
-    private readonly host: PanelHost,
+    private readonly host: PageRequests,
     private readonly log: vscode.LogOutputChannel,
   ) {
     webview.options = {
@@ -115,7 +115,7 @@ export class PanelViewProvider implements vscode.WebviewViewProvider, vscode.Dis
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly host: PanelHost,
+    private readonly host: PageRequests,
     private readonly log: vscode.LogOutputChannel,
     private readonly onPage: (page: PanelPage | undefined) => void,
   ) {}
@@ -158,7 +158,7 @@ export class EditorPanel implements vscode.Disposable {
   private readonly panel: vscode.WebviewPanel;
   private readonly scope: vscode.Disposable[] = [];
 
-  constructor(extensionUri: vscode.Uri, host: PanelHost, log: vscode.LogOutputChannel, onDisposed: () => void) {
+  constructor(extensionUri: vscode.Uri, host: PageRequests, log: vscode.LogOutputChannel, onDisposed: () => void) {
     this.panel = vscode.window.createWebviewPanel(
       EDITOR_PANEL_TYPE,
       'Attention Lens',
@@ -186,7 +186,7 @@ export class EditorPanel implements vscode.Disposable {
   }
 }
 
-function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: PageHost): string {
+function pageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, where: PagePlace): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'main.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css'));

@@ -21,20 +21,11 @@ export interface StatusView {
 }
 
 export class StatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('attentionLens.status', vscode.StatusBarAlignment.Right, 100);
+  readonly item = vscode.window.createStatusBarItem('attentionLens.status', vscode.StatusBarAlignment.Right, 100);
 
   constructor() {
     this.item.name = 'Attention Lens';
     this.item.command = 'attentionLens.switchAttention';
-  }
-
-  get text(): string {
-    return this.item.text;
-  }
-
-  get tooltipText(): string {
-    const t = this.item.tooltip;
-    return typeof t === 'string' ? t : (t?.value ?? '');
   }
 
   render(view: StatusView): void {

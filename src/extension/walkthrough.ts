@@ -5,7 +5,10 @@
 // samples/inventory.py (bundled in the .vsix), copied to the extension's storage so that edits
 // never touch the installed extension.
 import * as vscode from 'vscode';
-import type { Ctx } from './ctx';
+import type { ExtensionRoot } from './extension-root';
+
+/** What the walkthrough uses of the extension. */
+type WalkthroughServices = Pick<ExtensionRoot, 'extension' | 'documents' | 'reportError'>;
 
 export const WALKTHROUGH_ID = 'attention-lens.attention-lens#attentionLens.firstSteps';
 export const SAMPLE_FILE = 'inventory.py';
@@ -21,7 +24,7 @@ export const WALKTHROUGH_COMMANDS = {
 } as const;
 
 /** Get Started and the step commands; each reports its own errors. */
-export function registerWalkthrough(ctx: Ctx): vscode.Disposable[] {
+export function registerWalkthrough(ctx: WalkthroughServices): vscode.Disposable[] {
   const walkthrough = new Walkthrough(ctx);
   const command = (id: string, what: string, run: () => Promise<unknown>): vscode.Disposable =>
     vscode.commands.registerCommand(id, async () => {
@@ -41,7 +44,7 @@ export function registerWalkthrough(ctx: Ctx): vscode.Disposable[] {
 }
 
 class Walkthrough {
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: WalkthroughServices) {}
 
   /** Attention Lens: Get Started. */
   async open(): Promise<void> {

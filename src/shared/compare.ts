@@ -1,5 +1,5 @@
 // Compare two modes of one window: which pair to show first, whether their heads correspond, and
-// the maths the side-by-side view draws (difference map, focus by position). Pure: the webview
+// the maths the side-by-side view draws (the difference map). Pure: the webview
 // draws it, unit tests check it.
 import type { Mode } from './vocabulary';
 
@@ -15,6 +15,11 @@ const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
 /** A mode that runs the Softmax checkpoint with a rule applied after training (SSMax post hoc, the length rules). */
 export function isPostHoc(mode: Mode): boolean {
   return mode !== 'softmax' && WEIGHTS[mode] === 'softmax';
+}
+
+/** The modes the fading chart draws: every trained one, and a post-hoc one while it is shown. */
+export function fadingModes(modes: readonly Mode[], shown: Mode): Mode[] {
+  return modes.filter((m) => !isPostHoc(m) || m === shown);
 }
 
 /** Same weights: head L H is the same head under both modes. Else heads match by index only. */
@@ -36,20 +41,4 @@ export function difference(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = b[i] - a[i];
   return out;
-}
-
-/** Mean of values over `buckets` nearly equal runs of positions: a focus curve over position. */
-export function bucketMeans(values: Float32Array, buckets: number): { starts: Int32Array; means: Float32Array } {
-  const n = Math.min(values.length, Math.max(1, Math.floor(buckets)));
-  const starts = new Int32Array(n);
-  const means = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    const lo = Math.floor((b * values.length) / n);
-    const hi = Math.floor(((b + 1) * values.length) / n);
-    let sum = 0;
-    for (let i = lo; i < hi; i++) sum += values[i];
-    starts[b] = lo;
-    means[b] = hi > lo ? sum / (hi - lo) : 0;
-  }
-  return { starts, means };
 }

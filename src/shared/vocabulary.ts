@@ -48,8 +48,19 @@ export function isHeadSelection(value: unknown): value is HeadSelection {
   return v.kind === 'aggregate' && (v.how === 'mean' || v.how === 'max');
 }
 
-function isIndex(value: unknown): value is number {
+export function sameSelection(a: HeadSelection, b: HeadSelection): boolean {
+  if (a.kind === 'head' && b.kind === 'head') return a.layer === b.layer && a.head === b.head;
+  return a.kind === 'aggregate' && b.kind === 'aggregate' && a.how === b.how;
+}
+
+/** A whole number in [0, 1e9): an index that came over a message or from a setting. */
+export function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 1e9;
+}
+
+/** A token's or a span's text cut to `max` characters for a label (hover, needle legend). */
+export function clipText(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** "L1 H1" for layer 0 head 0. */

@@ -2,7 +2,8 @@
 // their difference (second minus first, diverging blue-orange), a focus strip per mode, and the
 // head's focus by position under each. One pointer drives all three maps: the same cell is marked
 // on each and one readout gives query, key and the weight under each mode.
-import { bucketMeans, difference } from '../shared/compare';
+import { downsample } from '../shared/buckets';
+import { difference } from '../shared/compare';
 import { weightColor } from '../shared/color-scale';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS, selectionLabel } from '../shared/vocabulary';
@@ -144,8 +145,8 @@ export class CompareView {
     this.chart.element.style.width = `${Math.round(this.cb.side())}px`;
     this.chart.render(
       heads.map((h) => {
-        const { starts, means } = bucketMeans(h.focus, FOCUS_BUCKETS);
-        return { mode: compare.modes[heads.indexOf(h)], starts, values: means };
+        const { starts, values } = downsample(h.focus, FOCUS_BUCKETS, 'mean');
+        return { mode: compare.modes[heads.indexOf(h)], starts, values };
       }),
       texts.length,
     );

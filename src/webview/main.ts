@@ -1,7 +1,8 @@
 // The panel's page, shown in the bottom panel (quick looks) and in an editor tab (full size): the
 // host says which (body data-host), and the layout uses the space it gets. Receives typed messages
-// (src/protocol.ts), validates each, and draws: controls, heatmap (or Compare: two modes side by
-// side and their difference), head grid with roles, fading chart, needle, token strip. Says
+// (src/protocol.ts; page-state.ts validates and applies them) and draws: controls, heatmap (or
+// Compare: two modes side by side and their difference), head grid with roles, fading chart,
+// needle, token strip. Says
 // `ready` on load; the host answers with the full state. What must survive the page being
 // discarded while hidden (zoom, selected token) goes to vscode.setState.
 //
@@ -26,31 +27,20 @@
 //   needle-view       the needle section; needle-chart its chart, needle-caption its text,
 //                     needle-heads the small multiple of every head (needle-view.ts)
 //   token-strip       the token strip; token: one span per token, data-i = token index
-import type { HeadSelection } from '../shared/vocabulary';
-import { isPostHoc } from '../shared/compare';
-import { MODE_LABELS, allSelections, isHeadSelection, selectionLabel } from '../shared/vocabulary';
+import { MODE_LABELS, isHeadSelection } from '../shared/vocabulary';
 import type { PanelState, WebviewMessage } from '../protocol';
-import {
-  isCompareMessage,
-  isCursorMessage,
-  isDocumentMessage,
-  isFadingMessage,
-  isHeadMessage,
-  isNeedleMessage,
-  isRegionMessage,
-  isStateMessage,
-  isStatusMessage,
-} from '../protocol';
 import { CompareView } from './compare-view';
 import { FadingView } from './fading-view';
 import { HeadGrid } from './head-grid';
 import type { Zoom } from './heatmap';
 import { Heatmap } from './heatmap';
 import { NeedleView } from './needle-view';
+import { compareSide, singleSide } from './layout';
+import type { SavedState } from './page-state';
+import { applyMessage, fadingMissing, headChoices, readSaved, statusText } from './page-state';
 import { onThemeChange } from './theme-color';
 import { ColorLegend } from './color-legend';
 import { TokenStrip } from './token-strip';
-import type { Choice } from './toolkit/controls';
 import { createButton, createDropdown } from './toolkit/controls';
 
 interface VsCodeApi {
@@ -59,13 +49,6 @@ interface VsCodeApi {
   setState(state: SavedState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
-
-/** What survives the page being discarded while hidden. */
-interface SavedState {
-  zoom?: Zoom;
-  activeToken?: number;
-  scrollTop?: number;
-}
 
 const vscode = acquireVsCodeApi();
 const saved = readSaved(vscode.getState());
@@ -103,7 +86,7 @@ const strip = new TokenStrip((token) => {
 const heatmap = new Heatmap({
   testId: 'heatmap',
   title: 'Attention map',
-  side: singleSide,
+  side: () => singleSide(inEditor, window.innerWidth, window.innerHeight),
   onRevealQuery: reveal,
   onZoom: () => {
     save();
@@ -114,7 +97,7 @@ const heatmap = new Heatmap({
   },
 });
 const compare = new CompareView({
-  side: compareSide,
+  side: () => compareSide(inEditor, window.innerWidth, window.innerHeight),
   onModes: (modes) => vscode.postMessage({ type: 'setCompare', compare: { on: true, modes } }),
   onRevealQuery: reveal,
   onZoom: () => save(),
@@ -163,76 +146,48 @@ function section(title: string, ...body: HTMLElement[]): HTMLElement {
   return el;
 }
 
-/** The single map: large in an editor tab, fitted to the short bottom panel. */
-function singleSide(): number {
-  // A wide tab keeps the head grid beside the map; a narrow one stacks it below.
-  if (inEditor) return Math.min(1100, window.innerWidth - (window.innerWidth >= 1000 ? 420 : 40), window.innerHeight - 90);
-  return Math.min(320, window.innerWidth - 24, window.innerHeight - 100);
-}
-
-/** Each of Compare's three maps. */
-function compareSide(): number {
-  const third = (window.innerWidth - 70) / 3;
-  // A narrow editor tab puts two maps a row (the difference wraps below) rather than three tiny ones.
-  if (inEditor) return Math.min(window.innerWidth >= 900 ? third : (window.innerWidth - 60) / 2, window.innerHeight - 330, 560);
-  return Math.min(third, window.innerHeight - 110, 260);
-}
-
 function reveal(token: number): void {
   if (state?.document) vscode.postMessage({ type: 'revealToken', documentId: state.document.id, token });
 }
 
 function receive(m: unknown): void {
-  if (isStateMessage(m)) {
-    state = m.state;
-    renderControls();
-    renderDocument(true);
-  } else if (!state) {
-    return;
-  } else if (isDocumentMessage(m)) {
-    state.document = m.document;
-    state.head = m.head;
-    state.mode = m.mode;
-    state.fading = [];
-    if (state.needle && state.needle.documentId !== m.document?.id) state.needle = undefined;
-    if (state.compare && state.compare.documentId !== m.document?.id) state.compare = { ...state.compare, heads: undefined };
-    renderControls();
-    renderDocument(false);
-  } else if (isHeadMessage(m)) {
-    state.selection = m.selection;
-    if (state.document && m.head.documentId === state.document.id) state.head = m.head;
-    renderControls();
-    renderHead();
-  } else if (isCursorMessage(m)) {
-    if (state.document && m.documentId === state.document.id) {
-      state.cursorToken = m.token;
-      strip.setCursor(m.token);
-    }
-  } else if (isFadingMessage(m)) {
-    if (state.document && m.documentId === state.document.id) {
-      state.fading = m.fading;
+  const { state: next, redraw } = applyMessage(state, m);
+  state = next;
+  switch (redraw.part) {
+    case 'all':
+      renderControls();
+      renderDocument(true);
+      break;
+    case 'document':
+      renderControls();
+      renderDocument(false);
+      break;
+    case 'head':
+      renderControls();
+      renderHead();
+      break;
+    case 'cursor':
+      strip.setCursor(redraw.token);
+      break;
+    case 'fading':
       renderFading();
-    }
-  } else if (isCompareMessage(m)) {
-    if (!m.compare || m.compare.documentId === state.document?.id) {
-      state.compare = m.compare;
+      break;
+    case 'compare':
       renderControls();
       renderCompare();
-    }
-  } else if (isNeedleMessage(m)) {
-    if (!m.needle || m.needle.documentId === state.document?.id) {
-      state.needle = m.needle;
+      break;
+    case 'needle':
       renderNeedle();
-    }
-  } else if (isRegionMessage(m)) {
-    if (m.region.requestId === regionAsked && m.region.documentId === state.document?.id) heatmap.setDetail(m.region);
-  } else if (isStatusMessage(m)) {
-    state.busy = m.busy;
-    state.error = m.error;
-    state.followCursor = m.followCursor;
-    renderStatus();
-  } else {
-    console.warn('Attention Lens panel: ignored an invalid message', m);
+      break;
+    case 'region':
+      if (redraw.region.requestId === regionAsked) heatmap.setDetail(redraw.region);
+      break;
+    case 'status':
+      renderStatus();
+      break;
+    case 'invalid':
+      console.warn('Attention Lens panel: ignored an invalid message', m);
+      break;
   }
 }
 
@@ -242,33 +197,17 @@ function renderControls(): void {
     state.modes.map((m) => ({ value: m, label: MODE_LABELS[m] })),
     state.mode,
   );
-  const doc = state.document;
-  const choices: Choice[] = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => {
-    const role = sel.kind === 'head' && doc ? ` · ${doc.roles[sel.layer * doc.heads + sel.head]}` : '';
-    return { value: JSON.stringify(sel), label: `${selectionLabel(sel)}${role}` };
-  });
-  headSelect.set(choices, JSON.stringify(canonical(state.selection)));
+  const heads = headChoices(state.document, state.selection);
+  headSelect.set(heads.choices, heads.value);
   compareToggle.setAttribute('aria-pressed', String(state.compare !== undefined));
   compareToggle.classList.toggle('pressed', state.compare !== undefined);
   compareToggle.textContent = state.compare ? 'Compare: on' : 'Compare';
   renderStatus();
 }
 
-/** Key order fixed, so that a selection compares equal to its dropdown value. */
-function canonical(sel: HeadSelection): HeadSelection {
-  return sel.kind === 'head' ? { kind: 'head', layer: sel.layer, head: sel.head } : { kind: 'aggregate', how: sel.how };
-}
-
 function renderStatus(): void {
   if (!state) return;
-  const doc = state.document;
-  const parts = doc
-    ? [`${doc.label} · ${MODE_LABELS[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokens})` : ''}`]
-    : ['Run "Attention Lens: Inspect Current Document" to fill this panel.'];
-  if (state.busy) parts.push('inspecting…');
-  if (state.error) parts.push(`error: ${state.error}`);
-  if (state.followCursor) parts.push('following the cursor');
-  status.textContent = parts.join(' · ');
+  status.textContent = statusText(state);
   status.classList.toggle('error', state.error !== undefined);
 }
 
@@ -350,10 +289,8 @@ function renderFading(): void {
   const doc = state?.document;
   if (!state || !doc) return;
   fading.render(state.fading, doc.texts.length);
-  const have = new Set(state.fading.map((f) => f.mode));
-  const missing = state.modes.some((m) => !isPostHoc(m) && !have.has(m));
   // Ask once per document: the host computes the other mode in the background and answers.
-  if (missing && fadingAsked !== doc.id) {
+  if (fadingMissing(state, doc.mode) && fadingAsked !== doc.id) {
     fadingAsked = doc.id;
     vscode.postMessage({ type: 'requestFading', documentId: doc.id });
   }
@@ -392,19 +329,4 @@ function redrawAll(): void {
 
 function save(): void {
   vscode.setState({ zoom: state?.compare ? compare.zoom : heatmap.currentZoom, activeToken: strip.activeToken, scrollTop: strip.element.scrollTop });
-}
-
-function readSaved(raw: unknown): SavedState {
-  if (typeof raw !== 'object' || raw === null) return {};
-  const r = raw as Record<string, unknown>;
-  const z = r.zoom as Record<string, unknown> | undefined;
-  const zoom =
-    z && ['r0', 'r1', 'c0', 'c1'].every((k) => Number.isInteger(z[k]) && (z[k] as number) >= 0) && (z.r1 as number) > (z.r0 as number) && (z.c1 as number) > (z.c0 as number)
-      ? { r0: z.r0 as number, r1: z.r1 as number, c0: z.c0 as number, c1: z.c1 as number }
-      : undefined;
-  return {
-    zoom,
-    activeToken: Number.isInteger(r.activeToken) ? (r.activeToken as number) : undefined,
-    scrollTop: typeof r.scrollTop === 'number' ? r.scrollTop : undefined,
-  };
 }

@@ -9,6 +9,7 @@ import type { NeedleSeries, PanelNeedle } from '../protocol';
 import { MODE_LABELS, headLabel } from '../shared/vocabulary';
 import type { LineSeries } from './line-chart';
 import { LineChart } from './line-chart';
+import { needleCaption } from './page-state';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 120;
@@ -55,11 +56,8 @@ export class NeedleView {
     const needle = this.needle;
     if (!needle) return;
     const best = needle.series.map((s) => `${MODE_LABELS[s.mode]}: ${this.name(2 + s.bestHead)}`).join(', ');
-    const exact = needle.series.every((s) => s.exact);
     const which = this.shown === 'best' ? `Shown: each mode's best head (${best})` : `Shown: ${this.name(this.shown)}; best heads: ${best}`;
-    this.caption.textContent =
-      `Attention from every later token to ${JSON.stringify(needle.text)} (tokens ${needle.start + 1}–${needle.end}), ` +
-      `${exact ? 'exact in every mode and head' : 'from each token’s top keys: a lower bound where marked'}. ${which}.`;
+    this.caption.textContent = needleCaption(needle, which);
     const shown = this.shown;
     this.chart.render(
       needle.series.map((s): LineSeries => {

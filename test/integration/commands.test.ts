@@ -9,6 +9,7 @@ const PALETTE = [
   'attentionLens.openModelFolder',
   'attentionLens.switchAttention',
   'attentionLens.selectHead',
+  'attentionLens.saveViewAsDefault',
   'attentionLens.showPanel',
   'attentionLens.openInEditor',
   'attentionLens.compare',

@@ -1,5 +1,5 @@
 // A converted Hugging Face model in the editor: a tiny random Llama checkpoint, written by
-// test/unit/write-hf-checkpoint.py (Debian's Python with torch) and converted by the CLI, opened
+// training/write_hf_checkpoint.py (Debian's Python with torch) and converted by the CLI, opened
 // with "Attention Lens: Open Model Folder..." (the folder given as the argument).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ suite('Custom model', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-custom-model-'));
     const hf = path.join(dir, 'tiny-hf');
     model = path.join(dir, 'tiny-model');
-    run('/usr/bin/python3', [path.join(ROOT, 'test', 'unit', 'write-hf-checkpoint.py'), hf]);
+    run('/usr/bin/python3', [path.join(ROOT, 'training', 'write_hf_checkpoint.py'), hf]);
     run(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'convert', hf, model, '--id', 'tiny-llama']);
   });
   startCleanEachTest();

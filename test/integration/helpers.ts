@@ -3,20 +3,23 @@
 // wait for asynchronous effects, and restore settings afterwards.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { StateSnapshot, TestApi } from '../../src/extension/state-snapshot';
+import type { ProbeHandle } from '../../src/extension/extension';
+import type { StateSnapshot } from './state';
+import { stateSnapshot } from './state';
 
 export const EXTENSION_ID = 'attention-lens.attention-lens';
 
-export async function activate(): Promise<TestApi> {
-  const ext = vscode.extensions.getExtension<TestApi | undefined>(EXTENSION_ID);
+export async function activate(): Promise<ProbeHandle> {
+  const ext = vscode.extensions.getExtension<ProbeHandle | undefined>(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
   const api = await ext.activate();
-  assert.ok(api, 'the probe is on (ATTENTION_LENS_PROBE=1): activate() returns the state API');
+  assert.ok(api, 'the probe is on (ATTENTION_LENS_PROBE=1): activate() returns the root and the probe');
   return api;
 }
 
 export async function state(ranges = false): Promise<StateSnapshot> {
-  return (await activate()).state(ranges);
+  const { root, probe } = await activate();
+  return stateSnapshot(root, probe, ranges);
 }
 
 export function sampleUri(name: string): vscode.Uri {
@@ -69,12 +72,16 @@ export async function inspectActive(): Promise<StateSnapshot> {
 
 const KEYS = ['mode', 'layer', 'head', 'followCursor', 'liveMode', 'liveDebounceMs', 'maxTokens', 'colorScale'];
 
-/** Puts every setting the suites touch back to its default (global target). */
+/** Puts every setting the suites touch back to its default (global target), and the view to those defaults. */
 export async function resetSettings(): Promise<void> {
   const config = vscode.workspace.getConfiguration('attentionLens');
   for (const key of KEYS) {
     if (config.inspect(key)?.globalValue !== undefined) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
   }
+  // Commands change the view (mode, head, Compare) without touching settings.
+  await vscode.commands.executeCommand('attentionLens.compare', false);
+  await vscode.commands.executeCommand('attentionLens.switchAttention', 'softmax');
+  await vscode.commands.executeCommand('attentionLens.selectHead', 'mean');
 }
 
 /** Closes every editor, reverting dirty ones first (closing a dirty editor would open a save prompt). */

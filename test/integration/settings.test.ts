@@ -25,10 +25,18 @@ suite('Settings', function () {
     assert.equal(s.mode, 'ssmax');
   });
 
-  test('the switch command writes the setting', async () => {
+  test('the switch commands change the view in one step, not the settings, until Save View as Default writes them', async () => {
     await openSample('hello.py');
     await vscode.commands.executeCommand('attentionLens.switchAttention', 'ssmax');
-    await waitFor('the setting', () => config().get('mode') === 'ssmax');
+    await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 2, head: 3 });
+    const s = await state();
+    assert.equal(s.mode, 'ssmax');
+    assert.deepEqual([s.layer, s.head], [2, 3]);
+    assert.equal(config().inspect('mode')?.globalValue, undefined, 'Switch Attention leaves the setting alone');
+    assert.equal(config().inspect('layer')?.globalValue, undefined, 'Select Head leaves the setting alone');
+    await vscode.commands.executeCommand('attentionLens.saveViewAsDefault');
+    await waitFor('the setting', () => config().get('mode') === 'ssmax' && config().get('layer') === 2 && config().get('head') === 3);
+    assert.equal((await state()).mode, 'ssmax', 'saving does not change the view');
     await vscode.commands.executeCommand('attentionLens.toggleFollowCursor');
     await waitFor('followCursor on', () => config().get('followCursor') === true);
     await vscode.commands.executeCommand('attentionLens.toggleFollowCursor');

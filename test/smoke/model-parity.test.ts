@@ -1,4 +1,4 @@
-// The layered graphs run block by block (src/core/layered-run.ts in the model worker) against
+// The layered graphs run block by block (src/core/engine/layered-run.ts in the model worker) against
 // plain full attention in PyTorch (training/reference.py: every T x T weight materialised), on fixed
 // inputs: the smoke model trained by training/smoke.sh, and the shipped models in models/. Every
 // output, every mode (the length-rule modes with their factors written in training/reference.py
@@ -7,10 +7,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LayeredOutputs, RunSpec } from '../../src/core/layered-run';
-import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/memory-plan';
-import { planMode, readManifest, ropeScaleFor } from '../../src/core/model-manifest';
-import { ModelWorker } from '../../src/core/model-worker';
+import type { LayeredOutputs, RunSpec } from '../../src/core/engine/layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/engine/memory-plan';
+import { planMode, readManifest, ropeScaleFor } from '../../src/core/model/manifest';
+import { ModelWorker } from '../../src/core/engine/worker';
 import type { Mode } from '../../src/shared/vocabulary';
 
 const root = path.join(__dirname, '..', '..', '..');

@@ -1,10 +1,10 @@
-// The extension must encode exactly as training did: compare src/core/tokenizer.ts (Hugging Face
+// The extension must encode exactly as training did: compare src/core/model/tokenizer.ts (Hugging Face
 // tokenizers) with training/bpe.py
 // on the texts that training/tokenizer_reference.py wrote (run by training/smoke.sh).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tokenizer } from '../../src/core/tokenizer';
+import { Tokenizer } from '../../src/core/model/tokenizer';
 
 const root = path.join(__dirname, '..', '..', '..');
 

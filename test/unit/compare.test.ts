@@ -2,7 +2,7 @@
 // map, the focus curve by position, and the diverging colour scale of the difference view.
 import * as assert from 'node:assert/strict';
 import { divergingColor } from '../../src/shared/color-scale';
-import { bucketMeans, defaultComparePair, difference, sameWeights } from '../../src/shared/compare';
+import { defaultComparePair, difference, sameWeights } from '../../src/shared/compare';
 import { isSetCompareMessage, isShownMessage } from '../../src/protocol';
 
 describe('Compare', () => {
@@ -24,14 +24,6 @@ describe('Compare', () => {
     const b = Float32Array.from([0.75, 0, 0.0, 0.25]);
     assert.deepEqual(Array.from(difference(a, b)), [0.25, 0, -0.25, 0]);
     assert.throws(() => difference(a, new Float32Array(3)), RangeError);
-  });
-
-  it('averages focus over equal runs of positions, one point per token when there are few', () => {
-    const focus = Float32Array.from([1, 0.5, 0.5, 0.25, 0.25, 0.25]);
-    const two = bucketMeans(focus, 2);
-    assert.deepEqual(Array.from(two.starts), [0, 3]);
-    assert.deepEqual(Array.from(two.means), [2 / 3, 0.25].map((v) => Math.fround(v)));
-    assert.equal(bucketMeans(focus, 100).means.length, 6);
   });
 
   it('colours differences blue (less) and orange (more), the background at zero, stronger with size', () => {

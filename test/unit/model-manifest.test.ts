@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { planMode, readManifest, ropeScaleFor } from '../../src/core/model-manifest';
-import { runWork } from '../../src/core/layered-run';
-import { MODEL_DIR } from './fixtures';
+import { planMode, readManifest, ropeScaleFor } from '../../src/core/model/manifest';
+import { runWork } from '../../src/core/engine/layered-run';
+import { MODEL_DIR } from '../common/fixtures';
 
 /** The shipped folder with an edited models.json; everything else linked. */
 function withManifest(edit: (m: Record<string, unknown>) => void): string {

@@ -1,14 +1,10 @@
-// Attention mass reaching a span, from full rows (exact) and top-k (a lower bound); the downsampler;
-// and both on the shipped model.
+// Attention mass reaching a span, from full rows (exact), top-k (a lower bound) and a map region
+// (the shipped model: test/engine/needle.test.ts).
 import * as assert from 'node:assert/strict';
-import { DocumentSession } from '../../src/core/document-session';
-import type { Inspection } from '../../src/core/inspection-types';
-import { ModelRunner, exactNeedle } from '../../src/core/model-runner';
-import { downsample, needleFromRows, needleFromTopK, tokenSpan } from '../../src/core/needle';
-import { inspectionTopK } from '../../src/core/top-k-attention';
-import type { RowOf } from './attention-patterns';
-import { construct, lcg, randomRow } from './attention-patterns';
-import { MODEL_DIR, SHORT_CODE, allStarts, close } from './fixtures';
+import { needleFromRows, needleFromTopK } from '../../src/core/reading/needle';
+import type { RowOf } from '../common/attention-patterns';
+import { construct, lcg, randomRow } from '../common/attention-patterns';
+import { close } from '../common/fixtures';
 
 /** Query i's rows of every head, [head][key], as an inspection's QueryRows hold them. */
 function rowsByQuery(rows: Float32Array, heads: number, T: number): Map<number, Float32Array> {
@@ -95,82 +91,5 @@ describe('needle curve', () => {
     const rows = rowsByQuery(c.rows, 2, T);
     rows.delete(4);
     assert.throws(() => needleFromRows(2, T, rows, { start: 0, end: 1 }), /no full rows \(2 x 5\) for query 4/);
-  });
-});
-
-describe('downsample', () => {
-  const values = [1, 5, 2, 0, 0, 3, 9, 1, 1, 4];
-
-  it('keeps the max or the mean of each bucket', () => {
-    const max = downsample(values, 3, 'max');
-    assert.deepEqual(Array.from(max.starts), [0, 3, 6]);
-    assert.deepEqual(Array.from(max.ends), [3, 6, 10]);
-    assert.deepEqual(Array.from(max.values), [5, 3, 9]);
-    const mean = downsample(values, 3, 'mean');
-    [8 / 3, 1, 15 / 4].forEach((m, b) => close(mean.values[b], m, 1e-6, `bucket ${b}`));
-  });
-
-  it('buckets cover every point once, for any size', () => {
-    for (let n = 1; n <= 12; n++) {
-      const d = downsample(values, n, 'max');
-      assert.equal(d.values.length, Math.min(n, values.length));
-      assert.equal(d.starts[0], 0);
-      assert.equal(d.ends[d.ends.length - 1], values.length);
-      for (let b = 1; b < d.starts.length; b++) assert.equal(d.starts[b], d.ends[b - 1]);
-      assert.equal(Math.max(...d.values), 9, 'the peak survives');
-    }
-  });
-
-  it('fewer points than asked: one bucket each; nothing in, nothing out; at least one bucket', () => {
-    assert.deepEqual(Array.from(downsample(values, 100, 'mean').values), values);
-    assert.equal(downsample([], 10, 'max').values.length, 0);
-    assert.deepEqual(Array.from(downsample(values, 0, 'max').values), [9]);
-  });
-});
-
-describe('needle on the shipped model', function () {
-  this.timeout(60_000);
-  let engine: ModelRunner;
-  let withRows: Inspection;
-  let plain: Inspection;
-  before(async () => {
-    engine = await ModelRunner.open(MODEL_DIR);
-    const session = new DocumentSession(engine);
-    plain = await session.inspect({ text: SHORT_CODE, mode: 'ssmax' });
-    withRows = await session.inspect({ text: SHORT_CODE, mode: 'ssmax', queryOffsets: allStarts(plain.tokens) });
-  });
-  after(() => engine.dispose());
-
-  it('tokenSpan maps a selection to the tokens it overlaps; an empty selection to the token there', () => {
-    const at = SHORT_CODE.indexOf('capacity');
-    const span = tokenSpan(plain, at, at + 'capacity'.length);
-    assert.ok(span);
-    assert.equal(plain.tokens.slice(span.start, span.end).map((t) => t.text).join('').trim(), 'capacity');
-    const one = tokenSpan(plain, at + 1, at + 1);
-    assert.ok(one);
-    assert.equal(one.end, one.start + 1);
-    assert.ok(plain.tokens[one.start].start <= at + 1 && at + 1 < plain.tokens[one.start].end);
-    assert.equal(tokenSpan(plain, SHORT_CODE.length + 5, SHORT_CODE.length + 9), undefined);
-  });
-
-  it('exact from kept q and k, equal to the full rows; the top-k lower bound below it', async () => {
-    const at = SHORT_CODE.indexOf('capacity');
-    const span = tokenSpan(plain, at, at + 'capacity'.length);
-    assert.ok(span);
-    const exact = await exactNeedle(engine, withRows, span, { text: SHORT_CODE });
-    const lower = needleFromTopK(inspectionTopK(plain), span);
-    assert.equal(exact.exact, true);
-    assert.equal(lower.exact, false);
-    const T = plain.tokens.length;
-    assert.equal(exact.mean.length, T - span.end);
-    const q = span.end + 10;
-    const rows = withRows.queries[q].rows;
-    let sum = 0;
-    for (let j = span.start; j < span.end; j++) sum += rows[5 * T + j]; // layer 1 head 1
-    close(exact.perHead[5][10], sum, 1e-6, 'layer 1 head 1, ten queries after the span');
-    for (let p = 0; p < exact.mean.length; p++) {
-      assert.ok(lower.mean[p] <= exact.mean[p] + 1e-5, `point ${p}`);
-      assert.ok(exact.max[p] <= 1 + 1e-4);
-    }
   });
 });

@@ -1,9 +1,9 @@
 // The estimate behind the warning before a long run with a large model.
 import * as assert from 'node:assert/strict';
 import type { ModelInfo } from '../../src/core/inspection-types';
-import { MEASURED_FLOPS_PER_SECOND, SHIPPED_PARAMETERS, expectedSeconds, inspectionFlops, isLargeModel } from '../../src/core/run-estimate';
-import { readManifest } from '../../src/core/model-manifest';
-import { MODEL_DIR } from './fixtures';
+import { MEASURED_FLOPS_PER_SECOND, SHIPPED_PARAMETERS, expectedSeconds, inspectionFlops, isLargeModel } from '../../src/core/engine/run-estimate';
+import { readManifest } from '../../src/core/model/manifest';
+import { MODEL_DIR } from '../common/fixtures';
 
 // SmolLM2-135M's shape, as training/convert.py writes it into models.json.
 const SMOL: ModelInfo = {

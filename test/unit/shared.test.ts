@@ -2,7 +2,8 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MAP_SCALE, STRENGTH_STEPS, colouredValues, intensity, stepRange, stepScale, stepShares, strengthStep, weightColor } from '../../src/shared/color-scale';
-import { MODES, MODE_LABELS, MODE_SHORT, allSelections, headLabel, isHeadSelection, selectionLabel } from '../../src/shared/vocabulary';
+import { fadingModes } from '../../src/shared/compare';
+import { MODES, MODE_LABELS, MODE_SHORT, allSelections, clipText, headLabel, isHeadSelection, isIndex, sameSelection, selectionLabel } from '../../src/shared/vocabulary';
 
 describe('shared vocabulary', () => {
   it('labels heads from 1 and aggregates by name', () => {
@@ -23,6 +24,33 @@ describe('shared vocabulary', () => {
 
   it('names every mode', () => {
     for (const m of MODES) assert.ok(MODE_LABELS[m] && MODE_SHORT[m], m);
+  });
+
+  it('the fading chart draws the trained modes, and the post-hoc one only while it is shown', () => {
+    assert.deepEqual(fadingModes(MODES, 'softmax'), ['softmax', 'ssmax']);
+    assert.deepEqual(fadingModes(MODES, 'ssmax-posthoc'), ['softmax', 'ssmax', 'ssmax-posthoc']);
+    assert.deepEqual(fadingModes(['softmax', 'ssmax-posthoc'], 'softmax'), ['softmax']);
+    assert.deepEqual(fadingModes(MODES, 'llama4-scaling'), ['softmax', 'ssmax', 'llama4-scaling'], 'the length rules are post hoc too');
+  });
+
+  it('compares selections by value, whatever their key order', () => {
+    assert.ok(sameSelection({ kind: 'head', layer: 1, head: 2 }, { head: 2, layer: 1, kind: 'head' } as const));
+    assert.ok(!sameSelection({ kind: 'head', layer: 1, head: 2 }, { kind: 'head', layer: 2, head: 1 }));
+    assert.ok(sameSelection({ kind: 'aggregate', how: 'max' }, { kind: 'aggregate', how: 'max' }));
+    assert.ok(!sameSelection({ kind: 'aggregate', how: 'max' }, { kind: 'aggregate', how: 'mean' }));
+    assert.ok(!sameSelection({ kind: 'aggregate', how: 'mean' }, { kind: 'head', layer: 0, head: 0 }));
+  });
+
+  it('cuts long texts for labels at 40 characters, with an ellipsis', () => {
+    assert.equal(clipText('short'), 'short');
+    assert.equal(clipText('x'.repeat(40)), 'x'.repeat(40));
+    assert.equal(clipText('x'.repeat(41)), `${'x'.repeat(39)}…`);
+    assert.equal(clipText('abcdef', 4), 'abc…');
+  });
+
+  it('an index is a whole number from 0', () => {
+    assert.ok(isIndex(0) && isIndex(7));
+    assert.ok(!isIndex(-1) && !isIndex(1.5) && !isIndex('3') && !isIndex(1e9) && !isIndex(NaN));
   });
 });
 

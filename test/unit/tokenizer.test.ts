@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { Tokenizer } from '../../src/core/tokenizer';
-import type { Encoding } from '../../src/core/tokenizer';
+import { Tokenizer } from '../../src/core/model/tokenizer';
+import type { Encoding } from '../../src/core/model/tokenizer';
 
 const root = path.join(__dirname, '..', '..', '..');
 const tokenizerPath = path.join(root, 'models', 'tokenizer.json');

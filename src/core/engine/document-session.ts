@@ -1,0 +1,239 @@
+// One document's inspections: the one owner of caching, in-flight runs and cancellation. The
+// extension keeps one session per open document, the CLI one for its file. A request is served
+// from the cache, joins an identical run in flight, or starts a run; a request whose signal
+// aborts is abandoned (and skipped if its run has not started and nobody else waits for it).
+import * as crypto from 'node:crypto';
+import type { Mode } from '../../shared/vocabulary';
+import type { Inspection } from '../inspection-types';
+import { abortError, isAbortError } from './abort';
+import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './runner';
+import { tokenIndex } from './runner';
+import type { Encoding } from '../model/tokenizer';
+
+export interface SessionOptions {
+  /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
+  cacheSize?: number;
+}
+
+interface CacheEntry extends TokenWindow {
+  req: InspectRequest;
+  base: string;
+  /** Text, model and limit: entries sharing it may share a window whatever their mode and queries. */
+  windowKey: string;
+  inspection: Inspection;
+  documentTokens: number;
+}
+
+interface InFlight {
+  promise: Promise<CacheEntry>;
+  waiters: number;
+  /** Aborts the run when its last waiter leaves. */
+  controller: AbortController;
+}
+
+export class DocumentSession {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inFlight = new Map<string, InFlight>();
+  /** The last text tokenized: a session sees one document, so one is enough. */
+  private encoding: { key: string; text: string; enc: Encoding } | undefined;
+  private readonly cacheSize: number;
+  /** The run the user waits for (Inspect, Live Mode); a new one supersedes it. */
+  private foreground: AbortController | undefined;
+
+  constructor(
+    readonly runner: ModelRunner,
+    options: SessionOptions = {},
+  ) {
+    this.cacheSize = Math.max(1, options.cacheSize ?? 8);
+  }
+
+  /** True while a foreground run is under way. */
+  get busy(): boolean {
+    return this.foreground !== undefined;
+  }
+
+  /** Synchronous cache lookup (hovers): an inspection of this text and mode whose range holds the center. */
+  cached(req: InspectRequest): Inspection | undefined {
+    const base = this.baseKey(req, this.docKey(req));
+    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
+    for (const [key, entry] of this.cache) {
+      if (entry.base !== base) continue;
+      const r = entry.inspection.range;
+      if (!entry.inspection.windowed || (center >= r.start && center <= r.end)) {
+        this.touch(key, entry);
+        return entry.inspection;
+      }
+    }
+    return undefined;
+  }
+
+  /** The same text and window as `insp` in another mode, if cached (synchronous, for hovers). */
+  cachedSibling(insp: Inspection, mode: Mode): Inspection | undefined {
+    if (insp.mode === mode) return insp;
+    const req = this.requestOf(insp);
+    return req && this.cached({ ...req, mode });
+  }
+
+  /**
+   * The same text and window as `insp` in another mode: cached, joined or run in the background.
+   * Undefined when the model has no such mode or `insp` left the cache. `signal` and `onProgress`
+   * as for inspect().
+   */
+  async sibling(insp: Inspection, mode: Mode, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection | undefined> {
+    const req = this.requestOf(insp);
+    if (!req || !this.runner.modes.includes(mode)) return undefined;
+    // A background run: the model worker keeps the keys of the shown (foreground) inspection.
+    return this.inspect({ ...req, mode, keepKeys: false }, signal, onProgress);
+  }
+
+  /**
+   * Cached, joined or run; rejects with an AbortError when the signal aborts first. A run that
+   * starts here reports its progress to onProgress; one that is joined does not.
+   */
+  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection> {
+    const t0 = performance.now();
+    if (signal?.aborted) throw abortError();
+    const limit = this.runner.tokenLimit(this.runner.validate(req));
+    const maxTokens = limit.tokens;
+    const docKey = this.docKey(req);
+    const base = this.baseKey(req, docKey);
+    const tokenizeStart = performance.now();
+    const enc = await this.encode(docKey, req.text);
+    const tokenizeMs = performance.now() - tokenizeStart;
+    if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
+    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
+    const windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
+    const window = this.chooseWindow(windowKey, enc, tokenIndex(enc, center), maxTokens);
+    const key = `${base}|${window.first}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.touch(key, hit);
+      return hit.inspection;
+    }
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const promise = this.runner
+        .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress)
+        .then((inspection): CacheEntry => {
+          const entry = { ...window, req, base, windowKey, inspection, documentTokens: enc.ids.length };
+          this.touch(key, entry);
+          return entry;
+        })
+        .finally(() => this.inFlight.delete(key));
+      flight = { promise, waiters: 0, controller };
+      this.inFlight.set(key, flight);
+    }
+    const entry = await wait(flight, signal);
+    this.touch(key, entry);
+    return entry.inspection;
+  }
+
+  /**
+   * The run the user waits for: aborts the previous foreground run, and resolves to undefined
+   * when this one is cancelled or superseded; throws on real errors.
+   */
+  async runForeground(req: InspectRequest, onProgress?: ProgressListener): Promise<Inspection | undefined> {
+    this.cancel();
+    const controller = new AbortController();
+    this.foreground = controller;
+    try {
+      return await this.inspect(req, controller.signal, onProgress);
+    } catch (err) {
+      if (isAbortError(err)) return undefined;
+      throw err;
+    } finally {
+      if (this.foreground === controller) this.foreground = undefined;
+    }
+  }
+
+  /** Aborts the foreground run, if any. */
+  cancel(): void {
+    this.foreground?.abort();
+    this.foreground = undefined;
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.cache.clear();
+    this.encoding = undefined;
+  }
+
+  private requestOf(insp: Inspection): InspectRequest | undefined {
+    for (const entry of this.cache.values()) {
+      if (entry.inspection !== insp) continue;
+      // Its center picked (or kept) this window: the sibling lands in the same one.
+      const req = entry.req;
+      return { ...req, centerOffset: req.centerOffset ?? req.queryOffsets?.[0], queryOffsets: undefined };
+    }
+    return undefined;
+  }
+
+  private docKey(req: InspectRequest): string {
+    return req.cacheKey ?? `sha1:${crypto.createHash('sha1').update(req.text, 'utf16le').digest('base64')}`;
+  }
+
+  private baseKey(req: InspectRequest, docKey: string): string {
+    const maxTokens = req.maxTokens ?? this.runner.defaultMaxTokens;
+    return JSON.stringify([docKey, req.mode, this.runner.model.id, maxTokens, req.queryOffsets ?? []]);
+  }
+
+  private async encode(key: string, text: string): Promise<Encoding> {
+    if (this.encoding?.key === key && this.encoding.text === text) return this.encoding.enc;
+    const enc = await this.runner.encode(text);
+    this.encoding = { key, text, enc };
+    return enc;
+  }
+
+  /**
+   * The whole document when it fits; else maxTokens tokens centred on the center token. A cached
+   * window (of any mode or query set) is reused while the center stays in its middle half (or near
+   * the document edge it touches): switching modes keeps the same tokens in view, and moving the
+   * cursor does not move the window at every step.
+   */
+  private chooseWindow(windowKey: string, enc: Encoding, centerToken: number, maxTokens: number): TokenWindow {
+    const n = enc.ids.length;
+    if (n <= maxTokens) return { first: 0, end: n };
+    const margin = Math.floor(maxTokens / 4);
+    for (const entry of this.cache.values()) {
+      if (entry.windowKey !== windowKey || entry.documentTokens !== n) continue;
+      const lo = entry.first === 0 ? 0 : entry.first + margin;
+      const hi = entry.end === n ? n : entry.end - margin;
+      if (centerToken >= lo && centerToken < hi) return { first: entry.first, end: entry.end };
+    }
+    const first = Math.min(Math.max(centerToken - Math.floor(maxTokens / 2), 0), n - maxTokens);
+    return { first, end: first + maxTokens };
+  }
+
+  /** Inserts or refreshes a cache entry as most recently used, evicting the oldest. */
+  private touch(key: string, entry: CacheEntry): void {
+    this.cache.delete(key);
+    this.cache.set(key, entry);
+    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}
+
+/** Waits for a shared run; an abort rejects this waiter only, and a run nobody waits for is skipped. */
+function wait(flight: InFlight, signal?: AbortSignal): Promise<CacheEntry> {
+  flight.waiters++;
+  return new Promise<CacheEntry>((resolve, reject) => {
+    let settled = false;
+    const settle = (done: () => void): void => {
+      signal?.removeEventListener('abort', onAbort);
+      if (settled) return;
+      settled = true;
+      flight.waiters--;
+      done();
+    };
+    const onAbort = (): void =>
+      settle(() => {
+        if (flight.waiters === 0) flight.controller.abort(); // nobody waits: stop the run between graph calls
+        reject(abortError());
+      });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    flight.promise.then(
+      (entry) => settle(() => resolve(entry)),
+      (err: unknown) => settle(() => reject(err)),
+    );
+  });
+}

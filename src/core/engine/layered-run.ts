@@ -1,0 +1,430 @@
+// Runs a model folder's layered graphs (models/README.md, contract 2) over one token sequence:
+// row-wise pieces in row blocks, causal attention in query blocks that see only the keys they
+// can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
+// linear in T for a fixed block; progress is reported and cancellation honoured between calls.
+// Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
+import type { HeadSelection } from '../../shared/vocabulary';
+import type { GraphSet, ModelDims } from '../model/graphs';
+import type { QueryScaling } from '../model/length-rules';
+import { scaleQueries } from '../model/length-rules';
+import type { TokenSpan } from '../reading/needle';
+import { bestKeys, sinkMass, spanMass } from '../reading/span-mass';
+import { abortError } from './abort';
+
+export interface RunSpec {
+  graphs: GraphSet;
+  dims: ModelDims;
+  ids: Int32Array;
+  /** [layer][head] ssmax_s; 0 = plain Softmax for that head. */
+  s: Float32Array;
+  /** Multiplies the RoPE base; null when the graphs take no rope_scale input. */
+  ropeScale: number | null;
+  /** Floats one attention block may hold per buffer (heads x rows x keys). */
+  blockFloats: number;
+  /** Rows per call of the row-wise graphs. */
+  linearRows: number;
+  /** A production length rule applied to q by position (post-hoc modes); absent: none. */
+  queryScaling?: QueryScaling;
+  /** Compute this span's exact needle during the run (outputs.needle). */
+  needle?: TokenSpan;
+}
+
+export interface LayeredOutputs {
+  /** [layer][head][query] */
+  focus: Float32Array;
+  entropy: Float32Array;
+  distance: Float32Array;
+  /** [layer][head][query][k]: key indices best first, -1 where the query sees fewer than topK keys. */
+  topIndex: Int32Array;
+  topWeight: Float32Array;
+  /** [layer][head][queryBin][keyBin] max weight, bins x bins. */
+  pooled: Float32Array;
+  binSize: number;
+  bins: number;
+  /** [token] nats; 0 for the first token. */
+  surprisal: Float32Array;
+  /** [layer][head][query]: exact weight on token 0 (span-mass.ts). */
+  sink: Float32Array;
+  /** When spec.needle: [layer][head][query - needle.end], exact mass on the span. */
+  needle?: Float32Array;
+}
+
+/** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv head (padded x hs). */
+export interface RetainedKeys {
+  q: Float32Array[];
+  k: Float32Array[][];
+  tokens: number;
+}
+
+/** A graph's input and output tensors, as they cross the worker thread. */
+export type Feed =
+  | { type: 'int64'; data: BigInt64Array; dims: number[] }
+  | { type: 'float32'; data: Float32Array; dims: number[] };
+
+export interface Output {
+  type: string;
+  dims: readonly number[];
+  data: Float32Array | BigInt64Array;
+}
+
+export type RunGraph = (graphPath: string, feeds: Record<string, Feed>) => Promise<Record<string, Output>>;
+
+export interface RunHooks {
+  /** Fraction of the run's work done, 0..1. */
+  progress(done: number): void;
+  cancelled(): boolean;
+}
+
+const MIN_ATTENTION_ROWS = 8;
+const MAX_ATTENTION_ROWS = 512;
+
+/** Keys a block ending at query `end` (exclusive) is given: a multiple of the pooling bin, at least topK. */
+export function keysFor(end: number, topK: number, bin: number): number {
+  return Math.ceil(Math.max(end, topK) / bin) * bin;
+}
+
+export function poolingOf(T: number, pooledSize: number): { binSize: number; bins: number } {
+  const binSize = Math.ceil(T / pooledSize);
+  return { binSize, bins: Math.ceil(T / binSize) };
+}
+
+/** Query rows of the block starting at `start`, so that one block buffer (group x rows x keys) stays near blockFloats. */
+export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number): number {
+  const keys = Math.max(start + MAX_ATTENTION_ROWS, topK);
+  const rows = Math.floor(blockFloats / (group * keys));
+  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
+}
+
+/** Multiply-adds of a whole run, split as the progress bar counts them. */
+export function runWork(dims: ModelDims, T: number): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
+  const perLayerLinear = T * dims.layerParameters;
+  const attentionPair = dims.heads * (dims.headDim * 3 + 1); // q.k, then w against [v | k | position]
+  const head = T * dims.vocabSize * dims.width;
+  const causal = (T * (T + 1)) / 2;
+  return { perLayerLinear, attentionPair, head, total: dims.layers * (perLayerLinear + causal * attentionPair) + head };
+}
+
+function f32(data: Float32Array, dims: number[]): Feed {
+  return { type: 'float32', data, dims };
+}
+
+function i64(data: BigInt64Array, dims: number[]): Feed {
+  return { type: 'int64', data, dims };
+}
+
+function out32(out: Record<string, Output>, name: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`model graph returned no float32 output "${name}" (models/README.md lists the outputs)`);
+  return t.data;
+}
+
+function out64(out: Record<string, Output>, name: string): BigInt64Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof BigInt64Array)) throw new Error(`model graph returned no int64 output "${name}" (models/README.md lists the outputs)`);
+  return t.data;
+}
+
+/**
+ * The keys of the attention call for queries [a, e): those before the block are all visible to
+ * it, so once there are topK of them (a whole number of bins) the split graph keeps them, [0, P),
+ * apart from the masked rest [P, Tk); before that, one masked set from key 0 (always visible).
+ */
+function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: number): { split: boolean; P: number; Tk: number } {
+  const pastBins = Math.floor(a / bin) * bin;
+  if (pastBins >= Math.max(topK, bin)) return { split: true, P: pastBins, Tk: Math.max(keysFor(e, topK, bin), pastBins + diagPad) };
+  return { split: false, P: Math.max(a, 1), Tk: keysFor(e, topK, bin) };
+}
+
+/** The arrays a run fills: the attention output (T x H*hs) and the per-head summaries. */
+interface Summaries extends Omit<LayeredOutputs, 'surprisal' | 'sink' | 'needle'> {
+  dims: ModelDims;
+  T: number;
+  attn: Float32Array;
+}
+
+/** Copies one attention call's outputs (the G heads of kv head `group`, queries start..start+rows) into the run's arrays. */
+function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: number; group: number; start: number; rows: number; keys: number }): void {
+  const { heads: H, kvHeads: KV, headDim: hs, topK: K } = into.dims;
+  const { T, binSize, bins } = into;
+  const G = H / KV;
+  const B = at.rows;
+  const nb = at.keys / binSize;
+  const y = out32(out, 'y');
+  const focus = out32(out, 'focus');
+  const entropy = out32(out, 'entropy');
+  const distance = out32(out, 'distance');
+  const index = out64(out, 'topk_index');
+  const weight = out32(out, 'topk_weight');
+  const pooled = out32(out, 'pooled');
+  const words = new Int32Array(index.buffer, index.byteOffset, index.length * 2); // little-endian low words
+  for (let j = 0; j < G; j++) {
+    const h = at.group * G + j;
+    const lh = at.layer * H + h;
+    for (let r = 0; r < B; r++) {
+      const i = at.start + r;
+      const src = j * B + r;
+      into.attn.set(y.subarray(src * hs, (src + 1) * hs), i * H * hs + h * hs);
+      into.focus[lh * T + i] = focus[src];
+      into.entropy[lh * T + i] = entropy[src];
+      into.distance[lh * T + i] = distance[src];
+      // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
+      let w = (lh * T + i) * K;
+      for (let kk = 0; kk < K; kk++) {
+        const key = words[2 * (src * K + kk)];
+        if (key > i || words[2 * (src * K + kk) + 1] !== 0) continue;
+        into.topIndex[w] = key;
+        into.topWeight[w] = weight[src * K + kk];
+        w++;
+      }
+      const cell = (lh * bins + Math.floor(i / binSize)) * bins;
+      for (let b = 0; b < Math.min(nb, bins); b++) {
+        if (pooled[src * nb + b] > into.pooled[cell + b]) into.pooled[cell + b] = pooled[src * nb + b];
+      }
+    }
+  }
+}
+
+export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
+  const { dims, graphs } = spec;
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
+  const T = spec.ids.length;
+  const Q = H * hs;
+  const KVW = KV * hs;
+  const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  const diagPad = keysFor(K, K, binSize); // a split block's diagonal part holds at least topK keys
+  const padded = keysFor(T, K, binSize) + diagPad;
+  const work = runWork(dims, T);
+  let done = 0;
+  const call = async (graph: string, feeds: Record<string, Feed>, cost: number): Promise<Record<string, Output>> => {
+    if (hooks.cancelled()) throw abortError();
+    const out = await runGraph(graph, feeds);
+    done += cost;
+    hooks.progress(Math.min(1, done / work.total));
+    return out;
+  };
+
+  const ids = BigInt64Array.from(spec.ids, (id) => BigInt(id));
+  const positions = new BigInt64Array(T);
+  for (let t = 0; t < T; t++) positions[t] = BigInt(t);
+  const rowBlock = Math.max(1, spec.linearRows);
+  const ropeFeed: Record<string, Feed> = spec.ropeScale === null ? {} : { rope_scale: f32(Float32Array.of(spec.ropeScale), []) };
+
+  const x = new Float32Array(T * C);
+  for (let a = 0; a < T; a += rowBlock) {
+    const e = Math.min(T, a + rowBlock);
+    const out = await call(graphs.embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
+    x.set(out32(out, 'x'), a * C);
+  }
+
+  const focus = new Float32Array(L * H * T);
+  const entropy = new Float32Array(L * H * T);
+  const distance = new Float32Array(L * H * T);
+  const attn = new Float32Array(T * Q);
+  const topIndex = new Int32Array(L * H * T * K).fill(-1);
+  const topWeight = new Float32Array(L * H * T * K);
+  const pooled = new Float32Array(L * H * bins * bins);
+  const summaries: Summaries = { dims, T, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
+  const sink = new Float32Array(L * H * T);
+  const needle = spec.needle ? new Float32Array(L * H * (T - spec.needle.end)) : undefined;
+  const retained: RetainedKeys = { q: [], k: [], tokens: T };
+  const poolTemplate = f32(new Float32Array(binSize), [binSize]);
+  const G = H / KV;
+  const VKP = 2 * hs + 1;
+  const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
+
+  for (let l = 0; l < L; l++) {
+    const q = new Float32Array(T * Q);
+    // Per kv head, in the layouts the attention graph takes: k (padded x hs) and [v | k | position]
+    // (padded x 2hs+1), so that a block's keys are a prefix, passed without a copy. Rows past T
+    // stay zero: masked keys that pad to the bin.
+    const kh = Array.from({ length: KV }, () => new Float32Array(padded * hs));
+    const vkp = Array.from({ length: KV }, () => new Float32Array(padded * VKP));
+    const s = f32(spec.s.subarray(l * H, (l + 1) * H), [H]);
+    for (let a = 0; a < T; a += rowBlock) {
+      const e = Math.min(T, a + rowBlock);
+      const out = await call(
+        graphs.qkv[l],
+        { x: f32(x.subarray(a * C, e * C), [e - a, C]), positions: i64(positions.subarray(a, e), [e - a]), ssmax_s: s, ...ropeFeed },
+        ((e - a) * dims.layerParameters) / 3,
+      );
+      q.set(out32(out, 'q'), a * Q);
+      if (spec.queryScaling) scaleQueries(q.subarray(a * Q, e * Q), Q, a, e - a, spec.queryScaling);
+      const k = out32(out, 'k');
+      const v = out32(out, 'v');
+      for (let t = a; t < e; t++) {
+        for (let g = 0; g < KV; g++) {
+          const src = (t - a) * KVW + g * hs;
+          kh[g].set(k.subarray(src, src + hs), t * hs);
+          vkp[g].set(v.subarray(src, src + hs), t * VKP);
+          vkp[g].set(k.subarray(src, src + hs), t * VKP + hs);
+          vkp[g][t * VKP + 2 * hs] = t;
+        }
+      }
+    }
+    for (let a = 0; a < T; ) {
+      const B = attentionRows(a, T, G, K, spec.blockFloats);
+      const e = a + B;
+      const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
+      for (let g = 0; g < KV; g++) {
+        for (let j = 0; j < G; j++) {
+          const h = g * G + j;
+          for (let r = 0; r < B; r++) qBlock.set(q.subarray((a + r) * Q + h * hs, (a + r) * Q + (h + 1) * hs), (j * B + r) * hs);
+        }
+        const shared = {
+          q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
+          q_pos: i64(positions.subarray(a, e), [B]),
+          k_past: f32(kh[g].subarray(0, P * hs), [P, hs]),
+          k_diag: f32(kh[g].subarray(P * hs, Tk * hs), [Tk - P, hs]),
+          pool_template: poolTemplate,
+        };
+        const feeds = split
+          ? { ...shared, vkp_past: f32(vkp[g].subarray(0, P * VKP), [P, VKP]), vkp_diag: f32(vkp[g].subarray(P * VKP, Tk * VKP), [Tk - P, VKP]) }
+          : { ...shared, vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]) };
+        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((a + e + 1) / 2) * work.attentionPair) / KV);
+        storeBlock(out, summaries, { layer: l, group: g, start: a, rows: B, keys: Tk });
+      }
+      a = e;
+    }
+    const layerKeys = {
+      q,
+      k: kh,
+      heads: H,
+      headDim: hs,
+      tokens: T,
+      best: bestKeys(topIndex.subarray(l * H * T * K, (l + 1) * H * T * K), K),
+      focus: focus.subarray(l * H * T, (l + 1) * H * T),
+    };
+    sink.set(sinkMass(layerKeys), l * H * T);
+    if (needle && spec.needle) {
+      const n = T - spec.needle.end;
+      spanMass(layerKeys, spec.needle, spec.needle.end).forEach((m, h) => needle.set(m, (l * H + h) * n));
+    }
+    for (let a = 0; a < T; a += rowBlock) {
+      const e = Math.min(T, a + rowBlock);
+      const out = await call(
+        graphs.out[l],
+        { x: f32(x.subarray(a * C, e * C), [e - a, C]), attn: f32(attn.subarray(a * Q, e * Q), [e - a, Q]) },
+        ((e - a) * dims.layerParameters * 2) / 3,
+      );
+      x.set(out32(out, 'x_out'), a * C);
+    }
+    retained.q.push(q);
+    retained.k.push(kh);
+  }
+
+  const surprisal = new Float32Array(T);
+  const next = new BigInt64Array(T);
+  next.set(ids.subarray(1));
+  const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / dims.vocabSize)));
+  for (let a = 0; a < T; a += headRows) {
+    const e = Math.min(T, a + headRows);
+    const out = await call(graphs.head, { x: f32(x.subarray(a * C, e * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
+    const lse = out32(out, 'lse');
+    const target = out32(out, 'target');
+    for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
+  }
+  hooks.progress(1);
+  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle }, retained };
+}
+
+/** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */
+export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: RetainedKeys, queries: number[], runGraph: RunGraph): Promise<Float32Array> {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+  const T = retained.tokens;
+  const Q = queries.length;
+  const G = H / KV;
+  const result = new Float32Array(L * H * Q * T);
+  if (Q === 0) return result;
+  const qPos = BigInt64Array.from(queries, (t) => BigInt(t));
+  const q = new Float32Array(G * Q * hs);
+  for (let l = 0; l < L; l++) {
+    for (let g = 0; g < KV; g++) {
+      for (let j = 0; j < G; j++) {
+        const h = g * G + j;
+        queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * Q + i) * hs));
+      }
+      const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, Q, hs]), q_pos: i64(qPos, [Q]), k: f32(retained.k[l][g].subarray(0, T * hs), [T, hs]) });
+      result.set(out32(out, 'rows'), (l * H + g * G) * Q * T); // (G, Q, T): heads g*G.. in order
+    }
+  }
+  return result;
+}
+
+/** A rectangle of one attention map: queries [q0, q1) x keys [k0, k1), token indices. */
+export interface MapRegion {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+const REGION_QUERY_CHUNK = 64;
+
+/**
+ * The region's map at full resolution, of one head or every head reduced by mean or max (as the
+ * pooled maps are): cells of ceil(side / size) tokens, each the largest weight
+ * in it; rows x cols = ceil(q-side / qBin) x ceil(k-side / kBin). Computed from full rows of the
+ * region's queries, a chunk at a time, so memory stays at chunk x T per head.
+ */
+export async function regionOf(
+  spec: Pick<RunSpec, 'graphs' | 'dims'>,
+  retained: RetainedKeys,
+  region: MapRegion,
+  heads: HeadSelection,
+  size: number,
+  runGraph: RunGraph,
+): Promise<{ qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }> {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+  const T = retained.tokens;
+  const { q0, q1, k0, k1 } = region;
+  if (!(0 <= q0 && q0 < q1 && q1 <= T && 0 <= k0 && k0 < k1 && k1 <= T)) throw new Error(`map region ${q0}..${q1} x ${k0}..${k1} is outside 0..${T}`);
+  const qBin = Math.ceil((q1 - q0) / size);
+  const kBin = Math.ceil((k1 - k0) / size);
+  const rows = Math.ceil((q1 - q0) / qBin);
+  const cols = Math.ceil((k1 - k0) / kBin);
+  const G = H / KV;
+  const picked = heads.kind === 'head' ? [{ layer: heads.layer, group: Math.floor(heads.head / G), j: heads.head % G }] : undefined;
+  const layersNeeded = picked ? [picked[0].layer] : Array.from({ length: L }, (_, l) => l);
+  const perHead = picked ? 1 : L * H;
+  const data = new Float32Array(rows * cols);
+  const Tk = q1; // every key the region's queries see normalises their rows; later keys are masked
+  for (const l of layersNeeded) {
+    for (let g = 0; g < KV; g++) {
+      if (picked && picked[0].group !== g) continue;
+      const cellsOfHead = Array.from({ length: G }, () => new Float32Array(rows * cols));
+      for (let a = q0; a < q1; a += REGION_QUERY_CHUNK) {
+        const e = Math.min(q1, a + REGION_QUERY_CHUNK);
+        const R = e - a;
+        const q = new Float32Array(G * R * hs);
+        for (let j = 0; j < G; j++) {
+          const h = g * G + j;
+          for (let t = a; t < e; t++) q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * R + (t - a)) * hs);
+        }
+        const qPos = new BigInt64Array(R);
+        for (let t = a; t < e; t++) qPos[t - a] = BigInt(t);
+        const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, R, hs]), q_pos: i64(qPos, [R]), k: f32(retained.k[l][g].subarray(0, Tk * hs), [Tk, hs]) });
+        const w = out32(out, 'rows'); // (G, R, Tk)
+        for (let j = 0; j < G; j++) {
+          if (picked && picked[0].j !== j) continue;
+          const target = cellsOfHead[j];
+          for (let t = a; t < e; t++) {
+            const row = ((t - q0) / qBin) | 0;
+            const base = (j * R + (t - a)) * Tk;
+            for (let key = k0; key < Math.min(k1, t + 1); key++) {
+              const c = row * cols + (((key - k0) / kBin) | 0);
+              const v = w[base + key];
+              if (v > target[c]) target[c] = v;
+            }
+          }
+        }
+      }
+      for (let j = 0; j < G; j++) {
+        if (picked && picked[0].j !== j) continue;
+        const cell = cellsOfHead[j];
+        const mean = heads.kind === 'head' || heads.how === 'mean';
+        for (let c = 0; c < data.length; c++) data[c] = mean ? data[c] + cell[c] / perHead : Math.max(data[c], cell[c]);
+      }
+    }
+  }
+  return { qBin, kBin, rows, cols, data };
+}

@@ -1,0 +1,59 @@
+// How much memory an inspection of T tokens takes, before it runs, and the most tokens that fit a
+// budget. Every term is a buffer the engine or the worker allocates (src/core/layered-run.ts) or
+// onnxruntime holds during one graph call; the estimate is meant as an upper bound of the peak
+// (the benchmark and a unit test hold it to the measured peak).
+import * as os from 'node:os';
+import type { ModelDims } from '../model/graphs';
+import { keysFor, poolingOf } from './layered-run';
+
+const MB = 1024 * 1024;
+/** Floats per attention-block buffer: 8 MB, so a block's working set stays in a server L3 cache. */
+export const BLOCK_FLOATS = 2 * MB;
+export const LINEAR_ROWS = 1024;
+/** Worker thread, onnxruntime's runtime and the tokenizer's buffers, measured with margin. */
+const FIXED_BYTES = 96 * MB;
+
+export interface MemoryPlan {
+  tokens: number;
+  /** Upper bound of the extra peak memory of one inspection, bytes. */
+  peakBytes: number;
+}
+
+/** Extra peak bytes of inspecting T tokens (model weights excluded: they are loaded once). */
+export function estimatePeakBytes(dims: ModelDims, T: number): number {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
+  const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
+  const f = 4;
+  // The result: focus, entropy, distance, sink, top-k index and weight, pooled map, surprisal; held by the
+  // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).
+  const result = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
+  // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin;
+  // q and k kept for every layer (the current layer's among them).
+  const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f + L * (T * H * hs + padded * KV * hs) * f;
+  // One attention call: the logits of the past keys and of the block's own keys, their
+  // concatenation and the weights (about blockFloats each), and the int64 top-k.
+  const block = 4 * BLOCK_FLOATS * f + H * 512 * K * 12;
+  // One row-wise call: the MLP's hidden rows (layerParameters / width per row), or the head's
+  // logits and their exponentials (8M floats each, layered-run.ts).
+  const linear = Math.max(LINEAR_ROWS * 4 * (dims.layerParameters / C) * f, 2 * 8 * MB * f);
+  return FIXED_BYTES + result + activations + block + linear;
+}
+
+/** The most tokens (up to `wanted`) whose estimate fits the budget; at least 1. */
+export function tokensWithin(dims: ModelDims, wanted: number, budgetBytes: number): number {
+  if (estimatePeakBytes(dims, wanted) <= budgetBytes) return wanted;
+  let lo = 1;
+  let hi = wanted;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (estimatePeakBytes(dims, mid) <= budgetBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Default budget: half of the memory free now, at most 4 GB and at least 256 MB. */
+export function defaultBudgetBytes(): number {
+  return Math.max(256 * MB, Math.min(4096 * MB, Math.floor(os.freemem() / 2)));
+}

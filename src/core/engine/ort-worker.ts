@@ -1,0 +1,144 @@
+// The one module that imports onnxruntime-node. It runs in a worker thread (started by
+// worker.ts) because a graph run blocks its thread: on the extension host's main thread
+// that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k of
+// the latest retained run, which Follow Cursor's full rows and zoomed maps read.
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { isAbortError } from './abort';
+import type { Feed, Output, RetainedKeys, RunGraph } from './layered-run';
+import { regionOf, rowsOf, runLayered } from './layered-run';
+import { needleOfLayers } from '../reading/span-mass';
+import type { WorkerReply, WorkerRequest } from './worker';
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+let retained: { runId: number; keys: RetainedKeys } | undefined;
+
+function session(graphPath: string, threads: number | undefined): Promise<ort.InferenceSession> {
+  let pending = sessions.get(graphPath);
+  if (!pending) {
+    pending = ort.InferenceSession.create(graphPath, {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      // The arena keeps the largest block's buffers after a run; without it memory follows the run.
+      enableCpuMemArena: false,
+      ...(threads ? { intraOpNumThreads: threads } : {}),
+    });
+    pending.catch(() => sessions.delete(graphPath));
+    sessions.set(graphPath, pending);
+  }
+  return pending;
+}
+
+class LoadError extends Error {}
+
+function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGraph {
+  return async (graphPath: string, feeds: Record<string, Feed>): Promise<Record<string, Output>> => {
+    const t0 = performance.now();
+    let s: ort.InferenceSession;
+    try {
+      s = await session(graphPath, threads);
+    } catch (err) {
+      throw new LoadError(`${graphPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    loaded.ms += performance.now() - t0;
+    const missing = s.inputNames.filter((name) => !(name in feeds));
+    if (missing.length > 0) throw new LoadError(`${graphPath} needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`);
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const name of s.inputNames) tensors[name] = new ort.Tensor(feeds[name].type, feeds[name].data, feeds[name].dims);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await s.run(tensors);
+    } catch (err) {
+      const shapes = Object.entries(feeds).map(([n, f]) => `${n}: ${f.type}[${f.dims.join(', ')}]`).join('; ');
+      throw new Error(`${graphPath} with inputs ${shapes}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const result: Record<string, Output> = {};
+    for (const [name, t] of Object.entries(out)) result[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+    return result;
+  };
+}
+
+function failure(id: number, err: unknown): WorkerReply {
+  return {
+    id,
+    kind: 'error',
+    stage: err instanceof LoadError ? 'load' : 'run',
+    message: err instanceof Error ? err.message : String(err),
+    aborted: isAbortError(err),
+  };
+}
+
+type Post = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
+
+/** The keys of a retained run, if the worker still holds that run. */
+function keysOf(runId: number): RetainedKeys | undefined {
+  return retained?.runId === runId ? retained.keys : undefined;
+}
+
+/** The reply to one request and the buffers it transfers; progress goes out through `post` meanwhile. */
+async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, ArrayBuffer[]]> {
+  switch (req.kind) {
+    case 'release': {
+      const all = [...sessions.values()];
+      sessions.clear();
+      retained = undefined;
+      await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+      return [{ id: req.id, kind: 'released' }, []];
+    }
+    case 'graph': {
+      const outputs = await graphRunner(req.threads, { ms: 0 })(req.graphPath, req.feeds);
+      return [{ id: req.id, kind: 'graph', outputs }, Object.values(outputs).map((o) => o.data.buffer as ArrayBuffer)];
+    }
+    case 'rows': {
+      const keys = keysOf(req.runId);
+      const rows = keys ? await rowsOf(req, keys, req.queries, graphRunner(req.threads, { ms: 0 })) : null;
+      return [{ id: req.id, kind: 'rows', rows }, rows ? [rows.buffer as ArrayBuffer] : []];
+    }
+    case 'region': {
+      const keys = keysOf(req.runId);
+      const map = keys ? await regionOf(req, keys, req.region, req.heads, req.size, graphRunner(req.threads, { ms: 0 })) : null;
+      return [{ id: req.id, kind: 'region', map }, map ? [map.data.buffer as ArrayBuffer] : []];
+    }
+    case 'needle': {
+      const keys = keysOf(req.runId);
+      const layers = keys ? keys.q.map((q, l) => ({ q, k: keys.k[l] })) : undefined;
+      const mass = keys && layers ? needleOfLayers(layers, req.dims, keys.tokens, req.span, req.best, req.focus) : null;
+      return [{ id: req.id, kind: 'needle', mass }, mass ? [mass.buffer as ArrayBuffer] : []];
+    }
+    case 'inspect': {
+      const flag = new Int32Array(req.cancel);
+      const loaded = { ms: 0 };
+      let lastPost = 0;
+      if (req.retain) retained = undefined; // the old run's keys go before the new run allocates its own
+      const { outputs, retained: keys } = await runLayered(req.spec, graphRunner(req.threads, loaded), {
+        cancelled: () => Atomics.load(flag, 0) !== 0,
+        progress: (done) => {
+          const now = performance.now();
+          if (now - lastPost < 100 && done < 1) return;
+          lastPost = now;
+          post({ id: req.id, kind: 'progress', done });
+        },
+      });
+      if (req.retain) retained = { runId: req.id, keys };
+      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink];
+      if (outputs.needle) arrays.push(outputs.needle);
+      return [{ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, arrays.map((a) => a.buffer as ArrayBuffer)];
+    }
+  }
+}
+
+async function handle(req: WorkerRequest, post: Post): Promise<void> {
+  try {
+    const [reply, transfer] = await answer(req, post);
+    post(reply, transfer);
+  } catch (err) {
+    post(failure(req.id, err));
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('ort-worker.js must run in a worker thread');
+let chain: Promise<void> = Promise.resolve();
+port.on('message', (req: WorkerRequest) => {
+  chain = chain.then(() => handle(req, (reply, transfer) => port.postMessage(reply, transfer ?? [])));
+});

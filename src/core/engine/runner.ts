@@ -1,0 +1,320 @@
+// A model folder opened for use: its manifest, tokenizer and model worker. Validates requests,
+// tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
+// the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
+// in-flight runs and window reuse belong to DocumentSession.
+import { headSummaries, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
+import type { HeadSelection, Mode } from '../../shared/vocabulary';
+import { isMode } from '../../shared/vocabulary';
+import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
+import type { MapRegion, RunSpec } from './layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
+import type { ModelManifest } from '../model/manifest';
+import { modesOf, planMode, readManifest } from '../model/manifest';
+import { ModelWorker } from './worker';
+import type { RegionMap } from './worker';
+import type { NeedleCurve, TokenSpan } from '../reading/needle';
+import { needleFromMass } from '../reading/needle';
+import { bestKeys } from '../reading/span-mass';
+import { Tokenizer } from '../model/tokenizer';
+import type { Encoding } from '../model/tokenizer';
+
+export interface InspectRequest {
+  text: string;
+  mode: Mode;
+  /** Document offset the window is centred on when the document is over the limit; default: the first query, else 0. */
+  centerOffset?: number;
+  /** Document offsets whose full attention rows are wanted. */
+  queryOffsets?: number[];
+  /** Token limit; default: defaultMaxTokens. The memory budget may lower it. */
+  maxTokens?: number;
+  /** Identifies the text (e.g. uri + version); default: a hash of the text. */
+  cacheKey?: string;
+  /** Keep the run's keys in the model worker so that rows() can answer later (foreground runs); default true. */
+  keepKeys?: boolean;
+}
+
+export interface RunnerOptions {
+  /** onnxruntime threads per graph call; default: its own choice. */
+  threads?: number;
+  /** Extra memory one inspection may take, bytes; default: half the free memory, at most 4 GB. */
+  memoryBudgetBytes?: number;
+}
+
+/** Window of a text, in document token indices: [first, end). */
+export interface TokenWindow {
+  first: number;
+  end: number;
+}
+
+/** How many tokens one inspection may hold, and what set that number, in words. */
+export interface TokenLimit {
+  tokens: number;
+  reason: string;
+}
+
+/** Fraction done, 0..1, of a run; called during the run. */
+export type ProgressListener = (done: number) => void;
+
+/** Whole documents up to 16 x the training context, and never fewer than 32,768 tokens. */
+const MAX_TOKENS_PER_TRAIN_CONTEXT = 16;
+const MIN_DEFAULT_MAX_TOKENS = 32_768;
+const MB = 1024 * 1024;
+
+export class ModelRunner {
+  readonly model: ModelInfo;
+  readonly modes: readonly Mode[];
+  readonly memoryBudgetBytes: number;
+  private readonly worker: ModelWorker;
+  private nextId = 1;
+
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly tokenizer: Tokenizer,
+    private readonly log: (line: string) => void,
+    options: RunnerOptions,
+  ) {
+    this.model = manifest.info;
+    this.modes = modesOf(manifest);
+    this.worker = new ModelWorker({ threads: options.threads }, log);
+    this.memoryBudgetBytes = options.memoryBudgetBytes ?? defaultBudgetBytes();
+  }
+
+  static async open(modelDir: string, log: (line: string) => void = () => undefined, options: RunnerOptions = {}): Promise<ModelRunner> {
+    const manifest = readManifest(modelDir);
+    const tokenizer = Tokenizer.fromFile(manifest.tokenizerPath);
+    if (tokenizer.vocabSize > manifest.info.vocabSize) {
+      throw new Error(
+        `model folder ${manifest.dir}: tokenizer has ${tokenizer.vocabSize} tokens but models.json says vocabSize ${manifest.info.vocabSize}`,
+      );
+    }
+    log(`model runner: model ${manifest.info.id} (${manifest.info.layers} layers x ${manifest.info.heads} heads), modes ${modesOf(manifest).join(', ')}`);
+    return new ModelRunner(manifest, tokenizer, log, options);
+  }
+
+  get defaultMaxTokens(): number {
+    const wanted = Math.max(MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext, MIN_DEFAULT_MAX_TOKENS);
+    return this.model.maxContext === null ? wanted : Math.min(wanted, this.model.maxContext);
+  }
+
+  /** Upper bound of the extra memory an inspection of T tokens takes, bytes. */
+  estimatePeakBytes(T: number): number {
+    return estimatePeakBytes(this.manifest.dims, T);
+  }
+
+  /** Tokens one inspection may hold under maxTokens: the model's position limit and the memory budget may lower it. */
+  tokenLimit(maxTokens: number): TokenLimit {
+    let tokens = maxTokens;
+    let reason = `the token limit (${maxTokens.toLocaleString('en-US')})`;
+    if (this.model.maxContext !== null && this.model.maxContext < tokens) {
+      tokens = this.model.maxContext;
+      reason = `the model's position limit (${tokens.toLocaleString('en-US')} tokens)`;
+    }
+    const least = estimatePeakBytes(this.manifest.dims, 1);
+    if (least > this.memoryBudgetBytes) {
+      throw new Error(
+        `the memory budget (${Math.round(this.memoryBudgetBytes / MB)} MB) is below the ${Math.ceil(least / MB)} MB any inspection with model ${this.model.id} needs; raise it`,
+      );
+    }
+    const fit = tokensWithin(this.manifest.dims, tokens, this.memoryBudgetBytes);
+    if (fit < tokens) {
+      tokens = fit;
+      reason = `the memory budget (${Math.round(this.memoryBudgetBytes / MB).toLocaleString('en-US')} MB fits ${fit.toLocaleString('en-US')} tokens)`;
+    }
+    return { tokens, reason };
+  }
+
+  encode(text: string): Promise<Encoding> {
+    return this.tokenizer.encode(text);
+  }
+
+  async dispose(): Promise<void> {
+    await this.worker.dispose();
+  }
+
+  /** Throws a clear error for a request the model cannot run; returns its token limit. */
+  validate(req: InspectRequest): number {
+    if (typeof req.text !== 'string' || req.text.length === 0) throw new Error('the document is empty: nothing to inspect');
+    if (req.text.includes('\u0000')) throw new Error('the document looks binary (it holds NUL characters): not inspected');
+    if (!isMode(req.mode)) throw new Error(`unknown mode ${JSON.stringify(req.mode)}; modes: ${this.modes.join(', ')}`);
+    if (!this.modes.includes(req.mode)) throw new Error(`mode ${req.mode} is not available for model ${this.model.id}; modes: ${this.modes.join(', ')}`);
+    const len = req.text.length;
+    const checkOffset = (what: string, v: number): void => {
+      if (!Number.isInteger(v) || v < 0 || v > len) throw new Error(`${what} ${v} is outside the document (0..${len})`);
+    };
+    if (req.centerOffset !== undefined) checkOffset('center offset', req.centerOffset);
+    for (const q of req.queryOffsets ?? []) checkOffset('query offset', q);
+    const maxTokens = req.maxTokens ?? this.defaultMaxTokens;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`max tokens must be a positive integer, got ${maxTokens}`);
+    return maxTokens;
+  }
+
+  /**
+   * Runs the layered graphs over one window of the text in the request's mode, block by block in
+   * the model worker, and shapes the outputs into an Inspection. `signal` cancels between graph
+   * calls; `limitReason` says, when the window is not the whole text, what limited it.
+   */
+  async runWindow(
+    req: InspectRequest,
+    enc: Encoding,
+    window: TokenWindow,
+    timing: { tokenizeMs: number; t0: number },
+    limitReason: string,
+    signal?: AbortSignal,
+    onProgress?: ProgressListener,
+  ): Promise<Inspection> {
+    const { first, end } = window;
+    const T = end - first;
+    const queries = (req.queryOffsets ?? []).map((offset) => {
+      const doc = tokenIndex(enc, offset);
+      if (doc < first || doc >= end) {
+        throw new Error(`query offset ${offset} is outside the inspected window (offsets ${enc.starts[first]}..${enc.ends[end - 1]})`);
+      }
+      return { offset, token: doc - first };
+    });
+    const plan = planMode(this.manifest, req.mode, T);
+    const spec: RunSpec = {
+      graphs: plan.graphs,
+      dims: this.manifest.dims,
+      ids: enc.ids.slice(first, end),
+      s: plan.s,
+      ropeScale: plan.ropeScale,
+      queryScaling: plan.queryScaling,
+      blockFloats: BLOCK_FLOATS,
+      linearRows: LINEAR_ROWS,
+    };
+    const runStart = performance.now();
+    const keepKeys = req.keepKeys ?? true;
+    const { runId, outputs } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, onProgress, signal });
+    const rows = queries.length > 0 ? await this.worker.rows(runId, spec, queries.map((q) => q.token), signal) : null;
+    const inferenceMs = performance.now() - runStart;
+
+    const tokens: Token[] = new Array<Token>(T);
+    for (let t = 0; t < T; t++) {
+      const start = enc.starts[first + t];
+      const stop = enc.ends[first + t];
+      tokens[t] = { text: req.text.slice(start, stop), start, end: stop };
+    }
+    const n = enc.ids.length;
+    const inspection: Inspection = {
+      id: this.nextId++,
+      model: this.model,
+      mode: req.mode,
+      range: { start: enc.starts[first], end: enc.ends[end - 1] },
+      windowed: T < n,
+      windowReason: T < n ? limitReason : undefined,
+      documentTokens: n,
+      tokens,
+      focus: outputs.focus,
+      entropy: outputs.entropy,
+      distance: outputs.distance,
+      topIndex: outputs.topIndex,
+      topWeight: outputs.topWeight,
+      pooled: { binSize: outputs.binSize, bins: outputs.bins, data: outputs.pooled },
+      surprisal: outputs.surprisal,
+      sink: outputs.sink,
+      queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
+      heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
+      timings: { tokenizeMs: timing.tokenizeMs, inferenceMs, totalMs: performance.now() - timing.t0 },
+      runId: keepKeys ? runId : undefined,
+    };
+    this.log(
+      `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+    );
+    return inspection;
+  }
+
+  /**
+   * Full attention rows ([layer][head][key]) of the tokens at these document offsets, from the
+   * keys the model worker kept for this inspection; undefined when it no longer holds them (a later
+   * foreground run replaced them).
+   */
+  async rows(inspection: Inspection, offsets: number[], signal?: AbortSignal): Promise<QueryRows[] | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const queries = offsets.map((offset) => ({ offset, token: tokenAt(inspection, offset) }));
+    if (queries.some((q) => q.token < 0)) throw new Error('query offset is outside the inspected range');
+    const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
+    const rows = await this.worker.rows(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, queries.map((q) => q.token), signal);
+    return rows ? splitRows(rows, queries, this.model.layers * this.model.heads, inspection.tokens.length) : undefined;
+  }
+
+  /** Exact needle masses, [layer][head][query - span.end], from the worker's kept keys; undefined when it no longer holds them. */
+  async needleFromKeys(inspection: Inspection, span: TokenSpan, signal?: AbortSignal): Promise<Float32Array | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const best = bestKeys(inspection.topIndex, this.model.topK);
+    const mass = await this.worker.needle(inspection.runId, this.manifest.dims, span, best, inspection.focus, signal);
+    return mass ?? undefined;
+  }
+
+  /** Exact needle masses, [layer][head][query - span.end], by running the inspection's window again (in `mode`) with the needle computed in the run. */
+  async needleByRun(inspection: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = inspection.mode): Promise<Float32Array> {
+    const enc = await this.encode(source.text);
+    const T = inspection.tokens.length;
+    const first = tokenIndex(enc, inspection.range.start);
+    const same = first + T <= enc.ids.length && enc.starts[first] === inspection.range.start && enc.ends[first + T - 1] === inspection.range.end;
+    if (!same) throw new Error('the document changed since it was inspected: inspect it again for the needle');
+    if (!this.modes.includes(mode)) throw new Error(`mode ${mode} is not available for model ${this.model.id}; modes: ${this.modes.join(', ')}`);
+    const plan = planMode(this.manifest, mode, T);
+    const spec: RunSpec = {
+      graphs: plan.graphs,
+      dims: this.manifest.dims,
+      ids: enc.ids.slice(first, first + T),
+      s: plan.s,
+      ropeScale: plan.ropeScale,
+      queryScaling: plan.queryScaling,
+      blockFloats: BLOCK_FLOATS,
+      linearRows: LINEAR_ROWS,
+      needle: span,
+    };
+    const { outputs } = await this.worker.inspect(spec, { retain: false, onProgress: source.onProgress, signal: source.signal });
+    if (!outputs.needle) throw new Error('model worker returned no needle');
+    return outputs.needle;
+  }
+
+  /**
+   * A region of one head's (or the mean / max over heads) attention map at full resolution, at
+   * most size x size cells, from the keys the worker kept for this inspection; undefined when it no
+   * longer holds them. Zooming in the panel asks for this instead of magnifying the pooled map.
+   */
+  async region(inspection: Inspection, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | undefined> {
+    if (inspection.runId === undefined) return undefined;
+    const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
+    const map = await this.worker.region(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, region, heads, size, signal);
+    return map ?? undefined;
+  }
+}
+
+/** Exact needles: from the worker's kept keys, or by a run of their own. */
+export interface NeedleSource {
+  /** The inspection's text (the needle runs it again when the worker no longer holds its keys). */
+  text: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/**
+ * The exact needle of a span in an inspection, every layer and head (span-mass.ts): from the keys
+ * the model worker kept for it, else by running its window again in its mode with the needle
+ * computed during the run (no keys kept). The text must be the one inspected. Another `mode` runs
+ * the same window in that mode.
+ */
+export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = insp.mode): Promise<NeedleCurve> {
+  const heads = insp.model.layers * insp.model.heads;
+  const T = insp.tokens.length;
+  const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
+  return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
+}
+
+/** Document token holding the offset (the end of the text maps to the last token). */
+export function tokenIndex(enc: Encoding, offset: number): number {
+  return lastStartingAtOrBefore(enc.ids.length, (i) => enc.starts[i], offset);
+}
+
+/** [layer][head][query][key] rows from the worker -> one QueryRows per query ([layer][head][key]). */
+function splitRows(rows: Float32Array, queries: { offset: number; token: number }[], LH: number, T: number): QueryRows[] {
+  const Q = queries.length;
+  return queries.map((q, qi) => {
+    const r = new Float32Array(LH * T);
+    for (let h = 0; h < LH; h++) r.set(rows.subarray((h * Q + qi) * T, (h * Q + qi + 1) * T), h * T);
+    return { offset: q.offset, token: q.token, rows: r };
+  });
+}

@@ -1,0 +1,27 @@
+// A model folder's graphs and dimensions as models.json names them (models/README.md, contract 2):
+// what the manifest reads and the engine runs.
+
+export interface ModelDims {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  width: number;
+  vocabSize: number;
+  topK: number;
+  pooledSize: number;
+  /** Parameters of one layer, the weights its qkv and out graphs apply per token (progress weights, memory plan, bench FLOPs). */
+  layerParameters: number;
+}
+
+export interface GraphSet {
+  embed: string;
+  qkv: string[];
+  out: string[];
+  head: string;
+  /** Any block, its keys masked as one (the first blocks). */
+  attention: string;
+  /** A block after at least topK (and one bin of) keys: the visible past apart from the masked diagonal. */
+  attentionSplit: string;
+  rows: string;
+}

@@ -1,0 +1,272 @@
+// Reads and validates a model folder's models.json (models/README.md, "I/O contract") and maps
+// each mode onto a graph file and the ssmax_s values it is fed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Mode } from '../../shared/vocabulary';
+import type { ModelInfo } from '../inspection-types';
+import type { GraphSet, ModelDims } from './graphs';
+import type { QueryScaling } from './length-rules';
+
+export interface ModelManifest {
+  dir: string;
+  info: ModelInfo;
+  tokenizerPath: string;
+  softmax: GraphSet;
+  /** Absent when the folder has no SSMax-trained variant. */
+  ssmax?: { graphs: GraphSet; s: Float32Array };
+  /** llama4-scaling's beta and L: models.json "llama4Scaling" (the converter copies the config's), else 0.1 and trainContext. */
+  llama4: { beta: number; length: number };
+  /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
+  posthocS: number;
+  /**
+   * The RoPE rule beyond trainContext tokens: a window of T tokens multiplies the base by the factor
+   * of the first band with T <= upTo (the last band's upTo is Infinity); null when the model has no
+   * RoPE input. A "fixed" rule is one open band.
+   */
+  ropeBands: RopeBand[] | null;
+  dims: ModelDims;
+}
+
+export interface RopeBand {
+  upTo: number;
+  factor: number;
+}
+
+/** What one mode runs over T tokens: the graphs, ssmax_s [L, H] row-major, and the RoPE scale. */
+export interface ModePlan {
+  graphs: GraphSet;
+  s: Float32Array;
+  ropeScale: number | null;
+  /** The post-hoc length rule the engine applies to q (llama4-scaling, logn-scaling). */
+  queryScaling?: QueryScaling;
+}
+
+type Json = Record<string, unknown>;
+
+function fail(dir: string, what: string): never {
+  throw new Error(`model folder ${dir}: ${what}`);
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function positiveInt(dir: string, json: Json, key: string): number {
+  const v = json[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(dir, `models.json "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A file named by models.json: must stay inside the folder and exist. */
+function fileIn(dir: string, name: unknown, key: string): string {
+  if (typeof name !== 'string' || name.length === 0) fail(dir, `models.json "${key}" must be a file name`);
+  const full = path.resolve(dir, name);
+  if (path.relative(dir, full).startsWith('..') || path.isAbsolute(path.relative(dir, full))) {
+    fail(dir, `models.json "${key}" (${name}) points outside the folder`);
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch {
+    fail(dir, `${name} (models.json "${key}") is missing`);
+  }
+  if (!stat.isFile() || stat.size === 0) fail(dir, `${name} (models.json "${key}") is empty or not a file`);
+  return full;
+}
+
+function positiveNumber(dir: string, value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "${key}" must be a positive number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A variant's folder of layered graphs (models/README.md): every file must be there. */
+function graphSet(dir: string, variant: Json, name: string, layers: number): GraphSet {
+  const sub = variant.dir;
+  if (typeof sub !== 'string' || sub.length === 0) fail(dir, `models.json "variants.${name}.dir" must be a folder name`);
+  const file = (f: string): string => fileIn(dir, `${sub}/${f}`, `variants.${name}.dir`);
+  return {
+    embed: file('embed.onnx'),
+    qkv: Array.from({ length: layers }, (_, l) => file(`layer${l}.qkv.onnx`)),
+    out: Array.from({ length: layers }, (_, l) => file(`layer${l}.out.onnx`)),
+    head: file('head.onnx'),
+    attention: fileIn(dir, 'attention.onnx', 'attention graph'),
+    attentionSplit: fileIn(dir, 'attention-split.onnx', 'attention graph'),
+    rows: fileIn(dir, 'attention-rows.onnx', 'attention rows graph'),
+  };
+}
+
+function readS(dir: string, value: unknown, layers: number, heads: number): Float32Array {
+  const shape = `${layers} x ${heads}`;
+  if (!Array.isArray(value) || value.length !== layers) fail(dir, `models.json variants.ssmax.s must be ${shape} numbers`);
+  const s = new Float32Array(layers * heads);
+  value.forEach((row: unknown, l) => {
+    if (!Array.isArray(row) || row.length !== heads) fail(dir, `models.json variants.ssmax.s must be ${shape} numbers`);
+    row.forEach((v: unknown, h) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(dir, `models.json variants.ssmax.s[${l}][${h}] must be a number >= 0`);
+      s[l * heads + h] = v;
+    });
+  });
+  return s;
+}
+
+function readPosthocS(dir: string, value: unknown, trainContext: number): number {
+  // 1 / ln(trainContext): the SSMax factor is exactly 1 at the training length.
+  if (value === undefined) return 1 / Math.log(trainContext);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(dir, `models.json "posthocS" must be a number > 0, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Llama 4's beta defaults to its shipped config's attn_scale, 0.1; L to the training context. */
+function readLlama4(dir: string, value: unknown, trainContext: number): { beta: number; length: number } {
+  if (value === undefined || value === null) return { beta: 0.1, length: trainContext };
+  if (!isObject(value)) fail(dir, 'models.json "llama4Scaling" must be { beta, length }');
+  const length = value.length;
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) fail(dir, `models.json "llama4Scaling.length" must be a positive integer, got ${JSON.stringify(length)}`);
+  return { beta: positiveNumber(dir, value.beta, 'llama4Scaling.beta'), length };
+}
+
+/**
+ * Weights one layer's graphs apply per token: models.json "layerParameters" (written by
+ * training/graphs.py since it exists). Older folders lack it, and parameters alone cannot say
+ * whether the embeddings are tied, so the fallback takes one vocabulary matrix off: exact for tied
+ * embeddings (bar the final norm and a position table), too high by vocabSize x width / layers for
+ * untied ones, the safe side for the memory plan. Never below q, k, v and o.
+ */
+function readLayerParameters(dir: string, json: Json, info: ModelInfo): number {
+  if (json.layerParameters !== undefined) {
+    const n = positiveInt(dir, json, 'layerParameters');
+    if (n * info.layers > info.parameters) {
+      fail(dir, `models.json "layerParameters" (${n}) x "layers" (${info.layers}) exceeds "parameters" (${info.parameters})`);
+    }
+    return n;
+  }
+  const projections = 2 * info.width * info.headDim * (info.heads + info.kvHeads);
+  return Math.max(Math.round((info.parameters - info.vocabSize * info.width) / info.layers), projections);
+}
+
+/**
+ * rope.beyondTrainContext (training/rope_rule.py writes it): { rule: "fixed", factor } or
+ * { rule: "per-length", bands: [{ upTo, factor }, ..., { upTo: null, factor }] } with upTo ascending
+ * and above trainContext.
+ */
+function readRopeRule(dir: string, rule: Json, trainContext: number): RopeBand[] {
+  const where = 'rope.beyondTrainContext';
+  if (rule.rule === 'fixed') return [{ upTo: Infinity, factor: positiveNumber(dir, rule.factor, `${where}.factor`) }];
+  if (rule.rule !== 'per-length') fail(dir, `models.json ${where}.rule ${JSON.stringify(rule.rule)} is unknown (known: "fixed", "per-length")`);
+  if (!Array.isArray(rule.bands) || rule.bands.length === 0) fail(dir, `models.json ${where}.bands must be a non-empty list`);
+  let last = trainContext;
+  return rule.bands.map((band: unknown, i: number): RopeBand => {
+    if (!isObject(band)) fail(dir, `models.json ${where}.bands[${i}] must be { upTo, factor }`);
+    const open = i === (rule.bands as unknown[]).length - 1;
+    if (open !== (band.upTo === null)) fail(dir, `models.json ${where}.bands: only the last band is open (upTo null)`);
+    const upTo = open ? Infinity : band.upTo;
+    if (typeof upTo !== 'number' || !(upTo > last)) fail(dir, `models.json ${where}.bands[${i}].upTo must be above ${last}, got ${JSON.stringify(band.upTo)}`);
+    last = upTo;
+    return { upTo, factor: positiveNumber(dir, band.factor, `${where}.bands[${i}].factor`) };
+  });
+}
+
+export function readManifest(modelDir: string): ModelManifest {
+  const dir = path.resolve(modelDir);
+  const manifestPath = path.join(dir, 'models.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(manifestPath, 'utf8');
+  } catch {
+    fail(dir, 'models.json is missing or unreadable');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    fail(dir, `models.json is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(json)) fail(dir, 'models.json must hold an object');
+  if (typeof json.id !== 'string' || json.id.length === 0) fail(dir, 'models.json "id" must be a non-empty string');
+  if (json.contract !== 2) {
+    fail(dir, `models.json "contract" is ${JSON.stringify(json.contract)}; this version reads contract 2 (models/README.md). Export or convert the model again.`);
+  }
+  const layers = positiveInt(dir, json, 'layers');
+  const heads = positiveInt(dir, json, 'heads');
+  const kvHeads = positiveInt(dir, json, 'kvHeads');
+  if (heads % kvHeads !== 0) fail(dir, `models.json "heads" (${heads}) must be a multiple of "kvHeads" (${kvHeads})`);
+  const maxContext = json.maxContext === null || json.maxContext === undefined ? null : positiveInt(dir, json, 'maxContext');
+  const info: ModelInfo = {
+    id: json.id,
+    architecture: typeof json.architecture === 'string' ? json.architecture : 'unknown',
+    layers,
+    heads,
+    kvHeads,
+    width: positiveInt(dir, json, 'width'),
+    headDim: positiveInt(dir, json, 'headDim'),
+    parameters: positiveInt(dir, json, 'parameters'),
+    trainContext: positiveInt(dir, json, 'trainContext'),
+    maxContext,
+    vocabSize: positiveInt(dir, json, 'vocabSize'),
+    topK: positiveInt(dir, json, 'topK'),
+    pooledSize: positiveInt(dir, json, 'pooledSize'),
+  };
+  if (info.trainContext < 2) fail(dir, 'models.json "trainContext" must be at least 2');
+  let ropeBands: RopeBand[] | null = null;
+  if (json.rope !== null && json.rope !== undefined) {
+    if (!isObject(json.rope) || !isObject(json.rope.beyondTrainContext)) fail(dir, 'models.json "rope" must be null or { base, beyondTrainContext: { rule, ... } }');
+    ropeBands = readRopeRule(dir, json.rope.beyondTrainContext, info.trainContext);
+  }
+  const variants = json.variants;
+  if (!isObject(variants) || !isObject(variants.softmax)) fail(dir, 'models.json "variants.softmax" is required');
+  const manifest: ModelManifest = {
+    dir,
+    info,
+    tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
+    softmax: graphSet(dir, variants.softmax, 'softmax', layers),
+    llama4: readLlama4(dir, json.llama4Scaling, info.trainContext),
+    posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
+    ropeBands,
+    dims: {
+      layers,
+      heads,
+      kvHeads,
+      headDim: info.headDim,
+      width: info.width,
+      vocabSize: info.vocabSize,
+      topK: info.topK,
+      pooledSize: info.pooledSize,
+      layerParameters: readLayerParameters(dir, json, info),
+    },
+  };
+  if (variants.ssmax !== undefined) {
+    if (!isObject(variants.ssmax)) fail(dir, 'models.json "variants.ssmax" must be an object');
+    manifest.ssmax = { graphs: graphSet(dir, variants.ssmax, 'ssmax', layers), s: readS(dir, variants.ssmax.s, layers, heads) };
+  }
+  return manifest;
+}
+
+export function modesOf(manifest: ModelManifest): Mode[] {
+  const posthoc: Mode[] = ['ssmax-posthoc', 'llama4-scaling', 'logn-scaling'];
+  return manifest.ssmax ? ['softmax', 'ssmax', ...posthoc] : ['softmax', ...posthoc];
+}
+
+/** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's band beyond. */
+export function ropeScaleFor(manifest: ModelManifest, T: number): number | null {
+  if (manifest.ropeBands === null) return null;
+  if (T <= manifest.info.trainContext) return 1;
+  return manifest.ropeBands.find((band) => T <= band.upTo)!.factor;
+}
+
+export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePlan {
+  const { layers, heads } = manifest.info;
+  const ropeScale = ropeScaleFor(manifest, T);
+  switch (mode) {
+    case 'softmax':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
+    case 'ssmax-posthoc':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
+    case 'llama4-scaling':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'llama4', ...manifest.llama4 } };
+    case 'logn-scaling':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'logn', length: manifest.info.trainContext } };
+    case 'ssmax':
+      if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained variant; modes available: ${modesOf(manifest).join(', ')}`);
+      return { graphs: manifest.ssmax.graphs, s: manifest.ssmax.s, ropeScale };
+  }
+}

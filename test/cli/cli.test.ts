@@ -1,0 +1,381 @@
+// The built CLI (dist/cli.js) as a user runs it: outputs, and every error path as one stderr line with exit code 2.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { InspectJson } from '../../src/core/export/json';
+import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/reading/head-roles';
+import { readManifest } from '../../src/core/model/manifest';
+import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from '../common/fixtures';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertFails(r: Result, message: RegExp, prefix = /^attention-lens: /): void {
+  assert.equal(r.code, 2, `exit code 2, got ${r.code}; stderr: ${r.stderr}`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+  assert.equal(lines.length, 1, `one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0], prefix);
+  assert.match(lines[0], message);
+}
+
+/** Entropy (nats) of one attention row. */
+function entropy(row: number[]): number {
+  return -row.reduce((sum, a) => (a > 0 ? sum + a * Math.log(a) : sum), 0);
+}
+
+describe('CLI', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let code: string;
+  before(() => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run node esbuild.js first`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-cli-'));
+    code = path.join(dir, 'lru-cache.js');
+    fs.writeFileSync(code, SHORT_CODE);
+  });
+  after(() => fs.rmSync(dir, { recursive: true }));
+
+  describe('outputs', () => {
+    it('--help prints usage and exits 0', () => {
+      const r = cli('--help');
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /usage: attention-lens inspect FILE/);
+      assert.match(r.stdout, /--mode MODE +softmax \| ssmax \| ssmax-posthoc/);
+    });
+
+    it('--color-steps prints the share of tokens per colour step for every scale; rank splits them into sixths', () => {
+      const r = cli('inspect', code, '--color-steps', '--mode', 'ssmax');
+      assert.equal(r.code, 0, r.stderr);
+      const [head, columns, ...rows] = r.stdout.trim().split('\n');
+      assert.match(head, /\d+ coloured tokens of \d+, mode ssmax, all heads: mean focus/);
+      assert.match(columns, /step 1 +step 2 +step 3 +step 4 +step 5 +step 6/);
+      assert.deepEqual(rows.map((row) => row.split(/\s+/)[0]), ['rank', 'linear', 'sqrt', 'log']);
+      for (const row of rows) {
+        const shares = row.split(/\s+/).slice(1).map((p) => Number(p.replace('%', '')));
+        assert.equal(shares.length, 6, row);
+        assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) < 0.5, `${row}: the shares sum to 100%`);
+        // Each rank step holds a sixth of the tokens, give or take ties and rounding.
+        if (row.startsWith('rank')) for (const x of shares) assert.ok(Math.abs(x - 100 / 6) <= 2.5, row);
+      }
+    });
+
+    it('without an output flag prints one summary row per head', () => {
+      const r = cli('inspect', code, '--mode', 'ssmax-posthoc');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /mode ssmax-posthoc/);
+      const { layers, heads } = readManifest(MODEL_DIR).info;
+      assert.equal(r.stdout.trim().split('\n').length, 2 + layers * heads);
+    });
+
+    it('--json writes the inspect@1 object to stdout, rows for each --query', () => {
+      const q = SHORT_CODE.indexOf('constructor');
+      const r = cli('inspect', code, '--mode', 'ssmax', '--query', String(q), '--query', '0', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      assert.equal(json.schema, 'attention-lens/inspect@1');
+      assert.equal(json.mode, 'ssmax');
+      assert.deepEqual(json.range, { start: 0, end: SHORT_CODE.length });
+      assert.deepEqual(json.queries.map((x) => x.offset), [q, 0]);
+      const t = json.tokens[json.queries[0].token];
+      assert.ok(t.start <= q && q < t.end);
+      assert.equal(json.queries[0].rows[0][0].length, json.tokens.length);
+    });
+
+    it('--json names every head\'s role with a score in [0, 1] that reaches its threshold', () => {
+      // Within the training context, where the model runs with its training RoPE base.
+      const short = path.join(dir, 'lru-cache-start.js');
+      fs.writeFileSync(short, SHORT_CODE.slice(0, 700));
+      const json = JSON.parse(cli('inspect', short, '--json').stdout) as InspectJson;
+      assert.ok(json.tokens.length <= json.model.trainContext, `${json.tokens.length} tokens`);
+      assert.equal(json.heads.length, json.model.layers * json.model.heads);
+      for (const h of json.heads) {
+        const what = `layer ${h.layer} head ${h.head}: ${h.role} ${h.roleScore}`;
+        assert.ok(HEAD_ROLES.includes(h.role), what);
+        assert.ok(h.roleScore >= 0 && h.roleScore <= 1, what);
+        if (h.role !== 'broad') assert.ok(h.roleScore >= ROLE_THRESHOLDS[h.role], what);
+      }
+      // On the shipped model: the most spread head is broad, the nearest-looking one is local or previous-token.
+      const byEntropy = [...json.heads].sort((a, b) => b.meanEntropy - a.meanEntropy);
+      assert.equal(byEntropy[0].role, 'broad');
+      assert.ok(byEntropy[0].roleScore > 0.5, `normalised entropy ${byEntropy[0].roleScore}`);
+      const byDistance = [...json.heads].sort((a, b) => a.meanDistance - b.meanDistance);
+      assert.ok(['local', 'previous-token'].includes(byDistance[0].role), `nearest head: ${byDistance[0].role}`);
+    });
+
+    it('--max-tokens and --center inspect a window and say so', () => {
+      const r = cli('inspect', code, '--max-tokens', '50', '--center', '400', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      assert.equal(json.tokens.length, 50);
+      assert.equal(json.windowed, true);
+      assert.ok(json.range.start > 0 && json.range.start < 400 && json.range.end > 400);
+    });
+
+    it('--html and --png write their files', () => {
+      const html = path.join(dir, 'r.html');
+      const png = path.join(dir, 'h.png');
+      assert.equal(cli('inspect', code, '--html', html, '--layer', '2', '--head', '4').code, 0);
+      assert.match(fs.readFileSync(html, 'utf8'), /^<!DOCTYPE html>/);
+      assert.match(fs.readFileSync(html, 'utf8'), /Attention map, L2 H4/);
+      const r = cli('inspect', code, '--png', png, '--size', '64');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*h\.png/);
+      const buf = fs.readFileSync(png);
+      assert.equal(buf.toString('ascii', 1, 4), 'PNG');
+      assert.equal(buf.readUInt32BE(16), 64);
+    });
+
+    it('a leading byte order mark is not part of the document (VS Code offsets)', () => {
+      const bom = path.join(dir, 'bom.py');
+      fs.writeFileSync(bom, '\uFEFFx = 1\n');
+      const json = JSON.parse(cli('inspect', bom, '--json').stdout) as InspectJson;
+      assert.deepEqual(json.range, { start: 0, end: 6 });
+    });
+  });
+
+  describe('needle and fading metrics in the JSON', () => {
+    it('--needle START:END --json: exact mass per head from every later token, equal to the full rows; the best head; model.modes', () => {
+      const start = SHORT_CODE.indexOf('capacity');
+      const end = start + 'capacity'.length;
+      const later = SHORT_CODE.indexOf('capacity', end + 200);
+      const r = cli('inspect', code, '--mode', 'ssmax', '--needle', `${start}:${end}`, '--query', String(later), '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      const needle = json.needle!;
+      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
+      assert.deepEqual(needle.range, { start, end });
+      assert.equal(needle.exact, true);
+      assert.equal(needle.text.trim(), 'capacity');
+      assert.equal(needle.first, needle.tokens.end);
+      const T = json.tokens.length;
+      assert.equal(needle.mass.length, json.model.layers);
+      assert.equal(needle.mass[0].length, json.model.heads);
+      assert.equal(needle.mass[0][0].length, T - needle.tokens.end);
+      // Against the full rows of the later query, every head.
+      const q = json.queries[0];
+      for (let l = 0; l < json.model.layers; l++) {
+        for (let h = 0; h < json.model.heads; h++) {
+          let full = 0;
+          for (let j = needle.tokens.start; j < needle.tokens.end; j++) full += q.rows[l][h][j];
+          const got = needle.mass[l][h][q.token - needle.first];
+          assert.ok(Math.abs(got - full) < 2e-5, `L${l + 1} H${h + 1}: ${got} vs ${full}`);
+        }
+      }
+      const means = needle.mass.flatMap((layer) => layer.map((m) => m.reduce((a, b) => a + b, 0) / m.length));
+      const best = needle.bestHead.layer * json.model.heads + needle.bestHead.head;
+      assert.equal(Math.max(...means), means[best]);
+      assert.ok(Math.abs(needle.bestHead.meanMass - means[best]) < 1e-6);
+    });
+
+    it('--svg OUT --compare MODE --needle writes one figure: map, difference map, curves of both modes, the needle', () => {
+      const out = path.join(dir, 'figure.svg');
+      const start = SHORT_CODE.indexOf('capacity');
+      const r = cli('inspect', code, '--mode', 'softmax', '--compare', 'logn-scaling', '--needle', `${start}:${start + 8}`, '--svg', out);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /wrote .*figure\.svg/);
+      const svg = fs.readFileSync(out, 'utf8');
+      for (const id of ['map', 'difference', 'focus', 'needle']) assert.ok(svg.includes(`<g id="${id}">`), id);
+      assert.ok(svg.includes('class="series logn-scaling"') && svg.includes('class="series softmax"'));
+    });
+
+    it('--json gives every head its fading metrics: sink mass and entropy ratio in [0, 1], support size, distance shares summing to 1', () => {
+      for (const mode of ['llama4-scaling', 'logn-scaling']) {
+        const r = cli('inspect', code, '--mode', mode, '--json');
+        assert.equal(r.code, 0, r.stderr);
+        const json = JSON.parse(r.stdout) as InspectJson;
+        assert.equal(json.mode, mode);
+        for (const h of json.heads) {
+          assert.ok(h.sinkMass >= 0 && h.sinkMass <= 1 + 1e-6, `sink ${h.sinkMass}`);
+          assert.equal(h.sinkHead, h.sinkMass > 0.3);
+          assert.ok(h.entropyRatio >= 0 && h.entropyRatio <= 1 + 1e-5, `ratio ${h.entropyRatio}`);
+          assert.ok(h.supportSize === null || (h.supportSize >= 1 && h.supportSize <= json.model.topK));
+          assert.deepEqual(Object.keys(h.distanceMass), ['0', '1-7', '8-63', '64-511', '512-4095', '4096+']);
+          const sum = Object.values(h.distanceMass).reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-5, `distance shares sum to ${sum}`);
+        }
+      }
+    });
+  });
+
+  describe('errors: one stderr line, exit code 2', () => {
+    const missingModel = path.join(os.tmpdir(), 'al-no-model-here');
+    const cases: [string, () => string[], RegExp][] = [
+      ['no arguments', () => [], /missing command/],
+      ['an unknown command', () => ['explain', code], /unknown command "explain"/],
+      ['no FILE', () => ['inspect'], /missing FILE/],
+      ['two FILEs', () => ['inspect', code, code], /one FILE only/],
+      ['a missing file', () => ['inspect', path.join(dir, 'nope.py')], /cannot read .*nope\.py: no such file/],
+      ['a directory', () => ['inspect', dir], /is a directory/],
+      ['a binary file', () => ['inspect', path.join(dir, 'blob.bin')], /blob\.bin looks binary/],
+      ['an empty file', () => ['inspect', path.join(dir, 'empty.txt')], /empty\.txt is empty/],
+      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, llama4-scaling, logn-scaling/],
+      ['a mode without a value', () => ['inspect', code, '--mode'], /--mode needs a value/],
+      ['an offset beyond the end', () => ['inspect', code, '--query', '999999'], /--query 999999 is beyond the end of .* \(length \d+\)/],
+      ['a negative offset', () => ['inspect', code, '--query', '-3'], /--query needs an integer >= 0, got "-3"/],
+      ['a non-numeric offset', () => ['inspect', code, '--query', 'ten'], /--query needs an integer >= 0, got "ten"/],
+      ['a center beyond the end', () => ['inspect', code, '--center', '999999'], /--center 999999 is beyond the end/],
+      ['an unknown option', () => ['inspect', code, '--verbose'], /unknown option --verbose/],
+      ['two outputs', () => ['inspect', code, '--json', '--png', 'x.png'], /choose one of --json, --html OUT, --png OUT/],
+      ['a needle that is not START:END', () => ['inspect', code, '--needle', '12'], /--needle needs START:END, two offsets, got "12"/],
+      ['an empty needle', () => ['inspect', code, '--needle', '12:12'], /--needle 12:12: END must be after START/],
+      ['a needle beyond the end', () => ['inspect', code, '--needle', '5:999999'], /--needle 5:999999 is beyond the end of .* \(length \d+\)/],
+      ['a needle no token follows', () => ['inspect', code, '--needle', `${SHORT_CODE.length - 1}:${SHORT_CODE.length}`], /no token follows it/],
+      ['--compare without --svg', () => ['inspect', code, '--compare', 'ssmax'], /--compare goes with --svg OUT/],
+      ['--compare of the mode itself', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'softmax'], /--compare softmax is the --mode itself/],
+      ['an unknown --compare mode', () => ['inspect', code, '--svg', path.join(dir, 'x.svg'), '--compare', 'nope'], /unknown --compare mode "nope"/],
+      ['a zero token limit', () => ['inspect', code, '--max-tokens', '0'], /--max-tokens needs an integer >= 1/],
+      ['a layer out of range', () => ['inspect', code, '--png', path.join(dir, 'x.png'), '--layer', '9'], new RegExp(`--layer 9 is out of range: the model has layers 1\\.\\.${readManifest(MODEL_DIR).info.layers}`)],
+      ['a head out of range', () => ['inspect', code, '--head', '5'], /--head 5 is out of range/],
+      ['a head counted from 0', () => ['inspect', code, '--head', '0'], /--head needs an integer >= 1, got "0"/],
+      ['a missing model folder', () => ['inspect', code, '--model', missingModel], /model folder .*al-no-model-here: models\.json is missing/],
+      ['an unwritable output', () => ['inspect', code, '--png', path.join(dir, 'no', 'such', 'dir.png')], /cannot write .*dir\.png/],
+    ];
+    before(() => {
+      fs.writeFileSync(path.join(dir, 'blob.bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]));
+      fs.writeFileSync(path.join(dir, 'empty.txt'), '');
+    });
+    for (const [name, args, message] of cases) {
+      it(`${name}`, () => assertFails(cli(...args()), message));
+    }
+
+    it('the default model folder is models/ next to dist/', () => {
+      assert.ok(fs.existsSync(path.join(path.dirname(CLI), '..', 'models', 'models.json')));
+      assert.equal(path.resolve(path.dirname(CLI), '..', 'models'), path.resolve(MODEL_DIR));
+    });
+  });
+
+  // convert runs training/convert.py with /usr/bin/python3 (torch, numpy) on a tiny random Llama
+  // checkpoint in Hugging Face layout, written by training/write_hf_checkpoint.py.
+  describe('convert', function () {
+    this.timeout(120_000);
+    const python = '/usr/bin/python3';
+    let hf: string;
+    let out: string;
+    before(() => {
+      hf = path.join(dir, 'tiny-hf');
+      out = path.join(dir, 'tiny-model');
+      const w = spawnSync(python, [path.join(ROOT, 'training', 'write_hf_checkpoint.py'), hf], { encoding: 'utf8' });
+      assert.equal(w.status, 0, w.stderr);
+    });
+
+    it('writes a model folder that inspect reads in softmax and ssmax-posthoc', () => {
+      const r = cli('convert', hf, out, '--id', 'tiny-llama');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /convert: llama \(2 layers, 4 heads, 2 kv heads, [\d,]+ parameters\)/);
+      assert.match(r.stdout, /attention-lens: inspect with --model /);
+      const tokens = (JSON.parse(cli('inspect', code, '--model', out, '--json').stdout) as InspectJson).tokens;
+      assert.ok(tokens.length > 200, `${tokens.length} tokens: the file must reach beyond the training context of 64`);
+      // A query before the training context (token 10) and one beyond it (token 200).
+      const queries = [10, 200].map((t) => String(tokens[t].start));
+      const run = (mode: string): InspectJson => {
+        const x = cli('inspect', code, '--model', out, '--mode', mode, '--json', '--query', queries[0], '--query', queries[1]);
+        assert.equal(x.code, 0, x.stderr);
+        return JSON.parse(x.stdout) as InspectJson;
+      };
+      const soft = run('softmax');
+      const post = run('ssmax-posthoc');
+      assert.equal(soft.model.id, 'tiny-llama');
+      assert.equal(soft.model.trainContext, 64);
+      for (const json of [soft, post]) {
+        assert.ok(json.surprisal.every((x) => x === null || Number.isFinite(x)));
+        assert.ok(json.heads.every((h) => Number.isFinite(h.meanEntropy) && Number.isFinite(h.meanFocus)));
+      }
+      // Layer 1 sees the same input in both modes; post-hoc SSMax multiplies the logits of query
+      // position n by ln(n) / ln(64): flatter before the training context, sharper beyond it.
+      for (let h = 0; h < 4; h++) {
+        const [softEarly, softLate] = soft.queries.map((q) => entropy(q.rows[0][h]));
+        const [postEarly, postLate] = post.queries.map((q) => entropy(q.rows[0][h]));
+        assert.ok(postEarly > softEarly, `head ${h + 1}, token 10: ${postEarly} > ${softEarly}`);
+        assert.ok(postLate < softLate - 1e-3, `head ${h + 1}, token 200: ${postLate} < ${softLate}`);
+      }
+    });
+
+    it('the engine\'s surprisal equals the converter\'s PyTorch reading of the checkpoint, in both modes', () => {
+      const posthocS = (JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { posthocS: number }).posthocS;
+      for (const [mode, extra] of [['softmax', []], ['ssmax-posthoc', ['--posthoc-s', String(posthocS)]]] as const) {
+        const engine = (JSON.parse(cli('inspect', code, '--model', out, '--mode', mode, '--json').stdout) as InspectJson).surprisal;
+        const r = spawnSync(python, [path.join(ROOT, 'training', 'hf_surprisal.py'), hf, code, ...extra], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const torch = JSON.parse(r.stdout) as number[];
+        assert.equal(engine.length, torch.length, `${mode}: token count`);
+        const worst = Math.max(...engine.map((x, i) => Math.abs((x ?? 0) - torch[i])));
+        assert.ok(worst < 1e-4, `${mode}: surprisal differs by up to ${worst}`);
+      }
+    });
+
+    it('a converted model has no trained SSMax variant: --mode ssmax fails in one line', () => {
+      assertFails(cli('inspect', code, '--model', out, '--mode', 'ssmax'), /ssmax/);
+    });
+
+    it('a corrupt checkpoint: the converter names the file, exit code 2', () => {
+      const bad = path.join(dir, 'bad-hf');
+      fs.cpSync(hf, bad, { recursive: true });
+      const weights = path.join(bad, 'model.safetensors');
+      fs.truncateSync(weights, fs.statSync(weights).size - 1000);
+      assertFails(cli('convert', bad, path.join(dir, 'bad-model')), /model\.safetensors is truncated/, /^convert: /);
+    });
+
+    it('a missing Python, or one without torch, is named with how to install', () => {
+      assertFails(cli('convert', hf, path.join(dir, 'm1'), '--python', path.join(dir, 'no-python3')), /Python .*no-python3 not found: convert needs Python 3 with torch and numpy/);
+      // -S: the interpreter without its site packages, so without numpy and torch.
+      const bare = path.join(dir, 'bare-python');
+      fs.writeFileSync(bare, `#!/bin/sh\nexec ${python} -S "$@"\n`, { mode: 0o755 });
+      assertFails(cli('convert', hf, path.join(dir, 'm2'), '--python', bare), /lacks numpy and torch: install \(Debian\/Ubuntu: sudo apt install python3-numpy python3-torch/);
+    });
+
+    it('without training/convert.py next to the CLI, says it ships with the repository', () => {
+      const alone = path.join(dir, 'installed', 'dist');
+      fs.mkdirSync(alone, { recursive: true });
+      fs.copyFileSync(CLI, path.join(alone, 'cli.js'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'installed', 'node_modules'));
+      const r = spawnSync(process.execPath, [path.join(alone, 'cli.js'), 'convert', hf, path.join(dir, 'm3')], { encoding: 'utf8' });
+      assertFails({ code: r.status, stdout: r.stdout, stderr: r.stderr }, /training\/convert\.py is missing: the converter ships with the Attention Lens repository, not with the extension/);
+    });
+
+    it('wrong arguments', () => {
+      assertFails(cli('convert', hf), /usage: attention-lens convert HF_DIR OUT_DIR/);
+      assertFails(cli('convert', hf, out, '--mode', 'softmax'), /unknown option --mode/);
+    });
+
+    // The engine against transformers itself: test/fixtures/hf holds tiny checkpoints with the
+    // surprisal and attention rows that transformers computed (training/make_hf_fixtures.py).
+    // The model folder's own tokenizer.json must give the reference's token ids.
+    for (const arch of ['gpt2', 'llama', 'qwen2', 'llama-head-dim']) {
+      it(`${arch} fixture: the engine's surprisal and attention rows equal transformers' within 1e-3`, () => {
+        const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'hf', arch, 'reference.json'), 'utf8')) as {
+          text: string; ids: number[]; queries: number[]; surprisal: number[]; attention_rows: number[][][][];
+        };
+        const model = path.join(dir, `fixture-${arch}`);
+        const c = cli('convert', path.join(ROOT, 'test', 'fixtures', 'hf', arch), model);
+        assert.equal(c.code, 0, c.stderr);
+        const file = path.join(dir, `fixture-${arch}.py`);
+        fs.writeFileSync(file, ref.text);
+        const tokens = (JSON.parse(cli('inspect', file, '--model', model, '--json').stdout) as InspectJson).tokens;
+        assert.equal(tokens.length, ref.ids.length, 'token count');
+        const r = cli('inspect', file, '--model', model, '--json', ...ref.queries.flatMap((t) => ['--query', String(tokens[t].start)]));
+        assert.equal(r.code, 0, r.stderr);
+        const json = JSON.parse(r.stdout) as InspectJson;
+        const worst = Math.max(...json.surprisal.map((x, i) => Math.abs((x ?? 0) - ref.surprisal[i])));
+        assert.ok(worst < 1e-3, `surprisal differs by up to ${worst}`);
+        assert.equal(json.queries.length, ref.queries.length);
+        assert.ok(json.queries.every((q) => q.rows.length === ref.attention_rows.length && q.rows.every((l) => l.length === ref.attention_rows[0].length)), 'layers x heads');
+        json.queries.forEach((q, qi) => q.rows.forEach((layer, l) => layer.forEach((row, h) => {
+          assert.equal(row.length, ref.ids.length, 'a full row');
+          const diff = Math.max(...row.map((w, k) => Math.abs(w - ref.attention_rows[l][h][qi][k])));
+          assert.ok(diff < 1e-3, `layer ${l + 1}, head ${h + 1}, token ${ref.queries[qi]}: the row differs by up to ${diff}`);
+        })));
+      });
+    }
+  });
+});
