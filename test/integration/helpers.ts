@@ -39,7 +39,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   for (;;) {
     const v = await check();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) { const st = await state(); throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify({ mode: st.mode, busy: st.busy, insp: st.inspection, siblings: st.siblings, err: st.lastError, status: st.statusText })}`); }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

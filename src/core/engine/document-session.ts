@@ -111,7 +111,9 @@ export class DocumentSession {
       return hit.inspection;
     }
     let flight = this.inFlight.get(key);
-    if (!flight) {
+    // A run its last waiter gave up on is stopping: start afresh rather than join it (a mode switch
+    // cancels the background run of that very mode just before asking for it).
+    if (!flight || flight.controller.signal.aborted) {
       const controller = new AbortController();
       const promise = this.runner
         .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress)
@@ -120,7 +122,9 @@ export class DocumentSession {
           this.touch(key, entry);
           return entry;
         })
-        .finally(() => this.inFlight.delete(key));
+        .finally(() => {
+          if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+        });
       flight = { promise, waiters: 0, controller };
       this.inFlight.set(key, flight);
     }
