@@ -1,0 +1,143 @@
+// Background sibling runs (core/sibling-runs.ts): the other modes of a shown window run at idle
+// priority, an edit cancels them, a foreground run makes them yield, and the memory plan counts them.
+import * as assert from 'node:assert/strict';
+import { DocumentSession } from '../../src/core/engine/document-session';
+import { ModelRunner } from '../../src/core/engine/runner';
+import { SiblingRuns, siblingFits } from '../../src/core/engine/sibling-runs';
+import { MODEL_DIR, longCode } from '../common/fixtures';
+
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('sibling runs', function () {
+  this.timeout(300_000);
+  const logs: string[] = [];
+  let runner: ModelRunner;
+  before(async () => {
+    runner = await ModelRunner.open(MODEL_DIR, (line) => logs.push(line));
+  });
+  after(() => runner.dispose());
+  const finished = (mode: string): number => logs.filter((l) => l.startsWith(`inspection: ${mode},`)).length;
+
+  it('runs every other mode of the shown window once nothing runs in the foreground', async () => {
+    const session = new DocumentSession(runner);
+    const shown = await session.inspect({ text: longCode(3000), mode: 'softmax', cacheKey: 'a@1' });
+    const runs = new SiblingRuns(() => false);
+    runs.schedule('a', session, shown);
+    const others = runner.modes.filter((m) => m !== 'softmax');
+    await runs.wait('a', shown, others, 150_000);
+    for (const m of others) {
+      assert.equal(runs.status('a', shown, m)?.state, 'done', m);
+      const sib = session.cachedSibling(shown, m);
+      assert.ok(sib, `${m} is cached`);
+      assert.deepEqual(sib.range, shown.range, 'the same window');
+    }
+    runs.dispose();
+    session.dispose();
+  });
+
+  it('an edit (cancel) stops the running sibling: it never completes nor lands in the cache', async () => {
+    const session = new DocumentSession(runner);
+    const shown = await session.inspect({ text: longCode(12_000), mode: 'softmax', cacheKey: 'b@1' });
+    const before = finished('ssmax');
+    const runs = new SiblingRuns(() => false);
+    runs.schedule('b', session, shown);
+    await until('the ssmax sibling to report progress', () => (runs.status('b', shown, 'ssmax')?.done ?? 0) > 0);
+    assert.equal(runs.status('b', shown, 'ssmax')?.state, 'running');
+    runs.cancel('b');
+    assert.equal(runs.status('b', shown, 'ssmax'), undefined, 'the plan is gone');
+    // A run queued behind it in the worker completes only after the aborted one has left.
+    await session.inspect({ text: longCode(500), mode: 'softmax', cacheKey: 'c@1' });
+    assert.equal(finished('ssmax'), before, 'the ssmax run was aborted, not completed');
+    assert.equal(session.cachedSibling(shown, 'ssmax'), undefined);
+    runs.dispose();
+    session.dispose();
+  });
+
+  it('switching to the mode whose sibling was just cancelled runs it afresh instead of joining the aborted run', async () => {
+    const session = new DocumentSession(runner);
+    const text = longCode(12_000);
+    const shown = await session.inspect({ text, mode: 'softmax', cacheKey: 'r@1' });
+    const runs = new SiblingRuns(() => false);
+    runs.schedule('r', session, shown);
+    await until('the ssmax sibling to report progress', () => (runs.status('r', shown, 'ssmax')?.done ?? 0) > 0);
+    // What a mode switch does: cancel the document's background runs, then ask for that mode.
+    runs.cancel('r');
+    const switched = await session.runForeground({ text, mode: 'ssmax', cacheKey: 'r@1' });
+    assert.ok(switched, 'the switch gets an inspection, not the aborted run\'s AbortError');
+    assert.equal(switched.mode, 'ssmax');
+    assert.deepEqual(switched.range, shown.range);
+    runs.dispose();
+    session.dispose();
+  });
+
+  it('waits while a foreground run is under way, yields to one that starts, and goes on after it', async () => {
+    const session = new DocumentSession(runner);
+    const shown = await session.inspect({ text: longCode(6000), mode: 'softmax', cacheKey: 'd@1' });
+    let busy = true;
+    const runs = new SiblingRuns(() => busy);
+    runs.schedule('d', session, shown);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(runs.status('d', shown, 'ssmax')?.state, 'queued', 'idle priority: nothing starts while the foreground is busy');
+    busy = false;
+    runs.pump();
+    await until('the sibling to run', () => (runs.status('d', shown, 'ssmax')?.done ?? 0) > 0);
+    busy = true;
+    runs.pause();
+    const paused = runs.status('d', shown, 'ssmax');
+    assert.equal(paused?.state, 'queued', 'it yields and is queued again');
+    assert.equal(paused?.done, 0);
+    busy = false;
+    runs.pump();
+    await runs.wait('d', shown, ['ssmax'], 150_000);
+    assert.equal(runs.status('d', shown, 'ssmax')?.state, 'done');
+    assert.ok(session.cachedSibling(shown, 'ssmax'));
+    runs.dispose();
+    session.dispose();
+  });
+
+  it('wait() returns after its time limit, or at once when its signal aborts', async () => {
+    const session = new DocumentSession(runner);
+    const shown = await session.inspect({ text: longCode(1000), mode: 'softmax', cacheKey: 'e@1' });
+    const runs = new SiblingRuns(() => true); // never starts: the wait can only end by time or signal
+    runs.schedule('e', session, shown);
+    let t0 = performance.now();
+    await runs.wait('e', shown, ['ssmax'], 150);
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 140, `waited ${waited.toFixed(0)} ms`);
+    const abort = new AbortController();
+    t0 = performance.now();
+    const w = runs.wait('e', shown, ['ssmax'], 60_000, abort.signal);
+    abort.abort();
+    await w;
+    assert.ok(performance.now() - t0 < 1000, 'the aborted wait returns at once');
+    runs.dispose();
+    session.dispose();
+  });
+
+  it('counts the shown run in the memory plan: a sibling runs only when both fit the budget', async () => {
+    const peak = (T: number): number => 1000 * T;
+    assert.equal(siblingFits(peak, 100, 200_000), true);
+    assert.equal(siblingFits(peak, 100, 199_999), false);
+    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: runner.estimatePeakBytes(1000) * 1.5 });
+    try {
+      const session = new DocumentSession(small);
+      const shown = await session.inspect({ text: longCode(4000), mode: 'softmax', cacheKey: 'f@1' });
+      assert.ok(small.estimatePeakBytes(shown.tokens.length) <= small.memoryBudgetBytes, 'the shown run fits alone');
+      const runs = new SiblingRuns(() => false);
+      runs.schedule('f', session, shown);
+      const st = runs.status('f', shown, 'ssmax');
+      assert.equal(st?.state, 'skipped');
+      assert.match(st?.reason ?? '', /memory budget/);
+      runs.dispose();
+      session.dispose();
+    } finally {
+      await small.dispose();
+    }
+  });
+});
