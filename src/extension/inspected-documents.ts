@@ -163,9 +163,10 @@ export class InspectedDocuments implements vscode.Disposable {
     let entry = this.entries.get(uri);
     if (!entry || entry.session.runner !== runner) {
       entry?.session.dispose();
-      // Four: the shown mode and the hover's other modes of one window. Sessions live as long as
-      // their document, so a small cache each keeps the whole bounded.
-      entry = { session: new DocumentSession(runner, { cacheSize: 4 }) };
+      // One window in every mode: the shown one and its sibling runs (which the hover and Compare
+      // read). Fewer would evict the shown mode or Compare's pair as the siblings land. Sessions
+      // live as long as their document, so a small cache each keeps the whole bounded.
+      entry = { session: new DocumentSession(runner, { cacheSize: Math.max(4, runner.modes.length) }) };
       this.entries.set(uri, entry);
     }
     return entry;
