@@ -78,6 +78,8 @@ export interface Inspection {
   windowReason?: string;
   /** Tokens of the document in total (the window holds tokens.length of them). */
   documentTokens: number;
+  /** True when documentTokens is an estimate: a document longer than the tokenizer's piece is tokenized only around the window. */
+  documentTokensEstimated?: boolean;
   tokens: Token[];
   /** [layer][head][query]: max attention weight of each query token. */
   focus: Float32Array;

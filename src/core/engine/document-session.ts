@@ -8,20 +8,20 @@ import type { Inspection } from '../inspection-types';
 import { abortError, isAbortError } from './abort';
 import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './runner';
 import { tokenIndex } from './runner';
-import type { Encoding } from '../model/tokenizer';
+import type { DocumentTokens } from './token-window';
+import { holdsWindow } from './token-window';
 
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
   cacheSize?: number;
 }
 
-interface CacheEntry extends TokenWindow {
+interface CacheEntry {
   req: InspectRequest;
   base: string;
   /** Text, model and limit: entries sharing it may share a window whatever their mode and queries. */
   windowKey: string;
   inspection: Inspection;
-  documentTokens: number;
 }
 
 interface InFlight {
@@ -34,8 +34,8 @@ interface InFlight {
 export class DocumentSession {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, InFlight>();
-  /** The last text tokenized: a session sees one document, so one is enough. */
-  private encoding: { key: string; text: string; enc: Encoding } | undefined;
+  /** The last text tokenized (all of it, or the stretch of a long one around the last window): a session sees one document. */
+  private encoding: { key: string; text: string; enc: DocumentTokens } | undefined;
   private readonly cacheSize: number;
   /** The run the user waits for (Inspect, Live Mode); a new one supersedes it. */
   private foreground: AbortController | undefined;
@@ -97,13 +97,13 @@ export class DocumentSession {
     const maxTokens = limit.tokens;
     const docKey = this.docKey(req);
     const base = this.baseKey(req, docKey);
-    const tokenizeStart = performance.now();
-    const enc = await this.encode(docKey, req.text);
-    const tokenizeMs = performance.now() - tokenizeStart;
-    if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
     const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
     const windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
-    const window = this.chooseWindow(windowKey, enc, tokenIndex(enc, center), maxTokens);
+    const tokenizeStart = performance.now();
+    const enc = await this.encode(docKey, req.text, center, maxTokens);
+    const tokenizeMs = performance.now() - tokenizeStart;
+    if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
+    const window = this.chooseWindow(windowKey, enc, req.text.length, center, maxTokens);
     const key = `${base}|${window.first}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -118,7 +118,7 @@ export class DocumentSession {
       const promise = this.runner
         .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress)
         .then((inspection): CacheEntry => {
-          const entry = { ...window, req, base, windowKey, inspection, documentTokens: enc.ids.length };
+          const entry = { req, base, windowKey, inspection };
           this.touch(key, entry);
           return entry;
         })
@@ -182,9 +182,11 @@ export class DocumentSession {
     return JSON.stringify([docKey, req.mode, this.runner.model.id, maxTokens, req.queryOffsets ?? []]);
   }
 
-  private async encode(key: string, text: string): Promise<Encoding> {
-    if (this.encoding?.key === key && this.encoding.text === text) return this.encoding.enc;
-    const enc = await this.runner.encode(text);
+  /** The document's tokens, or (a long document) a stretch holding the window around the center: the cached stretch while it holds one. */
+  private async encode(key: string, text: string, center: number, maxTokens: number): Promise<DocumentTokens> {
+    const cached = this.encoding?.key === key && this.encoding.text === text ? this.encoding.enc : undefined;
+    if (cached && (!cached.estimated || holdsWindow(cached, text.length, center, maxTokens))) return cached;
+    const enc = await this.runner.documentTokens(text, center, maxTokens);
     this.encoding = { key, text, enc };
     return enc;
   }
@@ -192,21 +194,27 @@ export class DocumentSession {
   /**
    * The whole document when it fits; else maxTokens tokens centred on the center token. A cached
    * window (of any mode or query set) is reused while the center stays in its middle half (or near
-   * the document edge it touches): switching modes keeps the same tokens in view, and moving the
-   * cursor does not move the window at every step.
+   * the document edge it touches) and the tokens at hand hold it: switching modes keeps the same
+   * tokens in view, and moving the cursor does not move the window at every step. Windows are
+   * compared by document offsets: a long document's tokens are a stretch that may move.
    */
-  private chooseWindow(windowKey: string, enc: Encoding, centerToken: number, maxTokens: number): TokenWindow {
+  private chooseWindow(windowKey: string, enc: DocumentTokens, textLength: number, center: number, maxTokens: number): TokenWindow {
     const n = enc.ids.length;
-    if (n <= maxTokens) return { first: 0, end: n };
+    if (!enc.estimated && n <= maxTokens) return { first: 0, end: n };
     const margin = Math.floor(maxTokens / 4);
     for (const entry of this.cache.values()) {
-      if (entry.windowKey !== windowKey || entry.documentTokens !== n) continue;
-      const lo = entry.first === 0 ? 0 : entry.first + margin;
-      const hi = entry.end === n ? n : entry.end - margin;
-      if (centerToken >= lo && centerToken < hi) return { first: entry.first, end: entry.end };
+      if (entry.windowKey !== windowKey) continue;
+      const { tokens, range } = entry.inspection;
+      const T = tokens.length;
+      if (T <= 2 * margin) continue;
+      const first = tokenIndex(enc, range.start);
+      if (enc.starts[first] !== range.start || first + T > n || enc.ends[first + T - 1] !== range.end) continue;
+      const lo = first === 0 && enc.starts[0] === 0 ? -1 : tokens[margin].start;
+      const hi = first + T === n && enc.ends[n - 1] === textLength ? Infinity : tokens[T - margin].start;
+      if (center >= lo && center < hi) return { first, end: first + T };
     }
-    const first = Math.min(Math.max(centerToken - Math.floor(maxTokens / 2), 0), n - maxTokens);
-    return { first, end: first + maxTokens };
+    const first = Math.max(0, Math.min(tokenIndex(enc, center) - Math.floor(maxTokens / 2), n - maxTokens));
+    return { first, end: Math.min(n, first + maxTokens) };
   }
 
   /** Inserts or refreshes a cache entry as most recently used, evicting the oldest. */

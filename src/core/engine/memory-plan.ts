@@ -1,6 +1,6 @@
 // How much memory an inspection of T tokens takes, before it runs, and the most tokens that fit a
-// budget. Every term is a buffer the engine or the worker allocates (src/core/layered-run.ts) or
-// onnxruntime holds during one graph call; the estimate is meant as an upper bound of the peak
+// budget. Every term is a buffer the engine or the worker allocates (src/core/layered-run.ts),
+// onnxruntime holds during one graph call, or the tokenizer holds for the text it is given; the estimate is meant as an upper bound of the peak
 // (the benchmark and a unit test hold it to the measured peak).
 import * as os from 'node:os';
 import type { ModelDims } from '../model/graphs';
@@ -10,8 +10,21 @@ const MB = 1024 * 1024;
 /** Floats per attention-block buffer: 8 MB, so a block's working set stays in a server L3 cache. */
 export const BLOCK_FLOATS = 2 * MB;
 export const LINEAR_ROWS = 1024;
-/** Worker thread, onnxruntime's runtime and the tokenizer's buffers, measured with margin. */
+/** Worker thread and onnxruntime's runtime, measured with margin. */
 const FIXED_BYTES = 96 * MB;
+/** The tokenizer's working memory per character it is given at once (its encoding and the offsets
+ *  as JS arrays), garbage that may outlive it into the run: measured 90 (a run of spaces), 200-250
+ *  (code), 400 (one minified line) and 770 (CJK, 3 tokens a character) bytes; with margin. */
+export const TOKENIZE_BYTES_PER_CHAR = 1024;
+const MIN_TOKENIZE_CHARS = 16 * 1024;
+const MAX_TOKENIZE_CHARS = 256 * 1024;
+
+/** Characters the tokenizer is given at once under a budget: a sixteenth of it, 16K..256K characters.
+ *  Longer documents are tokenized in pieces (token-window.ts), so no file size or line length passes it. */
+export function tokenizeChars(budgetBytes: number): number {
+  const chars = Math.floor(budgetBytes / 16 / TOKENIZE_BYTES_PER_CHAR);
+  return Math.min(MAX_TOKENIZE_CHARS, Math.max(MIN_TOKENIZE_CHARS, chars));
+}
 
 export interface MemoryPlan {
   tokens: number;
@@ -19,8 +32,8 @@ export interface MemoryPlan {
   peakBytes: number;
 }
 
-/** Extra peak bytes of inspecting T tokens (model weights excluded: they are loaded once). */
-export function estimatePeakBytes(dims: ModelDims, T: number): number {
+/** Extra peak bytes of inspecting T tokens, the tokenizer given `chars` characters at once (model weights excluded: they are loaded once). */
+export function estimatePeakBytes(dims: ModelDims, T: number, chars: number): number {
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
   const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
@@ -37,17 +50,20 @@ export function estimatePeakBytes(dims: ModelDims, T: number): number {
   // One row-wise call: the MLP's hidden rows (layerParameters / width per row), or the head's
   // logits and their exponentials (8M floats each, layered-run.ts).
   const linear = Math.max(LINEAR_ROWS * 4 * (dims.layerParameters / C) * f, 2 * 8 * MB * f);
-  return FIXED_BYTES + result + activations + block + linear;
+  // The tokenizer's working memory, and the window's stretch of tokens (ids and offsets, about twice the window).
+  const tokenize = chars * TOKENIZE_BYTES_PER_CHAR + 2 * T * 3 * 8;
+  return FIXED_BYTES + result + activations + block + linear + tokenize;
 }
 
 /** The most tokens (up to `wanted`) whose estimate fits the budget; at least 1. */
 export function tokensWithin(dims: ModelDims, wanted: number, budgetBytes: number): number {
-  if (estimatePeakBytes(dims, wanted) <= budgetBytes) return wanted;
+  const chars = tokenizeChars(budgetBytes);
+  if (estimatePeakBytes(dims, wanted, chars) <= budgetBytes) return wanted;
   let lo = 1;
   let hi = wanted;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (estimatePeakBytes(dims, mid) <= budgetBytes) lo = mid;
+    if (estimatePeakBytes(dims, mid, chars) <= budgetBytes) lo = mid;
     else hi = mid - 1;
   }
   return lo;

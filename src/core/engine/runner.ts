@@ -7,7 +7,9 @@ import type { HeadSelection, Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
 import type { MapRegion, RunSpec } from './layered-run';
-import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokensWithin } from './memory-plan';
+import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokenizeChars, tokensWithin } from './memory-plan';
+import type { DocumentTokens, EncodedRange } from './token-window';
+import { encodeRange, tokensAround } from './token-window';
 import type { ModelManifest } from '../model/manifest';
 import { modesOf, planMode, readManifest } from '../model/manifest';
 import { ModelWorker } from './worker';
@@ -98,7 +100,12 @@ export class ModelRunner {
 
   /** Upper bound of the extra memory an inspection of T tokens takes, bytes. */
   estimatePeakBytes(T: number): number {
-    return estimatePeakBytes(this.manifest.dims, T);
+    return estimatePeakBytes(this.manifest.dims, T, this.tokenizeChars);
+  }
+
+  /** Characters the tokenizer is given at once: the memory plan's share of the budget. */
+  get tokenizeChars(): number {
+    return tokenizeChars(this.memoryBudgetBytes);
   }
 
   /** Tokens one inspection may hold under maxTokens: the model's position limit and the memory budget may lower it. */
@@ -109,7 +116,7 @@ export class ModelRunner {
       tokens = this.model.maxContext;
       reason = `the model's position limit (${tokens.toLocaleString('en-US')} tokens)`;
     }
-    const least = estimatePeakBytes(this.manifest.dims, 1);
+    const least = this.estimatePeakBytes(1);
     if (least > this.memoryBudgetBytes) {
       throw new Error(
         `the memory budget (${Math.round(this.memoryBudgetBytes / MB)} MB) is below the ${Math.ceil(least / MB)} MB any inspection with model ${this.model.id} needs; raise it`,
@@ -123,8 +130,19 @@ export class ModelRunner {
     return { tokens, reason };
   }
 
+  /** The whole text's tokens: only for texts of at most tokenizeChars characters (the memory plan). */
   encode(text: string): Promise<Encoding> {
     return this.tokenizer.encode(text);
+  }
+
+  /** The document's tokens covering [from, to), as whole-document tokenization gives them, tokenized in pieces. */
+  encodeRange(text: string, from: number, to: number): Promise<EncodedRange> {
+    return encodeRange((t) => this.encode(t), text, from, to, this.tokenizeChars);
+  }
+
+  /** The whole document's tokens, or a stretch of them that holds the window of maxTokens around `center`. */
+  documentTokens(text: string, center: number, maxTokens: number): Promise<DocumentTokens> {
+    return tokensAround((t) => this.encode(t), text, center, maxTokens, this.tokenizeChars);
   }
 
   async dispose(): Promise<void> {
@@ -151,11 +169,12 @@ export class ModelRunner {
   /**
    * Runs the layered graphs over one window of the text in the request's mode, block by block in
    * the model worker, and shapes the outputs into an Inspection. `signal` cancels between graph
-   * calls; `limitReason` says, when the window is not the whole text, what limited it.
+   * calls; `limitReason` says, when the window is not the whole text, what limited it. `enc` holds
+   * the document's tokens or a stretch of them; `window` indexes it.
    */
   async runWindow(
     req: InspectRequest,
-    enc: Encoding,
+    enc: DocumentTokens,
     window: TokenWindow,
     timing: { tokenizeMs: number; t0: number },
     limitReason: string,
@@ -166,7 +185,7 @@ export class ModelRunner {
     const T = end - first;
     const queries = (req.queryOffsets ?? []).map((offset) => {
       const doc = tokenIndex(enc, offset);
-      if (doc < first || doc >= end) {
+      if (doc < first || doc >= end || offset < enc.starts[first] || offset > enc.ends[end - 1]) {
         throw new Error(`query offset ${offset} is outside the inspected window (offsets ${enc.starts[first]}..${enc.ends[end - 1]})`);
       }
       return { offset, token: doc - first };
@@ -194,15 +213,16 @@ export class ModelRunner {
       const stop = enc.ends[first + t];
       tokens[t] = { text: req.text.slice(start, stop), start, end: stop };
     }
-    const n = enc.ids.length;
+    const n = enc.count;
     const inspection: Inspection = {
       id: this.nextId++,
       model: this.model,
       mode: req.mode,
       range: { start: enc.starts[first], end: enc.ends[end - 1] },
-      windowed: T < n,
-      windowReason: T < n ? limitReason : undefined,
+      windowed: T < n || enc.estimated,
+      windowReason: T < n || enc.estimated ? limitReason : undefined,
       documentTokens: n,
+      documentTokensEstimated: enc.estimated || undefined,
       tokens,
       focus: outputs.focus,
       entropy: outputs.entropy,
@@ -218,7 +238,7 @@ export class ModelRunner {
       runId: keepKeys ? runId : undefined,
     };
     this.log(
-      `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
     return inspection;
   }
@@ -247,8 +267,9 @@ export class ModelRunner {
 
   /** Exact needle masses, [layer][head][query - span.end], by running the inspection's window again (in `mode`) with the needle computed in the run. */
   async needleByRun(inspection: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = inspection.mode): Promise<Float32Array> {
-    const enc = await this.encode(source.text);
     const T = inspection.tokens.length;
+    if (inspection.range.end > source.text.length) throw new Error('the document changed since it was inspected: inspect it again for the needle');
+    const enc = await this.encodeRange(source.text, inspection.range.start, inspection.range.end);
     const first = tokenIndex(enc, inspection.range.start);
     const same = first + T <= enc.ids.length && enc.starts[first] === inspection.range.start && enc.ends[first + T - 1] === inspection.range.end;
     if (!same) throw new Error('the document changed since it was inspected: inspect it again for the needle');
