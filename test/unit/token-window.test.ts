@@ -57,6 +57,18 @@ describe('tokenizing a stretch in pieces', function () {
     });
   }
 
+  it('a pre-token longer than the overlap (a run of spaces or "=") is marked inexact where it differs, and still tiles', async () => {
+    for (const run of [' '.repeat(30_000), '='.repeat(30_000)]) {
+      const text = longCode(30_000) + run + longCode(30_000);
+      const whole = await encode(text);
+      for (const from of [20_000, 31_000, 45_000, 58_000]) {
+        const r = await encodeRange(encode, text, from, from + 5000, PIECE);
+        for (let k = 1; k < r.ids.length; k++) assert.equal(r.starts[k], r.ends[k - 1], 'the stretch tiles');
+        if (r.exact) assertInside(whole, r, from, from + 5000);
+      }
+    }
+  });
+
   it('a window around any center holds the whole-document window, and estimates the count', async () => {
     const text = texts.code;
     const whole = await encode(text);

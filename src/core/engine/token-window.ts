@@ -1,21 +1,25 @@
 // The document's tokens around a range without tokenizing the whole document: the tokenizer's
-// memory grows with the text it is given (about 1 KB a character, memory-plan.ts), so a huge
-// document is tokenized in pieces of bounded size and the pieces are stitched.
+// memory grows with the text it is given (about 1 KB a character, memory-plan.ts), so a long
+// document is tokenized in pieces of bounded size, and the pieces are stitched.
 //
-// Why stitching is exact: a tokenizer with a pre-tokenizer (byte-level BPE, Metaspace, ...)
-// tokenizes each pre-token on its own, and its pre-token scan, once two scans of the same text
-// put a boundary at the same place, goes on identically. A piece cut out of the document can differ
-// from the whole-document tokens only near its cuts (a pre-token split by the cut, a prefix space
-// added at its start). Consecutive pieces overlap by OVERLAP characters; they are stitched at the
-// first boundary from which both give the same SYNC tokens (ids and offsets) while the earlier
-// piece is still away from its own end. Tokens are kept only between two such stitches (or a
-// document edge, where a piece is exact), so every kept token was produced by a piece whose cut
-// on either side lies outside the agreement that vouches for it. Cuts are put at line starts
-// where a line start is near, where code tokenizers agree at once.
+// Why it is exact: a tokenizer with a pre-tokenizer (byte-level BPE with its split regex,
+// Metaspace, Whitespace, ...) splits the text into pre-tokens ("words") and tokenizes each on its
+// own, and its regex scan, started at a pre-token boundary of the document, finds the document's
+// pre-tokens from there on (its patterns do not look behind). So a piece that starts at a word
+// boundary of the document has the document's tokens until near its end, where its cut may split
+// a pre-token; consecutive pieces overlap by OVERLAP characters, and each piece after the first
+// starts at a word boundary of the one before, well before that one's end. The first piece, cut at
+// a line start, is only a witness: the second is cut at a line start of its own and trusted from the
+// first word boundary at which the two scans meet and give the same SYNC tokens; this assumes what
+// holds for these scans, that one started anywhere is back on the document's pre-token
+// boundaries after a pre-token or two (well within OVERLAP characters). Pieces are stitched at the first word boundary where they give the
+// same SYNC tokens (ids and offsets, the earlier piece's last token left out). A piece that starts
+// the document, or ends it, is exact at that edge.
 //
-// When two pieces never agree inside their overlap (a single pre-token longer than the overlap,
-// such as thousands of '=' in a row crossing a cut), they are stitched at their last common
-// boundary and the result is marked inexact; with no common boundary at all it throws.
+// Where two pieces never meet that way inside the overlap (a single pre-token longer than the
+// overlap crossing a cut, such as thousands of spaces or '=' in a row), the later piece is taken
+// from a token boundary of the earlier one (the tokens still tile the text) and the result is
+// marked inexact: tokens inside that pre-token may differ from whole-document tokenization.
 import type { Encoding } from '../model/tokenizer';
 import { lastStartingAtOrBefore } from '../reading/analysis';
 
@@ -23,19 +27,19 @@ import { lastStartingAtOrBefore } from '../reading/analysis';
 export const OVERLAP = 4096;
 /** Tokens two pieces must agree on to be stitched. */
 const SYNC = 16;
-/** How far back from a wanted cut a line start is looked for. */
-const LINE_SLACK = 1024;
+/** How far back from a wanted cut a line start (or word start) is looked for. */
+const SLACK = 1024;
 
 export type Encode = (text: string) => Promise<Encoding>;
 
 /** A stretch of the document's tokens; offsets are document offsets. */
 export interface EncodedRange extends Encoding {
-  /** False when two pieces never agreed and were stitched at a common boundary (see above). */
+  /** False when two pieces never agreed and were stitched at a token boundary (see above). */
   exact: boolean;
 }
 
 /**
- * The document's tokens covering at least [from, to), exactly as whole-document tokenization
+ * The document's tokens covering at least [from, to) (from < to), as whole-document tokenization
  * gives them (see above), tokenizing at most `pieceChars` characters at once (at least 4 x OVERLAP).
  */
 export async function encodeRange(encode: Encode, text: string, from: number, to: number, pieceChars: number): Promise<EncodedRange> {
@@ -45,21 +49,29 @@ export async function encodeRange(encode: Encode, text: string, from: number, to
   const starts: number[] = [];
   const ends: number[] = [];
   let exact = true;
-  // The first piece starts at the document (exact) or is a small one that only vouches for the next.
+  const piece = async (a: number, b: number): Promise<Encoding> => shift(await encode(text.slice(a, b)), a);
+  // The first piece starts the document (exact) or is a small witness whose end stays before `from`.
   let s = from - 3 * OVERLAP <= 0 ? 0 : cutBefore(text, from - 3 * OVERLAP, 0);
   let trusted = s === 0;
-  // Either way the piece's end stays before `from` or reaches past `to` by an overlap.
-  let wanted = Math.min(size, s === 0 ? to + 2 * OVERLAP + LINE_SLACK : 2 * OVERLAP + LINE_SLACK);
+  let wanted = Math.min(size, trusted ? to + 2 * OVERLAP + SLACK : 2 * OVERLAP + SLACK);
   let prev: { enc: Encoding; from: number } | undefined;
   for (;;) {
     const e = s + wanted >= n ? n : cutBefore(text, s + wanted, s + wanted / 2);
-    const cur = shift(await encode(text.slice(s, e)), s);
+    let cur = await piece(s, e);
     let curFrom = 0;
     if (prev) {
-      const st = stitch(prev.enc, cur, s);
-      exact &&= st.agreed;
+      let st = stitch(prev.enc, cur, s);
+      if (!st) {
+        exact = false;
+        const i = Math.min(firstAtOrAfter(prev.enc, s), prev.enc.ids.length - 1);
+        if (prev.enc.starts[i] !== s) {
+          s = prev.enc.starts[i];
+          cur = await piece(s, e);
+        }
+        st = { i, j: 0 };
+      }
       if (trusted) push(prev.enc, prev.from, st.i);
-      else trusted = true;
+      trusted = true;
       curFrom = st.j;
       if (cur.starts[st.j] >= to) break;
     }
@@ -68,10 +80,11 @@ export async function encodeRange(encode: Encode, text: string, from: number, to
       break;
     }
     prev = { enc: cur, from: curFrom };
-    const next = cutBefore(text, e - OVERLAP, s + 1);
+    const next = trusted ? wordCut(cur, e - OVERLAP, Math.max(s + 1, cur.starts[curFrom] + 1)) : undefined;
+    const nextStart = next ?? cutBefore(text, e - OVERLAP, s + 1);
     // Reach past `to` by an overlap, so that the next stitch lands at or after it.
-    wanted = Math.min(size, Math.max(to - next + 2 * OVERLAP + LINE_SLACK, 2 * OVERLAP + LINE_SLACK));
-    s = next;
+    wanted = Math.min(size, Math.max(to - nextStart + 2 * OVERLAP + SLACK, 2 * OVERLAP + SLACK));
+    s = nextStart;
   }
   return { ids: Int32Array.from(ids), starts: Int32Array.from(starts), ends: Int32Array.from(ends), exact };
 
@@ -84,13 +97,30 @@ export async function encodeRange(encode: Encode, text: string, from: number, to
   }
 }
 
-/** A cut at or before `at` and after `min`: a line start within LINE_SLACK, else `at` (never inside a surrogate pair). */
+/** A cut at or before `at` and after `min`: a line start within SLACK, else `at` (never inside a surrogate pair). */
 export function cutBefore(text: string, at: number, min: number): number {
   const line = text.lastIndexOf('\n', at - 1);
-  if (line >= 0 && line + 1 > min && at - (line + 1) <= LINE_SLACK) return line + 1;
+  if (line >= 0 && line + 1 > min && at - (line + 1) <= SLACK) return line + 1;
   const c = text.charCodeAt(at);
   const splitsPair = c >= 0xdc00 && c <= 0xdfff && at > min + 1 && isHigh(text.charCodeAt(at - 1));
   return splitsPair ? at - 1 : at;
+}
+
+/** The start of a word (pre-token) of `enc` at or before `at`, within SLACK and after `min`; else a token start there; undefined when neither. */
+function wordCut(enc: Encoding, at: number, min: number): number | undefined {
+  const last = lastStartingAtOrBefore(enc.ids.length, (i) => enc.starts[i], at);
+  for (let k = last; k > 0 && enc.starts[k] >= Math.max(min, at - SLACK); k--) if (startsWord(enc, k)) return enc.starts[k];
+  return enc.starts[last] >= min ? enc.starts[last] : undefined;
+}
+
+function startsWord(enc: Encoding, k: number): boolean {
+  return enc.words === undefined || k === 0 || enc.words[k] !== enc.words[k - 1];
+}
+
+function firstAtOrAfter(enc: Encoding, offset: number): number {
+  let i = 0;
+  while (i < enc.ids.length && enc.starts[i] < offset) i++;
+  return i;
 }
 
 function isHigh(c: number): boolean {
@@ -106,32 +136,28 @@ function shift(enc: Encoding, by: number): Encoding {
 }
 
 /**
- * Where to pass from `a` (the earlier piece) to `b` (starting at bStart): token i
- * of a and token j of b start at the same offset, and both agree on the SYNC tokens from there
- * (or up to the document's end, where both end) without using a's last token. Falls back to the
- * last common boundary (agreed: false).
+ * Where to pass from `a` (the earlier piece) to `b` (starting at bStart): token i of a and token j
+ * of b start the same word at the same offset, and both give the same SYNC tokens from there
+ * without a's last token (at its cut). Undefined when there is no such place.
  */
-function stitch(a: Encoding, b: Encoding, bStart: number): { i: number; j: number; agreed: boolean } {
-  let i = 0;
-  while (i < a.ids.length && a.starts[i] < bStart) i++;
+function stitch(a: Encoding, b: Encoding, bStart: number): { i: number; j: number } | undefined {
+  let i = firstAtOrAfter(a, bStart);
   let j = 0;
-  let last: { i: number; j: number } | undefined;
   const aLast = a.ids.length - 1;
-  while (i <= aLast && j < b.ids.length) {
+  while (i < aLast && j < b.ids.length) {
     if (a.starts[i] < b.starts[j]) i++;
     else if (a.starts[i] > b.starts[j]) j++;
     else {
-      if (j > 0) last = { i, j };
-      let k = 0;
-      while (k < SYNC && i + k < aLast && j + k < b.ids.length && a.ids[i + k] === b.ids[j + k] && a.ends[i + k] === b.ends[j + k]) k++;
-      // Fewer than SYNC tokens are left only where a reaches its end, which is a cut unless it ends the document.
-      if (k === SYNC) return { i, j, agreed: true };
+      if (i > 0 && startsWord(a, i) && startsWord(b, j)) {
+        let k = 0;
+        while (k < SYNC && i + k < aLast && j + k < b.ids.length && a.ids[i + k] === b.ids[j + k] && a.ends[i + k] === b.ends[j + k]) k++;
+        if (k === SYNC) return { i, j };
+      }
       i++;
       j++;
     }
   }
-  if (last) return { ...last, agreed: false };
-  throw new Error(`cannot tokenize this document in pieces: two pieces share no token boundary after offset ${bStart}`);
+  return undefined;
 }
 
 /** A document's tokens: all of them, or (a document longer than a piece) a stretch around a window. */

@@ -12,6 +12,9 @@ export interface Encoding {
    *  pre-tokenizer drops or trim_offsets leaves out) belongs to the token after it. */
   starts: Int32Array;
   ends: Int32Array;
+  /** The word (pre-token) of each token, -1 for none: tokens of one word share it. Pieces of a long
+   *  document are cut and stitched at word starts (engine/token-window.ts). */
+  words?: Int32Array;
 }
 
 export class Tokenizer {
@@ -51,10 +54,11 @@ export class Tokenizer {
   async encode(text: string): Promise<Encoding> {
     const enc = await this.inner.encode(text, null, { addSpecialTokens: false });
     const ids = Int32Array.from(enc.getIds());
+    const words = Int32Array.from(enc.getWordIds(), (w) => w ?? -1);
     const n = ids.length;
     const starts = new Int32Array(n);
     const ends = new Int32Array(n);
-    if (n === 0) return { ids, starts, ends };
+    if (n === 0) return { ids, starts, ends, words };
     // The library's offsets count Unicode characters (a lone surrogate is one, read as U+FFFD),
     // repeat a character's span on every token that holds a piece of it, and may leave out
     // whitespace (trim_offsets, pre-tokenizers that drop it).
@@ -68,7 +72,7 @@ export class Tokenizer {
     }
     ends[n - 1] = text.length;
     for (let i = 1; i < n; i++) starts[i] = ends[i - 1];
-    return { ids, starts, ends };
+    return { ids, starts, ends, words };
   }
 }
 
