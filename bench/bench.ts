@@ -4,6 +4,8 @@
 // time of the causal work the model run reaches. Prints a table and writes bench/README.md.
 //   node dist/bench.js [--lengths 1000,4000,8000,16000,32000] [--modes softmax,ssmax,ssmax-posthoc]
 //                      [--runs 5] [--threads N] [--no-torch] [--no-readme]
+//   node dist/bench.js --huge [MB] [--max-tokens N]: a window of a generated MB-sized code file
+//                      (default 50) against the same window cut out as its own file.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -252,6 +254,85 @@ function cpuModel(): string {
   }
 }
 
+interface HugeResult {
+  fileMB: number;
+  windowTokens: number;
+  documentTokens: number;
+  documentTokensEstimated: boolean;
+  /** From inspect() to the inspection, and the extra peak over the RSS before it. */
+  hugeMs: number;
+  hugeTokenizeMs: number;
+  hugeExtraMB: number;
+  /** The same for the window's text as its own document. */
+  cutMs: number;
+  cutTokenizeMs: number;
+  cutExtraMB: number;
+  /** The engine's estimate of the extra peak (memory-plan.ts) for the window. */
+  estimateMB: number;
+  /** The cut-out document tokenized to the same tokens as the window. */
+  sameTokens: boolean;
+}
+
+/** Code-like lines up to `mb` MB: the samples' lines, numbered now and then so that lines differ. */
+function hugeCode(mb: number): string {
+  const lines = fs
+    .readdirSync(path.join(ROOT, 'samples'))
+    .filter((f) => /\.(ts|js|py|rs|h)$/.test(f))
+    .sort()
+    .flatMap((f) => fs.readFileSync(path.join(ROOT, 'samples', f), 'utf8').split('\n'));
+  const parts: string[] = [];
+  let chars = 0;
+  for (let i = 0; chars < mb * 2 ** 20; i++) {
+    const line = i % 11 === 0 ? `${lines[i % lines.length]} // ${i}` : lines[i % lines.length];
+    parts.push(line);
+    chars += line.length + 1;
+  }
+  return parts.join('\n');
+}
+
+/** A window of maxTokens in the middle of a generated file, then the same window as its own file, in this (fresh) process. */
+async function hugeChild(mb: number, maxTokens: number): Promise<HugeResult> {
+  const text = hugeCode(mb);
+  const engine = await ModelRunner.open(MODEL_DIR);
+  await new DocumentSession(engine).inspect({ text: 'x = 1\n', mode: 'softmax' }); // the worker and the graphs, loaded once for both
+  const measure = async (doc: string, center: number): Promise<{ insp: Inspection; ms: number; extraMB: number }> => {
+    const rss0 = settledRss();
+    const t0 = performance.now();
+    const insp = await new DocumentSession(engine).inspect({ text: doc, mode: 'softmax', maxTokens, centerOffset: center });
+    return { insp, ms: performance.now() - t0, extraMB: peakRss() - rss0 };
+  };
+  const huge = await measure(text, Math.floor(text.length / 2));
+  const range = huge.insp.range;
+  const cut = await measure(text.slice(range.start, range.end), Math.floor((range.end - range.start) / 2));
+  const same = cut.insp.tokens.length === huge.insp.tokens.length && cut.insp.tokens.every((t, i) => t.start + range.start === huge.insp.tokens[i].start);
+  await engine.dispose();
+  return {
+    fileMB: text.length / 2 ** 20,
+    windowTokens: huge.insp.tokens.length,
+    documentTokens: huge.insp.documentTokens,
+    documentTokensEstimated: huge.insp.documentTokensEstimated ?? false,
+    hugeMs: huge.ms,
+    hugeTokenizeMs: huge.insp.timings.tokenizeMs,
+    hugeExtraMB: huge.extraMB,
+    cutMs: cut.ms,
+    cutTokenizeMs: cut.insp.timings.tokenizeMs,
+    cutExtraMB: cut.extraMB,
+    estimateMB: engine.estimatePeakBytes(huge.insp.tokens.length) / 2 ** 20,
+    sameTokens: same,
+  };
+}
+
+function hugeReport(r: HugeResult, load: number): string {
+  return (
+    `| file | window tokens | document tokens | first inspection ms (tokenize) | extra peak MB | estimate MB | cut-out window ms (tokenize) | cut-out extra peak MB | time ratio |\n` +
+    `|---|---|---|---|---|---|---|---|---|\n` +
+    `| ${fmt(r.fileMB, 1)} MB | ${r.windowTokens} | ${r.documentTokensEstimated ? 'about ' : ''}${r.documentTokens} | ${fmt(r.hugeMs)} (${fmt(r.hugeTokenizeMs)}) | ${fmt(r.hugeExtraMB)} | ${fmt(r.estimateMB)} | ` +
+    `${fmt(r.cutMs)} (${fmt(r.cutTokenizeMs)}) | ${fmt(r.cutExtraMB)} | ${fmt(r.hugeMs / r.cutMs, 2)}x |\n\n` +
+    `Same tokens as the cut-out window: ${r.sameTokens ? 'yes' : 'no (its edges tokenize differently on their own)'}. Load average before: ${load.toFixed(2)} on ${os.cpus().length} CPUs. ` +
+    `Target: extra peak <= 1,024 MB for 50 MB, time <= 2x the cut-out window.\n`
+  );
+}
+
 function fmt(v: number | undefined, digits = 0): string {
   return v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
 }
@@ -262,6 +343,19 @@ async function main(argv: string[]): Promise<void> {
     const mode = argv[2];
     if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
     process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0))) + '\n');
+    return;
+  }
+  if (argv[0] === '--huge-child') {
+    process.stdout.write(JSON.stringify(await hugeChild(Number(argv[1]), Number(argv[2]))) + '\n');
+    return;
+  }
+  if (argv[0] === '--huge') {
+    const mb = argv[1] && !argv[1].startsWith('--') ? argv[1] : '50';
+    const load = os.loadavg()[0];
+    const maxTokens = opt('--max-tokens', '32768');
+    const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--huge-child', mb, maxTokens], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`bench: huge child failed: ${r.stderr}`);
+    process.stdout.write(hugeReport(JSON.parse(r.stdout) as HugeResult, load));
     return;
   }
   const loadBefore = os.loadavg()[0];

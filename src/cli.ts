@@ -222,7 +222,7 @@ function needleSummary(insp: Inspection, span: TokenSpan, curve: NeedleCurve): s
 
 function summary(insp: Inspection, file: string): string {
   const lines = [
-    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
+    `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
       `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`,
     ' head  meanFocus  meanEntropy  meanDistance',
     ...insp.heads.map(

@@ -17,6 +17,8 @@ export interface PanelDocument {
   heads: number;
   windowed: boolean;
   documentTokens: number;
+  /** True when documentTokens is estimated (a long document is tokenized only around its window). */
+  documentTokensEstimated: boolean;
   texts: string[];
   /** [token]: document offset of the token's start. */
   starts: Int32Array;
@@ -324,6 +326,7 @@ function isPanelDocument(d: unknown): d is PanelDocument {
     isIndex(d.heads) &&
     typeof d.windowed === 'boolean' &&
     isIndex(d.documentTokens) &&
+    typeof d.documentTokensEstimated === 'boolean' &&
     Array.isArray(d.texts) &&
     d.texts.every((t) => typeof t === 'string') &&
     d.starts instanceof Int32Array &&

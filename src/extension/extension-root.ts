@@ -186,7 +186,7 @@ export class ExtensionRoot implements vscode.Disposable {
       followCursor: this.config.followCursor,
       liveMode: this.config.liveMode,
       model: this.models.current && { id: this.models.current.model.id, custom: this.models.custom },
-      windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokens} tokens` : undefined,
+      windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} tokens` : undefined,
       background: active ? this.documents.computingIn(active).map((m) => MODE_LABELS[m]) : [],
       legend: insp && !this.config.followCursor ? legendLines(insp, this.selection, this.config.colorScale) : [],
     });
@@ -267,8 +267,9 @@ export class ExtensionRoot implements vscode.Disposable {
     if (this.largeRunConfirmed.has(uri)) return true;
     const runner = await this.models.get();
     if (!isLargeModel(runner.model)) return true;
-    const documentTokens = (await runner.encode(doc.getText())).ids.length;
-    const T = Math.min(documentTokens, runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens).tokens);
+    const limit = runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens).tokens;
+    // A long document is tokenized only around a window: its count is an estimate, enough here.
+    const T = Math.min((await runner.documentTokens(doc.getText(), 0, limit)).count, limit);
     const seconds = expectedSeconds(runner.model, T);
     const mb = runner.estimatePeakBytes(T) / (1024 * 1024);
     const { id, parameters } = runner.model;
@@ -288,7 +289,7 @@ export class ExtensionRoot implements vscode.Disposable {
     if (!insp.windowed || this.windowNoticeShown.has(uri)) return;
     this.windowNoticeShown.add(uri);
     void vscode.window.showInformationMessage(
-      `Attention Lens: ${displayName(doc)} has ${insp.documentTokens.toLocaleString('en-US')} tokens; inspected ${insp.tokens.length.toLocaleString('en-US')} around the cursor, limited by ${insp.windowReason ?? 'the token limit'} (settings attentionLens.maxTokens, attentionLens.memoryBudgetMB).`,
+      `Attention Lens: ${displayName(doc)} has ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens.toLocaleString('en-US')} tokens; inspected ${insp.tokens.length.toLocaleString('en-US')} around the cursor, limited by ${insp.windowReason ?? 'the token limit'} (settings attentionLens.maxTokens, attentionLens.memoryBudgetMB).`,
     );
   }
 

@@ -94,7 +94,7 @@ export class HoverProvider implements vscode.HoverProvider {
       const line = doc.ranges[token].start.line + 1;
       lines.push(`${i + 1}. [${shownToken(insp.tokens[token].text)}](command:${REVEAL_COMMAND}?${args} "Reveal") ${weight.toFixed(3)} · line ${line}`);
     });
-    if (insp.windowed) lines.push('', `_Window of ${insp.tokens.length} of ${insp.documentTokens} tokens around the cursor._`);
+    if (insp.windowed) lines.push('', `_Window of ${insp.tokens.length} of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} tokens around the cursor._`);
     return lines.join('\n');
   }
 

@@ -145,7 +145,7 @@ export class InspectedDocuments implements vscode.Disposable {
       }
       const t = inspection.timings;
       this.log.info(
-        `inspected ${displayName(doc)} (${mode}): ${inspection.tokens.length} tokens${inspection.windowed ? ` (window of ${inspection.documentTokens})` : ''}, ` +
+        `inspected ${displayName(doc)} (${mode}): ${inspection.tokens.length} tokens${inspection.windowed ? ` (window of ${inspection.documentTokensEstimated ? 'about ' : ''}${inspection.documentTokens})` : ''}, ` +
           `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
       );
       entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };

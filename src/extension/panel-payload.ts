@@ -26,6 +26,7 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
     heads,
     windowed: insp.windowed,
     documentTokens: insp.documentTokens,
+    documentTokensEstimated: insp.documentTokensEstimated ?? false,
     texts: insp.tokens.map((t) => t.text),
     starts,
     headMeans,

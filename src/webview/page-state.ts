@@ -82,7 +82,7 @@ export function applyMessage(state: PanelState | undefined, m: unknown): { state
 export function statusText(state: PanelState): string {
   const doc = state.document;
   const parts = doc
-    ? [`${doc.label} · ${MODE_LABELS[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokens})` : ''}`]
+    ? [`${doc.label} · ${MODE_LABELS[doc.mode]} · ${doc.texts.length} tokens${doc.windowed ? ` (window of ${doc.documentTokensEstimated ? 'about ' : ''}${doc.documentTokens})` : ''}`]
     : ['Run "Attention Lens: Inspect Current Document" to fill this panel.'];
   if (state.busy) parts.push('inspecting…');
   if (state.error) parts.push(`error: ${state.error}`);

@@ -17,6 +17,7 @@ function doc(id: number, extra: Partial<PanelDocument> = {}): PanelDocument {
     heads,
     windowed: false,
     documentTokens: 3,
+    documentTokensEstimated: false,
     texts: ['a', 'b', 'c'],
     starts: Int32Array.from([0, 1, 2]),
     headMeans: new Float32Array(layers * heads),
@@ -130,6 +131,8 @@ describe('panel page state', () => {
     s.followCursor = true;
     s.document = doc(7, { windowed: true, documentTokens: 90 });
     assert.equal(statusText(s), 'x.py · Softmax · 3 tokens (window of 90) · inspecting… · error: no model · following the cursor');
+    s.document = doc(7, { windowed: true, documentTokens: 9000, documentTokensEstimated: true });
+    assert.match(statusText(s), /^x\.py · Softmax · 3 tokens \(window of about 9000\)/);
     s.document = undefined;
     assert.match(statusText(s), /^Run "Attention Lens: Inspect Current Document"/);
   });

@@ -64,7 +64,7 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
     return `<li>offset ${q.offset} (token ${q.token + 1}, <code>${escapeHtml(JSON.stringify(insp.tokens[q.token].text))}</code>): ${keys}</li>`;
   });
   const windowNote = insp.windowed
-    ? `<p class="note">The document has ${insp.documentTokens} tokens; only ${insp.tokens.length} (offsets ${insp.range.start}..${insp.range.end}) were inspected.</p>`
+    ? `<p class="note">The document has ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} tokens; only ${insp.tokens.length} (offsets ${insp.range.start}..${insp.range.end}) were inspected.</p>`
     : '';
 
   return `<!DOCTYPE html>

@@ -41,6 +41,8 @@ export interface InspectJson {
   timings: { tokenizeMs: number; inferenceMs: number; totalMs: number };
   windowed: boolean;
   documentTokens: number;
+  /** True when documentTokens is estimated (a long document is tokenized only around its window). */
+  documentTokensEstimated: boolean;
   entropy: number[][][];
   distance: number[][][];
   surprisal: number[];
@@ -107,6 +109,7 @@ export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): Inspec
     timings: { tokenizeMs: ms(insp.timings.tokenizeMs), inferenceMs: ms(insp.timings.inferenceMs), totalMs: ms(insp.timings.totalMs) },
     windowed: insp.windowed,
     documentTokens: insp.documentTokens,
+    documentTokensEstimated: insp.documentTokensEstimated ?? false,
     entropy: nest(insp.entropy, layers, heads, T),
     distance: nest(insp.distance, layers, heads, T),
     surprisal: Array.from(insp.surprisal, round),
