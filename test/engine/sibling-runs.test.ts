@@ -4,6 +4,8 @@ import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import { SiblingRuns, siblingFits } from '../../src/core/engine/sibling-runs';
+import { estimatePeakBytes, tokenizeChars } from '../../src/core/engine/memory-plan';
+import { readManifest } from '../../src/core/model/manifest';
 import { MODEL_DIR, longCode } from '../common/fixtures';
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -124,7 +126,9 @@ describe('sibling runs', function () {
     const peak = (T: number): number => 1000 * T;
     assert.equal(siblingFits(peak, 100, 200_000), true);
     assert.equal(siblingFits(peak, 100, 199_999), false);
-    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: runner.estimatePeakBytes(1000) * 1.5 });
+    // About what a run of 1,000 tokens takes under a small budget (the tokenizer's share grows with the budget).
+    const budget = estimatePeakBytes(readManifest(MODEL_DIR).dims, 1000, tokenizeChars(0)) * 1.5;
+    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: budget });
     try {
       const session = new DocumentSession(small);
       const shown = await session.inspect({ text: longCode(4000), mode: 'softmax', cacheKey: 'f@1' });

@@ -104,7 +104,7 @@ export class DocumentSession {
     const tokenizeMs = performance.now() - tokenizeStart;
     if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
     const window = this.chooseWindow(windowKey, enc, req.text.length, center, maxTokens);
-    const key = `${base}|${window.first}`;
+    const key = `${base}|${enc.starts[window.first]}:${enc.ends[window.end - 1]}`; // document offsets: a stretch's indices are its own
     const hit = this.cache.get(key);
     if (hit) {
       this.touch(key, hit);
@@ -206,11 +206,11 @@ export class DocumentSession {
       if (entry.windowKey !== windowKey) continue;
       const { tokens, range } = entry.inspection;
       const T = tokens.length;
-      if (T <= 2 * margin) continue;
       const first = tokenIndex(enc, range.start);
       if (enc.starts[first] !== range.start || first + T > n || enc.ends[first + T - 1] !== range.end) continue;
-      const lo = first === 0 && enc.starts[0] === 0 ? -1 : tokens[margin].start;
-      const hi = first + T === n && enc.ends[n - 1] === textLength ? Infinity : tokens[T - margin].start;
+      const lo = first === 0 && enc.starts[0] === 0 ? -Infinity : enc.starts[first + margin];
+      const end = first + T - margin;
+      const hi = first + T === n && enc.ends[n - 1] === textLength ? Infinity : end < n ? enc.starts[end] : enc.ends[n - 1];
       if (center >= lo && center < hi) return { first, end: first + T };
     }
     const first = Math.max(0, Math.min(tokenIndex(enc, center) - Math.floor(maxTokens / 2), n - maxTokens));

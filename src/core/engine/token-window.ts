@@ -44,6 +44,7 @@ export interface EncodedRange extends Encoding {
  */
 export async function encodeRange(encode: Encode, text: string, from: number, to: number, pieceChars: number): Promise<EncodedRange> {
   const n = text.length;
+  if (n <= pieceChars) return { ...(await encode(text)), exact: true };
   const size = Math.max(pieceChars, 4 * OVERLAP);
   const ids: number[] = [];
   const starts: number[] = [];
