@@ -50,8 +50,9 @@ export function estimatePeakBytes(dims: ModelDims, T: number, chars: number): nu
   // One row-wise call: the MLP's hidden rows (layerParameters / width per row), or the head's
   // logits and their exponentials (8M floats each, layered-run.ts).
   const linear = Math.max(LINEAR_ROWS * 4 * (dims.layerParameters / C) * f, 2 * 8 * MB * f);
-  // The tokenizer's working memory, and the window's stretch of tokens (ids and offsets, about twice the window).
-  const tokenize = chars * TOKENIZE_BYTES_PER_CHAR + 2 * T * 3 * 8;
+  // The tokenizer's working memory, and the stretch of tokens around the window (token-window.ts):
+  // at most 12 T tokens (3 a character over 4 T characters), ids and offsets as JS numbers, then typed.
+  const tokenize = chars * TOKENIZE_BYTES_PER_CHAR + 12 * T * 3 * (8 + 4);
   return FIXED_BYTES + result + activations + block + linear + tokenize;
 }
 
