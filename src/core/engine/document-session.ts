@@ -11,6 +11,9 @@ import { tokenIndex } from './runner';
 import type { DocumentTokens } from './token-window';
 import { holdsWindow } from './token-window';
 
+/** Characters hashed at once (2 MB of UTF-16). */
+const HASH_SLICE = 1 << 20;
+
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
   cacheSize?: number;
@@ -174,7 +177,11 @@ export class DocumentSession {
   }
 
   private docKey(req: InspectRequest): string {
-    return req.cacheKey ?? `sha1:${crypto.createHash('sha1').update(req.text, 'utf16le').digest('base64')}`;
+    if (req.cacheKey !== undefined) return req.cacheKey;
+    // In slices: the text of a huge file as one buffer would take twice its length again.
+    const hash = crypto.createHash('sha1');
+    for (let i = 0; i < req.text.length; i += HASH_SLICE) hash.update(req.text.slice(i, i + HASH_SLICE), 'utf16le');
+    return `sha1:${hash.digest('base64')}`;
   }
 
   private baseKey(req: InspectRequest, docKey: string): string {
