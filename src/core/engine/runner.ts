@@ -151,7 +151,9 @@ export class ModelRunner {
   /**
    * Runs the layered graphs over one window of the text in the request's mode, block by block in
    * the model worker, and shapes the outputs into an Inspection. `signal` cancels between graph
-   * calls; `limitReason` says, when the window is not the whole text, what limited it.
+   * calls; `limitReason` says, when the window is not the whole text, what limited it. With
+   * `previous` (an inspection of an earlier text in the same window and mode, whose keys the
+   * worker may still hold) only tokens from the first changed one on are computed again.
    */
   async runWindow(
     req: InspectRequest,
@@ -161,6 +163,7 @@ export class ModelRunner {
     limitReason: string,
     signal?: AbortSignal,
     onProgress?: ProgressListener,
+    previous?: Inspection,
   ): Promise<Inspection> {
     const { first, end } = window;
     const T = end - first;
@@ -184,7 +187,8 @@ export class ModelRunner {
     };
     const runStart = performance.now();
     const keepKeys = req.keepKeys ?? true;
-    const { runId, outputs } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, onProgress, signal });
+    const resume = keepKeys && previous?.mode === req.mode && previous.model.id === this.model.id ? previous.runId : undefined;
+    const { runId, outputs, reusedTokens, fullRunReason } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, resume, onProgress, signal });
     const rows = queries.length > 0 ? await this.worker.rows(runId, spec, queries.map((q) => q.token), signal) : null;
     const inferenceMs = performance.now() - runStart;
 
@@ -215,10 +219,12 @@ export class ModelRunner {
       queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
       heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: timing.tokenizeMs, inferenceMs, totalMs: performance.now() - timing.t0 },
+      reusedTokens,
       runId: keepKeys ? runId : undefined,
     };
+    const how = reusedTokens > 0 ? `, ${incrementalNote(inspection)}` : fullRunReason ? `, full run (${fullRunReason})` : '';
     this.log(
-      `inspection: ${req.mode}, ${T} of ${n} tokens, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+      `inspection: ${req.mode}, ${T} of ${n} tokens${how}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
     return inspection;
   }
@@ -302,6 +308,12 @@ export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: T
   const T = insp.tokens.length;
   const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
   return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
+}
+
+/** "incremental: 3,950 of 4,000 tokens reused" for an incremental run, else undefined. */
+export function incrementalNote(insp: Inspection): string | undefined {
+  if (insp.reusedTokens === 0) return undefined;
+  return `incremental: ${insp.reusedTokens.toLocaleString('en-US')} of ${insp.tokens.length.toLocaleString('en-US')} tokens reused`;
 }
 
 /** Document token holding the offset (the end of the text maps to the last token). */
