@@ -2,7 +2,8 @@
 // fits (runs under a budget: test/engine/memory-plan.test.ts).
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { estimatePeakBytes, tokensWithin } from '../../src/core/engine/memory-plan';
+import { poolingOf } from '../../src/core/engine/layered-run';
+import { estimatePeakBytes, keptBytes, tokensWithin } from '../../src/core/engine/memory-plan';
 import { readManifest } from '../../src/core/model/manifest';
 import { MODEL_DIR } from '../common/fixtures';
 
@@ -22,6 +23,21 @@ describe('memory plan', () => {
         assert.ok(estimatePeakBytes(dims, wanted + 1000) > estimatePeakBytes(dims, wanted));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('the estimate counts the kept run and, while one resumes, the previous run of the same bin size (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (T, where) => {
+        assert.ok(keptBytes(dims, T) > 0);
+        // resume.ts resumes only from a run that pools to the same bin size: (bin - 1) x pooledSize < old <= bin x pooledSize.
+        const bin = poolingOf(T, dims.pooledSize).binSize;
+        const lo = (bin - 1) * dims.pooledSize + 1;
+        const old = Math.min(bin * dims.pooledSize, lo + Math.floor(where * dims.pooledSize));
+        assert.equal(poolingOf(old, dims.pooledSize).binSize, bin);
+        assert.ok(estimatePeakBytes(dims, T) >= keptBytes(dims, T) + keptBytes(dims, old));
+      }),
+      { numRuns: 200, examples: [[4000, 1], [4000, 0], [1, 1]] },
     );
   });
 });

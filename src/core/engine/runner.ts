@@ -2,7 +2,7 @@
 // tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
+import { headSummaries, incrementalNote, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
 import type { HeadSelection, Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
@@ -222,7 +222,7 @@ export class ModelRunner {
       reusedTokens,
       runId: keepKeys ? runId : undefined,
     };
-    const how = reusedTokens > 0 ? `, ${incrementalNote(inspection)}` : fullRunReason ? `, full run (${fullRunReason})` : '';
+    const how = reusedTokens > 0 ? `, ${incrementalNote(inspection) ?? ''}` : fullRunReason ? `, full run (${fullRunReason})` : '';
     this.log(
       `inspection: ${req.mode}, ${T} of ${n} tokens${how}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
@@ -308,12 +308,6 @@ export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: T
   const T = insp.tokens.length;
   const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
   return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
-}
-
-/** "incremental: 3,950 of 4,000 tokens reused" for an incremental run, else undefined. */
-export function incrementalNote(insp: Inspection): string | undefined {
-  if (insp.reusedTokens === 0) return undefined;
-  return `incremental: ${insp.reusedTokens.toLocaleString('en-US')} of ${insp.tokens.length.toLocaleString('en-US')} tokens reused`;
 }
 
 /** Document token holding the offset (the end of the text maps to the last token). */
