@@ -391,6 +391,10 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(hugeReport(r, load));
     return;
   }
+  if (argv[0] === '--incremental') {
+    await incremental(Number(argv[1] ?? 4000), isMode(argv[2]) ? argv[2] : 'softmax', Number(argv[3] ?? 3));
+    return;
+  }
   const loadBefore = os.loadavg()[0];
   const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
   const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
@@ -462,6 +466,40 @@ async function main(argv: string[]): Promise<void> {
       `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
       `onnxruntime-node ${onnxVersion()}; load average ${fmt(loadBefore, 2)} at the start, ${fmt(os.loadavg()[0], 2)} at the end`;
     writeReadme(table, summary, machine, runs);
+  }
+}
+
+/**
+ * `--incremental [tokens] [mode] [runs]`: Live Mode's re-inspection after one typed line at the end
+ * and in the middle (resume.ts) against a full run of the same edited text; medians, model ms.
+ */
+async function incremental(tokens: number, mode: Mode, runs: number): Promise<void> {
+  const runner = await ModelRunner.open(MODEL_DIR);
+  try {
+    const text = await sourceText(Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath), tokens);
+    const times: Record<'full' | 'end' | 'middle', number[]> = { full: [], end: [], middle: [] };
+    let reused = { end: 0, middle: 0 };
+    for (let r = 0; r < runs; r++) {
+      const edits = { end: `${text}\n// ${r}\n`, middle: `${text.slice(0, text.length >> 1)}\n// ${r}\n${text.slice(text.length >> 1)}` };
+      for (const where of ['end', 'middle'] as const) {
+        const session = new DocumentSession(runner);
+        await session.runForeground({ text, mode });
+        const inc = await session.runForeground({ text: edits[where], mode });
+        const full = await new DocumentSession(runner).inspect({ text: edits[where], mode, keepKeys: false });
+        if (!inc || inc.reusedTokens === 0) throw new Error(`bench: the ${where} edit did not resume`);
+        reused = { ...reused, [where]: inc.reusedTokens };
+        times[where].push(inc.timings.inferenceMs);
+        times.full.push(full.timings.inferenceMs);
+      }
+    }
+    const full = median(times.full);
+    const load = os.loadavg()[0].toFixed(2);
+    for (const where of ['end', 'middle'] as const) {
+      const ms = median(times[where]);
+      console.log(`${where} edit, ${tokens} tokens, ${mode}: ${ms.toFixed(0)} ms vs full ${full.toFixed(0)} ms = ${((100 * ms) / full).toFixed(1)}% (${reused[where]} tokens reused; load ${load})`);
+    }
+  } finally {
+    await runner.dispose();
   }
 }
 

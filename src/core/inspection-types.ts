@@ -99,6 +99,8 @@ export interface Inspection {
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;
+  /** Tokens taken unchanged from the previous inspection of the edited document (an incremental run); 0 for a full run. */
+  reusedTokens: number;
   /** The model worker's run that still holds this inspection's keys (for full rows later), if any. */
   runId?: number;
 }

@@ -2,7 +2,7 @@
 // the model's (ModelLoader), wires settings and editor events to the parts that react (documents,
 // overlay, hover, status bar, panel controller), and reports errors once with their reason.
 import * as vscode from 'vscode';
-import { tokenAt } from '../core/reading/analysis';
+import { incrementalNote, tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
@@ -187,6 +187,7 @@ export class ExtensionRoot implements vscode.Disposable {
       liveMode: this.config.liveMode,
       model: this.models.current && { id: this.models.current.model.id, custom: this.models.custom },
       windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} tokens` : undefined,
+      runNote: insp && incrementalNote(insp),
       background: active ? this.documents.computingIn(active).map((m) => MODE_LABELS[m]) : [],
       legend: insp && !this.config.followCursor ? legendLines(insp, this.selection, this.config.colorScale) : [],
     });
@@ -234,7 +235,7 @@ export class ExtensionRoot implements vscode.Disposable {
     // A run of the old text is stale: cancel it. Without Live Mode the old result would mislead hovers: drop it.
     this.documents.cancel(uri);
     if (!this.config.liveMode) {
-      if (this.documents.get(uri)) this.documents.clear(uri);
+      if (this.documents.get(uri)) this.documents.clear(uri, true);
       return;
     }
     const visible = vscode.window.visibleTextEditors.some((ed) => ed.document === e.document);

@@ -4,7 +4,9 @@
 import * as vscode from 'vscode';
 import type { Probe } from './probe';
 import { DocumentSession } from '../core/engine/document-session';
+import type { ResumePoint } from '../core/engine/document-session';
 import type { Inspection } from '../core/inspection-types';
+import { incrementalNote } from '../core/reading/analysis';
 import type { ModelRunner } from '../core/engine/runner';
 import { SiblingRuns } from '../core/engine/sibling-runs';
 import type { Mode } from '../shared/vocabulary';
@@ -30,6 +32,8 @@ interface DocumentEntry {
 
 export class InspectedDocuments implements vscode.Disposable {
   private readonly entries = new Map<string, DocumentEntry>();
+  /** Of documents cleared by an edit: their last foreground run, which the next Inspect may resume from. */
+  private readonly resumable = new Map<string, { runner: ModelRunner; point: ResumePoint }>();
   /** Inspections waiting for the model to load. */
   private loading = 0;
   private readonly changed = new vscode.EventEmitter<string>();
@@ -146,6 +150,7 @@ export class InspectedDocuments implements vscode.Disposable {
       const t = inspection.timings;
       this.log.info(
         `inspected ${displayName(doc)} (${mode}): ${inspection.tokens.length} tokens${inspection.windowed ? ` (window of ${inspection.documentTokensEstimated ? 'about ' : ''}${inspection.documentTokens})` : ''}, ` +
+          `${incrementalNote(inspection) ?? 'full run'}, ` +
           `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
       );
       entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };
@@ -166,7 +171,9 @@ export class InspectedDocuments implements vscode.Disposable {
       // One window in every mode: the shown one and its sibling runs (which the hover and Compare
       // read). Fewer would evict the shown mode or Compare's pair as the siblings land. Sessions
       // live as long as their document, so a small cache each keeps the whole bounded.
-      entry = { session: new DocumentSession(runner, { cacheSize: Math.max(4, runner.modes.length) }) };
+      const kept = this.resumable.get(uri);
+      this.resumable.delete(uri);
+      entry = { session: new DocumentSession(runner, { cacheSize: Math.max(4, runner.modes.length), resumeFrom: kept?.runner === runner ? kept.point : undefined }) };
       this.entries.set(uri, entry);
     }
     return entry;
@@ -207,12 +214,15 @@ export class InspectedDocuments implements vscode.Disposable {
     this.busyChanged.fire(this.busy);
   }
 
-  /** Forgets one document's inspections, or every document's. */
-  clear(uri?: string): void {
+  /** Forgets one document's inspections, or every document's; after an edit (`edited`), the next Inspect may still resume from its last run. */
+  clear(uri?: string, edited = false): void {
     const uris = uri === undefined ? [...this.entries.keys()] : [uri];
     for (const u of uris) {
+      this.resumable.delete(u);
       const entry = this.entries.get(u);
       if (!entry) continue;
+      const point = entry.session.resumable;
+      if (edited && point) this.resumable.set(u, { runner: entry.session.runner, point });
       this.siblings.cancel(u);
       entry.session.dispose();
       this.entries.delete(u);
@@ -225,6 +235,7 @@ export class InspectedDocuments implements vscode.Disposable {
     this.siblings.dispose();
     for (const entry of this.entries.values()) entry.session.dispose();
     this.entries.clear();
+    this.resumable.clear();
     this.changed.dispose();
     this.busyChanged.dispose();
     this.siblingsChanged.dispose();

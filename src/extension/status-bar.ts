@@ -1,5 +1,5 @@
 // Status bar entry: "SSMax · L2 H3", with the model's id when it is a custom one; a spinner while inspecting; an error state with the reason
-// in the tooltip. A click opens the mode switch.
+// in the tooltip; the tooltip says when the shown run was incremental. A click opens the mode switch.
 import * as vscode from 'vscode';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_SHORT, selectionLabel } from '../shared/vocabulary';
@@ -12,6 +12,8 @@ export interface StatusView {
   followCursor: boolean;
   liveMode: boolean;
   windowNote: string | undefined;
+  /** "incremental: … tokens reused" when the shown run resumed from the previous one. */
+  runNote: string | undefined;
   /** Modes of the active inspection still running in the background (for hovers, Compare, the needle). */
   background: string[];
   /** What the overlay's colours mean for the active document (color-legend.ts); empty without one. */
@@ -41,7 +43,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(eye) ${label}`;
-      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), ...(view.background.length ? [`${view.background.join(', ')}: computing in the background`] : []), ...view.legend, 'Click to switch attention'];
+      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), ...(view.runNote ? [view.runNote] : []), ...(view.background.length ? [`${view.background.join(', ')}: computing in the background`] : []), ...view.legend, 'Click to switch attention'];
       this.item.tooltip = lines.join('\n');
       this.item.backgroundColor = undefined;
     }

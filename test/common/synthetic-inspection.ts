@@ -37,5 +37,6 @@ export function synthetic(L: number, H: number, T: number, seed: number): Inspec
     queries: [],
     heads: [],
     timings: { tokenizeMs: 0, inferenceMs: 0, totalMs: 0 },
+    reusedTokens: 0,
   };
 }

@@ -1,11 +1,15 @@
 // The memory plan on real runs: the estimate bounds the measured peak, the budget windows a document
-// that would not fit (with the reason in the inspection), and progress and cancellation move during one run.
+// that would not fit (with the reason in the inspection), the worker's kept run fits its bound, and progress and
+// cancellation move during one run.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { DocumentSession } from '../../src/core/engine/document-session';
-import { tokensWithin } from '../../src/core/engine/memory-plan';
-import { readManifest } from '../../src/core/model/manifest';
+import type { LayeredOutputs, RetainedKeys, RunGraph, RunSpec } from '../../src/core/engine/layered-run';
+import { runLayered } from '../../src/core/engine/layered-run';
+import { BLOCK_FLOATS, LINEAR_ROWS, keptBytes, tokensWithin } from '../../src/core/engine/memory-plan';
+import { ModelWorker } from '../../src/core/engine/worker';
+import { planMode, readManifest } from '../../src/core/model/manifest';
 import { ModelRunner } from '../../src/core/engine/runner';
 import { MODEL_DIR, ROOT, longCode } from '../common/fixtures';
 
@@ -80,5 +84,40 @@ describe('progress and cancellation during one run', function () {
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(seen.every((v) => v < 1), `the run stopped before its end (last progress ${seen[seen.length - 1]})`);
     assert.equal((await session.inspect({ text: 'x = 1', mode: 'softmax' })).tokens.length > 0, true);
+  });
+});
+
+describe('what the worker keeps of a retained run', function () {
+  this.timeout(180_000);
+  const manifest = readManifest(MODEL_DIR);
+  let worker: ModelWorker;
+  before(() => {
+    worker = new ModelWorker();
+  });
+  after(() => worker.dispose());
+
+  const spec = (ids: Int32Array): RunSpec => {
+    const plan = planMode(manifest, 'ssmax', ids.length);
+    return { graphs: plan.graphs, dims, ids, s: plan.s, ropeScale: plan.ropeScale, blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS };
+  };
+  const bytesOf = (keys: RetainedKeys, outputs: LayeredOutputs): number =>
+    [...keys.q, ...keys.k.flat(), ...keys.vkp.flat(), outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink].reduce(
+      (sum, a) => sum + a.byteLength,
+      0,
+    ) + keys.tokens * 4; // the ids
+
+  it('is within keptBytes, for a full run and for a run that resumed from it', async () => {
+    // The same layered run the worker does, here, with each graph call sent to the worker.
+    const runGraph: RunGraph = (graph, feeds) => worker.runGraph(graph, feeds);
+    const hooks = { progress: () => undefined, cancelled: () => false };
+    for (const T of [300, 1100]) {
+      const ids = Int32Array.from({ length: T }, (_, i) => 1 + ((i * 7) % 200));
+      const first = await runLayered(spec(ids), runGraph, hooks);
+      assert.ok(bytesOf(first.retained, first.outputs) <= keptBytes(dims, T), `${T} tokens: ${bytesOf(first.retained, first.outputs)} > ${keptBytes(dims, T)}`);
+      const longer = Int32Array.from({ length: T + 3 }, (_, i) => (i < T ? ids[i] : 5));
+      const from = Math.floor((T - 1) / first.outputs.binSize) * first.outputs.binSize;
+      const resumed = await runLayered(spec(longer), runGraph, hooks, { keys: first.retained, outputs: first.outputs, from });
+      assert.ok(bytesOf(resumed.retained, resumed.outputs) <= keptBytes(dims, T + 3));
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Long documents: inspected whole at 16,000 tokens with progress while the extension host stays
-// responsive, and a run cancelled mid-way leaves the overlay that was shown.
+// responsive, a run cancelled mid-way leaves the overlay that was shown, and Live Mode re-inspects
+// an edit at the end incrementally.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { inspectActive, openSample, startCleanEachTest, state, waitFor, withStallWatch } from './helpers';
@@ -57,5 +58,34 @@ suite('Long documents', function () {
     assert.equal(after.inspection?.tokens, first.inspection?.tokens);
     assert.equal(after.decorations?.uri, editor.document.uri.toString());
     assert.deepEqual(after.ranges, before.ranges, 'the overlay is intact');
+  });
+
+  test('Live Mode: typing at the end of a long document re-inspects incrementally and the overlay follows', async () => {
+    const editor = await longEditor(12_000);
+    const doc = editor.document;
+    await vscode.workspace.getConfiguration('attentionLens').update('liveDebounceMs', 200, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('attentionLens.toggleLiveMode', true);
+    const first = await waitFor('the first live inspection', async () => {
+      const st = await state();
+      return st.inspection !== null && !st.busy && st;
+    }, 120_000);
+    assert.ok(first.inspection && first.inspection.tokens > 2000, `a long document (${first.inspection?.tokens} tokens)`);
+    assert.equal(first.inspection.reusedTokens, 0, 'the first run is full');
+    const end = doc.positionAt(doc.getText().length);
+    await editor.edit((e) => e.insert(end, '\nresult = compute(total)\n'));
+    const version = doc.version;
+    const s = await waitFor('a live inspection of the edited text', async () => {
+      const st = await state(true);
+      return st.inspection?.version === version && !st.busy && st;
+    }, 120_000);
+    assert.equal(s.lastError, null);
+    const insp = s.inspection;
+    assert.ok(insp);
+    assert.ok(insp.reusedTokens > 0.9 * first.inspection.tokens, `incremental: ${insp.reusedTokens} of ${insp.tokens} tokens reused`);
+    assert.match(s.statusTooltip, /incremental: [\d,]+ of [\d,]+ tokens reused/);
+    // The overlay covers the typed text.
+    const typedAt = doc.getText().length - 2;
+    assert.equal(s.decorations?.uri, doc.uri.toString());
+    assert.ok(s.ranges?.buckets.some((b) => b.some(([a, z]) => a <= typedAt && typedAt < z)), 'a decoration covers the typed text');
   });
 });

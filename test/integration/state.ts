@@ -21,7 +21,17 @@ export interface StateSnapshot {
   /** Ranges decorated per strength bucket (weakest first) in the editor updated last; null before any update. */
   decorations: { uri: string; buckets: number[]; query: number } | null;
   /** The active editor's inspection, else null. */
-  inspection: { uri: string; version: number; mode: Mode; tokens: number; documentTokens: number; windowed: boolean; range: { start: number; end: number } } | null;
+  inspection: {
+    uri: string;
+    version: number;
+    mode: Mode;
+    tokens: number;
+    documentTokens: number;
+    windowed: boolean;
+    range: { start: number; end: number };
+    /** Tokens the run took from the previous one (incremental); 0 for a full run. */
+    reusedTokens: number;
+  } | null;
   inspectedUris: string[];
   /** The active inspection's sibling runs (the other modes of its window, in the background). */
   siblings: { mode: Mode; state: string; done: number }[];
@@ -70,6 +80,7 @@ export function stateSnapshot(root: ExtensionRoot, probe: RecordingProbe, wantRa
           documentTokens: doc.inspection.documentTokens,
           windowed: doc.inspection.windowed,
           range: { ...doc.inspection.range },
+          reusedTokens: doc.inspection.reusedTokens,
         }
       : null,
     inspectedUris: root.documents.all().map((d) => d.uri),

@@ -42,6 +42,7 @@ function inspectionOf(c: Constructed): Inspection {
     queries: [],
     heads: [],
     timings: { tokenizeMs: 0, inferenceMs: 0, totalMs: 0 },
+    reusedTokens: 0,
   };
 }
 

@@ -17,6 +17,13 @@ const HASH_SLICE = 1 << 20;
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
   cacheSize?: number;
+  /** The last foreground run of an earlier session of this document (its `resumable`): the first run here may resume from it. */
+  resumeFrom?: ResumePoint;
+}
+
+/** A foreground inspection whose keys the model worker may still hold. */
+export interface ResumePoint {
+  inspection: Inspection;
 }
 
 interface CacheEntry {
@@ -42,12 +49,20 @@ export class DocumentSession {
   private readonly cacheSize: number;
   /** The run the user waits for (Inspect, Live Mode); a new one supersedes it. */
   private foreground: AbortController | undefined;
+  /** The last foreground run: the next one in its mode and window resumes from it (the worker checks the tokens). */
+  private previous: ResumePoint | undefined;
 
   constructor(
     readonly runner: ModelRunner,
     options: SessionOptions = {},
   ) {
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
+    this.previous = options.resumeFrom;
+  }
+
+  /** What a later session of this document may resume from. */
+  get resumable(): ResumePoint | undefined {
+    return this.previous;
   }
 
   /** True while a foreground run is under way. */
@@ -91,9 +106,11 @@ export class DocumentSession {
 
   /**
    * Cached, joined or run; rejects with an AbortError when the signal aborts first. A run that
-   * starts here reports its progress to onProgress; one that is joined does not.
+   * starts here reports its progress to onProgress; one that is joined does not. A foreground run
+   * recomputes only from the first token that differs from the last foreground run's, when that
+   * was of the same mode and window.
    */
-  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection> {
+  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener, foreground = false): Promise<Inspection> {
     const t0 = performance.now();
     if (signal?.aborted) throw abortError();
     const limit = this.runner.tokenLimit(this.runner.validate(req));
@@ -118,11 +135,14 @@ export class DocumentSession {
     // cancels the background run of that very mode just before asking for it).
     if (!flight || flight.controller.signal.aborted) {
       const controller = new AbortController();
+      const keepKeys = req.keepKeys ?? true;
+      const previous = foreground && keepKeys && this.previous?.inspection.range.start === enc.starts[window.first] ? this.previous.inspection : undefined;
       const promise = this.runner
-        .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress)
+        .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress, previous)
         .then((inspection): CacheEntry => {
           const entry = { req, base, windowKey, inspection };
           this.touch(key, entry);
+          if (keepKeys) this.previous = { inspection };
           return entry;
         })
         .finally(() => {
@@ -145,7 +165,7 @@ export class DocumentSession {
     const controller = new AbortController();
     this.foreground = controller;
     try {
-      return await this.inspect(req, controller.signal, onProgress);
+      return await this.inspect(req, controller.signal, onProgress, true);
     } catch (err) {
       if (isAbortError(err)) return undefined;
       throw err;

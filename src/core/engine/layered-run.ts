@@ -49,11 +49,23 @@ export interface LayeredOutputs {
   needle?: Float32Array;
 }
 
-/** Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv head (padded x hs). */
+/**
+ * Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv
+ * head (padded x hs); and what a later run of an edited sequence resumes from (resume.ts): per kv
+ * head [v | k | position] (padded x 2hs+1).
+ */
 export interface RetainedKeys {
   q: Float32Array[];
   k: Float32Array[][];
+  vkp: Float32Array[][];
   tokens: number;
+}
+
+/** A retained run that a run of an edited sequence resumes from, at token `from` (a bin boundary; resume.ts decides). */
+export interface Resume {
+  keys: RetainedKeys;
+  outputs: LayeredOutputs;
+  from: number;
 }
 
 /** A graph's input and output tensors, as they cross the worker thread. */
@@ -95,12 +107,19 @@ export function attentionRows(start: number, T: number, group: number, topK: num
   return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
 }
 
-/** Multiply-adds of a whole run, split as the progress bar counts them. */
-export function runWork(dims: ModelDims, T: number): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
-  const perLayerLinear = T * dims.layerParameters;
+/** Start of the attention block of a full run of T tokens that holds query `from`. */
+function blockStart(from: number, T: number, group: number, topK: number, blockFloats: number): number {
+  let a = 0;
+  for (let e = 0; e <= from && e < T; e += attentionRows(e, T, group, topK, blockFloats)) a = e;
+  return a;
+}
+
+/** Multiply-adds of a run of rows [from, T) (a whole run: from 0), split as the progress bar counts them. */
+export function runWork(dims: ModelDims, T: number, from = 0): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
+  const perLayerLinear = (T - from) * dims.layerParameters;
   const attentionPair = dims.heads * (dims.headDim * 3 + 1); // q.k, then w against [v | k | position]
-  const head = T * dims.vocabSize * dims.width;
-  const causal = (T * (T + 1)) / 2;
+  const head = (T - from) * dims.vocabSize * dims.width;
+  const causal = (T * (T + 1)) / 2 - (from * (from + 1)) / 2;
   return { perLayerLinear, attentionPair, head, total: dims.layers * (perLayerLinear + causal * attentionPair) + head };
 }
 
@@ -135,10 +154,11 @@ function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: num
   return { split: false, P: Math.max(a, 1), Tk: keysFor(e, topK, bin) };
 }
 
-/** The arrays a run fills: the attention output (T x H*hs) and the per-head summaries. */
+/** The arrays a run fills: the attention output of rows [from, T) ((T - from) x H*hs) and the per-head summaries. */
 interface Summaries extends Omit<LayeredOutputs, 'surprisal' | 'sink' | 'needle'> {
   dims: ModelDims;
   T: number;
+  from: number;
   attn: Float32Array;
 }
 
@@ -163,7 +183,7 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
     for (let r = 0; r < B; r++) {
       const i = at.start + r;
       const src = j * B + r;
-      into.attn.set(y.subarray(src * hs, (src + 1) * hs), i * H * hs + h * hs);
+      into.attn.set(y.subarray(src * hs, (src + 1) * hs), (i - into.from) * H * hs + h * hs);
       into.focus[lh * T + i] = focus[src];
       into.entropy[lh * T + i] = entropy[src];
       into.distance[lh * T + i] = distance[src];
@@ -184,16 +204,26 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
   }
 }
 
-export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
+/**
+ * Runs the graphs over spec.ids. With `resume`, only rows [resume.from, T) are computed: under
+ * causal attention nothing before the first changed token changes, so the kept run's q, k, v and
+ * summaries of earlier rows are copied, and later queries attend to kept and new keys alike.
+ */
+export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks, resume?: Resume): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
   const { dims, graphs } = spec;
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
   const T = spec.ids.length;
+  const from = resume?.from ?? 0;
+  const N = T - from; // rows computed
   const Q = H * hs;
   const KVW = KV * hs;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  if (resume && (from % binSize !== 0 || from >= T || resume.outputs.binSize !== binSize || resume.keys.tokens < from)) {
+    throw new Error(`cannot resume at token ${from} of ${T} from a run of ${resume.keys.tokens} tokens (bin ${resume.outputs.binSize}, now ${binSize})`);
+  }
   const diagPad = keysFor(K, K, binSize); // a split block's diagonal part holds at least topK keys
   const padded = keysFor(T, K, binSize) + diagPad;
-  const work = runWork(dims, T);
+  const work = runWork(dims, T, from);
   let done = 0;
   const call = async (graph: string, feeds: Record<string, Feed>, cost: number): Promise<Record<string, Output>> => {
     if (hooks.cancelled()) throw abortError();
@@ -209,24 +239,27 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const rowBlock = Math.max(1, spec.linearRows);
   const ropeFeed: Record<string, Feed> = spec.ropeScale === null ? {} : { rope_scale: f32(Float32Array.of(spec.ropeScale), []) };
 
-  const x = new Float32Array(T * C);
-  for (let a = 0; a < T; a += rowBlock) {
+  // x of rows [from, T): row t at (t - from) * C.
+  const x = new Float32Array(N * C);
+  for (let a = from; a < T; a += rowBlock) {
     const e = Math.min(T, a + rowBlock);
     const out = await call(graphs.embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
-    x.set(out32(out, 'x'), a * C);
+    x.set(out32(out, 'x'), (a - from) * C);
   }
 
   const focus = new Float32Array(L * H * T);
   const entropy = new Float32Array(L * H * T);
   const distance = new Float32Array(L * H * T);
-  const attn = new Float32Array(T * Q);
+  const attn = new Float32Array(N * Q);
   const topIndex = new Int32Array(L * H * T * K).fill(-1);
   const topWeight = new Float32Array(L * H * T * K);
   const pooled = new Float32Array(L * H * bins * bins);
-  const summaries: Summaries = { dims, T, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
+  const summaries: Summaries = { dims, T, from, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
   const sink = new Float32Array(L * H * T);
+  const surprisal = new Float32Array(T);
+  if (resume) copyPrefix(resume.outputs, { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink }, dims, from);
   const needle = spec.needle ? new Float32Array(L * H * (T - spec.needle.end)) : undefined;
-  const retained: RetainedKeys = { q: [], k: [], tokens: T };
+  const retained: RetainedKeys = { q: [], k: [], vkp: [], tokens: T };
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
   const G = H / KV;
   const VKP = 2 * hs + 1;
@@ -239,12 +272,19 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     // stay zero: masked keys that pad to the bin.
     const kh = Array.from({ length: KV }, () => new Float32Array(padded * hs));
     const vkp = Array.from({ length: KV }, () => new Float32Array(padded * VKP));
+    if (resume) {
+      q.set(resume.keys.q[l].subarray(0, from * Q));
+      for (let g = 0; g < KV; g++) {
+        kh[g].set(resume.keys.k[l][g].subarray(0, from * hs));
+        vkp[g].set(resume.keys.vkp[l][g].subarray(0, from * VKP));
+      }
+    }
     const s = f32(spec.s.subarray(l * H, (l + 1) * H), [H]);
-    for (let a = 0; a < T; a += rowBlock) {
+    for (let a = from; a < T; a += rowBlock) {
       const e = Math.min(T, a + rowBlock);
       const out = await call(
         graphs.qkv[l],
-        { x: f32(x.subarray(a * C, e * C), [e - a, C]), positions: i64(positions.subarray(a, e), [e - a]), ssmax_s: s, ...ropeFeed },
+        { x: f32(x.subarray((a - from) * C, (e - from) * C), [e - a, C]), positions: i64(positions.subarray(a, e), [e - a]), ssmax_s: s, ...ropeFeed },
         ((e - a) * dims.layerParameters) / 3,
       );
       q.set(out32(out, 'q'), a * Q);
@@ -261,18 +301,21 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
         }
       }
     }
-    for (let a = 0; a < T; ) {
-      const B = attentionRows(a, T, G, K, spec.blockFloats);
-      const e = a + B;
+    // A resumed run computes only queries [from, e) of the full run's block holding `from`, with
+    // that block's keys: each query's sums then run over the same key layout as in a full run.
+    for (let a = blockStart(from, T, G, K, spec.blockFloats); a < T; ) {
+      const e = a + attentionRows(a, T, G, K, spec.blockFloats);
       const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
+      const first = Math.max(a, from);
+      const B = e - first;
       for (let g = 0; g < KV; g++) {
         for (let j = 0; j < G; j++) {
           const h = g * G + j;
-          for (let r = 0; r < B; r++) qBlock.set(q.subarray((a + r) * Q + h * hs, (a + r) * Q + (h + 1) * hs), (j * B + r) * hs);
+          for (let r = 0; r < B; r++) qBlock.set(q.subarray((first + r) * Q + h * hs, (first + r) * Q + (h + 1) * hs), (j * B + r) * hs);
         }
         const shared = {
           q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
-          q_pos: i64(positions.subarray(a, e), [B]),
+          q_pos: i64(positions.subarray(first, e), [B]),
           k_past: f32(kh[g].subarray(0, P * hs), [P, hs]),
           k_diag: f32(kh[g].subarray(P * hs, Tk * hs), [Tk - P, hs]),
           pool_template: poolTemplate,
@@ -280,8 +323,8 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
         const feeds = split
           ? { ...shared, vkp_past: f32(vkp[g].subarray(0, P * VKP), [P, VKP]), vkp_diag: f32(vkp[g].subarray(P * VKP, Tk * VKP), [Tk - P, VKP]) }
           : { ...shared, vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]) };
-        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((a + e + 1) / 2) * work.attentionPair) / KV);
-        storeBlock(out, summaries, { layer: l, group: g, start: a, rows: B, keys: Tk });
+        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((first + e + 1) / 2) * work.attentionPair) / KV);
+        storeBlock(out, summaries, { layer: l, group: g, start: first, rows: B, keys: Tk });
       }
       a = e;
     }
@@ -294,37 +337,59 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       best: bestKeys(topIndex.subarray(l * H * T * K, (l + 1) * H * T * K), K),
       focus: focus.subarray(l * H * T, (l + 1) * H * T),
     };
-    sink.set(sinkMass(layerKeys), l * H * T);
+    const layerSink = sinkMass(layerKeys, from);
+    for (let h = 0; h < H; h++) sink.set(layerSink.subarray(h * T + from, (h + 1) * T), (l * H + h) * T + from);
     if (needle && spec.needle) {
       const n = T - spec.needle.end;
       spanMass(layerKeys, spec.needle, spec.needle.end).forEach((m, h) => needle.set(m, (l * H + h) * n));
     }
-    for (let a = 0; a < T; a += rowBlock) {
+    for (let a = from; a < T; a += rowBlock) {
       const e = Math.min(T, a + rowBlock);
+      const rows = { start: (a - from) * C, end: (e - from) * C };
       const out = await call(
         graphs.out[l],
-        { x: f32(x.subarray(a * C, e * C), [e - a, C]), attn: f32(attn.subarray(a * Q, e * Q), [e - a, Q]) },
+        { x: f32(x.subarray(rows.start, rows.end), [e - a, C]), attn: f32(attn.subarray((a - from) * Q, (e - from) * Q), [e - a, Q]) },
         ((e - a) * dims.layerParameters * 2) / 3,
       );
-      x.set(out32(out, 'x_out'), a * C);
+      x.set(out32(out, 'x_out'), rows.start);
     }
     retained.q.push(q);
     retained.k.push(kh);
+    retained.vkp.push(vkp);
   }
 
-  const surprisal = new Float32Array(T);
+  // surprisal[t + 1] comes from row t; a resume point lies before the first changed token, so surprisal[from] is kept.
   const next = new BigInt64Array(T);
   next.set(ids.subarray(1));
   const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / dims.vocabSize)));
-  for (let a = 0; a < T; a += headRows) {
+  for (let a = from; a < T; a += headRows) {
     const e = Math.min(T, a + headRows);
-    const out = await call(graphs.head, { x: f32(x.subarray(a * C, e * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
+    const out = await call(graphs.head, { x: f32(x.subarray((a - from) * C, (e - from) * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
     const lse = out32(out, 'lse');
     const target = out32(out, 'target');
     for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
   }
   hooks.progress(1);
   return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle }, retained };
+}
+
+/** Copies the summaries of queries [0, from) of a kept run into a new run's arrays (T and bins may differ; the bin size may not). */
+function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, dims: ModelDims, from: number): void {
+  const { layers: L, heads: H, topK: K } = dims;
+  const T = into.surprisal.length;
+  const oldT = kept.surprisal.length;
+  for (let lh = 0; lh < L * H; lh++) {
+    for (const name of ['focus', 'entropy', 'distance', 'sink'] as const) into[name].set(kept[name].subarray(lh * oldT, lh * oldT + from), lh * T);
+    into.topIndex.set(kept.topIndex.subarray(lh * oldT * K, (lh * oldT + from) * K), lh * T * K);
+    into.topWeight.set(kept.topWeight.subarray(lh * oldT * K, (lh * oldT + from) * K), lh * T * K);
+    // Query bins before `from` see only keys before it, so their rows fit either width.
+    const cols = Math.min(kept.bins, into.bins);
+    for (let b = 0; b < from / into.binSize; b++) {
+      const src = (lh * kept.bins + b) * kept.bins;
+      into.pooled.set(kept.pooled.subarray(src, src + cols), (lh * into.bins + b) * into.bins);
+    }
+  }
+  into.surprisal.set(kept.surprisal.subarray(0, from + 1));
 }
 
 /** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */

@@ -41,9 +41,11 @@ export function estimatePeakBytes(dims: ModelDims, T: number, chars: number): nu
   // The result: focus, entropy, distance, sink, top-k index and weight, pooled map, surprisal; held by the
   // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).
   const result = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
-  // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin;
-  // q and k kept for every layer (the current layer's among them).
-  const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f + L * (T * H * hs + padded * KV * hs) * f;
+  // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin.
+  const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f;
+  // What the worker keeps of this run; and, while a run resumes, of the previous one, which pools
+  // to the same bin size and so has at most binSize x pooledSize tokens.
+  const kept = keptBytes(dims, T) + keptBytes(dims, binSize * dims.pooledSize);
   // One attention call: the logits of the past keys and of the block's own keys, their
   // concatenation and the weights (about blockFloats each), and the int64 top-k.
   const block = 4 * BLOCK_FLOATS * f + H * 512 * K * 12;
@@ -53,7 +55,22 @@ export function estimatePeakBytes(dims: ModelDims, T: number, chars: number): nu
   // The tokenizer's working memory, and the stretch of tokens around the window (token-window.ts):
   // at most 12 T tokens (3 a character over 4 T characters), ids and offsets as JS numbers, then typed.
   const tokenize = chars * TOKENIZE_BYTES_PER_CHAR + 12 * T * 3 * (8 + 4);
-  return FIXED_BYTES + result + activations + block + linear + tokenize;
+  return FIXED_BYTES + result + activations + kept + block + linear + tokenize;
+}
+
+/**
+ * Bytes the worker keeps of a retained run of T tokens, for full rows, zoomed maps and a run of the
+ * edited document that resumes from it (resume.ts): per layer q, and per kv head k and
+ * [v | k | position] padded to the bin; a copy of the summaries; the token ids.
+ */
+export function keptBytes(dims: ModelDims, T: number): number {
+  const { layers: L, heads: H, kvHeads: KV, headDim: hs, topK: K } = dims;
+  const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
+  const f = 4;
+  const keys = L * (T * H * hs + padded * KV * (3 * hs + 1)) * f;
+  const summaries = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f;
+  return keys + summaries + T * 4;
 }
 
 /** The most tokens (up to `wanted`) whose estimate fits the budget; at least 1. */

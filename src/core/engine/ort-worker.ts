@@ -1,17 +1,20 @@
 // The one module that imports onnxruntime-node. It runs in a worker thread (started by
 // worker.ts) because a graph run blocks its thread: on the extension host's main thread
-// that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k of
-// the latest retained run, which Follow Cursor's full rows and zoomed maps read.
+// that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k/v and
+// summaries of the latest retained run, which Follow Cursor's full rows and zoomed maps read and
+// a run of the edited document resumes from (resume.ts).
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { isAbortError } from './abort';
-import type { Feed, Output, RetainedKeys, RunGraph } from './layered-run';
+import type { Feed, LayeredOutputs, Output, RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
 import { needleOfLayers } from '../reading/span-mass';
+import type { KeptRun, ResumePlan } from './resume';
+import { copyOutputs, resumePlan } from './resume';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
-let retained: { runId: number; keys: RetainedKeys } | undefined;
+let retained: ({ runId: number } & KeptRun) | undefined;
 
 function session(graphPath: string, threads: number | undefined): Promise<ort.InferenceSession> {
   let pending = sessions.get(graphPath);
@@ -109,20 +112,39 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
       const flag = new Int32Array(req.cancel);
       const loaded = { ms: 0 };
       let lastPost = 0;
-      if (req.retain) retained = undefined; // the old run's keys go before the new run allocates its own
-      const { outputs, retained: keys } = await runLayered(req.spec, graphRunner(req.threads, loaded), {
-        cancelled: () => Atomics.load(flag, 0) !== 0,
-        progress: (done) => {
-          const now = performance.now();
-          if (now - lastPost < 100 && done < 1) return;
-          lastPost = now;
-          post({ id: req.id, kind: 'progress', done });
-        },
-      });
-      if (req.retain) retained = { runId: req.id, keys };
+      const kept = req.resume !== undefined && req.retain && retained?.runId === req.resume ? retained : undefined;
+      const plan: ResumePlan | undefined =
+        req.resume === undefined ? undefined : kept ? resumePlan(req.spec, kept) : { from: 0, reason: req.retain ? `the worker no longer holds run ${req.resume}` : 'a run whose keys are not kept' };
+      // A full retained run drops the old run's keys before it allocates its own; a resumed one reads them.
+      if (req.retain && !plan?.from) retained = undefined;
+      let outputs: LayeredOutputs;
+      let keys: RetainedKeys;
+      if (kept && plan?.from === req.spec.ids.length) {
+        // The same tokens: the kept run is the answer.
+        outputs = copyOutputs(kept.outputs);
+        keys = kept.keys;
+      } else {
+        const resume = kept && plan?.from ? { keys: kept.keys, outputs: kept.outputs, from: plan.from } : undefined;
+        ({ outputs, retained: keys } = await runLayered(
+          req.spec,
+          graphRunner(req.threads, loaded),
+          {
+            cancelled: () => Atomics.load(flag, 0) !== 0,
+            progress: (done) => {
+              const now = performance.now();
+              if (now - lastPost < 100 && done < 1) return;
+              lastPost = now;
+              post({ id: req.id, kind: 'progress', done });
+            },
+          },
+          resume,
+        ));
+      }
+      if (req.retain) retained = { runId: req.id, spec: req.spec, keys, outputs: copyOutputs(outputs) };
       const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink];
       if (outputs.needle) arrays.push(outputs.needle);
-      return [{ id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs }, arrays.map((a) => a.buffer as ArrayBuffer)];
+      const reply: WorkerReply = { id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs, reusedTokens: plan?.from ?? 0, fullRunReason: plan?.reason };
+      return [reply, arrays.map((a) => a.buffer as ArrayBuffer)];
     }
   }
 }

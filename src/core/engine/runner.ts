@@ -2,7 +2,7 @@
 // tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
 // the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
 // in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
+import { headSummaries, incrementalNote, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
 import type { HeadSelection, Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
@@ -170,7 +170,9 @@ export class ModelRunner {
    * Runs the layered graphs over one window of the text in the request's mode, block by block in
    * the model worker, and shapes the outputs into an Inspection. `signal` cancels between graph
    * calls; `limitReason` says, when the window is not the whole text, what limited it. `enc` holds
-   * the document's tokens or a stretch of them; `window` indexes it.
+   * the document's tokens or a stretch of them; `window` indexes it. With `previous` (an inspection
+   * of an earlier text in the same window and mode, whose keys the worker may still hold) only
+   * tokens from the first changed one on are computed again.
    */
   async runWindow(
     req: InspectRequest,
@@ -180,6 +182,7 @@ export class ModelRunner {
     limitReason: string,
     signal?: AbortSignal,
     onProgress?: ProgressListener,
+    previous?: Inspection,
   ): Promise<Inspection> {
     const { first, end } = window;
     const T = end - first;
@@ -203,7 +206,8 @@ export class ModelRunner {
     };
     const runStart = performance.now();
     const keepKeys = req.keepKeys ?? true;
-    const { runId, outputs } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, onProgress, signal });
+    const resume = keepKeys && previous?.mode === req.mode && previous.model.id === this.model.id ? previous.runId : undefined;
+    const { runId, outputs, reusedTokens, fullRunReason } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, resume, onProgress, signal });
     const rows = queries.length > 0 ? await this.worker.rows(runId, spec, queries.map((q) => q.token), signal) : null;
     const inferenceMs = performance.now() - runStart;
 
@@ -235,10 +239,12 @@ export class ModelRunner {
       queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
       heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: timing.tokenizeMs, inferenceMs, totalMs: performance.now() - timing.t0 },
+      reusedTokens,
       runId: keepKeys ? runId : undefined,
     };
+    const how = reusedTokens > 0 ? `, ${incrementalNote(inspection) ?? ''}` : fullRunReason ? `, full run (${fullRunReason})` : '';
     this.log(
-      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}${how}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
     );
     return inspection;
   }

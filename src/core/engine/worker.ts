@@ -19,7 +19,7 @@ export interface WorkerOptions {
 
 /** Messages to and from ort-worker.ts. */
 export type WorkerRequest =
-  | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; threads?: number }
+  | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; resume?: number; threads?: number }
   | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
   | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: HeadSelection; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
@@ -27,7 +27,7 @@ export type WorkerRequest =
   | { id: number; kind: 'release' };
 export type WorkerReply =
   | { id: number; kind: 'progress'; done: number }
-  | { id: number; kind: 'inspected'; loadMs: number; outputs: LayeredOutputs }
+  | { id: number; kind: 'inspected'; loadMs: number; outputs: LayeredOutputs; reusedTokens: number; fullRunReason?: string }
   | { id: number; kind: 'rows'; rows: Float32Array | null }
   | { id: number; kind: 'region'; map: RegionMap | null }
   | { id: number; kind: 'graph'; outputs: Record<string, Output> }
@@ -47,8 +47,18 @@ export interface RegionMap {
 export interface InspectOptions {
   /** Keep each layer's q and k in the worker for rows() until the next retained run. */
   retain: boolean;
+  /** A retained run (its id) of an earlier sequence: recompute only from the first changed token (resume.ts). */
+  resume?: number;
   onProgress?: (done: number) => void;
   signal?: AbortSignal;
+}
+
+export interface InspectResult {
+  runId: number;
+  loadMs: number;
+  outputs: LayeredOutputs;
+  reusedTokens: number;
+  fullRunReason?: string;
 }
 
 export class ModelWorker {
@@ -112,8 +122,12 @@ export class ModelWorker {
     return run;
   }
 
-  /** Runs the layered graphs over spec.ids; resolves with the summaries and the run's id (for rows()). */
-  inspect(spec: RunSpec, options: InspectOptions): Promise<{ runId: number; loadMs: number; outputs: LayeredOutputs }> {
+  /**
+   * Runs the layered graphs over spec.ids; resolves with the summaries, the run's id (for rows()),
+   * the tokens taken from the resumed run (0: a full run) and, when a resume was asked for but not
+   * possible, why.
+   */
+  inspect(spec: RunSpec, options: InspectOptions): Promise<InspectResult> {
     return this.enqueue(options.signal, async () => {
       const cancel = new SharedArrayBuffer(4);
       const flag = new Int32Array(cancel);
@@ -121,8 +135,8 @@ export class ModelWorker {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const id = this.nextId++;
       try {
-        const reply = await this.request({ id, kind: 'inspect', spec, cancel, retain: options.retain, threads: this.options.threads }, options.onProgress);
-        if (reply.kind === 'inspected') return { runId: id, loadMs: reply.loadMs, outputs: reply.outputs };
+        const reply = await this.request({ id, kind: 'inspect', spec, cancel, retain: options.retain, resume: options.resume, threads: this.options.threads }, options.onProgress);
+        if (reply.kind === 'inspected') return { runId: id, loadMs: reply.loadMs, outputs: reply.outputs, reusedTokens: reply.reusedTokens, fullRunReason: reply.fullRunReason };
         throw this.failure(reply, spec);
       } finally {
         options.signal?.removeEventListener('abort', onAbort);

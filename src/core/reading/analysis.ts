@@ -143,3 +143,9 @@ export function headSummaries(model: ModelInfo, T: number, focus: Float32Array, 
   }
   return out;
 }
+
+/** "incremental: 3,950 of 4,000 tokens reused" for an incremental run, else undefined. */
+export function incrementalNote(insp: Inspection): string | undefined {
+  if (insp.reusedTokens === 0) return undefined;
+  return `incremental: ${insp.reusedTokens.toLocaleString('en-US')} of ${insp.tokens.length.toLocaleString('en-US')} tokens reused`;
+}

@@ -56,14 +56,15 @@ export function bestKeys(topIndex: Int32Array, k: number): Int32Array {
   return out;
 }
 
-/** [head][query]: every query's weight on token 0, the attention sink (query 0 sees only it: 1). */
-export function sinkMass(layer: LayerKeys): Float32Array {
+/** [head][query]: every query's weight on token 0, the attention sink (query 0 sees only it: 1); queries before `from` are left 0 (a resumed run keeps them). */
+export function sinkMass(layer: LayerKeys, from = 0): Float32Array {
   const T = layer.tokens;
   const out = new Float32Array(layer.heads * T);
-  if (T === 0) return out;
-  spanMass(layer, { start: 0, end: 1 }, 1).forEach((m, h) => {
-    out[h * T] = 1;
-    out.set(m, h * T + 1);
+  if (T === 0 || from >= T) return out;
+  const first = Math.max(from, 1);
+  spanMass(layer, { start: 0, end: 1 }, first).forEach((m, h) => {
+    if (from === 0) out[h * T] = 1;
+    out.set(m, h * T + first);
   });
   return out;
 }
