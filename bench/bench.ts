@@ -3,7 +3,12 @@
 // baseline on the same weights, the machine's sgemm throughput and the share of the sgemm-bound
 // time of the causal work the model run reaches. Prints a table and writes bench/README.md.
 //   node dist/bench.js [--lengths 1000,4000,8000,16000,32000] [--modes softmax,ssmax,ssmax-posthoc]
-//                      [--runs 5] [--threads N] [--no-torch] [--no-readme]
+//                      [--runs 5] [--threads N] [--no-torch] [--no-readme] [--model DIR]
+//                      [--profile-threads 1,2]
+// --model DIR benches another model folder (e.g. a converted 135 M model; no PyTorch baseline, and
+// bench/README.md is not written). Each length also gets profiled runs of the engine in the child
+// process (bench/profile.ts): graph calls per inspection and the time outside session.run; with
+// --profile-threads the profiled runs alternate those intra-op thread counts, side by side.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,9 +25,22 @@ import { readManifest } from '../src/core/model/manifest';
 import { ModelWorker } from '../src/core/engine/worker';
 import { Tokenizer } from '../src/core/model/tokenizer';
 import { matMulModel } from './onnx-proto';
+import type { Kind, RunProfile } from './profile';
+import { KINDS, Sessions, kindFlops, profileRun } from './profile';
+import { planMode } from '../src/core/model/manifest';
+import { BLOCK_FLOATS, LINEAR_ROWS } from '../src/core/engine/memory-plan';
 
 const ROOT = path.join(__dirname, '..');
-const MODEL_DIR = path.join(ROOT, 'models');
+let MODEL_DIR = path.join(ROOT, 'models');
+
+interface ProfileSummary {
+  threads: number;
+  /** Median over the profiled runs of this thread count. */
+  totalMs: number;
+  overheadMs: number;
+  calls: number;
+  kinds: Record<Kind, { calls: number; runMs: number; callMs: number }>;
+}
 
 interface LengthResult {
   tokens: number;
@@ -45,6 +63,8 @@ interface LengthResult {
   busy?: number;
   hoverMedianUs?: number;
   payloadMB?: number;
+  /** Profiled runs, one entry per thread count (bench/profile.ts). */
+  profile?: ProfileSummary[];
 }
 
 interface TorchResult {
@@ -114,8 +134,8 @@ function peakRss(): number {
 }
 
 /** One length and mode, in this (fresh) process. */
-async function child(tokens: number, mode: Mode, runs: number, threads = 0): Promise<LengthResult> {
-  const tokenizer = Tokenizer.fromFile(path.join(MODEL_DIR, 'tokenizer.json'));
+async function child(tokens: number, mode: Mode, runs: number, threads = 0, profileThreads: number[] = [threads]): Promise<LengthResult> {
+  const tokenizer = Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath);
   const text = await sourceText(tokenizer, tokens);
   const t0 = performance.now();
   const engine = await ModelRunner.open(MODEL_DIR, () => undefined, { threads: threads || undefined });
@@ -171,7 +191,32 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0): Pro
     result.payloadMB = payloadBytes(warm[warm.length - 1]) / 2 ** 20;
   }
   await engine.dispose();
+  result.profile = await profiled(text, tokenizer, mode, runs, profileThreads);
   return result;
+}
+
+/** Profiled runs of the engine in this process (after the worker's runs, so they do not overlap), thread counts alternating. */
+async function profiled(text: string, tokenizer: Tokenizer, mode: Mode, runs: number, threadCounts: number[]): Promise<ProfileSummary[]> {
+  const manifest = readManifest(MODEL_DIR);
+  const ids = (await tokenizer.encode(text)).ids;
+  const plan = planMode(manifest, mode, ids.length);
+  const spec = { graphs: plan.graphs, dims: manifest.dims, ids, s: plan.s, ropeScale: plan.ropeScale, queryScaling: plan.queryScaling, blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS };
+  const sessions = new Sessions();
+  const by = new Map<number, RunProfile[]>(threadCounts.map((t) => [t, []]));
+  try {
+    const graphs = [plan.graphs.embed, ...plan.graphs.qkv, plan.graphs.attention, plan.graphs.attentionSplit, ...plan.graphs.out, plan.graphs.head];
+    for (const t of threadCounts) for (const g of graphs) await sessions.get(g, t); // sessions made before any timed run
+    for (let i = 0; i < runs; i++) for (const t of threadCounts) (by.get(t) as RunProfile[]).push(await profileRun(spec, sessions, t));
+  } finally {
+    await sessions.release();
+  }
+  return threadCounts.map((t) => {
+    const ps = by.get(t) as RunProfile[];
+    const kinds = Object.fromEntries(
+      KINDS.map((k) => [k, { calls: ps[0].kinds[k].calls, runMs: median(ps.map((p) => p.kinds[k].runMs)), callMs: median(ps.map((p) => p.kinds[k].callMs)) }]),
+    ) as ProfileSummary['kinds'];
+    return { threads: t, totalMs: median(ps.map((p) => p.totalMs)), overheadMs: median(ps.map((p) => p.overheadMs)), calls: ps[0].calls, kinds };
+  });
 }
 
 function cpuTimes(): { idle: number; total: number } {
@@ -261,28 +306,33 @@ async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') {
     const mode = argv[2];
     if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
-    process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0))) + '\n');
+    MODEL_DIR = argv[5] ?? MODEL_DIR;
+    const profileThreads = (argv[6] ?? argv[4] ?? '0').split(',').map(Number);
+    process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0), profileThreads)) + '\n');
     return;
   }
+  const customModel = argv.includes('--model');
+  if (customModel) MODEL_DIR = path.resolve(opt('--model', MODEL_DIR));
   const loadBefore = os.loadavg()[0];
   const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
   const modes = opt('--modes', MODES.join(',')).split(',').filter(isMode);
   const runs = Number(opt('--runs', '5'));
   // onnxruntime threads per graph call; 0: its default (the physical cores).
   const threads = Number(opt('--threads', '0'));
+  const profileThreads = opt('--profile-threads', String(threads));
   const manifest = readManifest(MODEL_DIR);
   const info = manifest.info;
 
   const rows: LengthResult[] = [];
   const torch = new Map<string, TorchResult>();
   const torchNotes = new Set<string>();
-  const withTorch = !argv.includes('--no-torch');
+  const withTorch = !argv.includes('--no-torch') && !customModel;
   for (const T of lengths) {
     for (const mode of modes) {
       // Fewer runs where one run takes seconds; at least 2 for a median of warm runs.
-      const n = T >= 16000 ? 2 : T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
+      const n = runs < 2 ? runs : T >= 16000 ? 2 : T >= 8000 ? Math.max(2, Math.floor(runs / 2)) : runs;
       const busy = await waitForIdle();
-      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n), String(threads)], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', String(T), mode, String(n), String(threads), MODEL_DIR, profileThreads], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`bench: ${T} tokens ${mode} failed: ${r.stderr.trim()}`);
       const row = { ...(JSON.parse(r.stdout) as LengthResult), busy };
       rows.push(row);
@@ -304,13 +354,14 @@ async function main(argv: string[]): Promise<void> {
   const gflops = await sgemm(1024, 7);
 
   const header =
-    '| tokens | mode | warm median ms | warm min ms | model ms | cold ms | first progress ms | extra peak MB | estimate MB | cold extra MB | PyTorch eager ms | speed-up | sgemm-bound ms | share of sgemm-bound | others busy |\n' +
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| tokens | mode | warm median ms | warm min ms | model ms | calls | outside run ms | cold ms | first progress ms | extra peak MB | estimate MB | cold extra MB | PyTorch eager ms | speed-up | sgemm-bound ms | share of sgemm-bound | others busy |\n' +
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const bound = (causalFlops(manifest.dims, r.tokens) / (gflops * 1e9)) * 1000;
     const t = torch.get(`${r.tokens}|${r.mode}`);
+    const p = r.profile?.[0];
     return (
-      `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${fmt(r.coldMs)} | ${fmt(r.firstProgressMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.estimateMB)} | ${fmt(r.coldExtraMB)} | ` +
+      `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${p ? p.calls : 'n/a'} | ${p ? `${fmt(p.overheadMs)} (${fmt((100 * p.overheadMs) / p.totalMs)}%)` : 'n/a'} | ${fmt(r.coldMs)} | ${fmt(r.firstProgressMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.estimateMB)} | ${fmt(r.coldExtraMB)} | ` +
       `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(bound)} | ${fmt((100 * bound) / r.modelMedianMs)}% | ${fmt(100 * (r.busy ?? NaN))}% |`
     );
   });
@@ -327,15 +378,42 @@ async function main(argv: string[]): Promise<void> {
     ...[...torchNotes].map((n) => `PyTorch: ${n}`),
   ].filter((l) => l.length > 0);
   const table = `${header}\n${lines.join('\n')}`;
-  process.stdout.write(`${table}\n\n${summary.join('\n')}\n`);
+  const profileTable = profileLines(rows, manifest.dims, gflops);
+  process.stdout.write(`${table}\n\n${summary.join('\n')}\n\n${profileTable}\n`);
 
-  if (!argv.includes('--no-readme')) {
+  if (!argv.includes('--no-readme') && !customModel) {
     // The machine is shared; the 1-minute load average says how much else was running.
     const machine =
       `${cpuModel()}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
       `onnxruntime-node ${onnxVersion()}; load average ${fmt(loadBefore, 2)} at the start, ${fmt(os.loadavg()[0], 2)} at the end`;
     writeReadme(table, summary, machine, runs);
   }
+}
+
+/**
+ * Per length, mode and thread count, the engine's profiled runs (bench/profile.ts): per graph kind,
+ * calls, ms inside session.run and its GFLOP/s (matrix FLOPs as the sgemm bound counts them), and
+ * the ms outside session.run (tensors, copies, summaries, dispatch).
+ */
+function profileLines(rows: LengthResult[], dims: ModelDims, gflops: number): string {
+  const head =
+    '| tokens | mode | threads | profiled ms | calls | outside run ms | share of sgemm-bound | ' +
+    KINDS.map((k) => `${k} calls / run ms / GFLOP/s`).join(' | ') +
+    ' |\n|---:|---|---:|---:|---:|---:|---:|' +
+    KINDS.map(() => '---:').join('|') +
+    '|';
+  const lines = rows.flatMap((r) =>
+    (r.profile ?? []).map((p) => {
+      const flops = kindFlops(dims, r.tokens);
+      const bound = (causalFlops(dims, r.tokens) / (gflops * 1e9)) * 1000;
+      const cells = KINDS.map((k) => {
+        const s = p.kinds[k];
+        return `${s.calls} / ${fmt(s.runMs)} / ${flops[k] ? fmt(flops[k] / (s.runMs / 1000) / 1e9, 1) : '-'}`;
+      });
+      return `| ${r.tokens} | ${r.mode} | ${p.threads || 'default'} | ${fmt(p.totalMs)} | ${p.calls} | ${fmt(p.overheadMs)} (${fmt((100 * p.overheadMs) / p.totalMs)}%) | ${fmt((100 * bound) / p.totalMs)}% | ${cells.join(' | ')} |`;
+    }),
+  );
+  return `${head}\n${lines.join('\n')}`;
 }
 
 function onnxVersion(): string {

@@ -23,6 +23,8 @@ export interface RunSpec {
   blockFloats: number;
   /** Rows per call of the row-wise graphs. */
   linearRows: number;
+  /** Most query rows of one attention block (default MAX_ATTENTION_ROWS; the bench compares others). */
+  attentionRows?: number;
   /** A production length rule applied to q by position (post-hoc modes); absent: none. */
   queryScaling?: QueryScaling;
   /** Compute this span's exact needle during the run (outputs.needle). */
@@ -89,10 +91,10 @@ export function poolingOf(T: number, pooledSize: number): { binSize: number; bin
 }
 
 /** Query rows of the block starting at `start`, so that one block buffer (group x rows x keys) stays near blockFloats. */
-export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number): number {
-  const keys = Math.max(start + MAX_ATTENTION_ROWS, topK);
+export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number, maxRows = MAX_ATTENTION_ROWS): number {
+  const keys = Math.max(start + maxRows, topK);
   const rows = Math.floor(blockFloats / (group * keys));
-  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
+  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(maxRows, rows)));
 }
 
 /** Multiply-adds of a whole run, split as the progress bar counts them. */
@@ -230,7 +232,8 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
   const G = H / KV;
   const VKP = 2 * hs + 1;
-  const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
+  const maxRows = Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, spec.attentionRows ?? MAX_ATTENTION_ROWS));
+  const qBlock = new Float32Array(G * maxRows * hs);
 
   for (let l = 0; l < L; l++) {
     const q = new Float32Array(T * Q);
@@ -262,7 +265,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       }
     }
     for (let a = 0; a < T; ) {
-      const B = attentionRows(a, T, G, K, spec.blockFloats);
+      const B = attentionRows(a, T, G, K, spec.blockFloats, maxRows);
       const e = a + B;
       const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
       for (let g = 0; g < KV; g++) {
