@@ -8,7 +8,8 @@
 // --model DIR benches another model folder (e.g. a converted 135 M model; no PyTorch baseline, and
 // bench/README.md is not written). Each length also gets profiled runs of the engine in the child
 // process (bench/profile.ts): graph calls per inspection and the time outside session.run; with
-// --profile-threads the profiled runs alternate those intra-op thread counts, side by side.
+// --profile-threads (e.g. 1,2,2spin) the profiled runs alternate those intra-op thread counts,
+// side by side ('spin': idle threads spin, which the worker's sessions do not).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -34,7 +35,8 @@ const ROOT = path.join(__dirname, '..');
 let MODEL_DIR = path.join(ROOT, 'models');
 
 interface ProfileSummary {
-  threads: number;
+  /** Intra-op threads (0: onnxruntime's default), 'spin' when idle threads spin (the worker's sessions do not). */
+  threads: string;
   /** Median over the profiled runs of this thread count. */
   totalMs: number;
   overheadMs: number;
@@ -134,7 +136,7 @@ function peakRss(): number {
 }
 
 /** One length and mode, in this (fresh) process. */
-async function child(tokens: number, mode: Mode, runs: number, threads = 0, profileThreads: number[] = [threads]): Promise<LengthResult> {
+async function child(tokens: number, mode: Mode, runs: number, threads = 0, profileThreads: string[] = [String(threads)]): Promise<LengthResult> {
   const tokenizer = Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath);
   const text = await sourceText(tokenizer, tokens);
   const t0 = performance.now();
@@ -196,17 +198,18 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0, prof
 }
 
 /** Profiled runs of the engine in this process (after the worker's runs, so they do not overlap), thread counts alternating. */
-async function profiled(text: string, tokenizer: Tokenizer, mode: Mode, runs: number, threadCounts: number[]): Promise<ProfileSummary[]> {
+async function profiled(text: string, tokenizer: Tokenizer, mode: Mode, runs: number, threadCounts: string[]): Promise<ProfileSummary[]> {
   const manifest = readManifest(MODEL_DIR);
   const ids = (await tokenizer.encode(text)).ids;
   const plan = planMode(manifest, mode, ids.length);
   const spec = { graphs: plan.graphs, dims: manifest.dims, ids, s: plan.s, ropeScale: plan.ropeScale, queryScaling: plan.queryScaling, blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS };
   const sessions = new Sessions();
-  const by = new Map<number, RunProfile[]>(threadCounts.map((t) => [t, []]));
+  const by = new Map<string, RunProfile[]>(threadCounts.map((t) => [t, []]));
+  const count = (t: string): number => parseInt(t, 10) || 0;
   try {
     const graphs = [plan.graphs.embed, ...plan.graphs.qkv, plan.graphs.attention, plan.graphs.attentionSplit, ...plan.graphs.out, plan.graphs.head];
-    for (const t of threadCounts) for (const g of graphs) await sessions.get(g, t); // sessions made before any timed run
-    for (let i = 0; i < runs; i++) for (const t of threadCounts) (by.get(t) as RunProfile[]).push(await profileRun(spec, sessions, t));
+    for (const t of threadCounts) for (const g of graphs) await sessions.get(g, count(t), t.endsWith('spin')); // sessions made before any timed run
+    for (let i = 0; i < runs; i++) for (const t of threadCounts) (by.get(t) as RunProfile[]).push(await profileRun(spec, sessions, count(t), t.endsWith('spin')));
   } finally {
     await sessions.release();
   }
@@ -307,7 +310,7 @@ async function main(argv: string[]): Promise<void> {
     const mode = argv[2];
     if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
     MODEL_DIR = argv[5] ?? MODEL_DIR;
-    const profileThreads = (argv[6] ?? argv[4] ?? '0').split(',').map(Number);
+    const profileThreads = (argv[6] ?? argv[4] ?? '0').split(',');
     process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0), profileThreads)) + '\n');
     return;
   }
@@ -410,7 +413,7 @@ function profileLines(rows: LengthResult[], dims: ModelDims, gflops: number): st
         const s = p.kinds[k];
         return `${s.calls} / ${fmt(s.runMs)} / ${flops[k] ? fmt(flops[k] / (s.runMs / 1000) / 1e9, 1) : '-'}`;
       });
-      return `| ${r.tokens} | ${r.mode} | ${p.threads || 'default'} | ${fmt(p.totalMs)} | ${p.calls} | ${fmt(p.overheadMs)} (${fmt((100 * p.overheadMs) / p.totalMs)}%) | ${fmt((100 * bound) / p.totalMs)}% | ${cells.join(' | ')} |`;
+      return `| ${r.tokens} | ${r.mode} | ${p.threads === '0' ? 'default' : p.threads} | ${fmt(p.totalMs)} | ${p.calls} | ${fmt(p.overheadMs)} (${fmt((100 * p.overheadMs) / p.totalMs)}%) | ${fmt((100 * bound) / p.totalMs)}% | ${cells.join(' | ')} |`;
     }),
   );
   return `${head}\n${lines.join('\n')}`;

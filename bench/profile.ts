@@ -36,12 +36,13 @@ function kindOf(graphs: GraphSet, graph: string): Kind {
   throw new Error(`bench: unknown graph ${graph}`);
 }
 
-/** Sessions as the model worker makes them (ort-worker.ts), one set per thread count. */
+/** Sessions as the model worker makes them (ort-worker.ts: idle threads do not spin), one set per thread count and spinning. */
 export class Sessions {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  get(graph: string, threads: number): Promise<ort.InferenceSession> {
-    const key = `${threads}|${graph}`;
+  /** `spinning` false: idle intra-op threads sleep instead of spinning (session.intra_op.allow_spinning = 0). */
+  get(graph: string, threads: number, spinning = false): Promise<ort.InferenceSession> {
+    const key = `${threads}|${spinning}|${graph}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = ort.InferenceSession.create(graph, {
@@ -49,6 +50,7 @@ export class Sessions {
         executionMode: 'sequential',
         enableCpuMemArena: false,
         ...(threads ? { intraOpNumThreads: threads } : {}),
+        ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
       });
       this.sessions.set(key, s);
     }
@@ -63,11 +65,11 @@ export class Sessions {
 }
 
 /** One profiled run of the engine; `threads` 0 = onnxruntime's default. */
-export async function profileRun(spec: RunSpec, sessions: Sessions, threads: number): Promise<RunProfile> {
+export async function profileRun(spec: RunSpec, sessions: Sessions, threads: number, spinning = false): Promise<RunProfile> {
   const kinds = Object.fromEntries(KINDS.map((k) => [k, { calls: 0, runMs: 0, callMs: 0 }])) as Record<Kind, KindStats>;
   const runGraph: RunGraph = async (graph: string, feeds: Record<string, Feed>): Promise<Record<string, Output>> => {
     const t0 = performance.now();
-    const s = await sessions.get(graph, threads);
+    const s = await sessions.get(graph, threads, spinning);
     const tensors: Record<string, ort.Tensor> = {};
     for (const name of s.inputNames) tensors[name] = new ort.Tensor(feeds[name].type, feeds[name].data, feeds[name].dims);
     const r0 = performance.now();
