@@ -4,7 +4,8 @@
 // time of the causal work the model run reaches. Prints a table and writes bench/README.md.
 //   node dist/bench.js [--lengths 1000,4000,8000,16000,32000] [--modes softmax,ssmax,ssmax-posthoc]
 //                      [--runs 5] [--threads N] [--no-torch] [--no-readme] [--model DIR]
-//                      [--profile-threads 1,2]
+//                      [--profile-threads 1,2] [--no-wait]
+// --no-wait: start each length at once instead of waiting up to 3 minutes for a quiet second.
 // --model DIR benches another model folder (e.g. a converted 135 M model; no PyTorch baseline, and
 // bench/README.md is not written). Each length also gets profiled runs of the engine in the child
 // process (bench/profile.ts): graph calls per inspection and the time outside session.run; with
@@ -229,8 +230,8 @@ function cpuTimes(): { idle: number; total: number } {
 }
 
 /** Waits (up to 3 minutes) for a second in which other processes use under 10% of the CPUs; returns the last share seen. */
-async function waitForIdle(): Promise<number> {
-  const deadline = Date.now() + 180_000;
+async function waitForIdle(wait = !process.argv.includes('--no-wait')): Promise<number> {
+  const deadline = wait ? Date.now() + 180_000 : 0;
   for (;;) {
     const a = cpuTimes();
     await new Promise((r) => setTimeout(r, 1000));
