@@ -23,8 +23,6 @@ export interface RunSpec {
   blockFloats: number;
   /** Rows per call of the row-wise graphs. */
   linearRows: number;
-  /** Most query rows of one attention block (default MAX_ATTENTION_ROWS; the bench compares others). */
-  attentionRows?: number;
   /** A production length rule applied to q by position (post-hoc modes); absent: none. */
   queryScaling?: QueryScaling;
   /** Compute this span's exact needle during the run (outputs.needle). */
@@ -91,10 +89,10 @@ export function poolingOf(T: number, pooledSize: number): { binSize: number; bin
 }
 
 /** Query rows of the block starting at `start`, so that one block buffer (group x rows x keys) stays near blockFloats. */
-export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number, maxRows = MAX_ATTENTION_ROWS): number {
-  const keys = Math.max(start + maxRows, topK);
+export function attentionRows(start: number, T: number, group: number, topK: number, blockFloats: number): number {
+  const keys = Math.max(start + MAX_ATTENTION_ROWS, topK);
   const rows = Math.floor(blockFloats / (group * keys));
-  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(maxRows, rows)));
+  return Math.min(T - start, Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, rows)));
 }
 
 /** Multiply-adds of a whole run, split as the progress bar counts them. */
@@ -161,14 +159,14 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
   const words = new Int32Array(index.buffer, index.byteOffset, index.length * 2); // little-endian low words
   const { attn, topIndex, topWeight } = into;
   const intoPooled = into.pooled;
-  const H_hs = H * hs;
+  const rowWidth = H * hs;
   for (let j = 0; j < G; j++) {
     const h = at.group * G + j;
     const lh = at.layer * H + h;
     for (let r = 0; r < B; r++) {
       const i = at.start + r;
       const src = j * B + r;
-      attn.set(y.subarray(src * hs, (src + 1) * hs), i * H_hs + h * hs);
+      attn.set(y.subarray(src * hs, (src + 1) * hs), i * rowWidth + h * hs);
       into.focus[lh * T + i] = focus[src];
       into.entropy[lh * T + i] = entropy[src];
       into.distance[lh * T + i] = distance[src];
@@ -241,8 +239,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
   const G = H / KV;
   const VKP = 2 * hs + 1;
-  const maxRows = Math.max(MIN_ATTENTION_ROWS, Math.min(MAX_ATTENTION_ROWS, spec.attentionRows ?? MAX_ATTENTION_ROWS));
-  const qBlock = new Float32Array(G * maxRows * hs);
+  const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
 
   for (let l = 0; l < L; l++) {
     const q = new Float32Array(T * Q);
@@ -274,7 +271,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       }
     }
     for (let a = 0; a < T; ) {
-      const B = attentionRows(a, T, G, K, spec.blockFloats, maxRows);
+      const B = attentionRows(a, T, G, K, spec.blockFloats);
       const e = a + B;
       const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
       for (let g = 0; g < KV; g++) {
