@@ -30,3 +30,23 @@ export function matMulModel(m: number, k: number, n: number): Buffer {
   const opset = field(2, 17);
   return Buffer.from([...field(1, 8), ...field(2, 'attention-lens-bench'), ...field(7, graph), ...field(8, opset)]);
 }
+
+/** TensorProto of a float32 initializer. */
+function initializer(name: string, dims: number[], data: Float32Array): number[] {
+  const bytes = [...new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
+  return [...dims.flatMap((d) => field(1, d)), ...field(2, 1), ...field(8, name), ...field(9, bytes)];
+}
+
+/** ONNX model computing C = A x W with W [k, n] a constant (an initializer, prepacked as a model's weights are). */
+export function matMulWeightModel(m: number, k: number, n: number, w: Float32Array): Buffer {
+  const node = [...field(1, 'A'), ...field(1, 'W'), ...field(2, 'C'), ...field(4, 'MatMul')];
+  const graph = [
+    ...field(1, node),
+    ...field(2, 'sgemm-weights'),
+    ...field(5, initializer('W', [k, n], w)),
+    ...field(11, tensorInfo('A', [m, k])),
+    ...field(12, tensorInfo('C', [m, n])),
+  ];
+  const opset = field(2, 17);
+  return Buffer.from([...field(1, 8), ...field(2, 'attention-lens-bench'), ...field(7, graph), ...field(8, opset)]);
+}

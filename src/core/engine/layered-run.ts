@@ -177,28 +177,37 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
   const weight = out32(out, 'topk_weight');
   const pooled = out32(out, 'pooled');
   const words = new Int32Array(index.buffer, index.byteOffset, index.length * 2); // little-endian low words
+  const { attn, topIndex, topWeight } = into;
+  const intoPooled = into.pooled;
+  const rowWidth = H * hs;
   for (let j = 0; j < G; j++) {
     const h = at.group * G + j;
     const lh = at.layer * H + h;
     for (let r = 0; r < B; r++) {
       const i = at.start + r;
       const src = j * B + r;
-      into.attn.set(y.subarray(src * hs, (src + 1) * hs), (i - into.from) * H * hs + h * hs);
+      attn.set(y.subarray(src * hs, (src + 1) * hs), (i - into.from) * rowWidth + h * hs);
       into.focus[lh * T + i] = focus[src];
       into.entropy[lh * T + i] = entropy[src];
       into.distance[lh * T + i] = distance[src];
       // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
       let w = (lh * T + i) * K;
       for (let kk = 0; kk < K; kk++) {
-        const key = words[2 * (src * K + kk)];
-        if (key > i || words[2 * (src * K + kk) + 1] !== 0) continue;
-        into.topIndex[w] = key;
-        into.topWeight[w] = weight[src * K + kk];
+        const word = 2 * (src * K + kk);
+        const key = words[word];
+        if (key > i || words[word + 1] !== 0) continue;
+        topIndex[w] = key;
+        topWeight[w] = weight[src * K + kk];
         w++;
       }
-      const cell = (lh * bins + Math.floor(i / binSize)) * bins;
-      for (let b = 0; b < Math.min(nb, bins); b++) {
-        if (pooled[src * nb + b] > into.pooled[cell + b]) into.pooled[cell + b] = pooled[src * nb + b];
+      // Bins past the query's own are masked (weight 0): the row's pooled cells stop at its bin.
+      const qBin = Math.floor(i / binSize);
+      const cell = (lh * bins + qBin) * bins;
+      const from = src * nb;
+      const last = Math.min(nb, bins, qBin + 1);
+      for (let b = 0; b < last; b++) {
+        const v = pooled[from + b];
+        if (v > intoPooled[cell + b]) intoPooled[cell + b] = v;
       }
     }
   }

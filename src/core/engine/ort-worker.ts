@@ -25,6 +25,10 @@ function session(graphPath: string, threads: number | undefined): Promise<ort.In
       // The arena keeps the largest block's buffers after a run; without it memory follows the run.
       enableCpuMemArena: false,
       ...(threads ? { intraOpNumThreads: threads } : {}),
+      // Idle pool threads sleep instead of spinning between the engine's many short calls: with
+      // spinning, 2 threads on a 2-core machine with one busy core ran 2-3x slower than 1 thread;
+      // without it, as fast as 1 thread there and faster when idle (bench/README.md, notes).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     pending.catch(() => sessions.delete(graphPath));
     sessions.set(graphPath, pending);
