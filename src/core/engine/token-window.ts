@@ -118,10 +118,12 @@ function startsWord(enc: Encoding, k: number): boolean {
   return enc.words === undefined || k === 0 || enc.words[k] !== enc.words[k - 1];
 }
 
+/** The first token starting at or after `offset` (ids.length when none). */
 function firstAtOrAfter(enc: Encoding, offset: number): number {
-  let i = 0;
-  while (i < enc.ids.length && enc.starts[i] < offset) i++;
-  return i;
+  const n = enc.ids.length;
+  if (n === 0) return 0;
+  const i = lastStartingAtOrBefore(n, (k) => enc.starts[k], offset);
+  return enc.starts[i] >= offset ? i : i + 1;
 }
 
 function isHigh(c: number): boolean {
