@@ -15,12 +15,19 @@
 //                      (default 50) against the same window cut out as its own file.
 //   node dist/bench.js --incremental [tokens] [mode] [runs]: an end and a middle edit re-inspected
 //                      incrementally against a full run.
+//   node dist/bench.js --memory [--lengths ...] [--modes softmax,ssmax] [--model DIR]: the memory plan
+//                      against the measured extra peak, each case in a fresh process.
+//   node dist/bench.js --live [tokens] [runs]: CPU seconds of a Live Mode edit at the end, foreground
+//                      and background, under the partner policy and under every-mode runs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tokenAt, topKeys } from '../src/core/reading/analysis';
 import { DocumentSession } from '../src/core/engine/document-session';
+import { SiblingRuns } from '../src/core/engine/sibling-runs';
+import type { InspectionMemory } from '../src/core/inspection-types';
+import { partnerOf } from '../src/shared/compare';
 import { ModelRunner } from '../src/core/engine/runner';
 import type { InspectRequest } from '../src/core/engine/runner';
 import type { Inspection, ModelInfo } from '../src/core/inspection-types';
@@ -182,7 +189,7 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0, prof
     tokenizeMs: median(warm.map((w) => w.timings.tokenizeMs)),
     extraPeakMB,
     coldExtraMB,
-    estimateMB: engine.estimatePeakBytes(tokens) / 2 ** 20,
+    estimateMB: warm[warm.length - 1].memory?.plannedMB ?? NaN,
     firstProgressMs,
   };
   if (tokens === 4000) {
@@ -379,7 +386,7 @@ async function hugeChild(mb: number, maxTokens: number, cut?: { start: number; e
     extraMB,
     documentTokens: insp.documentTokens,
     documentTokensEstimated: insp.documentTokensEstimated ?? false,
-    estimateMB: engine.estimatePeakBytes(insp.tokens.length) / 2 ** 20,
+    estimateMB: insp.memory?.plannedMB ?? NaN,
   };
 }
 
@@ -420,6 +427,103 @@ function hugeReport(r: HugeResult, load: number): string {
   );
 }
 
+interface MemoryCase {
+  model: string;
+  tokens: number;
+  mode: Mode;
+  extraMB: number;
+  plan: InspectionMemory;
+}
+
+/**
+ * In this (fresh) process: the model's graphs loaded by a short inspection in the mode (its
+ * sessions are the baseline, as weights loaded), then one inspection of T tokens as the editor
+ * asks for it (keys kept, one query row); its peak RSS above the settled RSS before it.
+ */
+async function memoryChild(T: number, mode: Mode): Promise<MemoryCase> {
+  const runner = await ModelRunner.open(MODEL_DIR);
+  const tokenizer = Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath);
+  const text = await sourceText(tokenizer, T);
+  const warmText = await sourceText(tokenizer, 700); // two attention blocks: both attention graphs and the rows graph load
+  await new DocumentSession(runner).inspect({ text: warmText, mode, queryOffsets: [warmText.length - 1], cacheKey: 'warm' });
+  const rss0 = settledRss();
+  const insp = await new DocumentSession(runner).inspect({ text, mode, queryOffsets: [Math.floor(text.length / 2)], cacheKey: 'measured' });
+  const extraMB = peakRss() - rss0;
+  await runner.dispose();
+  if (!insp.memory) throw new Error('bench: the inspection carries no memory plan');
+  return { model: runner.model.id, tokens: insp.tokens.length, mode, extraMB, plan: insp.memory };
+}
+
+/** `--memory`: the plan against the measured extra peak, each case in a fresh process. */
+function memoryTable(lengths: number[], modes: Mode[]): string {
+  const lines = ['| model | tokens | mode | planned MB | measured extra peak MB | measured / planned | plan terms MB: result, kept, working, call, garbage, tokenizer, allocator |', '|---|---:|---|---:|---:|---:|---|'];
+  for (const T of lengths) {
+    for (const mode of modes) {
+      const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--memory-child', String(T), mode, MODEL_DIR], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      if (r.status !== 0) throw new Error(`bench: memory child failed: ${r.stderr}`);
+      const c = JSON.parse(r.stdout) as MemoryCase;
+      const p = c.plan;
+      const line = `| ${c.model} | ${c.tokens} | ${c.mode} | ${fmt(p.plannedMB)} | ${fmt(c.extraMB)} | ${fmt((100 * c.extraMB) / p.plannedMB)} % | ${[p.result, p.kept, p.working, p.call, p.garbage, p.tokenizer, p.allocator].map((v) => fmt(v)).join(', ')} |`;
+      process.stderr.write(`${line}\n`);
+      lines.push(line);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * `--live [tokens] [runs]`: CPU seconds of the process (model worker included) that one typed line
+ * at the end of a T-token file costs in Live Mode, the foreground incremental run and the
+ * background runs that follow it until they settle: with the shown mode's partner kept and resumed
+ * (today's policy), and with every other mode run in full (the policy before it), side by side.
+ */
+async function live(tokens: number, runs: number): Promise<void> {
+  const runner = await ModelRunner.open(MODEL_DIR);
+  const text = await sourceText(Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath), tokens);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const mode: Mode = 'softmax';
+  const partner = partnerOf(runner.modes, mode);
+  const policies = { partner: partner ? [partner] : [], every: runner.modes.filter((m) => m !== mode) };
+  const result: Record<string, { foreground: number[]; total: number[] }> = { partner: { foreground: [], total: [] }, every: { foreground: [], total: [] } };
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const policy of ['partner', 'every'] as const) {
+        let session = new DocumentSession(runner);
+        const siblings = new SiblingRuns(() => session.busy);
+        const settle = async (shown: Inspection): Promise<void> => {
+          siblings.schedule('doc', session, shown, policies[policy]);
+          await siblings.wait('doc', shown, policies[policy], 10 * 60_000);
+        };
+        const keptRuns = policy === 'partner' ? 2 : 1;
+        await settle((await session.runForeground({ text, mode, cacheKey: 'v1', keptRuns })) as Inspection);
+        // The edit: the extension starts a new session of the document that resumes from the old one's kept runs.
+        session = new DocumentSession(runner, { resumeFrom: session.resumable });
+        const c0 = cpu();
+        const shown = (await session.runForeground({ text: `${text}\n# ${r}\n`, mode, cacheKey: 'v2', keptRuns })) as Inspection;
+        const c1 = cpu();
+        if (shown.reusedTokens === 0) throw new Error('bench: the edit did not resume');
+        await settle(shown);
+        const c2 = cpu();
+        siblings.dispose();
+        result[policy].foreground.push(c1 - c0);
+        result[policy].total.push(c2 - c0);
+      }
+    }
+    for (const policy of ['partner', 'every'] as const) {
+      const fg = median(result[policy].foreground);
+      const total = median(result[policy].total);
+      console.log(
+        `${policy === 'partner' ? 'partner kept and resumed' : 'every other mode, full runs'}: ${tokens} tokens, one line typed at the end: foreground ${fg.toFixed(3)} CPU s, foreground + background ${total.toFixed(3)} CPU s = ${(total / fg).toFixed(1)}x the foreground (medians of ${runs}; load ${os.loadavg()[0].toFixed(2)})`,
+      );
+    }
+  } finally {
+    await runner.dispose();
+  }
+}
+
 function fmt(v: number | undefined, digits = 0): string {
   return v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
 }
@@ -432,6 +536,24 @@ async function main(argv: string[]): Promise<void> {
     MODEL_DIR = argv[5] ?? MODEL_DIR;
     const profileThreads = (argv[6] ?? argv[4] ?? '0').split(',');
     process.stdout.write(JSON.stringify(await child(Number(argv[1]), mode, Number(argv[3]), Number(argv[4] ?? 0), profileThreads)) + '\n');
+    return;
+  }
+  if (argv[0] === '--memory-child') {
+    const mode = argv[2];
+    if (!isMode(mode)) throw new Error(`bench: unknown mode ${mode}`);
+    MODEL_DIR = argv[3] ?? MODEL_DIR;
+    process.stdout.write(JSON.stringify(await memoryChild(Number(argv[1]), mode)) + '\n');
+    return;
+  }
+  if (argv[0] === '--memory') {
+    if (argv.includes('--model')) MODEL_DIR = path.resolve(opt('--model', MODEL_DIR));
+    const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
+    const modes = opt('--modes', 'softmax,ssmax').split(',').filter(isMode);
+    process.stdout.write(memoryTable(lengths, modes));
+    return;
+  }
+  if (argv[0] === '--live') {
+    await live(Number(argv[1] ?? 5500), Number(argv[2] ?? 3));
     return;
   }
   if (argv[0] === '--huge-child') {

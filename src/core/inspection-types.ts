@@ -103,4 +103,18 @@ export interface Inspection {
   reusedTokens: number;
   /** The model worker's run that still holds this inspection's keys (for full rows later), if any. */
   runId?: number;
+  /** The memory plan of the run, MB: what it may take above the process before it, term by term (memory-plan.ts). */
+  memory?: InspectionMemory;
+}
+
+/** The memory plan of one inspection, MB. */
+export interface InspectionMemory {
+  plannedMB: number;
+  result: number;
+  kept: number;
+  working: number;
+  call: number;
+  garbage: number;
+  tokenizer: number;
+  allocator: number;
 }

@@ -34,6 +34,11 @@ export class Config {
     return this.raw.get<boolean>('followCursor') === true;
   }
 
+  /** Compute the shown mode's partner in the background as soon as an inspection lands. */
+  get backgroundRuns(): boolean {
+    return this.raw.get<boolean>('backgroundRuns') !== false;
+  }
+
   get liveMode(): boolean {
     return this.raw.get<boolean>('liveMode') === true;
   }

@@ -268,11 +268,12 @@ export class ExtensionRoot implements vscode.Disposable {
     if (this.largeRunConfirmed.has(uri)) return true;
     const runner = await this.models.get();
     if (!isLargeModel(runner.model)) return true;
-    const limit = runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens).tokens;
+    const text = doc.getText();
+    const limit = runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens, text.length).tokens;
     // A long document is tokenized only around a window: its count is an estimate, enough here.
-    const T = Math.min((await runner.documentTokens(doc.getText(), 0, limit)).count, limit);
+    const T = Math.min((await runner.documentTokens(text, 0, limit)).count, limit);
     const seconds = expectedSeconds(runner.model, T);
-    const mb = runner.estimatePeakBytes(T) / (1024 * 1024);
+    const mb = runner.planFor(T, text.length).peakBytes / (1024 * 1024);
     const { id, parameters } = runner.model;
     const pick = await vscode.window.showWarningMessage(
       `Attention Lens: model ${id} has ${(parameters / 1e6).toFixed(0)} M parameters (the shipped one 2.6 M). Inspecting ${T.toLocaleString('en-US')} tokens of ${displayName(doc)} ` +

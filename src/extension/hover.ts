@@ -1,6 +1,7 @@
-// Hover over an inspected token: focus, entropy and surprisal under Softmax and SSMax side by
-// side, and the top attended tokens, each a link that reveals it. Only the reveal command is
-// trusted. The other mode comes from the sibling run that started when the inspection landed; a
+// Hover over an inspected token: focus, entropy and surprisal under the shown mode and its partner
+// (Softmax and SSMax by default) side by side, and the top attended tokens, each a link that
+// reveals it. Only the reveal command is trusted. The partner comes from the background run that
+// started when the inspection landed (or, with background runs off, that the hover asks for); a
 // hover waits briefly for it (cancellable) and otherwise says how far along it is.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
@@ -9,6 +10,7 @@ import type { Inspection } from '../core/inspection-types';
 import { entropyOf, focusOf, headFadingOf, keysOf, roleOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS, clipText, selectionLabel } from '../shared/vocabulary';
+import { shownPair } from '../shared/compare';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 
@@ -32,7 +34,7 @@ export class HoverProvider implements vscode.HoverProvider {
     const { modes } = this.view();
     const missing = this.columns(doc, modes).filter((m) => !this.documents.cachedIn(doc as ShownInspection, m));
     if (missing.length) {
-      this.documents.ensureSiblings(doc);
+      this.documents.ensureSiblings(doc, missing);
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
       await this.documents.siblings.wait(doc.uri, doc.inspection, missing, SIBLING_WAIT_MS, abort.signal);
@@ -53,9 +55,9 @@ export class HoverProvider implements vscode.HoverProvider {
     return hover;
   }
 
-  /** Softmax and SSMax, plus the shown mode when it is a third one. */
+  /** The shown mode and its partner. */
   private columns(doc: ShownInspection, modes: readonly Mode[]): Mode[] {
-    return (['softmax', 'ssmax', doc.inspection.mode] as Mode[]).filter((m, i, all) => modes.includes(m) && all.indexOf(m) === i);
+    return shownPair(modes, doc.inspection.mode);
   }
 
   private markdown(doc: ShownInspection, t: number, selection: HeadSelection, modes: readonly Mode[]): string {

@@ -4,13 +4,14 @@
 import * as vscode from 'vscode';
 import type { Probe } from './probe';
 import { DocumentSession } from '../core/engine/document-session';
-import type { ResumePoint } from '../core/engine/document-session';
+import type { ResumePoint } from '../core/engine/runner';
 import type { Inspection } from '../core/inspection-types';
 import { incrementalNote } from '../core/reading/analysis';
 import type { ModelRunner } from '../core/engine/runner';
 import { SiblingRuns } from '../core/engine/sibling-runs';
 import type { Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
+import { partnerOf } from '../shared/compare';
 import type { Config } from './config';
 import type { ModelLoader } from './model-loader';
 
@@ -33,7 +34,7 @@ interface DocumentEntry {
 export class InspectedDocuments implements vscode.Disposable {
   private readonly entries = new Map<string, DocumentEntry>();
   /** Of documents cleared by an edit: their last foreground run, which the next Inspect may resume from. */
-  private readonly resumable = new Map<string, { runner: ModelRunner; point: ResumePoint }>();
+  private readonly resumable = new Map<string, { runner: ModelRunner; points: ResumePoint[] }>();
   /** Inspections waiting for the model to load. */
   private loading = 0;
   private readonly changed = new vscode.EventEmitter<string>();
@@ -106,6 +107,7 @@ export class InspectedDocuments implements vscode.Disposable {
     const mode = this.view.mode;
     const version = doc.version;
     const request = { text: doc.getText(), mode, centerOffset, maxTokens: this.config.maxTokens || undefined, cacheKey: `${uri}@${version}` };
+    let partner: Mode | undefined;
     this.cancel(uri);
     this.loading++;
     this.busyChanged.fire(true);
@@ -122,6 +124,7 @@ export class InspectedDocuments implements vscode.Disposable {
           // The first inspection loads the model: busy and cancellable meanwhile.
           const runner = await this.models.get();
           this.loading--;
+          partner = this.partnerOf(runner, mode);
           entry = this.entryFor(uri, runner);
           if (token.isCancellationRequested) return undefined;
           const session = entry.session;
@@ -137,7 +140,8 @@ export class InspectedDocuments implements vscode.Disposable {
             shown = percent;
           };
           try {
-            return await session.runForeground(request, onProgress);
+            // The worker keeps the partner's run beside this one (where the budget allows), so both resume after an edit.
+            return await session.runForeground({ ...request, keptRuns: partner ? 2 : 1 }, onProgress);
           } finally {
             sub.dispose();
           }
@@ -154,7 +158,7 @@ export class InspectedDocuments implements vscode.Disposable {
           `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
       );
       entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };
-      this.siblings.schedule(uri, entry.session, inspection);
+      if (partner) this.siblings.schedule(uri, entry.session, inspection, [partner]);
       this.changed.fire(uri);
       return entry.shown;
     } finally {
@@ -173,7 +177,7 @@ export class InspectedDocuments implements vscode.Disposable {
       // live as long as their document, so a small cache each keeps the whole bounded.
       const kept = this.resumable.get(uri);
       this.resumable.delete(uri);
-      entry = { session: new DocumentSession(runner, { cacheSize: Math.max(4, runner.modes.length), resumeFrom: kept?.runner === runner ? kept.point : undefined }) };
+      entry = { session: new DocumentSession(runner, { cacheSize: Math.max(4, runner.modes.length), resumeFrom: kept?.runner === runner ? kept.points : undefined }) };
       this.entries.set(uri, entry);
     }
     return entry;
@@ -184,15 +188,20 @@ export class InspectedDocuments implements vscode.Disposable {
     return this.entries.get(doc.uri)?.session.cachedSibling(doc.inspection, mode);
   }
 
-  /** Plans the shown inspection's sibling runs again when a mode is missing and none runs (e.g. one left the cache). */
-  ensureSiblings(doc: ShownInspection): void {
+  /** The mode computed beside the shown one in the background; undefined when background runs are off or the model has one mode. */
+  private partnerOf(runner: ModelRunner, mode: Mode): Mode | undefined {
+    return this.config.backgroundRuns ? partnerOf(runner.modes, mode) : undefined;
+  }
+
+  /** Runs these modes of a shown inspection in the background where missing and not under way (a hover asks; e.g. one left the cache). */
+  ensureSiblings(doc: ShownInspection, modes: readonly Mode[]): void {
     const entry = this.entries.get(doc.uri);
     if (!entry || entry.shown !== doc) return;
-    const states = entry.session.runner.modes
-      .filter((m) => !entry.session.cachedSibling(doc.inspection, m))
-      .map((m) => this.siblings.status(doc.uri, doc.inspection, m)?.state);
-    const underWay = states.some((s) => s === 'queued' || s === 'running');
-    if (!underWay && states.some((s) => s === undefined || s === 'done')) this.siblings.schedule(doc.uri, entry.session, doc.inspection);
+    const again = modes.filter((m) => {
+      const state = this.siblings.status(doc.uri, doc.inspection, m)?.state;
+      return !entry.session.cachedSibling(doc.inspection, m) && (state === undefined || state === 'done');
+    });
+    if (again.length > 0) this.siblings.schedule(doc.uri, entry.session, doc.inspection, again);
   }
 
   /** Computes another mode of the same window in the background; quiet on failure (logged). */
@@ -221,8 +230,8 @@ export class InspectedDocuments implements vscode.Disposable {
       this.resumable.delete(u);
       const entry = this.entries.get(u);
       if (!entry) continue;
-      const point = entry.session.resumable;
-      if (edited && point) this.resumable.set(u, { runner: entry.session.runner, point });
+      const points = entry.session.resumable;
+      if (edited && points.length > 0) this.resumable.set(u, { runner: entry.session.runner, points });
       this.siblings.cancel(u);
       entry.session.dispose();
       this.entries.delete(u);

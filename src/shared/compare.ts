@@ -35,6 +35,19 @@ export function defaultComparePair(modes: readonly Mode[]): [Mode, Mode] | undef
   return modes.length >= 2 ? [modes[0], modes[1]] : undefined;
 }
 
+/** The mode the hover and Compare put beside the shown one: the other of the default pair, else the pair's first (Softmax). */
+export function partnerOf(modes: readonly Mode[], shown: Mode): Mode | undefined {
+  const pair = defaultComparePair(modes);
+  if (!pair) return undefined;
+  return shown === pair[0] ? pair[1] : pair[0];
+}
+
+/** The shown mode and its partner, in the model's order of modes. */
+export function shownPair(modes: readonly Mode[], shown: Mode): Mode[] {
+  const partner = partnerOf(modes, shown);
+  return modes.filter((m) => m === shown || m === partner);
+}
+
 /** b - a, cell by cell: > 0 where the second mode puts more weight. */
 export function difference(a: Float32Array, b: Float32Array): Float32Array {
   if (a.length !== b.length) throw new RangeError(`difference: maps of ${a.length} and ${b.length} cells`);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
-import { tokenIndex } from '../../src/core/engine/runner';
+import { tokenIndex } from '../../src/core/model/tokenizer';
 import type { Encoding } from '../../src/core/model/tokenizer';
 import { MODEL_DIR, ROOT, longCode } from '../common/fixtures';
 

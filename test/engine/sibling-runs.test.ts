@@ -1,11 +1,11 @@
-// Background sibling runs (core/sibling-runs.ts): the other modes of a shown window run at idle
-// priority, an edit cancels them, a foreground run makes them yield, and the memory plan counts them.
+// Background sibling runs (core/sibling-runs.ts): the modes asked for run on the shown window at idle
+// priority, an edit cancels them, a foreground run makes them yield, the memory plan counts them,
+// and a kept partner resumes incrementally after an edit like the shown run.
 import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import { SiblingRuns, siblingFits } from '../../src/core/engine/sibling-runs';
-import { estimatePeakBytes, tokenizeChars } from '../../src/core/engine/memory-plan';
-import { readManifest } from '../../src/core/model/manifest';
+import type { Inspection } from '../../src/core/inspection-types';
 import { MODEL_DIR, longCode } from '../common/fixtures';
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -26,12 +26,12 @@ describe('sibling runs', function () {
   after(() => runner.dispose());
   const finished = (mode: string): number => logs.filter((l) => l.startsWith(`inspection: ${mode},`)).length;
 
-  it('runs every other mode of the shown window once nothing runs in the foreground', async () => {
+  it('runs the modes asked for on the shown window once nothing runs in the foreground, and no other', async () => {
     const session = new DocumentSession(runner);
     const shown = await session.inspect({ text: longCode(3000), mode: 'softmax', cacheKey: 'a@1' });
     const runs = new SiblingRuns(() => false);
-    runs.schedule('a', session, shown);
-    const others = runner.modes.filter((m) => m !== 'softmax');
+    const others = ['ssmax', 'ssmax-posthoc'] as const;
+    runs.schedule('a', session, shown, others);
     await runs.wait('a', shown, others, 150_000);
     for (const m of others) {
       assert.equal(runs.status('a', shown, m)?.state, 'done', m);
@@ -39,6 +39,8 @@ describe('sibling runs', function () {
       assert.ok(sib, `${m} is cached`);
       assert.deepEqual(sib.range, shown.range, 'the same window');
     }
+    assert.equal(runs.status('a', shown, 'logn-scaling'), undefined, 'a mode not asked for is not planned');
+    assert.equal(session.cachedSibling(shown, 'logn-scaling'), undefined);
     runs.dispose();
     session.dispose();
   });
@@ -48,7 +50,7 @@ describe('sibling runs', function () {
     const shown = await session.inspect({ text: longCode(12_000), mode: 'softmax', cacheKey: 'b@1' });
     const before = finished('ssmax');
     const runs = new SiblingRuns(() => false);
-    runs.schedule('b', session, shown);
+    runs.schedule('b', session, shown, ['ssmax']);
     await until('the ssmax sibling to report progress', () => (runs.status('b', shown, 'ssmax')?.done ?? 0) > 0);
     assert.equal(runs.status('b', shown, 'ssmax')?.state, 'running');
     runs.cancel('b');
@@ -66,7 +68,7 @@ describe('sibling runs', function () {
     const text = longCode(12_000);
     const shown = await session.inspect({ text, mode: 'softmax', cacheKey: 'r@1' });
     const runs = new SiblingRuns(() => false);
-    runs.schedule('r', session, shown);
+    runs.schedule('r', session, shown, ['ssmax']);
     await until('the ssmax sibling to report progress', () => (runs.status('r', shown, 'ssmax')?.done ?? 0) > 0);
     // What a mode switch does: cancel the document's background runs, then ask for that mode.
     runs.cancel('r');
@@ -83,7 +85,7 @@ describe('sibling runs', function () {
     const shown = await session.inspect({ text: longCode(6000), mode: 'softmax', cacheKey: 'd@1' });
     let busy = true;
     const runs = new SiblingRuns(() => busy);
-    runs.schedule('d', session, shown);
+    runs.schedule('d', session, shown, ['ssmax']);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(runs.status('d', shown, 'ssmax')?.state, 'queued', 'idle priority: nothing starts while the foreground is busy');
     busy = false;
@@ -107,7 +109,7 @@ describe('sibling runs', function () {
     const session = new DocumentSession(runner);
     const shown = await session.inspect({ text: longCode(1000), mode: 'softmax', cacheKey: 'e@1' });
     const runs = new SiblingRuns(() => true); // never starts: the wait can only end by time or signal
-    runs.schedule('e', session, shown);
+    runs.schedule('e', session, shown, ['ssmax']);
     let t0 = performance.now();
     await runs.wait('e', shown, ['ssmax'], 150);
     const waited = performance.now() - t0;
@@ -122,19 +124,20 @@ describe('sibling runs', function () {
     session.dispose();
   });
 
-  it('counts the shown run in the memory plan: a sibling runs only when both fit the budget', async () => {
-    const peak = (T: number): number => 1000 * T;
-    assert.equal(siblingFits(peak, 100, 200_000), true);
-    assert.equal(siblingFits(peak, 100, 199_999), false);
-    // About what a run of 1,000 tokens takes under a small budget (the tokenizer's share grows with the budget).
-    const budget = estimatePeakBytes(readManifest(MODEL_DIR).dims, 1000, tokenizeChars(0)) * 1.5;
-    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: budget });
+  it('counts the shown run in the memory plan: a sibling runs only when its plan and the kept run fit the budget', async () => {
+    assert.equal(siblingFits(150_000, 50_000, 200_000), true);
+    assert.equal(siblingFits(150_000, 50_001, 200_000), false);
+    // A budget the shown run of 4,000 tokens fits alone, but not with a second run beside its kept keys.
+    const T = 4000;
+    const text = longCode(T);
+    const probe = runner.planFor(T, text.length).peakBytes;
+    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: probe + runner.keptBytes(T) / 2 });
     try {
       const session = new DocumentSession(small);
-      const shown = await session.inspect({ text: longCode(4000), mode: 'softmax', cacheKey: 'f@1' });
-      assert.ok(small.estimatePeakBytes(shown.tokens.length) <= small.memoryBudgetBytes, 'the shown run fits alone');
+      const shown = await session.inspect({ text, mode: 'softmax', cacheKey: 'f@1' });
+      assert.equal(shown.windowed, false, 'the shown run fits alone');
       const runs = new SiblingRuns(() => false);
-      runs.schedule('f', session, shown);
+      runs.schedule('f', session, shown, ['ssmax']);
       const st = runs.status('f', shown, 'ssmax');
       assert.equal(st?.state, 'skipped');
       assert.match(st?.reason ?? '', /memory budget/);
@@ -143,5 +146,30 @@ describe('sibling runs', function () {
     } finally {
       await small.dispose();
     }
+  });
+
+  it('a kept partner resumes after an edit at the end, like the shown run, and matches a full run', async () => {
+    const text = longCode(3000);
+    let session = new DocumentSession(runner);
+    const runs = new SiblingRuns(() => session.busy);
+    const shown = (await session.runForeground({ text, mode: 'softmax', cacheKey: 'g@1', keptRuns: 2 })) as Inspection;
+    runs.schedule('g', session, shown, ['ssmax']);
+    await runs.wait('g', shown, ['ssmax'], 150_000);
+    assert.equal(runs.status('g', shown, 'ssmax')?.state, 'done');
+    // The edit: a new session of the document resumes from the old one's kept runs (inspected-documents.ts).
+    session = new DocumentSession(runner, { resumeFrom: session.resumable });
+    const edited = `${text}\nx = 1\n`;
+    const shown2 = (await session.runForeground({ text: edited, mode: 'softmax', cacheKey: 'g@2', keptRuns: 2 })) as Inspection;
+    assert.ok(shown2.reusedTokens > 0, 'the shown run resumed');
+    runs.schedule('g', session, shown2, ['ssmax']);
+    await runs.wait('g', shown2, ['ssmax'], 150_000);
+    const partner = session.cachedSibling(shown2, 'ssmax');
+    assert.ok(partner && partner.reusedTokens > 0, `the partner resumed (${partner?.reusedTokens} tokens reused)`);
+    const full = await new DocumentSession(runner).inspect({ text: edited, mode: 'ssmax', keepKeys: false });
+    let worst = 0;
+    for (let i = 0; i < full.focus.length; i++) worst = Math.max(worst, Math.abs(full.focus[i] - partner.focus[i]));
+    assert.ok(worst < 1e-5, `focus differs from a full run by ${worst}`);
+    runs.dispose();
+    session.dispose();
   });
 });

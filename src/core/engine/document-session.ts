@@ -6,24 +6,21 @@ import * as crypto from 'node:crypto';
 import type { Mode } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
 import { abortError, isAbortError } from './abort';
-import type { InspectRequest, ModelRunner, ProgressListener, TokenWindow } from './runner';
-import { tokenIndex } from './runner';
+import type { InspectRequest, ModelRunner, ProgressListener, ResumePoint, TokenWindow } from './runner';
+import { tokenIndex } from '../model/tokenizer';
 import type { DocumentTokens } from './token-window';
 import { holdsWindow } from './token-window';
 
 /** Characters hashed at once (2 MB of UTF-16). */
 const HASH_SLICE = 1 << 20;
+/** A token on the host, as the memory plan counts it. */
+const TOKEN_BYTES = 128;
 
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
   cacheSize?: number;
-  /** The last foreground run of an earlier session of this document (its `resumable`): the first run here may resume from it. */
-  resumeFrom?: ResumePoint;
-}
-
-/** A foreground inspection whose keys the model worker may still hold. */
-export interface ResumePoint {
-  inspection: Inspection;
+  /** The kept runs of an earlier session of this document (its `resumable`): the first runs here may resume from them. */
+  resumeFrom?: readonly ResumePoint[];
 }
 
 interface CacheEntry {
@@ -49,20 +46,30 @@ export class DocumentSession {
   private readonly cacheSize: number;
   /** The run the user waits for (Inspect, Live Mode); a new one supersedes it. */
   private foreground: AbortController | undefined;
-  /** The last foreground run: the next one in its mode and window resumes from it (the worker checks the tokens). */
-  private previous: ResumePoint | undefined;
+  /** The last kept run per mode: the next one in that mode and window resumes from it (the worker checks the tokens). */
+  private readonly previous = new Map<Mode, ResumePoint>();
 
   constructor(
     readonly runner: ModelRunner,
     options: SessionOptions = {},
   ) {
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
-    this.previous = options.resumeFrom;
+    for (const point of options.resumeFrom ?? []) this.previous.set(point.mode, point);
   }
 
   /** What a later session of this document may resume from. */
-  get resumable(): ResumePoint | undefined {
-    return this.previous;
+  get resumable(): ResumePoint[] {
+    return [...this.previous.values()];
+  }
+
+  /** Bytes of the cached inspections' arrays and tokens: what this document holds between runs. */
+  get cachedBytes(): number {
+    let bytes = 0;
+    for (const { inspection: i } of this.cache.values()) {
+      const arrays = [i.focus, i.entropy, i.distance, i.topIndex, i.topWeight, i.pooled.data, i.surprisal, i.sink, ...i.queries.map((q) => q.rows)];
+      bytes += arrays.reduce((sum, a) => sum + a.byteLength, 0) + i.tokens.length * TOKEN_BYTES;
+    }
+    return bytes;
   }
 
   /** True while a foreground run is under way. */
@@ -95,35 +102,36 @@ export class DocumentSession {
   /**
    * The same text and window as `insp` in another mode: cached, joined or run in the background.
    * Undefined when the model has no such mode or `insp` left the cache. `signal` and `onProgress`
-   * as for inspect().
+   * as for inspect(). With `keep`, the worker keeps its keys beside the shown run's, so that its
+   * next run after an edit resumes from them.
    */
-  async sibling(insp: Inspection, mode: Mode, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection | undefined> {
+  async sibling(insp: Inspection, mode: Mode, signal?: AbortSignal, onProgress?: ProgressListener, keep = false): Promise<Inspection | undefined> {
     const req = this.requestOf(insp);
     if (!req || !this.runner.modes.includes(mode)) return undefined;
-    // A background run: the model worker keeps the keys of the shown (foreground) inspection.
-    return this.inspect({ ...req, mode, keepKeys: false }, signal, onProgress);
+    return this.inspect({ ...req, mode, keepKeys: keep, keptRuns: 2 }, signal, onProgress);
   }
 
   /**
    * Cached, joined or run; rejects with an AbortError when the signal aborts first. A run that
-   * starts here reports its progress to onProgress; one that is joined does not. A foreground run
-   * recomputes only from the first token that differs from the last foreground run's, when that
+   * starts here reports its progress to onProgress; one that is joined does not. A run that keeps
+   * its keys recomputes only from the first token that differs from the last kept run's of its mode, when that
    * was of the same mode and window.
    */
-  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener, foreground = false): Promise<Inspection> {
-    const t0 = performance.now();
+  async inspect(req: InspectRequest, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection> {
     if (signal?.aborted) throw abortError();
-    const limit = this.runner.tokenLimit(this.runner.validate(req));
-    const maxTokens = limit.tokens;
     const docKey = this.docKey(req);
     const base = this.baseKey(req, docKey);
-    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
-    const windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
-    const tokenizeStart = performance.now();
-    const enc = await this.encode(docKey, req.text, center, maxTokens);
-    const tokenizeMs = performance.now() - tokenizeStart;
+    let windowKey = '';
+    const plan = await this.runner.plan(req, {
+      tokens: (maxTokens, center) => this.encode(docKey, req.text, center, maxTokens),
+      window: (enc, center, maxTokens) => {
+        windowKey = JSON.stringify([docKey, this.runner.model.id, maxTokens]);
+        return this.chooseWindow(windowKey, enc, req.text.length, center, maxTokens);
+      },
+      previous: this.previous.get(req.mode),
+    });
     if (signal?.aborted) throw abortError(); // aborted while the tokenizer ran
-    const window = this.chooseWindow(windowKey, enc, req.text.length, center, maxTokens);
+    const { enc, window } = plan;
     const key = `${base}|${enc.starts[window.first]}:${enc.ends[window.end - 1]}`; // document offsets: a stretch's indices are its own
     const hit = this.cache.get(key);
     if (hit) {
@@ -135,14 +143,12 @@ export class DocumentSession {
     // cancels the background run of that very mode just before asking for it).
     if (!flight || flight.controller.signal.aborted) {
       const controller = new AbortController();
-      const keepKeys = req.keepKeys ?? true;
-      const previous = foreground && keepKeys && this.previous?.inspection.range.start === enc.starts[window.first] ? this.previous.inspection : undefined;
       const promise = this.runner
-        .runWindow(req, enc, window, { tokenizeMs, t0 }, limit.reason, controller.signal, onProgress, previous)
+        .run(plan, controller.signal, onProgress)
         .then((inspection): CacheEntry => {
           const entry = { req, base, windowKey, inspection };
           this.touch(key, entry);
-          if (keepKeys) this.previous = { inspection };
+          if (inspection.runId !== undefined) this.previous.set(req.mode, { runId: inspection.runId, mode: req.mode, modelId: inspection.model.id, start: inspection.range.start });
           return entry;
         })
         .finally(() => {
@@ -165,7 +171,7 @@ export class DocumentSession {
     const controller = new AbortController();
     this.foreground = controller;
     try {
-      return await this.inspect(req, controller.signal, onProgress, true);
+      return await this.inspect(req, controller.signal, onProgress);
     } catch (err) {
       if (isAbortError(err)) return undefined;
       throw err;

@@ -274,13 +274,20 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const VKP = 2 * hs + 1;
   const qBlock = new Float32Array(G * MAX_ATTENTION_ROWS * hs);
 
+  // Every layer's q, and per kv head, in the layouts the attention graph takes, k (padded x hs) and
+  // [v | k | position] (padded x 2hs+1), so that a block's keys are a prefix, passed without a copy.
+  // Rows past T stay zero: masked keys that pad to the bin. All allocated before the first graph
+  // call: kept buffers made between the calls' short-lived outputs left the allocator's free space
+  // in pieces those outputs could not reuse (the peak grew by up to a third at 8,000 tokens).
   for (let l = 0; l < L; l++) {
-    const q = new Float32Array(T * Q);
-    // Per kv head, in the layouts the attention graph takes: k (padded x hs) and [v | k | position]
-    // (padded x 2hs+1), so that a block's keys are a prefix, passed without a copy. Rows past T
-    // stay zero: masked keys that pad to the bin.
-    const kh = Array.from({ length: KV }, () => new Float32Array(padded * hs));
-    const vkp = Array.from({ length: KV }, () => new Float32Array(padded * VKP));
+    retained.q.push(new Float32Array(T * Q));
+    retained.k.push(Array.from({ length: KV }, () => new Float32Array(padded * hs)));
+    retained.vkp.push(Array.from({ length: KV }, () => new Float32Array(padded * VKP)));
+  }
+  for (let l = 0; l < L; l++) {
+    const q = retained.q[l];
+    const kh = retained.k[l];
+    const vkp = retained.vkp[l];
     if (resume) {
       q.set(resume.keys.q[l].subarray(0, from * Q));
       for (let g = 0; g < KV; g++) {
@@ -362,9 +369,6 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       );
       x.set(out32(out, 'x_out'), rows.start);
     }
-    retained.q.push(q);
-    retained.k.push(kh);
-    retained.vkp.push(vkp);
   }
 
   // surprisal[t + 1] comes from row t; a resume point lies before the first changed token, so surprisal[from] is kept.

@@ -1,23 +1,35 @@
-// How much memory an inspection of T tokens takes, before it runs, and the most tokens that fit a
-// budget. Every term is a buffer the engine or the worker allocates (src/core/layered-run.ts),
-// onnxruntime holds during one graph call, or the tokenizer holds for the text it is given; the estimate is meant as an upper bound of the peak
-// (the benchmark and a unit test hold it to the measured peak).
+// How much memory one inspection takes above the process as it was before it (model weights
+// loaded), planned before it runs, and the most tokens that fit a budget. Each term is a buffer
+// the engine allocates (layered-run.ts, ort-worker.ts), what onnxruntime holds inside one graph
+// call, or what the tokenizer leaves behind; the bench measures the plan against the peak RSS of a
+// fresh process and holds it to 60-100 % of the plan (bench/README.md).
 import * as os from 'node:os';
+import type { InspectionMemory } from '../inspection-types';
 import type { ModelDims } from '../model/graphs';
 import { keysFor, poolingOf } from './layered-run';
 
 const MB = 1024 * 1024;
+const F = 4;
 /** Floats per attention-block buffer: 8 MB, so a block's working set stays in a server L3 cache. */
 export const BLOCK_FLOATS = 2 * MB;
 export const LINEAR_ROWS = 1024;
-/** Worker thread and onnxruntime's runtime, measured with margin. */
-const FIXED_BYTES = 96 * MB;
+/** Logits one call of the head graph may hold (layered-run.ts). */
+export const HEAD_LOGITS = 8 * MB;
+/**
+ * Graph outputs are copied into fresh ArrayBuffers that only the worker's garbage collector frees;
+ * the worker collects once this many bytes are garbage (ort-worker.ts), so they never pile up.
+ */
+export const GARBAGE_BYTES = 16 * MB;
 /** The tokenizer's working memory per character it is given at once (its encoding and the offsets
  *  as JS arrays), garbage that may outlive it into the run: measured 90 (a run of spaces), 200-250
  *  (code), 400 (one minified line) and 770 (CJK, 3 tokens a character) bytes; with margin. */
 export const TOKENIZE_BYTES_PER_CHAR = 1024;
 const MIN_TOKENIZE_CHARS = 16 * 1024;
 const MAX_TOKENIZE_CHARS = 256 * 1024;
+/** A token on the host: its text, offsets and their object (inspection-types.ts Token), measured 80-110 bytes. */
+const TOKEN_BYTES = 128;
+/** A document token held tokenized: id, start and end as typed arrays, and as JS numbers while they are stitched. */
+const ENCODED_TOKEN_BYTES = 3 * (4 + 8);
 
 /** Characters the tokenizer is given at once under a budget: a sixteenth of it, 16K..256K characters.
  *  Longer documents are tokenized in pieces (token-window.ts), so no file size or line length passes it. */
@@ -26,62 +38,109 @@ export function tokenizeChars(budgetBytes: number): number {
   return Math.min(MAX_TOKENIZE_CHARS, Math.max(MIN_TOKENIZE_CHARS, chars));
 }
 
+/** What one inspection is, as far as its memory goes. */
+export interface PlanRequest {
+  /** Tokens of the window the model runs. */
+  tokens: number;
+  /** Characters the tokenizer is given at once: the document's length, at most the budget's piece. */
+  tokenizeChars: number;
+  /** Tokens held tokenized while it runs: the whole document, or a stretch around a long one's window. */
+  encodedTokens: number;
+  /** Full attention rows asked for with the run (Follow Cursor's query token). */
+  queryRows: number;
+  /** The worker keeps the run's keys (foreground runs: rows, zoom, needle, the next resume). */
+  keep: boolean;
+}
+
+/** Bytes by what holds them; `peakBytes` is their sum, an upper bound of the run's extra peak. */
 export interface MemoryPlan {
   tokens: number;
-  /** Upper bound of the extra peak memory of one inspection, bytes. */
   peakBytes: number;
+  terms: {
+    /** Summaries the host receives and caches, its tokens, and the query rows. */
+    result: number;
+    /** What the worker keeps of the run: q, k and [v | k | position] per layer, a copy of the summaries. */
+    kept: number;
+    /** The run's own buffers: the residual stream, the attention output, ids and positions. */
+    working: number;
+    /** Inside one graph call: an attention block's logits and weights, the MLP's rows or the head's logits. */
+    call: number;
+    /** Graph outputs read and dropped, until the worker collects them. */
+    garbage: number;
+    /** The tokenizer's working memory and the tokens held tokenized. */
+    tokenizer: number;
+    /** Freed memory the C allocator keeps in pieces between the kept buffers: measured up to 15 % of the keys' bytes (bench/README.md). */
+    allocator: number;
+  };
 }
 
-/** Extra peak bytes of inspecting T tokens, the tokenizer given `chars` characters at once (model weights excluded: they are loaded once). */
-export function estimatePeakBytes(dims: ModelDims, T: number, chars: number): number {
-  const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
-  const { binSize, bins } = poolingOf(T, dims.pooledSize);
-  const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
-  const f = 4;
-  // The result: focus, entropy, distance, sink, top-k index and weight, pooled map, surprisal; held by the
-  // worker, transferred (not copied) to the caller, plus the token list (about 120 bytes a token).
-  const result = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f + T * 120;
-  // Activations: x, q, attention output; per kv head k and [v | k | position], padded to the bin.
-  const activations = T * C * f + 2 * T * H * hs * f + padded * KV * (3 * hs + 1) * f;
-  // What the worker keeps of this run; and, while a run resumes, of the previous one, which pools
-  // to the same bin size and so has at most binSize x pooledSize tokens.
-  const kept = keptBytes(dims, T) + keptBytes(dims, binSize * dims.pooledSize);
-  // One attention call: the logits of the past keys and of the block's own keys, their
-  // concatenation and the weights (about blockFloats each), and the int64 top-k.
-  const block = 4 * BLOCK_FLOATS * f + H * 512 * K * 12;
-  // One row-wise call: the MLP's hidden rows (layerParameters / width per row), or the head's
-  // logits and their exponentials (8M floats each, layered-run.ts).
-  const linear = Math.max(LINEAR_ROWS * 4 * (dims.layerParameters / C) * f, 2 * 8 * MB * f);
-  // The tokenizer's working memory, and the stretch of tokens around the window (token-window.ts):
-  // at most 12 T tokens (3 a character over 4 T characters), ids and offsets as JS numbers, then typed.
-  const tokenize = chars * TOKENIZE_BYTES_PER_CHAR + 12 * T * 3 * (8 + 4);
-  return FIXED_BYTES + result + activations + kept + block + linear + tokenize;
+/** Bytes of the per-[layer][head][query] summaries of a T-token run (focus, entropy, distance, sink, top-k), the pooled map and surprisal. */
+export function summaryBytes(dims: ModelDims, T: number): number {
+  const { layers: L, heads: H, topK: K } = dims;
+  const { bins } = poolingOf(T, dims.pooledSize);
+  return (L * H * T * (4 + 2 * K) + L * H * bins * bins + T) * F;
 }
 
-/**
- * Bytes the worker keeps of a retained run of T tokens, for full rows, zoomed maps and a run of the
- * edited document that resumes from it (resume.ts): per layer q, and per kv head k and
- * [v | k | position] padded to the bin; a copy of the summaries; the token ids.
- */
-export function keptBytes(dims: ModelDims, T: number): number {
+/** Bytes of the keys a retained run holds: per layer q, and per kv head k and [v | k | position] padded to the bin. */
+export function keyBytes(dims: ModelDims, T: number): number {
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, topK: K } = dims;
-  const { binSize, bins } = poolingOf(T, dims.pooledSize);
+  const { binSize } = poolingOf(T, dims.pooledSize);
   const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
-  const f = 4;
-  const keys = L * (T * H * hs + padded * KV * (3 * hs + 1)) * f;
-  const summaries = L * H * T * (4 + 2 * K) * f + L * H * bins * bins * f + T * f;
-  return keys + summaries + T * 4;
+  return L * (T * H * hs + padded * KV * (3 * hs + 1)) * F + T * 4;
 }
 
-/** The most tokens (up to `wanted`) whose estimate fits the budget; at least 1. */
-export function tokensWithin(dims: ModelDims, wanted: number, budgetBytes: number): number {
-  const chars = tokenizeChars(budgetBytes);
-  if (estimatePeakBytes(dims, wanted, chars) <= budgetBytes) return wanted;
+/** Bytes the worker keeps of a retained run of T tokens: its keys and a copy of its summaries (resume.ts). */
+export function keptBytes(dims: ModelDims, T: number): number {
+  return keyBytes(dims, T) + summaryBytes(dims, T);
+}
+
+/** The extra peak of one inspection, term by term. */
+export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
+  const { heads: H, kvHeads: KV, headDim: hs, width: C, layers: L, topK: K, vocabSize: V } = dims;
+  const T = req.tokens;
+  const { binSize } = poolingOf(T, dims.pooledSize);
+  const keys = keysFor(T, K, binSize) + keysFor(K, K, binSize);
+  const G = H / KV;
+  const rows = Math.min(T, LINEAR_ROWS);
+  const result = summaryBytes(dims, T) + T * TOKEN_BYTES + req.queryRows * L * H * T * F;
+  // Every run allocates its keys layer by layer; a run that is not kept drops them as garbage at its end.
+  const kept = keyBytes(dims, T) + (req.keep ? summaryBytes(dims, T) : 0);
+  // x and the attention output, the ids, positions and next ids as int64, and the rows' copy in the worker.
+  const working = T * (C + H * hs) * F + 3 * T * 8 + req.queryRows * L * H * T * F;
+  // One attention call holds about four block-sized buffers (logits, their concatenation, the
+  // weights, the pooled maxima), a block being at most blockFloats or all of a short run's keys;
+  // a row-wise call the MLP's rows (layerParameters / width floats per row); the head its logits.
+  const block = Math.min(BLOCK_FLOATS, G * Math.min(512, T) * keys);
+  const attention = 4 * block * F;
+  const linear = rows * (dims.layerParameters / C) * F;
+  const head = Math.min(HEAD_LOGITS, Math.max(1, Math.min(rows, Math.floor(HEAD_LOGITS / V))) * V) * F;
+  const call = Math.max(attention, linear, head);
+  // Outputs of all the run's calls (embed, q|k|v, the attention summaries, x_out, the head), of
+  // which at most GARBAGE_BYTES and one call's outputs are uncollected at once.
+  const perLayer = T * (H * hs + 2 * KV * hs) + T * H * (hs + 3 + 3 * K) + T * C;
+  const outputs = (T * C + L * perLayer + 2 * T) * F;
+  const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), Math.min(512, T) * H * (hs + 3 + 3 * K + keys / binSize)) * F;
+  const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
+  const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
+  const allocator = 0.15 * keyBytes(dims, T);
+  const terms = { result, kept, working, call, garbage, tokenizer, allocator };
+  return { tokens: T, peakBytes: result + kept + working + call + garbage + tokenizer + allocator, terms };
+}
+
+/** The plan of a window of T tokens before the document is tokenized: a long document's stretch holds at most 12 T tokens (token-window.ts). */
+export function planBefore(dims: ModelDims, T: number, chars: number, keep: boolean, queryRows: number): MemoryPlan {
+  return planMemory(dims, { tokens: T, tokenizeChars: chars, encodedTokens: 12 * T, queryRows, keep });
+}
+
+/** The most tokens (up to `wanted`) whose plan fits the budget; at least 1. */
+export function tokensWithin(dims: ModelDims, wanted: number, budgetBytes: number, chars: number, keep = true, queryRows = 1): number {
+  const fits = (T: number): boolean => planBefore(dims, T, chars, keep, queryRows).peakBytes <= budgetBytes;
+  if (fits(wanted)) return wanted;
   let lo = 1;
   let hi = wanted;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (estimatePeakBytes(dims, mid, chars) <= budgetBytes) lo = mid;
+    if (fits(mid)) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -90,4 +149,20 @@ export function tokensWithin(dims: ModelDims, wanted: number, budgetBytes: numbe
 /** Default budget: half of the memory free now, at most 4 GB and at least 256 MB. */
 export function defaultBudgetBytes(): number {
   return Math.max(256 * MB, Math.min(4096 * MB, Math.floor(os.freemem() / 2)));
+}
+
+/** A plan in MB, term by term, for logs and the CLI's JSON. */
+export function planInMB(plan: MemoryPlan): InspectionMemory {
+  const mb = (b: number): number => Math.round((b / MB) * 10) / 10;
+  const t = plan.terms;
+  return {
+    plannedMB: mb(plan.peakBytes),
+    result: mb(t.result),
+    kept: mb(t.kept),
+    working: mb(t.working),
+    call: mb(t.call),
+    garbage: mb(t.garbage),
+    tokenizer: mb(t.tokenizer),
+    allocator: mb(t.allocator),
+  };
 }

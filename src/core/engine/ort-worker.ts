@@ -1,10 +1,14 @@
 // The one module that imports onnxruntime-node. It runs in a worker thread (started by
 // worker.ts) because a graph run blocks its thread: on the extension host's main thread
 // that froze VS Code. It owns the sessions (one per graph file, created lazily) and the q/k/v and
-// summaries of the latest retained run, which Follow Cursor's full rows and zoomed maps read and
-// a run of the edited document resumes from (resume.ts).
+// summaries of the latest retained runs (the shown mode's, and its Compare partner's where the
+// memory plan allows), which Follow Cursor's full rows and zoomed maps read and a run of the
+// edited document resumes from (resume.ts).
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { GARBAGE_BYTES } from './memory-plan';
 import { isAbortError } from './abort';
 import type { Feed, LayeredOutputs, Output, RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
@@ -14,7 +18,23 @@ import { copyOutputs, resumePlan } from './resume';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
-let retained: ({ runId: number } & KeptRun) | undefined;
+/** Retained runs by run id, oldest first. */
+const retained = new Map<number, KeptRun>();
+
+// onnxruntime-node copies every output into a fresh ArrayBuffer (a preallocated output is filled
+// and copied all the same), which only the garbage collector frees: left to its heuristics, a 32k
+// run's 1.3 GB of read outputs decided the peak. The worker collects once GARBAGE_BYTES are
+// garbage, so the memory plan can bound them.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+let garbage = 0;
+
+/** Frees what is garbage now: a second collection finishes the first one's concurrent sweep of ArrayBuffers. */
+function collect(): void {
+  gc();
+  gc();
+  garbage = 0;
+}
 
 function session(graphPath: string, threads: number | undefined): Promise<ort.InferenceSession> {
   let pending = sessions.get(graphPath);
@@ -48,6 +68,7 @@ function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGr
       throw new LoadError(`${graphPath}: ${err instanceof Error ? err.message : String(err)}`);
     }
     loaded.ms += performance.now() - t0;
+    if (garbage >= GARBAGE_BYTES) collect(); // the previous calls' outputs have been read
     const missing = s.inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new LoadError(`${graphPath} needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`);
     const tensors: Record<string, ort.Tensor> = {};
@@ -60,7 +81,11 @@ function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGr
       throw new Error(`${graphPath} with inputs ${shapes}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const result: Record<string, Output> = {};
-    for (const [name, t] of Object.entries(out)) result[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+    for (const [name, t] of Object.entries(out)) {
+      const data = t.data as Float32Array | BigInt64Array;
+      result[name] = { type: t.type, dims: t.dims, data };
+      garbage += data.byteLength;
+    }
     return result;
   };
 }
@@ -79,7 +104,19 @@ type Post = (reply: WorkerReply, transfer?: ArrayBuffer[]) => void;
 
 /** The keys of a retained run, if the worker still holds that run. */
 function keysOf(runId: number): RetainedKeys | undefined {
-  return retained?.runId === runId ? retained.keys : undefined;
+  return retained.get(runId)?.keys;
+}
+
+/** Drops the oldest retained runs (never `spare`) until at most `most` are left; collects what they held. */
+function dropRetained(most: number, spare?: number): void {
+  let dropped = false;
+  for (const id of [...retained.keys()]) {
+    if (retained.size <= most) break;
+    if (id === spare) continue;
+    retained.delete(id);
+    dropped = true;
+  }
+  if (dropped) collect();
 }
 
 /** The reply to one request and the buffers it transfers; progress goes out through `post` meanwhile. */
@@ -88,7 +125,7 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
     case 'release': {
       const all = [...sessions.values()];
       sessions.clear();
-      retained = undefined;
+      retained.clear();
       await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
       return [{ id: req.id, kind: 'released' }, []];
     }
@@ -116,11 +153,14 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
       const flag = new Int32Array(req.cancel);
       const loaded = { ms: 0 };
       let lastPost = 0;
-      const kept = req.resume !== undefined && req.retain && retained?.runId === req.resume ? retained : undefined;
+      const kept = req.resume !== undefined && req.retain ? retained.get(req.resume) : undefined;
       const plan: ResumePlan | undefined =
         req.resume === undefined ? undefined : kept ? resumePlan(req.spec, kept) : { from: 0, reason: req.retain ? `the worker no longer holds run ${req.resume}` : 'a run whose keys are not kept' };
-      // A full retained run drops the old run's keys before it allocates its own; a resumed one reads them.
-      if (req.retain && !plan?.from) retained = undefined;
+      if (req.retain) {
+        // A full run drops the run it replaces before it allocates its own; a resumed one reads it.
+        if (!plan?.from && req.resume !== undefined && retained.delete(req.resume)) collect();
+        dropRetained(req.keep - 1, plan?.from ? req.resume : undefined);
+      }
       let outputs: LayeredOutputs;
       let keys: RetainedKeys;
       if (kept && plan?.from === req.spec.ids.length) {
@@ -144,7 +184,11 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
           resume,
         ));
       }
-      if (req.retain) retained = { runId: req.id, spec: req.spec, keys, outputs: copyOutputs(outputs) };
+      if (req.retain) {
+        // The run it resumed from is replaced: gone before the copy of the summaries is made.
+        if (req.resume !== undefined && retained.delete(req.resume)) collect();
+        retained.set(req.id, { spec: req.spec, keys, outputs: copyOutputs(outputs) });
+      }
       const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink];
       if (outputs.needle) arrays.push(outputs.needle);
       const reply: WorkerReply = { id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs, reusedTokens: plan?.from ?? 0, fullRunReason: plan?.reason };
@@ -157,6 +201,8 @@ async function handle(req: WorkerRequest, post: Post): Promise<void> {
   try {
     const [reply, transfer] = await answer(req, post);
     post(reply, transfer);
+    // A run leaves nothing behind for the next one: its working buffers, and a run not kept its keys.
+    if (req.kind === 'inspect') collect();
   } catch (err) {
     post(failure(req.id, err));
   }

@@ -1,13 +1,15 @@
-// A model folder opened for use: its manifest, tokenizer and model worker. Validates requests,
-// tokenizes, decides how many tokens one inspection may hold (token limit, the model's positions,
-// the memory budget), and runs one window of one text in one mode (`runWindow`). Caching,
-// in-flight runs and window reuse belong to DocumentSession.
-import { headSummaries, incrementalNote, lastStartingAtOrBefore, tokenAt } from '../reading/analysis';
+// A model folder opened for use: its manifest, tokenizer and model worker. `plan` decides one
+// inspection before it runs, in one step: the request checked, how many tokens it may hold (token
+// limit, the model's positions, the memory budget), its tokens, its window, the run's spec and its
+// memory; `run` carries a finished plan out. Caching, in-flight runs and window reuse belong to
+// DocumentSession, which hands `plan` its cached tokens and its window choice.
+import { headSummaries, incrementalNote, tokenAt } from '../reading/analysis';
 import type { HeadSelection, Mode } from '../../shared/vocabulary';
 import { isMode } from '../../shared/vocabulary';
 import type { Inspection, ModelInfo, QueryRows, Token } from '../inspection-types';
 import type { MapRegion, RunSpec } from './layered-run';
-import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, estimatePeakBytes, tokenizeChars, tokensWithin } from './memory-plan';
+import type { MemoryPlan } from './memory-plan';
+import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, keptBytes, planBefore, planInMB, planMemory, tokenizeChars, tokensWithin } from './memory-plan';
 import type { DocumentTokens, EncodedRange } from './token-window';
 import { encodeRange, tokensAround } from './token-window';
 import type { ModelManifest } from '../model/manifest';
@@ -17,7 +19,7 @@ import type { RegionMap } from './worker';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
 import { needleFromMass } from '../reading/needle';
 import { bestKeys } from '../reading/span-mass';
-import { Tokenizer } from '../model/tokenizer';
+import { Tokenizer, tokenIndex } from '../model/tokenizer';
 import type { Encoding } from '../model/tokenizer';
 
 export interface InspectRequest {
@@ -33,6 +35,8 @@ export interface InspectRequest {
   cacheKey?: string;
   /** Keep the run's keys in the model worker so that rows() can answer later (foreground runs); default true. */
   keepKeys?: boolean;
+  /** Kept runs the worker may hold with this one (the shown mode's and its Compare partner's); default 1. */
+  keptRuns?: number;
 }
 
 export interface RunnerOptions {
@@ -52,6 +56,41 @@ export interface TokenWindow {
 export interface TokenLimit {
   tokens: number;
   reason: string;
+}
+
+/** A kept run that a later run of the same mode and window start may resume from: a few numbers, not the inspection. */
+export interface ResumePoint {
+  runId: number;
+  mode: Mode;
+  modelId: string;
+  /** Document offset of the window's first token. */
+  start: number;
+}
+
+/** What `plan` asks of the document's session: its tokens (cached or new) and its window choice. */
+export interface PlanContext {
+  tokens(maxTokens: number, center: number): Promise<DocumentTokens>;
+  window(enc: DocumentTokens, center: number, maxTokens: number): TokenWindow;
+  /** The last kept run of this document in the request's mode, if any. */
+  previous?: ResumePoint;
+}
+
+/** One inspection decided, before it runs: everything `run` needs. */
+export interface InspectionPlan {
+  req: InspectRequest;
+  enc: DocumentTokens;
+  window: TokenWindow;
+  /** What limited the window, in words (when it is not the whole document). */
+  limitReason: string;
+  queries: { offset: number; token: number }[];
+  spec: RunSpec;
+  memory: MemoryPlan;
+  /** The kept run it resumes from (the worker checks the tokens). */
+  resume?: number;
+  /** Kept runs the worker may hold with this one: a second only where the budget fits it beside this run. */
+  keptRuns: number;
+  tokenizeMs: number;
+  t0: number;
 }
 
 /** Fraction done, 0..1, of a run; called during the run. */
@@ -98,31 +137,37 @@ export class ModelRunner {
     return this.model.maxContext === null ? wanted : Math.min(wanted, this.model.maxContext);
   }
 
-  /** Upper bound of the extra memory an inspection of T tokens takes, bytes. */
-  estimatePeakBytes(T: number): number {
-    return estimatePeakBytes(this.manifest.dims, T, this.tokenizeChars);
-  }
-
   /** Characters the tokenizer is given at once: the memory plan's share of the budget. */
   get tokenizeChars(): number {
     return tokenizeChars(this.memoryBudgetBytes);
   }
 
-  /** Tokens one inspection may hold under maxTokens: the model's position limit and the memory budget may lower it. */
-  tokenLimit(maxTokens: number): TokenLimit {
+  /** The memory plan of a window of T tokens of a text of `chars` characters, before it is tokenized. */
+  planFor(T: number, chars: number, keep = true): MemoryPlan {
+    return planBefore(this.manifest.dims, T, Math.min(chars, this.tokenizeChars), keep, keep ? 1 : 0);
+  }
+
+  /** Bytes the worker keeps of a retained run of T tokens. */
+  keptBytes(T: number): number {
+    return keptBytes(this.manifest.dims, T);
+  }
+
+  /** Tokens one inspection of a text of `chars` characters may hold under maxTokens: the model's position limit and the memory budget may lower it. */
+  tokenLimit(maxTokens: number, chars: number): TokenLimit {
     let tokens = maxTokens;
     let reason = `the token limit (${maxTokens.toLocaleString('en-US')})`;
     if (this.model.maxContext !== null && this.model.maxContext < tokens) {
       tokens = this.model.maxContext;
       reason = `the model's position limit (${tokens.toLocaleString('en-US')} tokens)`;
     }
-    const least = this.estimatePeakBytes(1);
+    const pieceChars = Math.min(chars, this.tokenizeChars);
+    const least = planBefore(this.manifest.dims, 1, pieceChars, true, 1).peakBytes;
     if (least > this.memoryBudgetBytes) {
       throw new Error(
         `the memory budget (${Math.round(this.memoryBudgetBytes / MB)} MB) is below the ${Math.ceil(least / MB)} MB any inspection with model ${this.model.id} needs; raise it`,
       );
     }
-    const fit = tokensWithin(this.manifest.dims, tokens, this.memoryBudgetBytes);
+    const fit = tokensWithin(this.manifest.dims, tokens, this.memoryBudgetBytes, pieceChars);
     if (fit < tokens) {
       tokens = fit;
       reason = `the memory budget (${Math.round(this.memoryBudgetBytes / MB).toLocaleString('en-US')} MB fits ${fit.toLocaleString('en-US')} tokens)`;
@@ -167,23 +212,18 @@ export class ModelRunner {
   }
 
   /**
-   * Runs the layered graphs over one window of the text in the request's mode, block by block in
-   * the model worker, and shapes the outputs into an Inspection. `signal` cancels between graph
-   * calls; `limitReason` says, when the window is not the whole text, what limited it. `enc` holds
-   * the document's tokens or a stretch of them; `window` indexes it. With `previous` (an inspection
-   * of an earlier text in the same window and mode, whose keys the worker may still hold) only
-   * tokens from the first changed one on are computed again.
+   * Decides one inspection: checks the request, limits its tokens, tokenizes (through the
+   * session's cache), picks the window, maps the query offsets, sets up the run in its mode and
+   * plans its memory. Throws a clear error for a request the model cannot run.
    */
-  async runWindow(
-    req: InspectRequest,
-    enc: DocumentTokens,
-    window: TokenWindow,
-    timing: { tokenizeMs: number; t0: number },
-    limitReason: string,
-    signal?: AbortSignal,
-    onProgress?: ProgressListener,
-    previous?: Inspection,
-  ): Promise<Inspection> {
+  async plan(req: InspectRequest, context: PlanContext): Promise<InspectionPlan> {
+    const t0 = performance.now();
+    const limit = this.tokenLimit(this.validate(req), req.text.length);
+    const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
+    const tokenizeStart = performance.now();
+    const enc = await context.tokens(limit.tokens, center);
+    const tokenizeMs = performance.now() - tokenizeStart;
+    const window = context.window(enc, center, limit.tokens);
     const { first, end } = window;
     const T = end - first;
     const queries = (req.queryOffsets ?? []).map((offset) => {
@@ -193,21 +233,50 @@ export class ModelRunner {
       }
       return { offset, token: doc - first };
     });
-    const plan = planMode(this.manifest, req.mode, T);
+    const mode = planMode(this.manifest, req.mode, T);
     const spec: RunSpec = {
-      graphs: plan.graphs,
+      graphs: mode.graphs,
       dims: this.manifest.dims,
       ids: enc.ids.slice(first, end),
-      s: plan.s,
-      ropeScale: plan.ropeScale,
-      queryScaling: plan.queryScaling,
+      s: mode.s,
+      ropeScale: mode.ropeScale,
+      queryScaling: mode.queryScaling,
       blockFloats: BLOCK_FLOATS,
       linearRows: LINEAR_ROWS,
     };
+    const keep = req.keepKeys ?? true;
+    const memory = planMemory(this.manifest.dims, {
+      tokens: T,
+      tokenizeChars: Math.min(req.text.length, this.tokenizeChars),
+      encodedTokens: enc.ids.length,
+      queryRows: queries.length,
+      keep: keep || queries.length > 0,
+    });
+    const p = context.previous;
+    const resume = keep && p && p.mode === req.mode && p.modelId === this.model.id && p.start === enc.starts[first] ? p.runId : undefined;
+    const wanted = req.keptRuns ?? 1;
+    const keptRuns = wanted > 1 && memory.peakBytes + (wanted - 1) * this.keptBytes(T) <= this.memoryBudgetBytes ? wanted : 1;
+    return { req, enc, window, limitReason: limit.reason, queries, spec, memory, resume, keptRuns, tokenizeMs, t0 };
+  }
+
+  /**
+   * Runs a plan: the layered graphs over its window, block by block in the model worker, shaped
+   * into an Inspection. `signal` cancels between graph calls. With a kept run to resume from, only
+   * tokens from the first changed one on are computed again.
+   */
+  async run(plan: InspectionPlan, signal?: AbortSignal, onProgress?: ProgressListener): Promise<Inspection> {
+    const { req, enc, spec, queries } = plan;
+    const { first, end } = plan.window;
+    const T = end - first;
     const runStart = performance.now();
     const keepKeys = req.keepKeys ?? true;
-    const resume = keepKeys && previous?.mode === req.mode && previous.model.id === this.model.id ? previous.runId : undefined;
-    const { runId, outputs, reusedTokens, fullRunReason } = await this.worker.inspect(spec, { retain: keepKeys || queries.length > 0, resume, onProgress, signal });
+    const { runId, outputs, reusedTokens, fullRunReason } = await this.worker.inspect(spec, {
+      retain: keepKeys || queries.length > 0,
+      keep: plan.keptRuns,
+      resume: plan.resume,
+      onProgress,
+      signal,
+    });
     const rows = queries.length > 0 ? await this.worker.rows(runId, spec, queries.map((q) => q.token), signal) : null;
     const inferenceMs = performance.now() - runStart;
 
@@ -224,7 +293,7 @@ export class ModelRunner {
       mode: req.mode,
       range: { start: enc.starts[first], end: enc.ends[end - 1] },
       windowed: T < n || enc.estimated,
-      windowReason: T < n || enc.estimated ? limitReason : undefined,
+      windowReason: T < n || enc.estimated ? plan.limitReason : undefined,
       documentTokens: n,
       documentTokensEstimated: enc.estimated || undefined,
       tokens,
@@ -238,13 +307,14 @@ export class ModelRunner {
       sink: outputs.sink,
       queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
       heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
-      timings: { tokenizeMs: timing.tokenizeMs, inferenceMs, totalMs: performance.now() - timing.t0 },
+      timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
       reusedTokens,
       runId: keepKeys ? runId : undefined,
+      memory: planInMB(plan.memory),
     };
     const how = reusedTokens > 0 ? `, ${incrementalNote(inspection) ?? ''}` : fullRunReason ? `, full run (${fullRunReason})` : '';
     this.log(
-      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}${how}, tokenize ${timing.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms`,
+      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}${how}, tokenize ${plan.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms, memory planned ${inspection.memory?.plannedMB} MB`,
     );
     return inspection;
   }
@@ -329,11 +399,6 @@ export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: T
   const T = insp.tokens.length;
   const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
   return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
-}
-
-/** Document token holding the offset (the end of the text maps to the last token). */
-export function tokenIndex(enc: Encoding, offset: number): number {
-  return lastStartingAtOrBefore(enc.ids.length, (i) => enc.starts[i], offset);
 }
 
 /** [layer][head][query][key] rows from the worker -> one QueryRows per query ([layer][head][key]). */

@@ -1,9 +1,11 @@
-// The other modes' runs of a shown inspection's window, in the background, so that a hover, Compare
-// or the needle finds them ready. Idle priority: a sibling run starts only while no foreground run
-// is under way, and yields (is aborted and queued again) when one starts or when a caller asks the
-// model worker for something quick; an edit cancels a document's sibling runs. Counted in the
-// memory plan: a sibling runs while the worker still holds the shown run's keys, so it runs only
-// when its own peak and the shown run's both fit the memory budget.
+// Other modes' runs of a shown inspection's window, in the background: the shown mode's partner
+// (what the hover and Compare put beside it) as soon as the inspection lands, and any mode a hover,
+// Compare or the Fading tab asks for. Idle priority: a sibling run starts only while no foreground
+// run is under way, and yields (is aborted and queued again) when one starts or when a caller asks
+// the model worker for something quick; an edit cancels a document's sibling runs. Counted in the
+// memory plan: a sibling runs while the worker holds the shown run's keys, so it runs only when its
+// plan and that kept run fit the budget; it keeps its own keys (and so resumes incrementally after
+// an edit, like the shown run) when a second kept run fits too.
 import type { Mode } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
 import { isAbortError } from './abort';
@@ -28,14 +30,16 @@ interface Job {
   state: SiblingState;
   done: number;
   reason?: string;
+  /** The worker keeps its keys: its next run after an edit resumes from them. */
+  keep: boolean;
   abort?: AbortController;
   /** Called once when the job settles (done, skipped, failed or cancelled). */
   settled: Set<() => void>;
 }
 
-/** Whether a sibling of a T-token window fits: its own peak plus the shown run's (an upper bound of the keys the worker keeps for it). */
-export function siblingFits(peakBytes: (T: number) => number, T: number, budgetBytes: number): boolean {
-  return 2 * peakBytes(T) <= budgetBytes;
+/** Whether a sibling run fits: its own plan on top of what the worker keeps of the shown run. */
+export function siblingFits(planBytes: number, shownKeptBytes: number, budgetBytes: number): boolean {
+  return planBytes + shownKeptBytes <= budgetBytes;
 }
 
 export class SiblingRuns {
@@ -54,19 +58,28 @@ export class SiblingRuns {
   ) {}
 
   /**
-   * Plans the sibling runs of a document's newly shown inspection (replacing its earlier ones):
-   * one per other mode of the model that is not cached yet.
+   * Plans sibling runs of a document's shown inspection in these modes (those not cached yet and
+   * not already planned for it); a newly shown inspection replaces the earlier one's runs.
    */
-  schedule(key: string, session: DocumentSession, shown: Inspection): void {
-    this.cancel(key);
+  schedule(key: string, session: DocumentSession, shown: Inspection, modes: readonly Mode[]): void {
     const runner = session.runner;
-    const modes = runner.modes.filter((m) => m !== shown.mode && !session.cachedSibling(shown, m));
-    if (modes.length === 0) return;
+    let byMode = this.jobs.get(key);
+    if (byMode && [...byMode.values()].some((j) => j.shown !== shown)) {
+      this.cancel(key);
+      byMode = undefined;
+    }
+    const underWay = (m: Mode): boolean => ['queued', 'running'].includes(byMode?.get(m)?.state ?? '');
+    const wanted = modes.filter((m) => m !== shown.mode && runner.modes.includes(m) && !session.cachedSibling(shown, m) && !underWay(m));
+    if (wanted.length === 0) return;
+    byMode ??= new Map<Mode, Job>();
     const T = shown.tokens.length;
-    const fits = siblingFits((n) => runner.estimatePeakBytes(n), T, runner.memoryBudgetBytes);
-    const byMode = new Map<Mode, Job>();
-    for (const mode of modes) {
-      const job: Job = { key, session, shown, mode, state: fits ? 'queued' : 'skipped', done: 0, settled: new Set() };
+    const chars = shown.range.end - shown.range.start;
+    const kept = runner.keptBytes(T);
+    const budget = runner.memoryBudgetBytes;
+    const keep = siblingFits(runner.planFor(T, chars, true).peakBytes + kept, kept, budget);
+    const fits = keep || siblingFits(runner.planFor(T, chars, false).peakBytes, kept, budget);
+    for (const mode of wanted) {
+      const job: Job = { key, session, shown, mode, state: fits ? 'queued' : 'skipped', done: 0, keep, settled: new Set() };
       if (!fits) job.reason = `${T.toLocaleString('en-US')} tokens in two modes at once exceed the memory budget`;
       byMode.set(mode, job);
     }
@@ -158,7 +171,7 @@ export class SiblingRuns {
     job.session
       .sibling(job.shown, job.mode, abort.signal, (done) => {
         if (!abort.signal.aborted) job.done = done;
-      })
+      }, job.keep)
       .then(
         (insp) => {
           if (abort.signal.aborted) return;

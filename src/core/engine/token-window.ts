@@ -21,7 +21,7 @@
 // from a token boundary of the earlier one (the tokens still tile the text) and the result is
 // marked inexact: tokens inside that pre-token may differ from whole-document tokenization.
 import type { Encoding } from '../model/tokenizer';
-import { lastStartingAtOrBefore } from '../reading/analysis';
+import { tokenIndex } from '../model/tokenizer';
 
 /** Characters consecutive pieces share. */
 export const OVERLAP = 4096;
@@ -109,7 +109,7 @@ export function cutBefore(text: string, at: number, min: number): number {
 
 /** The start of a word (pre-token) of `enc` at or before `at`, within SLACK and after `min`; else a token start there; undefined when neither. */
 function wordCut(enc: Encoding, at: number, min: number): number | undefined {
-  const last = lastStartingAtOrBefore(enc.ids.length, (i) => enc.starts[i], at);
+  const last = tokenIndex(enc, at);
   for (let k = last; k > 0 && enc.starts[k] >= Math.max(min, at - SLACK); k--) if (startsWord(enc, k)) return enc.starts[k];
   return enc.starts[last] >= min ? enc.starts[last] : undefined;
 }
@@ -122,7 +122,7 @@ function startsWord(enc: Encoding, k: number): boolean {
 function firstAtOrAfter(enc: Encoding, offset: number): number {
   const n = enc.ids.length;
   if (n === 0) return 0;
-  const i = lastStartingAtOrBefore(n, (k) => enc.starts[k], offset);
+  const i = tokenIndex(enc, offset);
   return enc.starts[i] >= offset ? i : i + 1;
 }
 
@@ -200,7 +200,7 @@ export async function tokensAround(encode: Encode, text: string, center: number,
 export function holdsWindow(r: Encoding, n: number, center: number, maxTokens: number): boolean {
   const len = r.ids.length;
   if (len === 0 || center < r.starts[0] || center > r.ends[len - 1]) return false;
-  let first = lastStartingAtOrBefore(len, (i) => r.starts[i], center) - Math.floor(maxTokens / 2);
+  let first = tokenIndex(r, center) - Math.floor(maxTokens / 2);
   if (first < 0) {
     if (r.starts[0] !== 0) return false;
     first = 0;

@@ -19,7 +19,7 @@ export interface WorkerOptions {
 
 /** Messages to and from ort-worker.ts. */
 export type WorkerRequest =
-  | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; resume?: number; threads?: number }
+  | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; keep: number; resume?: number; threads?: number }
   | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
   | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: HeadSelection; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
@@ -45,8 +45,10 @@ export interface RegionMap {
 }
 
 export interface InspectOptions {
-  /** Keep each layer's q and k in the worker for rows() until the next retained run. */
+  /** Keep each layer's q and k in the worker for rows(), region(), needle() and a later resume. */
   retain: boolean;
+  /** Retained runs the worker may hold with this one (the oldest go first); default 1. */
+  keep?: number;
   /** A retained run (its id) of an earlier sequence: recompute only from the first changed token (resume.ts). */
   resume?: number;
   onProgress?: (done: number) => void;
@@ -135,7 +137,7 @@ export class ModelWorker {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const id = this.nextId++;
       try {
-        const reply = await this.request({ id, kind: 'inspect', spec, cancel, retain: options.retain, resume: options.resume, threads: this.options.threads }, options.onProgress);
+        const reply = await this.request({ id, kind: 'inspect', spec, cancel, retain: options.retain, keep: Math.max(1, options.keep ?? 1), resume: options.resume, threads: this.options.threads }, options.onProgress);
         if (reply.kind === 'inspected') return { runId: id, loadMs: reply.loadMs, outputs: reply.outputs, reusedTokens: reply.reusedTokens, fullRunReason: reply.fullRunReason };
         throw this.failure(reply, spec);
       } finally {

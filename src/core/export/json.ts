@@ -6,7 +6,7 @@ import type { HeadRole } from '../reading/head-roles';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
 import { bestNeedleHead } from '../reading/needle';
 import { headFadingOf, roleOf } from '../reading/selection';
-import type { HeadSummary, Inspection, Token } from '../inspection-types';
+import type { HeadSummary, Inspection, InspectionMemory, Token } from '../inspection-types';
 
 /** What the JSON adds beyond the inspection: the model's modes, and a needle when asked for. */
 export interface JsonExtras {
@@ -49,6 +49,8 @@ export interface InspectJson {
   /** role and roleScore: head-roles.ts; the fading metrics: fading-metrics.ts (sinkMass and entropyRatio exact, the rest from the top-k keys). */
   heads: (HeadSummary & { role: HeadRole; roleScore: number } & Omit<HeadFading, 'layer' | 'head'>)[];
   needle?: NeedleJson;
+  /** The run's memory plan, MB: what it may take above the process before it (weights loaded), term by term. */
+  memory?: InspectionMemory;
 }
 
 function round(v: number): number {
@@ -133,5 +135,6 @@ export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): Inspec
       };
     }),
     ...(extras.needle ? { needle: needleJson(insp, extras.needle) } : {}),
+    ...(insp.memory ? { memory: insp.memory } : {}),
   };
 }

@@ -17,6 +17,18 @@ export interface Encoding {
   words?: Int32Array;
 }
 
+/** The token holding a text offset: the last whose start is at or before it (0 when none is; the end of the text maps to the last token). */
+export function tokenIndex(enc: Pick<Encoding, 'ids' | 'starts'>, offset: number): number {
+  let lo = 0;
+  let hi = enc.ids.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (enc.starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 export class Tokenizer {
   /** One more than the largest id, added tokens included. */
   readonly vocabSize: number;
