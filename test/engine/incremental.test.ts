@@ -17,16 +17,22 @@ function assertSame(got: Inspection, want: Inspection, what: string): void {
   assert.deepEqual(got.tokens, want.tokens, `${what}: token list`);
   assert.equal(got.pooled.binSize, want.pooled.binSize, `${what}: bin size`);
   assert.equal(got.pooled.bins, want.pooled.bins, `${what}: bins`);
-  const near = (a: Float32Array, b: Float32Array, name: string): void => {
+  const near = (a: Float32Array, b: Float32Array, name: string, tolOf: (want: number) => number = () => TOL): void => {
     assert.equal(a.length, b.length, `${what}: ${name} length`);
     for (let i = 0; i < a.length; i++) {
-      if (!(Math.abs(a[i] - b[i]) <= TOL)) assert.fail(`${what}: ${name}[${i}] = ${a[i]}, full run ${b[i]} (tolerance ${TOL})`);
+      const tol = tolOf(b[i]);
+      if (!(Math.abs(a[i] - b[i]) <= tol)) assert.fail(`${what}: ${name}[${i}] = ${a[i]}, full run ${b[i]} (tolerance ${tol})`);
     }
   };
   near(got.focus, want.focus, 'focus');
-  near(got.entropy, want.entropy, 'entropy');
+  // Entropy is lse - q . sum_j w_j k_j: two float32 terms of about ln T that cancel. A resumed block
+  // has fewer query rows than the full run's, so onnxruntime may tile its products otherwise and
+  // their last bits differ (seen: 1.05e-5 at 1,900 tokens on this machine's CPU); the tolerance
+  // scales with the terms.
+  near(got.entropy, want.entropy, 'entropy', () => TOL * Math.log(T));
   near(got.sink, want.sink, 'sink');
-  near(got.surprisal, want.surprisal, 'surprisal');
+  // Surprisal is lse - target over the vocabulary: the same float32 cancellation, relative to its size.
+  near(got.surprisal, want.surprisal, 'surprisal', (w) => TOL * Math.max(1, w));
   near(got.pooled.data, want.pooled.data, 'pooled');
   near(got.topWeight, want.topWeight, 'top-k weight');
   // distance (q_pos - sum w * k_pos in float32) cancels, so it would show a different summation
