@@ -1,7 +1,9 @@
-// The ESLint rule that keeps each room of src/ to its imports (README "Architecture"). It resolves
-// every module a file names (import, export ... from, import(), require(), `import('x').T` types)
-// against the file's own folder, so depth and `..` detours do not matter, and it names each native
-// library's one importer. Rule: `rooms/imports`.
+// The ESLint rule that keeps each room of src/ to its imports, and each part of src/core to its
+// direction (README "Architecture"). It resolves every module a file names (import, export ... from,
+// import(), require(), `import('x').T` types; a string or a template without placeholders) against
+// the file's own folder, so depth and `..` detours do not matter, refuses in src/ a module named by
+// an expression (it could not be checked), and names each native library's one importer.
+// Rule: `rooms/imports`.
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 
@@ -37,6 +39,37 @@ export const ROOMS = [
   { name: 'cli', path: 'src/cli.ts', rooms: ['cli', 'core', 'shared'], packages: ['node'], message: 'The CLI runs without VS Code: it imports only src/core and src/shared.' },
 ];
 
+const CORE = 'src/core/';
+
+/**
+ * The parts of src/core and the other parts each may import (README "Architecture": engine ->
+ * model, reading; export -> reading). `top` is the files directly in src/core (inspection-types.ts):
+ * the data every part may import, and it imports no part. Any part may import itself.
+ */
+export const CORE_PARTS = {
+  engine: { imports: ['model', 'reading', 'top'], message: 'src/core/engine imports src/core/model, src/core/reading and src/core/inspection-types.ts; never the exports.' },
+  export: { imports: ['reading', 'top'], message: 'src/core/export imports src/core/reading and src/core/inspection-types.ts; never the engine or the model.' },
+  reading: { imports: ['top'], message: 'src/core/reading imports no other part of src/core than inspection-types.ts: the engine and the exports build on it.' },
+  model: { imports: ['top'], message: 'src/core/model imports no other part of src/core than inspection-types.ts: the engine builds on it.' },
+  top: { imports: [], message: 'src/core/inspection-types.ts is the data every part shares: it imports no part of src/core.' },
+};
+
+/** The part of src/core a repository path (extension optional) is in: its folder, or `top`. */
+function partOf(repoPath) {
+  const rest = repoPath.slice(CORE.length);
+  return rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : 'top';
+}
+
+/** Why `file`'s part may not import `target`'s, or undefined when it may; both are in src/core. */
+function partViolation(file, target) {
+  const from = partOf(file);
+  const to = partOf(target);
+  if (from === to) return undefined;
+  // A new folder is held to the strictest rule until README and CORE_PARTS name its direction.
+  const part = CORE_PARTS[from] ?? { imports: ['top'], message: `src/core/${from} is not a part README "Architecture" names: it imports only src/core/inspection-types.ts.` };
+  return part.imports.includes(to) ? undefined : part.message;
+}
+
 /** Each native library has one importer in the whole repository. */
 export const NATIVE = {
   'onnxruntime-node': 'src/core/engine/ort-worker.ts',
@@ -70,10 +103,23 @@ function roomOfTarget(target) {
   return roomOf(target) ?? roomOf(`${target}.ts`) ?? (target.startsWith('src/') || target === 'src' ? { name: 'src' } : undefined);
 }
 
+/** A specifier node's value: a string, COMPUTED for an expression, undefined when there is none. */
+const COMPUTED = Symbol('computed');
+function specifierOf(n) {
+  if (!n) return undefined;
+  if (n.type === 'Literal') return typeof n.value === 'string' ? n.value : COMPUTED;
+  if (n.type === 'TemplateLiteral' && n.expressions.length === 0) return n.quasis[0].value.cooked;
+  return COMPUTED;
+}
+
 function check(context, node, spec) {
-  if (typeof spec !== 'string') return;
+  if (spec === undefined) return;
   const root = context.cwd ?? process.cwd();
   const file = path.relative(root, context.filename).split(path.sep).join('/');
+  if (spec === COMPUTED) {
+    if (roomOf(file)) context.report({ node, message: 'A module named by an expression cannot be checked against the rooms: name it by a string.' });
+    return;
+  }
   const pkg = packageOf(spec);
   if (pkg && pkg in NATIVE && NATIVE[pkg] !== file && !(NATIVE_TOOLS[pkg] ?? []).includes(file)) {
     context.report({ node, message: `Only ${NATIVE[pkg]} imports ${pkg}.` });
@@ -85,22 +131,27 @@ function check(context, node, spec) {
     if (!room.packages.includes(pkg)) context.report({ node, message: `${room.message} ('${spec}')` });
     return;
   }
-  const target = roomOfTarget(targetOf(file, spec));
-  if (!target || !room.rooms.includes(target.name)) context.report({ node, message: `${room.message} ('${spec}')` });
+  const targetPath = targetOf(file, spec);
+  const target = roomOfTarget(targetPath);
+  if (!target || !room.rooms.includes(target.name)) {
+    context.report({ node, message: `${room.message} ('${spec}')` });
+    return;
+  }
+  const violation = room.name === 'core' && target.name === 'core' ? partViolation(file, targetPath) : undefined;
+  if (violation) context.report({ node, message: `${violation} ('${spec}')` });
 }
 
 const importsRule = {
-  meta: { type: 'problem', schema: [], docs: { description: 'Each room of src/ imports only what README "Architecture" allows.' } },
+  meta: { type: 'problem', schema: [], docs: { description: 'Each room of src/, and each part of src/core, imports only what README "Architecture" allows.' } },
   create(context) {
-    const literal = (n) => (n && n.type === 'Literal' ? n.value : undefined);
     return {
       ImportDeclaration: (node) => check(context, node, node.source.value),
       ExportNamedDeclaration: (node) => node.source && check(context, node, node.source.value),
       ExportAllDeclaration: (node) => check(context, node, node.source.value),
-      ImportExpression: (node) => check(context, node, literal(node.source)),
-      'CallExpression[callee.type="Identifier"][callee.name="require"]': (node) => check(context, node, literal(node.arguments[0])),
-      TSImportType: (node) => check(context, node, literal(node.argument?.literal ?? node.argument)),
-      TSExternalModuleReference: (node) => check(context, node, literal(node.expression)),
+      ImportExpression: (node) => check(context, node, specifierOf(node.source)),
+      'CallExpression[callee.type="Identifier"][callee.name="require"]': (node) => check(context, node, specifierOf(node.arguments[0])),
+      TSImportType: (node) => check(context, node, specifierOf(node.argument?.literal ?? node.argument)),
+      TSExternalModuleReference: (node) => check(context, node, specifierOf(node.expression)),
     };
   },
 };

@@ -26,7 +26,8 @@ class Adapter(nn.Module):
     Facts: layers, heads, kv_heads, head_dim, width, vocab_size, train_context,
     rope_base (None without RoPE), max_positions (None: no hard limit), architecture (a name);
     layer_modules(l) (default: self.blocks[l]) for models.json's layerParameters;
-    llama4_scaling: (beta, length) of a config that ships Llama 4's query scaling, else None.
+    llama4_scaling: (beta, length) of a config that ships Llama 4's query scaling, else None
+        (models.json "llama4Scaling", read by the engine's ministral3-scaling).
     """
 
     llama4_scaling = None

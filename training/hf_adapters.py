@@ -173,7 +173,8 @@ class LlamaBlock(nn.Module):
 
 
 def llama4_scaling_of(cfg, rope):
-    """(beta, length) of Llama 4's query scaling where the config has them: Ministral 3 writes
+    """(beta, length) of Llama 4's query scaling where the config has them (the engine runs them
+    in ministral3-scaling, Ministral 3's form of the rule): Ministral 3 writes
     rope_parameters llama_4_scaling_beta and original_max_position_embeddings, Llama 4 attn_scale
     and floor_scale; else None (the engine then uses 0.1 and the training context)."""
     if rope.get("llama_4_scaling_beta") is not None and rope.get("original_max_position_embeddings"):

@@ -35,11 +35,11 @@ def main():
     L, H = cfg.n_layer, cfg.n_head
     cases = [("softmax", soft, torch.zeros(L, H)), ("ssmax-posthoc", soft, torch.full((L, H), round(1.0 / math.log(cfg.block_size), 6)))]
     # The length-rule modes scale the Softmax model's queries by position, written here from the
-    # production formulas (Llama 4's temperature tuning, Qwen-1's log-n) with the engine's defaults:
+    # production formulas (Ministral 3's query scaling, Qwen-1's log-n) with the engine's defaults:
     # beta 0.1 and L the training context.
     ctx = cfg.block_size
     length_rules = {
-        "llama4-scaling": lambda pos: 1 + 0.1 * torch.log1p(torch.floor((pos + 1) / ctx)),
+        "ministral3-scaling": lambda pos: 1 + 0.1 * torch.log1p(torch.floor(pos / ctx)),
         "logn-scaling": lambda pos: torch.clamp(torch.log(pos + 1) / math.log(ctx), min=1.0),
     }
     if args.ssmax:

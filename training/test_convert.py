@@ -369,7 +369,7 @@ class Conversion(unittest.TestCase):
 
 
     def test_llama4_scaling_from_the_config(self):
-        """beta and L of llama4-scaling: rope_parameters' llama_4_scaling_beta and
+        """beta and L of ministral3-scaling: rope_parameters' llama_4_scaling_beta and
         original_max_position_embeddings (Ministral 3), or attn_scale and floor_scale (Llama 4)."""
         base = CONFIGS["llama"]
         for extra, expect in (

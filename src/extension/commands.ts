@@ -5,7 +5,7 @@ import type { ExportFormat } from '../core/export/formats';
 import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export/formats';
 import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, sameSelection, selectionLabel } from '../shared/vocabulary';
+import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, modeOfSetting, sameSelection, selectionLabel } from '../shared/vocabulary';
 import { roleOf } from '../core/reading/selection';
 import type { ExtensionRoot } from './extension-root';
 import type { Config } from './config';
@@ -50,7 +50,8 @@ export function registerCommands(root: ExtensionRoot): vscode.Disposable[] {
     }),
 
     command('attentionLens.switchAttention', 'switching attention', async (arg?: unknown) => {
-      const mode = isMode(arg) ? arg : await pickMode(view, models);
+      // A keybinding's argument is user configuration too: an old mode name still works.
+      const mode = modeOfSetting(arg) ?? (await pickMode(view, models));
       if (mode) view.set({ mode });
     }),
 

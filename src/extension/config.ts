@@ -2,7 +2,7 @@
 // (ViewState); the rest apply as they change, and every part of the extension reacts to the event.
 import * as vscode from 'vscode';
 import type { Mode } from '../shared/vocabulary';
-import { isMode } from '../shared/vocabulary';
+import { modeOfSetting } from '../shared/vocabulary';
 import type { ColorScale } from '../shared/color-scale';
 import { DEFAULT_COLOR_SCALE, isColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
@@ -17,9 +17,9 @@ export class Config {
     return vscode.workspace.getConfiguration(SECTION);
   }
 
+  /** An old mode name (llama4-scaling) reads as its successor, so old settings keep working. */
   get mode(): Mode {
-    const v = this.raw.get<unknown>('mode');
-    return isMode(v) ? v : 'softmax';
+    return modeOfSetting(this.raw.get<unknown>('mode')) ?? 'softmax';
   }
 
   /** 0-based; clamping to the model's shape happens where the model is known. */

@@ -7,7 +7,7 @@ import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODES, MODE_LABELS } from '../shared/vocabulary';
-import { expectedSeconds, isLargeModel } from '../core/engine/run-estimate';
+import { isLargeModel, largeRunNotice } from '../core/engine/run-estimate';
 import { Config, SECTION, clampSelection } from './config';
 import { legendLines } from './color-legend';
 import { HoverProvider } from './hover';
@@ -267,20 +267,14 @@ export class ExtensionRoot implements vscode.Disposable {
     const uri = doc.uri.toString();
     if (this.largeRunConfirmed.has(uri)) return true;
     const runner = await this.models.get();
-    if (!isLargeModel(runner.model)) return true;
+    const shipped = this.models.shippedParameters;
+    if (!isLargeModel(runner.model, shipped)) return true;
     const text = doc.getText();
     const limit = runner.tokenLimit(this.config.maxTokens || runner.defaultMaxTokens, text.length).tokens;
     // A long document is tokenized only around a window: its count is an estimate, enough here.
     const T = Math.min((await runner.documentTokens(text, 0, limit)).count, limit);
-    const seconds = expectedSeconds(runner.model, T);
-    const mb = runner.planFor(T, text.length).peakBytes / (1024 * 1024);
-    const { id, parameters } = runner.model;
-    const pick = await vscode.window.showWarningMessage(
-      `Attention Lens: model ${id} has ${(parameters / 1e6).toFixed(0)} M parameters (the shipped one 2.6 M). Inspecting ${T.toLocaleString('en-US')} tokens of ${displayName(doc)} ` +
-        `takes about ${seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`} and up to ${Math.ceil(mb).toLocaleString('en-US')} MB of memory besides the weights' ${Math.ceil((parameters * 4) / (1024 * 1024)).toLocaleString('en-US')} MB (estimate for a 2-core CPU).`,
-      'Continue',
-      'Cancel',
-    );
+    const notice = largeRunNotice(runner.model, shipped, T, displayName(doc), runner.planFor(T, text.length).peakBytes);
+    const pick = await vscode.window.showWarningMessage(notice, 'Continue', 'Cancel');
     if (pick !== 'Continue') return false;
     this.largeRunConfirmed.add(uri);
     return true;

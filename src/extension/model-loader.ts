@@ -4,12 +4,14 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ModelRunner } from '../core/engine/runner';
+import { readManifest } from '../core/model/manifest';
 import type { Config } from './config';
 
 export class ModelLoader implements vscode.Disposable {
   private opening: Promise<ModelRunner> | undefined;
   private runner: ModelRunner | undefined;
   private noticeShown = false;
+  private shipped: number | undefined;
 
   /** True once the user was told that the custom model is ignored (once per model scope). */
   get ignoredNoticeShown(): boolean {
@@ -36,7 +38,17 @@ export class ModelLoader implements vscode.Disposable {
   }
 
   get modelDir(): string {
-    return this.custom ? this.config.modelPath : path.join(this.extensionPath, 'models');
+    return this.custom ? this.config.modelPath : this.shippedDir;
+  }
+
+  private get shippedDir(): string {
+    return path.join(this.extensionPath, 'models');
+  }
+
+  /** The shipped model's parameters (its models.json), the yardstick of the large-model warning; read once. */
+  get shippedParameters(): number {
+    this.shipped ??= readManifest(this.shippedDir).info.parameters;
+    return this.shipped;
   }
 
   /** The runner when already open (hovers must not start a model load). */

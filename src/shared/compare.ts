@@ -8,7 +8,7 @@ const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
   softmax: 'softmax',
   ssmax: 'ssmax',
   'ssmax-posthoc': 'softmax',
-  'llama4-scaling': 'softmax',
+  'ministral3-scaling': 'softmax',
   'logn-scaling': 'softmax',
 };
 

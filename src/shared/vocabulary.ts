@@ -1,11 +1,20 @@
 // The words every layer shares: attention modes, which head is shown, and how both are named to a
 // person. Core, protocol, extension and webview import this; it imports nothing.
 
-export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling'] as const;
+export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling'] as const;
 export type Mode = (typeof MODES)[number];
 
 export function isMode(value: unknown): value is Mode {
   return typeof value === 'string' && (MODES as readonly string[]).includes(value);
+}
+
+/** Old names still found in settings and keybindings: llama4-scaling became ministral3-scaling (0.1.0). */
+const RENAMED_MODES: ReadonlyMap<string, Mode> = new Map([['llama4-scaling', 'ministral3-scaling']]);
+
+/** The mode a setting (or a keybinding's argument) names, an old name read as its successor; undefined for anything else. */
+export function modeOfSetting(value: unknown): Mode | undefined {
+  if (isMode(value)) return value;
+  return typeof value === 'string' ? RENAMED_MODES.get(value) : undefined;
 }
 
 /** Dropdowns, hovers, progress titles. */
@@ -13,7 +22,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   softmax: 'Softmax',
   ssmax: 'SSMax',
   'ssmax-posthoc': 'SSMax on Softmax weights',
-  'llama4-scaling': 'Llama 4 scaling on Softmax weights',
+  'ministral3-scaling': 'Ministral 3 scaling on Softmax weights',
   'logn-scaling': 'log-n scaling on Softmax weights',
 };
 
@@ -22,7 +31,7 @@ export const MODE_SHORT: Record<Mode, string> = {
   softmax: 'Softmax',
   ssmax: 'SSMax',
   'ssmax-posthoc': 'SSMax post-hoc',
-  'llama4-scaling': 'Llama 4 scaling',
+  'ministral3-scaling': 'Ministral 3 scaling',
   'logn-scaling': 'log-n scaling',
 };
 
@@ -31,7 +40,7 @@ export const MODE_DETAILS: Record<Mode, string> = {
   // Must not name Softmax: it is the SSMax-trained checkpoint (and UI tests pick it by that).
   ssmax: 'the checkpoint trained with SSMax, run with its learned s per head',
   'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
-  'llama4-scaling': "the Softmax checkpoint with Llama 4's query scaling, 1 + beta ln(1 + floor((i + 1) / L)) (Ministral 3 alike)",
+  'ministral3-scaling': "the Softmax checkpoint with Ministral 3's query scaling on every layer, 1 + beta ln(1 + floor(i / L))",
   'logn-scaling': "the Softmax checkpoint with Qwen's log-n query scaling, max(1, ln(i + 1) / ln L), L = training context",
 };
 

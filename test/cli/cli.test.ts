@@ -153,7 +153,7 @@ describe('CLI', function () {
       assert.equal(r.code, 0, r.stderr);
       const json = JSON.parse(r.stdout) as InspectJson;
       const needle = json.needle!;
-      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
+      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
       assert.deepEqual(needle.range, { start, end });
       assert.equal(needle.exact, true);
       assert.equal(needle.text.trim(), 'capacity');
@@ -190,7 +190,7 @@ describe('CLI', function () {
     });
 
     it('--json gives every head its fading metrics: sink mass and entropy ratio in [0, 1], support size, distance shares summing to 1', () => {
-      for (const mode of ['llama4-scaling', 'logn-scaling']) {
+      for (const mode of ['ministral3-scaling', 'logn-scaling']) {
         const r = cli('inspect', code, '--mode', mode, '--json');
         assert.equal(r.code, 0, r.stderr);
         const json = JSON.parse(r.stdout) as InspectJson;
@@ -219,7 +219,7 @@ describe('CLI', function () {
       ['a directory', () => ['inspect', dir], /is a directory/],
       ['a binary file', () => ['inspect', path.join(dir, 'blob.bin')], /blob\.bin looks binary/],
       ['an empty file', () => ['inspect', path.join(dir, 'empty.txt')], /empty\.txt is empty/],
-      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, llama4-scaling, logn-scaling/],
+      ['an unknown mode', () => ['inspect', code, '--mode', 'sparsemax'], /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, ministral3-scaling, logn-scaling/],
       ['a mode without a value', () => ['inspect', code, '--mode'], /--mode needs a value/],
       ['an offset beyond the end', () => ['inspect', code, '--query', '999999'], /--query 999999 is beyond the end of .* \(length \d+\)/],
       ['a negative offset', () => ['inspect', code, '--query', '-3'], /--query needs an integer >= 0, got "-3"/],

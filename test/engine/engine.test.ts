@@ -53,7 +53,7 @@ describe('model runner and document session', function () {
   describe('modes', () => {
     it('offers the five modes for the shipped model and reads its shape from models.json', () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'models.json'), 'utf8')) as Record<string, number>;
-      assert.deepEqual([...engine.modes], ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
+      assert.deepEqual([...engine.modes], ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
       for (const k of ['layers', 'heads', 'trainContext', 'vocabSize', 'topK', 'pooledSize'] as const) assert.equal(engine.model[k], manifest[k]);
     });
 
@@ -91,8 +91,8 @@ describe('model runner and document session', function () {
       });
       const e = await ModelRunner.open(dir);
       try {
-        assert.deepEqual([...e.modes], ['softmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
-        await assert.rejects(new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax' }), /mode ssmax is not available .*softmax, ssmax-posthoc, llama4-scaling, logn-scaling/);
+        assert.deepEqual([...e.modes], ['softmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
+        await assert.rejects(new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax' }), /mode ssmax is not available .*softmax, ssmax-posthoc, ministral3-scaling, logn-scaling/);
         assert.equal((await new DocumentSession(e).inspect({ text: 'x = 1', mode: 'ssmax-posthoc' })).mode, 'ssmax-posthoc');
       } finally {
         await e.dispose();
@@ -354,7 +354,7 @@ describe('model runner and document session', function () {
     const cases: [string, InspectRequest, RegExp][] = [
       ['empty text', { text: '', mode: 'softmax' }, /document is empty/],
       ['NUL characters', { text: 'ab\u0000cd', mode: 'softmax' }, /looks binary/],
-      ['unknown mode', { text: 'x', mode: 'sparsemax' as 'softmax' }, /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, llama4-scaling, logn-scaling/],
+      ['unknown mode', { text: 'x', mode: 'sparsemax' as 'softmax' }, /unknown mode "sparsemax"; modes: softmax, ssmax, ssmax-posthoc, ministral3-scaling, logn-scaling/],
       ['negative query offset', { text: 'abc', mode: 'softmax', queryOffsets: [-1] }, /query offset -1 is outside the document \(0\.\.3\)/],
       ['query offset past the end', { text: 'abc', mode: 'softmax', queryOffsets: [4] }, /query offset 4 is outside the document/],
       ['fractional offset', { text: 'abc', mode: 'softmax', centerOffset: 1.5 }, /center offset 1.5 is outside the document/],

@@ -124,7 +124,7 @@ describe('incremental re-inspection', function () {
   });
 
   const runs = Number(process.env.AL_INCREMENTAL_RUNS ?? 2);
-  for (const mode of ['softmax', 'ssmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling'] as const) {
+  for (const mode of ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling'] as const) {
     it(`equals a full run after random edits under ${mode} (property)`, async function () {
       if (!runner.modes.includes(mode)) this.skip();
       const session = new DocumentSession(runner);

@@ -45,7 +45,7 @@ suite('Custom model', function () {
     assert.equal(s.modelDir, model);
     assert.match(s.statusText, /^\$\(eye\) Softmax · .* · tiny-llama$/);
     assert.match(s.statusTooltip, /model tiny-llama/);
-    assert.deepEqual(s.modes, ['softmax', 'ssmax-posthoc', 'llama4-scaling', 'logn-scaling']);
+    assert.deepEqual(s.modes, ['softmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
     await vscode.commands.executeCommand('attentionLens.switchAttention', 'ssmax-posthoc');
     const p = await waitFor('the post-hoc inspection', async () => {
       const st = await state();

@@ -26,6 +26,13 @@ describe('lint enforces the rooms', function () {
   const CLI = /CLI runs without VS Code/;
   const ORT = /Only src\/core\/engine\/ort-worker\.ts imports onnxruntime-node/;
   const TOKENIZERS = /Only src\/core\/model\/tokenizer\.ts imports tokenizers/;
+  const COMPUTED = /named by an expression/;
+  const ENGINE = /src\/core\/engine imports src\/core\/model, src\/core\/reading/;
+  const EXPORT = /src\/core\/export imports src\/core\/reading/;
+  const READING = /src\/core\/reading imports no other part of src\/core/;
+  const MODEL = /src\/core\/model imports no other part of src\/core/;
+  const TOP = /src\/core\/inspection-types\.ts .* imports no part of src\/core/;
+  const NEW_PART = /src\/core\/cache is not a part README "Architecture" names/;
   const cases: [string, string, string, RegExp][] = [
     // core
     ['core imports vscode', 'src/core/x.ts', "import * as vscode from 'vscode';" + use('vscode'), CORE],
@@ -38,6 +45,24 @@ describe('lint enforces the rooms', function () {
     ['core detours through ../core/..', 'src/core/x.ts', "import { ExtensionRoot } from '../core/../extension/extension-root';" + use('ExtensionRoot'), CORE],
     ['core re-exports the extension', 'src/core/x.ts', "export * from '../extension/extension-root';\n", CORE],
     ['core imports the protocol', 'src/core/reading/x.ts', "import { isShownMessage } from '../../protocol';" + use('isShownMessage'), CORE],
+    ['core imports vscode by a template literal', 'src/core/x.ts', 'export const x = import(`vscode`);\n', CORE],
+    ['core requires vscode by a template literal', 'src/core/x.ts', 'export const x = require(`vscode`);\n', CORE],
+    ['a core subfolder imports the extension by a template literal', 'src/core/engine/x.ts', 'export const x = import(`../../extension/extension-root`);\n', CORE],
+    ['core imports a module named by a variable', 'src/core/x.ts', "const name = 'vscode';\nexport const x = import(name);\n", COMPUTED],
+    ['core requires a module named by a template with a placeholder', 'src/core/x.ts', "const name = 'code';\nexport const x = require(`vs${name}`);\n", COMPUTED],
+    // the parts of core: engine -> model, reading; export -> reading
+    ['the model imports the engine', 'src/core/model/x.ts', "import { ModelRunner } from '../engine/runner';" + use('ModelRunner'), MODEL],
+    ['the model imports a reading', 'src/core/model/x.ts', "import { tokenAt } from '../reading/analysis';" + use('tokenAt'), MODEL],
+    ['the model names an engine type by import()', 'src/core/model/x.ts', "export type X = import('../engine/runner').ModelRunner;\n", MODEL],
+    ['the model imports the engine through a detour', 'src/core/model/x.ts', "import type { ModelRunner } from '../model/../engine/runner';\nexport type X = ModelRunner;\n", MODEL],
+    ['a reading imports the engine', 'src/core/reading/x.ts', "import { ModelRunner } from '../engine/runner';" + use('ModelRunner'), READING],
+    ['a reading imports the model', 'src/core/reading/x.ts', "import { readManifest } from '../model/manifest';" + use('readManifest'), READING],
+    ['a reading imports an export', 'src/core/reading/x.ts', "import { exportInspection } from '../export/formats';" + use('exportInspection'), READING],
+    ['an export imports the engine', 'src/core/export/x.ts', "import { ModelRunner } from '../engine/runner';" + use('ModelRunner'), EXPORT],
+    ['an export imports the model dynamically', 'src/core/export/x.ts', "export const x = import('../model/manifest');\n", EXPORT],
+    ['the engine imports an export', 'src/core/engine/x.ts', "import { exportInspection } from '../export/formats';" + use('exportInspection'), ENGINE],
+    ['the inspection types import a reading', 'src/core/inspection-types.ts', "import type { KeyWeight } from './reading/analysis';\nexport type X = KeyWeight;\n", TOP],
+    ['a new folder of core imports the engine', 'src/core/cache/x.ts', "import { ModelRunner } from '../engine/runner';" + use('ModelRunner'), NEW_PART],
     // extension
     ['the extension imports the webview', 'src/extension/x.ts', "import { Heatmap } from '../webview/heatmap';" + use('Heatmap'), EXTENSION],
     ['the extension imports the CLI', 'src/extension/x.ts', "import { main } from '../cli';" + use('main'), EXTENSION],
@@ -78,6 +103,11 @@ describe('lint enforces the rooms', function () {
     const allowed: [string, string][] = [
       ['src/core/x.ts', "import { isMode } from '../shared/vocabulary';" + use('isMode')],
       ['src/core/engine/x.ts', "import { isMode } from '../../shared/vocabulary';\nimport { tokenAt } from '../reading/analysis';\nexport const x = [isMode, tokenAt];\n"],
+      ['src/core/engine/x.ts', "import { readManifest } from '../model/manifest';\nimport type { Inspection } from '../inspection-types';\nexport const x = import(`./runner`);\nexport type X = [typeof readManifest, Inspection];\n"],
+      ['src/core/export/x.ts', "import { headFading } from '../reading/fading-metrics';\nimport type { Inspection } from '../inspection-types';\nimport { weightColor } from '../../shared/color-scale';\nexport type X = [typeof headFading, Inspection, typeof weightColor];\n"],
+      ['src/core/reading/x.ts', "import type { Inspection } from '../inspection-types';\nimport { tokenAt } from './analysis';\nexport type X = [Inspection, typeof tokenAt];\n"],
+      ['src/core/model/x.ts', "import type { ModelInfo } from '../inspection-types';\nimport type { GraphSet } from './graphs';\nexport type X = [ModelInfo, GraphSet];\n"],
+      ['test/unit/x.test.ts', "const name = 'node:fs';\nexport const x = import(name);\n"],
       ['src/core/x.ts', "import * as fs from 'node:fs';" + use('fs')],
       ['src/webview/x.ts', "import { isMode } from '../shared/vocabulary';\nimport { isReadyMessage } from '../protocol';\nexport const x = [isMode, isReadyMessage];\n"],
       ['src/webview/toolkit/x.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';" + use('vsCodeButton')],

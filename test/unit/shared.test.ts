@@ -30,7 +30,7 @@ describe('shared vocabulary', () => {
     assert.deepEqual(fadingModes(MODES, 'softmax'), ['softmax', 'ssmax']);
     assert.deepEqual(fadingModes(MODES, 'ssmax-posthoc'), ['softmax', 'ssmax', 'ssmax-posthoc']);
     assert.deepEqual(fadingModes(['softmax', 'ssmax-posthoc'], 'softmax'), ['softmax']);
-    assert.deepEqual(fadingModes(MODES, 'llama4-scaling'), ['softmax', 'ssmax', 'llama4-scaling'], 'the length rules are post hoc too');
+    assert.deepEqual(fadingModes(MODES, 'ministral3-scaling'), ['softmax', 'ssmax', 'ministral3-scaling'], 'the length rules are post hoc too');
   });
 
   it('compares selections by value, whatever their key order', () => {

@@ -26,7 +26,7 @@ const MODE_COLORS: Record<Mode, string> = {
   softmax: '#1f77b4',
   ssmax: '#ff7f0e',
   'ssmax-posthoc': '#9467bd',
-  'llama4-scaling': '#2ca02c',
+  'ministral3-scaling': '#2ca02c',
   'logn-scaling': '#d62728',
 };
 const MODE_DASH: Partial<Record<Mode, string>> = { 'ssmax-posthoc': '4 3', 'logn-scaling': '6 2 2 2' };

@@ -3,9 +3,12 @@
 // the same as multiplying its logits. The engine applies the factor to q between the qkv graph and
 // the attention graph, so no model graph changes.
 
-/** Llama 4's temperature tuning: q * (1 + beta * ln(1 + floor((i + 1) / length))), i the 0-based position. */
-export interface Llama4Scaling {
-  rule: 'llama4';
+/**
+ * Ministral 3's query scaling, on every layer: q * (1 + beta * ln(1 + floor(i / length))), i the
+ * 0-based position. (Llama 4 floors (i + 1) / length, and only on its NoPE layers: not this.)
+ */
+export interface Ministral3Scaling {
+  rule: 'ministral3';
   beta: number;
   length: number;
 }
@@ -16,10 +19,10 @@ export interface LognScaling {
   length: number;
 }
 
-export type QueryScaling = Llama4Scaling | LognScaling;
+export type QueryScaling = Ministral3Scaling | LognScaling;
 
-export function llama4Factor(position: number, beta: number, length: number): number {
-  return 1 + beta * Math.log(1 + Math.floor((position + 1) / length));
+export function ministral3Factor(position: number, beta: number, length: number): number {
+  return 1 + beta * Math.log(1 + Math.floor(position / length));
 }
 
 export function lognFactor(position: number, length: number): number {
@@ -27,7 +30,7 @@ export function lognFactor(position: number, length: number): number {
 }
 
 export function queryFactor(scaling: QueryScaling, position: number): number {
-  return scaling.rule === 'llama4' ? llama4Factor(position, scaling.beta, scaling.length) : lognFactor(position, scaling.length);
+  return scaling.rule === 'ministral3' ? ministral3Factor(position, scaling.beta, scaling.length) : lognFactor(position, scaling.length);
 }
 
 /** Multiplies rows [first, first + rows) of q (rows x width, row t = position first + t) by their factor, in place. */

@@ -14,8 +14,8 @@ export interface ModelManifest {
   softmax: GraphSet;
   /** Absent when the folder has no SSMax-trained variant. */
   ssmax?: { graphs: GraphSet; s: Float32Array };
-  /** llama4-scaling's beta and L: models.json "llama4Scaling" (the converter copies the config's), else 0.1 and trainContext. */
-  llama4: { beta: number; length: number };
+  /** ministral3-scaling's beta and L: models.json "llama4Scaling" (the key converters write, after the configs' llama_4_scaling_beta), else 0.1 and trainContext. */
+  ministral3: { beta: number; length: number };
   /** s of every head in ssmax-posthoc: 1 / ln(trainContext) unless models.json says otherwise. */
   posthocS: number;
   /**
@@ -37,7 +37,7 @@ export interface ModePlan {
   graphs: GraphSet;
   s: Float32Array;
   ropeScale: number | null;
-  /** The post-hoc length rule the engine applies to q (llama4-scaling, logn-scaling). */
+  /** The post-hoc length rule the engine applies to q (ministral3-scaling, logn-scaling). */
   queryScaling?: QueryScaling;
 }
 
@@ -116,8 +116,8 @@ function readPosthocS(dir: string, value: unknown, trainContext: number): number
   return value;
 }
 
-/** Llama 4's beta defaults to its shipped config's attn_scale, 0.1; L to the training context. */
-function readLlama4(dir: string, value: unknown, trainContext: number): { beta: number; length: number } {
+/** beta defaults to 0.1 (Llama 4's shipped attn_scale, the rule's origin); L to the training context. */
+function readMinistral3(dir: string, value: unknown, trainContext: number): { beta: number; length: number } {
   if (value === undefined || value === null) return { beta: 0.1, length: trainContext };
   if (!isObject(value)) fail(dir, 'models.json "llama4Scaling" must be { beta, length }');
   const length = value.length;
@@ -219,7 +219,7 @@ export function readManifest(modelDir: string): ModelManifest {
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
     softmax: graphSet(dir, variants.softmax, 'softmax', layers),
-    llama4: readLlama4(dir, json.llama4Scaling, info.trainContext),
+    ministral3: readMinistral3(dir, json.llama4Scaling, info.trainContext),
     posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
     ropeBands,
     dims: {
@@ -242,7 +242,7 @@ export function readManifest(modelDir: string): ModelManifest {
 }
 
 export function modesOf(manifest: ModelManifest): Mode[] {
-  const posthoc: Mode[] = ['ssmax-posthoc', 'llama4-scaling', 'logn-scaling'];
+  const posthoc: Mode[] = ['ssmax-posthoc', 'ministral3-scaling', 'logn-scaling'];
   return manifest.ssmax ? ['softmax', 'ssmax', ...posthoc] : ['softmax', ...posthoc];
 }
 
@@ -261,8 +261,8 @@ export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePl
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
     case 'ssmax-posthoc':
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
-    case 'llama4-scaling':
-      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'llama4', ...manifest.llama4 } };
+    case 'ministral3-scaling':
+      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'ministral3', ...manifest.ministral3 } };
     case 'logn-scaling':
       return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'logn', length: manifest.info.trainContext } };
     case 'ssmax':
