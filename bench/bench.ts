@@ -478,7 +478,8 @@ function memoryTable(lengths: number[], modes: Mode[]): string {
  * (today's policy), and with every other mode run in full (the policy before it), side by side.
  */
 async function live(tokens: number, runs: number): Promise<void> {
-  const runner = await ModelRunner.open(MODEL_DIR);
+  const logs: string[] = [];
+  const runner = await ModelRunner.open(MODEL_DIR, (line) => logs.push(line));
   const text = await sourceText(Tokenizer.fromFile(readManifest(MODEL_DIR).tokenizerPath), tokens);
   const cpu = (): number => {
     const u = process.cpuUsage();
@@ -494,7 +495,7 @@ async function live(tokens: number, runs: number): Promise<void> {
         let session = new DocumentSession(runner);
         const siblings = new SiblingRuns(() => session.busy);
         const settle = async (shown: Inspection): Promise<void> => {
-          siblings.schedule('doc', session, shown, policies[policy]);
+          siblings.schedule('doc', session, shown, policies[policy], policy === 'partner');
           await siblings.wait('doc', shown, policies[policy], 10 * 60_000);
         };
         const keptRuns = policy === 'partner' ? 2 : 1;
@@ -504,7 +505,7 @@ async function live(tokens: number, runs: number): Promise<void> {
         const c0 = cpu();
         const shown = (await session.runForeground({ text: `${text}\n# ${r}\n`, mode, cacheKey: 'v2', keptRuns })) as Inspection;
         const c1 = cpu();
-        if (shown.reusedTokens === 0) throw new Error('bench: the edit did not resume');
+        if (shown.reusedTokens === 0) throw new Error(`bench: the edit did not resume: ${logs.slice(-2).join(' / ')}`);
         await settle(shown);
         const c2 = cpu();
         siblings.dispose();

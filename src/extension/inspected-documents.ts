@@ -158,7 +158,7 @@ export class InspectedDocuments implements vscode.Disposable {
           `tokenize ${t.tokenizeMs.toFixed(0)} ms, model ${t.inferenceMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
       );
       entry.shown = { uri, version, inspection, ranges: tokenRanges(doc, inspection) };
-      if (partner) this.siblings.schedule(uri, entry.session, inspection, [partner]);
+      if (partner) this.siblings.schedule(uri, entry.session, inspection, [partner], true);
       this.changed.fire(uri);
       return entry.shown;
     } finally {
@@ -201,7 +201,8 @@ export class InspectedDocuments implements vscode.Disposable {
       const state = this.siblings.status(doc.uri, doc.inspection, m)?.state;
       return !entry.session.cachedSibling(doc.inspection, m) && (state === undefined || state === 'done');
     });
-    if (again.length > 0) this.siblings.schedule(doc.uri, entry.session, doc.inspection, again);
+    const partner = this.partnerOf(entry.session.runner, doc.inspection.mode);
+    for (const m of again) this.siblings.schedule(doc.uri, entry.session, doc.inspection, [m], m === partner);
   }
 
   /** Computes another mode of the same window in the background; quiet on failure (logged). */

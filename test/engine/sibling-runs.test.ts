@@ -137,7 +137,7 @@ describe('sibling runs', function () {
       const shown = await session.inspect({ text, mode: 'softmax', cacheKey: 'f@1' });
       assert.equal(shown.windowed, false, 'the shown run fits alone');
       const runs = new SiblingRuns(() => false);
-      runs.schedule('f', session, shown, ['ssmax']);
+      runs.schedule('f', session, shown, ['ssmax'], true);
       const st = runs.status('f', shown, 'ssmax');
       assert.equal(st?.state, 'skipped');
       assert.match(st?.reason ?? '', /memory budget/);
@@ -153,7 +153,7 @@ describe('sibling runs', function () {
     let session = new DocumentSession(runner);
     const runs = new SiblingRuns(() => session.busy);
     const shown = (await session.runForeground({ text, mode: 'softmax', cacheKey: 'g@1', keptRuns: 2 })) as Inspection;
-    runs.schedule('g', session, shown, ['ssmax']);
+    runs.schedule('g', session, shown, ['ssmax'], true);
     await runs.wait('g', shown, ['ssmax'], 150_000);
     assert.equal(runs.status('g', shown, 'ssmax')?.state, 'done');
     // The edit: a new session of the document resumes from the old one's kept runs (inspected-documents.ts).
@@ -161,7 +161,7 @@ describe('sibling runs', function () {
     const edited = `${text}\nx = 1\n`;
     const shown2 = (await session.runForeground({ text: edited, mode: 'softmax', cacheKey: 'g@2', keptRuns: 2 })) as Inspection;
     assert.ok(shown2.reusedTokens > 0, 'the shown run resumed');
-    runs.schedule('g', session, shown2, ['ssmax']);
+    runs.schedule('g', session, shown2, ['ssmax'], true);
     await runs.wait('g', shown2, ['ssmax'], 150_000);
     const partner = session.cachedSibling(shown2, 'ssmax');
     assert.ok(partner && partner.reusedTokens > 0, `the partner resumed (${partner?.reusedTokens} tokens reused)`);

@@ -159,7 +159,8 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
       if (req.retain) {
         // A full run drops the run it replaces before it allocates its own; a resumed one reads it.
         if (!plan?.from && req.resume !== undefined && retained.delete(req.resume)) collect();
-        dropRetained(req.keep - 1, plan?.from ? req.resume : undefined);
+        // A resumed run replaces the run it reads, so that one counts among the runs kept.
+        dropRetained(plan?.from ? req.keep : req.keep - 1, plan?.from ? req.resume : undefined);
       }
       let outputs: LayeredOutputs;
       let keys: RetainedKeys;

@@ -59,9 +59,11 @@ export class SiblingRuns {
 
   /**
    * Plans sibling runs of a document's shown inspection in these modes (those not cached yet and
-   * not already planned for it); a newly shown inspection replaces the earlier one's runs.
+   * not already planned for it); a newly shown inspection replaces the earlier one's runs. With
+   * `keepKeys` (the shown mode's partner), the worker keeps their keys where the budget fits a
+   * second kept run.
    */
-  schedule(key: string, session: DocumentSession, shown: Inspection, modes: readonly Mode[]): void {
+  schedule(key: string, session: DocumentSession, shown: Inspection, modes: readonly Mode[], keepKeys = false): void {
     const runner = session.runner;
     let byMode = this.jobs.get(key);
     if (byMode && [...byMode.values()].some((j) => j.shown !== shown)) {
@@ -76,7 +78,7 @@ export class SiblingRuns {
     const chars = shown.range.end - shown.range.start;
     const kept = runner.keptBytes(T);
     const budget = runner.memoryBudgetBytes;
-    const keep = siblingFits(runner.planFor(T, chars, true).peakBytes + kept, kept, budget);
+    const keep = keepKeys && siblingFits(runner.planFor(T, chars, true).peakBytes + kept, kept, budget);
     const fits = keep || siblingFits(runner.planFor(T, chars, false).peakBytes, kept, budget);
     for (const mode of wanted) {
       const job: Job = { key, session, shown, mode, state: fits ? 'queued' : 'skipped', done: 0, keep, settled: new Set() };
