@@ -1,8 +1,10 @@
-"""Writes a tiny random Llama checkpoint in Hugging Face layout (config.json, model.safetensors,
-tokenizer.json) for the CLI's convert tests: the shipped tokenizer, so any text tokenizes, and a
-training context of 64 tokens, so a short file reaches beyond it.
+"""Writes a random Llama checkpoint in Hugging Face layout (config.json, model.safetensors,
+tokenizer.json) with the shipped tokenizer, so any text tokenizes. By default a tiny one for the
+CLI's convert tests (a training context of 64 tokens, so a short file reaches beyond it); with
+--shape smollm2-135m one of SmolLM2-135M's shape in bfloat16, which the bench measures
+(bench/README.md).
 
-    /usr/bin/python3 training/write_hf_checkpoint.py OUT_DIR
+    /usr/bin/python3 training/write_hf_checkpoint.py OUT_DIR [--shape smollm2-135m]
 """
 import json
 import os
@@ -22,7 +24,14 @@ CONFIG = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_s
           "tie_word_embeddings": True}
 
 
-def main(out):
+# SmolLM2-135M: 30 layers, 9 heads over 3 kv heads, width 576, MLP 1,536, vocabulary 49,152, context 8,192.
+SMOLLM2_135M = {**CONFIG, "vocab_size": 49152, "hidden_size": 576, "num_attention_heads": 9, "num_key_value_heads": 3,
+                "num_hidden_layers": 30, "intermediate_size": 1536, "max_position_embeddings": 8192, "rope_theta": 100000.0}
+
+
+def main(out, config=CONFIG, dtype="F32"):
+    V, C, L, H, KV, I = (config[k] for k in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                                              "num_key_value_heads", "intermediate_size"))
     g = torch.Generator().manual_seed(0)
     hs = C // H
 
@@ -39,10 +48,19 @@ def main(out):
                       p + "mlp.down_proj.weight": r(C, I)})
     os.makedirs(out)
     with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(CONFIG, f)
+        json.dump(config, f)
     shutil.copyfile(os.path.join(HERE, "..", "models", "tokenizer.json"), os.path.join(out, "tokenizer.json"))
-    write_safetensors(os.path.join(out, "model.safetensors"), state)
+    write_safetensors(os.path.join(out, "model.safetensors"), state, dtype)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out")
+    parser.add_argument("--shape", choices=["tiny", "smollm2-135m"], default="tiny")
+    args = parser.parse_args()
+    if args.shape == "smollm2-135m":
+        main(args.out, SMOLLM2_135M, "BF16")
+    else:
+        main(args.out)

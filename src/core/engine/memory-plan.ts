@@ -20,6 +20,8 @@ export const HEAD_LOGITS = 8 * MB;
  * the worker collects once this many bytes are garbage (ort-worker.ts), so they never pile up.
  */
 export const GARBAGE_BYTES = 16 * MB;
+/** A graph session the run creates (attention-split, attention-rows: weights-free) and code the worker compiles on its first long run: measured up to 15 MB. */
+const RUNTIME_BYTES = 16 * MB;
 /** The tokenizer's working memory per character it is given at once (its encoding and the offsets
  *  as JS arrays), garbage that may outlive it into the run: measured 90 (a run of spaces), 200-250
  *  (code), 400 (one minified line) and 770 (CJK, 3 tokens a character) bytes; with margin. */
@@ -63,13 +65,13 @@ export interface MemoryPlan {
     kept: number;
     /** The run's own buffers: the residual stream, the attention output, ids and positions. */
     working: number;
-    /** Inside one graph call: an attention block's logits and weights, the MLP's rows or the head's logits. */
+    /** Inside one graph call: an attention block's logits and weights, the MLP's rows or the head's logits; and a session the run creates. */
     call: number;
     /** Graph outputs read and dropped, until the worker collects them. */
     garbage: number;
     /** The tokenizer's working memory and the tokens held tokenized. */
     tokenizer: number;
-    /** Freed memory the C allocator keeps in pieces between the kept buffers: measured up to 15 % of the keys' bytes (bench/README.md). */
+    /** Freed memory the C allocator keeps in pieces between the kept buffers: a quarter of the keys' bytes (the bench saw up to a sixth). */
     allocator: number;
   };
 }
@@ -109,12 +111,12 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const working = T * (C + H * hs) * F + 3 * T * 8 + req.queryRows * L * H * T * F;
   // One attention call holds about four block-sized buffers (logits, their concatenation, the
   // weights, the pooled maxima), a block being at most blockFloats or all of a short run's keys;
-  // a row-wise call the MLP's rows (layerParameters / width floats per row); the head its logits.
+  // a row-wise call the MLP's rows twice (layerParameters / width floats per row); the head its logits.
   const block = Math.min(BLOCK_FLOATS, G * Math.min(512, T) * keys);
   const attention = 4 * block * F;
-  const linear = rows * (dims.layerParameters / C) * F;
+  const linear = 2 * rows * (dims.layerParameters / C) * F;
   const head = Math.min(HEAD_LOGITS, Math.max(1, Math.min(rows, Math.floor(HEAD_LOGITS / V))) * V) * F;
-  const call = Math.max(attention, linear, head);
+  const call = Math.max(attention, linear, head) + RUNTIME_BYTES;
   // Outputs of all the run's calls (embed, q|k|v, the attention summaries, x_out, the head), of
   // which at most GARBAGE_BYTES and one call's outputs are uncollected at once.
   const perLayer = T * (H * hs + 2 * KV * hs) + T * H * (hs + 3 + 3 * K) + T * C;
@@ -122,7 +124,7 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), Math.min(512, T) * H * (hs + 3 + 3 * K + keys / binSize)) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
   const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
-  const allocator = 0.15 * keyBytes(dims, T);
+  const allocator = 0.25 * keyBytes(dims, T);
   const terms = { result, kept, working, call, garbage, tokenizer, allocator };
   return { tokens: T, peakBytes: result + kept + working + call + garbage + tokenizer + allocator, terms };
 }
