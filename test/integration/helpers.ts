@@ -70,7 +70,7 @@ export async function inspectActive(): Promise<StateSnapshot> {
   return s;
 }
 
-const KEYS = ['mode', 'layer', 'head', 'followCursor', 'liveMode', 'liveDebounceMs', 'maxTokens', 'colorScale'];
+const KEYS = ['mode', 'layer', 'head', 'followCursor', 'liveMode', 'liveDebounceMs', 'maxTokens', 'colorScale', 'backgroundRuns'];
 
 /** Puts every setting the suites touch back to its default (global target), and the view to those defaults. */
 export async function resetSettings(): Promise<void> {

@@ -70,6 +70,24 @@ suite('Hover', function () {
     assert.deepEqual(after.siblings, [], 'its sibling runs were cancelled');
   });
 
+  test('only the partner of the shown mode runs in the background, and with backgroundRuns off the hover asks for it', async () => {
+    const editor = await openSample('hello.py');
+    await inspectActive();
+    await waitFor('the SSMax partner run', async () => (await state()).siblings.some((s) => s.mode === 'ssmax' && s.state === 'done'));
+    const planned = (await state()).siblings.map((s) => s.mode);
+    assert.deepEqual(planned, ['ssmax'], `background runs: ${JSON.stringify(planned)}`);
+
+    await vscode.workspace.getConfiguration('attentionLens').update('backgroundRuns', false, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('attentionLens.clear');
+    await inspectActive();
+    assert.deepEqual((await state()).siblings, [], 'nothing runs in the background after Inspect');
+    // A hover asks for its partner column: it runs then, and a later hover has both columns.
+    const at = offsetOf(editor.document, 'seen[name] += 1');
+    await hoverAt(editor.document, at);
+    await waitFor('the SSMax run the hover asked for', async () => (await state()).siblings.some((s) => s.mode === 'ssmax' && s.state === 'done'));
+    assert.match(hoverText(await hoverAt(editor.document, at)).text, /\| focus \| \d\.\d{3} \| \d\.\d{3} \|/);
+  });
+
   test('trusts only the reveal command', async () => {
     const editor = await openSample('hello.py');
     await inspectActive();
