@@ -1,0 +1,51 @@
+// Support size: the fewest keys that hold a share (90 %) of an attention row, exact, from the full
+// row. The engine measures it on one query per pooling bin (the attention graph returns those rows,
+// `sample_rows`): a histogram of the row's weights by their float32 exponent and top mantissa bits
+// finds the bin where the running mass crosses the share, and only that bin's weights are sorted.
+
+/** Support size is the fewest keys holding this share of a row's weight. */
+export const SUPPORT_SHARE = 0.9;
+
+/** Queries whose support the engine measures: multiples of the pooling bin (every query up to pooledSize tokens). */
+export function supportSampled(query: number, binSize: number): boolean {
+  return query % binSize === 0;
+}
+
+// A float32's bits >>> 20: sign, exponent and 3 mantissa bits, so 8 bins per octave, largest
+// weights highest; weights in [0, 1] land at or below 1.0's bin.
+const BINS = (0x3f800000 >>> 20) + 1;
+const counts = new Int32Array(BINS);
+const masses = new Float64Array(BINS);
+
+/** Fewest of the keys row[from .. from + n) whose weights sum to at least `share` of their total; 0 for an empty row. */
+export function supportOfRow(row: Float32Array, from: number, n: number, share: number): number {
+  const bits = new Uint32Array(row.buffer, row.byteOffset + from * 4, n);
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const b = Math.min(bits[j] >>> 20, BINS - 1);
+    counts[b]++;
+    masses[b] += row[from + j];
+    total += row[from + j];
+  }
+  // A share met within float32 rounding counts as met: 9 of 10 equal weights hold 90 %.
+  const target = (share - 1e-6) * total;
+  let held = 0;
+  let keys = 0;
+  let b = BINS - 1;
+  for (; b > 0 && held + masses[b] < target; b--) {
+    held += masses[b];
+    keys += counts[b];
+  }
+  if (total > 0) {
+    // The crossing bin: its weights, largest first, until the share is held.
+    const inBin = new Float32Array(counts[b]);
+    let m = 0;
+    for (let j = 0; j < n; j++) if (Math.min(bits[j] >>> 20, BINS - 1) === b) inBin[m++] = row[from + j];
+    inBin.sort().reverse();
+    for (m = 0; m < inBin.length && held < target; m++) held += inBin[m];
+    keys += m;
+  }
+  counts.fill(0);
+  masses.fill(0);
+  return keys;
+}
