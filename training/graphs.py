@@ -20,9 +20,7 @@ OPSET = 17
 CONTRACT = 3
 ATTENTION_OUTPUTS = ["y", "focus", "entropy", "distance", "topk_index", "topk_weight", "pooled", "distance_mass", "sample_rows"]
 # Distance buckets of the Fading tabs, tokens back: [0], [1, 8), [8, 64), [64, 512), [512, 4096), [4096, ...).
-NEAR = 64  # buckets below this distance are read from the keys themselves
-FAR_EDGES = (512, 4096)  # the others from prefix sums over the pooling bins
-
+EDGES = (1, 8, 64, 512, 4096)
 
 def sampled(q_pos, bin_size):
     """Indices into the block of its queries at multiples of the bin: one query per pooling bin,
@@ -132,36 +130,46 @@ class GPTAdapter(Adapter):
         return head_from_logits(self.model.ln_f(x) @ self.model.wte.weight.t(), next_ids)
 
 
-def _gather_keys(parts, keys):
-    """Weights at key positions keys (R, n) from parts [(w (R, len), first key, share (R, 1) or None)];
-    0 where a key is in no part (negative, or past the keys)."""
-    out = 0
-    for w, first, share in parts:
-        local = keys - first
-        got = torch.where((local >= 0) & (local < w.shape[1]), w.gather(-1, local.clamp(0, w.shape[1] - 1)), torch.zeros(()))
-        out = out + (got if share is None else got * share)
-    return out
+class _SuffixSum(torch.autograd.Function):
+    """x (R, n) -> sums of x[:, j:] for each j: ONNX CumSum with reverse = 1, one pass (flipping
+    around a forward CumSum costs two copies)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.flip(-1).cumsum(-1).flip(-1)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("CumSum", x, g.op("Constant", value_t=torch.tensor(-1, dtype=torch.int64)), reverse_i=1)
 
 
 def distance_mass(parts, query_pos, bin_size):
-    """(R, 6): each row's exact mass in the six distance buckets, from the parts its weights come in
-    (each part starts at a multiple of bin_size and spans whole bins). The near buckets sum the last
-    NEAR keys themselves; a far edge's prefix (keys [0, q - edge]) is the sum of the bins before the
-    bin it cuts plus that bin's keys before it. So no bucket is the difference of two sums over
-    thousands of keys, and the only pass over the row is one sum per bin."""
-    R = query_pos.shape[0]
-    stop = (query_pos[:, None] - torch.tensor(FAR_EDGES)[None, :] + 1).clamp_min(0)  # (R, 2): first key nearer than the edge
-    cut = stop // bin_size * bin_size  # (R, 2): first key of the bin the edge cuts
-    cut_keys = (cut[:, :, None] + torch.arange(bin_size)[None, None, :]).reshape(R, -1)  # (R, 2 bin)
-    w = _gather_keys(parts, torch.cat([query_pos[:, None] - torch.arange(NEAR)[None, :], cut_keys], dim=-1))
-    near = w[:, :NEAR]  # distance 0, 1, ..., NEAR - 1
-    n1, n8, n64 = near[:, 0], near[:, :8].sum(-1), near.sum(-1)
-    in_cut = torch.where(cut_keys.reshape(R, 2, -1) < stop[:, :, None], w[:, NEAR:].reshape(R, 2, -1), torch.zeros(())).sum(-1)
-    bins = torch.cat([p.reshape(R, -1, bin_size).sum(-1) * (1.0 if share is None else share) for p, _, share in parts], dim=-1)  # (R, nb)
-    below = torch.cat([torch.zeros(R, 1), bins.cumsum(-1)], dim=-1)  # (R, nb + 1): mass of the bins before each
-    prefix = below.gather(-1, stop // bin_size) + in_cut  # (R, 2): keys [0, q - edge]
-    total = below[:, -1]
-    return torch.stack([n1, n8 - n1, n64 - n8, total - prefix[:, 0] - n64, prefix[:, 0] - prefix[:, 1], prefix[:, 1]], dim=-1)
+    """(R, 6): each row's exact mass in the six distance buckets, from the parts its weights come in:
+    [(w (R, n), first key, share (R, 1) or None)], each starting at a multiple of bin_size and
+    spanning whole bins. The mass nearer than an edge is the sum of the bins after the bin the edge
+    cuts plus that bin's keys nearer than the edge; bins are summed from the query's end backwards,
+    so a near bucket is never the difference of two sums over thousands of keys. Only the bin sums
+    and their suffix sums are per key bin; the rest is per edge."""
+    R, E = query_pos.shape[0], len(EDGES)
+    stop = (query_pos[:, None] + 1 - torch.tensor(EDGES)[None, :]).clamp_min(0)  # (R, E): first key nearer than each edge
+    cut = stop // bin_size * bin_size  # (R, E): first key of the bin each edge cuts; that bin lies in one part
+    offsets = torch.arange(bin_size)[None, None, :]
+    nearer = cut[:, :, None] + offsets >= stop[:, :, None]  # (R, E, bin): keys of the cut bin nearer than the edge
+    zero = torch.zeros(())
+    near, total = 0, 0
+    for w, first, share in parts:
+        n = w.shape[1]
+        above = _SuffixSum.apply(w.reshape(R, -1, bin_size).sum(-1))  # (R, n / bin): mass of each bin and those after it
+        after = (cut - first) // bin_size + 1  # (R, E): the part's first bin after the cut one (<= 0: all of them)
+        whole = torch.where(after < n // bin_size, above.gather(-1, after.clamp(0, n // bin_size - 1)), zero)
+        inside = (cut >= first) & (cut < first + n)
+        at = torch.where(inside, cut - first, torch.zeros((), dtype=torch.int64))[:, :, None] + offsets  # (R, E, bin) in the part
+        keys = w.gather(-1, at.reshape(R, -1)).reshape(R, E, -1)
+        mass = whole + torch.where(inside[:, :, None] & nearer, keys, zero).sum(-1)
+        near = near + (mass if share is None else mass * share)
+        total = total + (above[:, 0] if share is None else above[:, 0] * share[:, 0])
+    return torch.stack([near[:, 0], near[:, 1] - near[:, 0], near[:, 2] - near[:, 1], near[:, 3] - near[:, 2],
+                        near[:, 4] - near[:, 3], total - near[:, 4]], dim=-1)
 
 
 class AttentionGraph(nn.Module):
@@ -401,7 +409,7 @@ def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_
             pooled[:, :, a, c] = W[:, :, a * b:(a + 1) * b, c * b:(c + 1) * b].max(axis=(-1, -2))
     order = np.argsort(-W, axis=-1, kind="stable")[..., :top_k]
     d = i[:, None] - i[None, :]  # (T, T) tokens back; negative above the diagonal, where W is 0
-    edges = [0, 1, 8, NEAR, *FAR_EDGES, np.inf]
+    edges = [0, *EDGES, np.inf]
     distance_mass = np.stack([(W * ((d >= lo) & (d < hi))).sum(-1) for lo, hi in zip(edges, edges[1:])], -1)
     # Support: the fewest largest weights holding 90 % (within 1e-6, as the engine counts), and how
     # near the decision was: the distance of the running sums either side of it from 0.9.

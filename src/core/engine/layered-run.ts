@@ -202,7 +202,7 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
       into.focus[lh * T + i] = focus[src];
       into.entropy[lh * T + i] = entropy[src];
       into.distance[lh * T + i] = distance[src];
-      into.distanceMass.set(mass.subarray(src * NB, (src + 1) * NB), (lh * T + i) * NB);
+      for (let b = 0; b < NB; b++) into.distanceMass[(lh * T + i) * NB + b] = mass[src * NB + b];
       if (supportSampled(i, binSize)) {
         if (sampled >= S) throw new Error(`attention graph returned ${S} sample rows for queries ${at.start}..${at.start + B - 1}, bin ${binSize}`);
         into.support[lh * T + i] = supportOfRow(sample, (j * S + sampled++) * at.keys, i + 1, SUPPORT_SHARE);

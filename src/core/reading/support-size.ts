@@ -12,17 +12,24 @@ export function supportSampled(query: number, binSize: number): boolean {
 }
 
 // A float32's bits >>> 20: sign, exponent and 3 mantissa bits, so 8 bins per octave, largest
-// weights highest; weights in [0, 1] land at or below 1.0's bin.
-const BINS = (0x3f800000 >>> 20) + 1;
+// weights highest. Bins run from 2^-32 (lower weights share bin 0) to 1.0's: small enough to clear
+// after each row. Any bin is exact: the crossing one is sorted.
+const LOWEST = (0x2f800000 >>> 20) - 1; // 2^-32's bin, less one: bin 0
+const BINS = (0x3f800000 >>> 20) - LOWEST + 1;
 const counts = new Int32Array(BINS);
 const masses = new Float64Array(BINS);
+
+function binOf(bits: number): number {
+  const b = (bits >>> 20) - LOWEST;
+  return b < 0 ? 0 : b < BINS ? b : BINS - 1;
+}
 
 /** Fewest of the keys row[from .. from + n) whose weights sum to at least `share` of their total; 0 for an empty row. */
 export function supportOfRow(row: Float32Array, from: number, n: number, share: number): number {
   const bits = new Uint32Array(row.buffer, row.byteOffset + from * 4, n);
   let total = 0;
   for (let j = 0; j < n; j++) {
-    const b = Math.min(bits[j] >>> 20, BINS - 1);
+    const b = binOf(bits[j]);
     counts[b]++;
     masses[b] += row[from + j];
     total += row[from + j];
@@ -40,7 +47,7 @@ export function supportOfRow(row: Float32Array, from: number, n: number, share: 
     // The crossing bin: its weights, largest first, until the share is held.
     const inBin = new Float32Array(counts[b]);
     let m = 0;
-    for (let j = 0; j < n; j++) if (Math.min(bits[j] >>> 20, BINS - 1) === b) inBin[m++] = row[from + j];
+    for (let j = 0; j < n; j++) if (binOf(bits[j]) === b) inBin[m++] = row[from + j];
     inBin.sort().reverse();
     for (m = 0; m < inBin.length && held < target; m++) held += inBin[m];
     keys += m;
