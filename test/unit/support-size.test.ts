@@ -1,7 +1,7 @@
 // Support size (fewest keys holding 90 % of a row) on hand-computed rows, and against sorting on
 // random rows whose weights share histogram bins.
 import * as assert from 'node:assert/strict';
-import { SUPPORT_SHARE, supportOfRow, supportSampled } from '../../src/core/reading/support-size';
+import { SUPPORT_SHARE, supportOfRow, supportOfTop, supportSampled } from '../../src/core/reading/support-size';
 import { lcg, randomRow } from '../common/attention-patterns';
 
 function of(weights: number[]): number {
@@ -64,6 +64,16 @@ describe('support size from the full row', () => {
       const row = Float32Array.from(randomRow(rnd, n - 1, [0.5, 2, 8, 30][r % 4]));
       assert.equal(supportOfRow(row, 0, n, SUPPORT_SHARE), sorted(row, n), `row ${r}, ${n} keys`);
     }
+  });
+
+  it('from the top k: exact where they hold 90 %, 0 (count the row) where they do not', () => {
+    const top = Float32Array.of(0.5, 0.3, 0.1, 0.05, 0.05);
+    assert.equal(supportOfTop(top, 0, 5, 1, SUPPORT_SHARE), 3, '0.5 + 0.3 + 0.1');
+    assert.equal(supportOfTop(top, 1, 4, 1, SUPPORT_SHARE), 0, 'the top 4 from 0.3 hold 0.5 of the row');
+    assert.equal(supportOfTop(top, 1, 4, 0.5, SUPPORT_SHARE), 3, 'of a row summing to 0.5: 0.3 + 0.1 + 0.05');
+    const uniform = new Float32Array(16).fill(1 / 20);
+    assert.equal(supportOfTop(uniform, 0, 16, 1, SUPPORT_SHARE), 0, '16 of 20 equal keys hold 80 %');
+    assert.equal(of(new Array<number>(20).fill(1 / 20)), 18, 'the row gives 18');
   });
 
   it('measures one query per pooling bin: the multiples of the bin', () => {

@@ -9,7 +9,7 @@ import type { QueryScaling } from '../model/length-rules';
 import { scaleQueries } from '../model/length-rules';
 import type { TokenSpan } from '../reading/needle';
 import { bestKeys, sinkMass, spanMass } from '../reading/span-mass';
-import { SUPPORT_SHARE, supportOfRow, supportSampled } from '../reading/support-size';
+import { SUPPORT_SHARE, supportOfRow, supportOfTop, supportSampled } from '../reading/support-size';
 import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { abortError } from './abort';
 
@@ -205,7 +205,11 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
       for (let b = 0; b < NB; b++) into.distanceMass[(lh * T + i) * NB + b] = mass[src * NB + b];
       if (supportSampled(i, binSize)) {
         if (sampled >= S) throw new Error(`attention graph returned ${S} sample rows for queries ${at.start}..${at.start + B - 1}, bin ${binSize}`);
-        into.support[lh * T + i] = supportOfRow(sample, (j * S + sampled++) * at.keys, i + 1, SUPPORT_SHARE);
+        let total = 0;
+        for (let b = 0; b < NB; b++) total += mass[src * NB + b];
+        // Where the top k hold the share, they give the support exactly; otherwise count the row.
+        const row = (j * S + sampled++) * at.keys;
+        into.support[lh * T + i] = supportOfTop(weight, src * K, K, total, SUPPORT_SHARE) || supportOfRow(sample, row, i + 1, SUPPORT_SHARE);
       }
       // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
       let w = (lh * T + i) * K;

@@ -1,7 +1,8 @@
-// Support size: the fewest keys that hold a share (90 %) of an attention row, exact, from the full
-// row. The engine measures it on one query per pooling bin (the attention graph returns those rows,
-// `sample_rows`): a histogram of the row's weights by their float32 exponent and top mantissa bits
-// finds the bin where the running mass crosses the share, and only that bin's weights are sorted.
+// Support size: the fewest keys that hold a share (90 %) of an attention row, exact. The engine
+// measures it on one query per pooling bin: from the top k keys where they hold the share, else
+// from the full row (the attention graph returns those rows, `sample_rows`): a histogram of the
+// row's weights by their float32 exponent and top mantissa bits finds the bin where the running
+// mass crosses the share, and only that bin's weights are sorted.
 
 /** Support size is the fewest keys holding this share of a row's weight. */
 export const SUPPORT_SHARE = 0.9;
@@ -24,18 +25,32 @@ function binOf(bits: number): number {
   return b < 0 ? 0 : b < BINS ? b : BINS - 1;
 }
 
+// A share met within float32 rounding counts as met: 9 of 10 equal weights hold 90 %.
+const SLACK = 1e-6;
+
+/** Fewest of the k largest weights, top[at .. at + k) best first, holding `share` of a row whose weights sum to `total`; 0 when all k hold less. */
+export function supportOfTop(top: Float32Array, at: number, k: number, total: number, share: number): number {
+  let held = 0;
+  for (let m = 0; m < k; m++) {
+    held += top[at + m];
+    if (held >= (share - SLACK) * total) return m + 1;
+  }
+  return 0;
+}
+
+let scratch = new Float32Array(64);
+
 /** Fewest of the keys row[from .. from + n) whose weights sum to at least `share` of their total; 0 for an empty row. */
 export function supportOfRow(row: Float32Array, from: number, n: number, share: number): number {
   const bits = new Uint32Array(row.buffer, row.byteOffset + from * 4, n);
-  let total = 0;
   for (let j = 0; j < n; j++) {
     const b = binOf(bits[j]);
     counts[b]++;
     masses[b] += row[from + j];
-    total += row[from + j];
   }
-  // A share met within float32 rounding counts as met: 9 of 10 equal weights hold 90 %.
-  const target = (share - 1e-6) * total;
+  let total = 0;
+  for (let b = 0; b < BINS; b++) total += masses[b];
+  const target = (share - SLACK) * total;
   let held = 0;
   let keys = 0;
   let b = BINS - 1;
@@ -45,12 +60,11 @@ export function supportOfRow(row: Float32Array, from: number, n: number, share: 
   }
   if (total > 0) {
     // The crossing bin: its weights, largest first, until the share is held.
-    const inBin = new Float32Array(counts[b]);
+    if (scratch.length < counts[b]) scratch = new Float32Array(2 * counts[b]);
     let m = 0;
-    for (let j = 0; j < n; j++) if (binOf(bits[j]) === b) inBin[m++] = row[from + j];
-    inBin.sort().reverse();
-    for (m = 0; m < inBin.length && held < target; m++) held += inBin[m];
-    keys += m;
+    for (let j = 0; j < n; j++) if (binOf(bits[j]) === b) scratch[m++] = row[from + j];
+    const inBin = scratch.subarray(0, m).sort();
+    for (m = inBin.length - 1; m >= 0 && held < target; m--, keys++) held += inBin[m];
   }
   counts.fill(0);
   masses.fill(0);
