@@ -109,7 +109,7 @@ function parity(label: string, modelDir: string, referenceFile: string): void {
     ];
     for (const c of ref.cases) {
       for (const b of blockings) {
-        it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4`, async () => {
+        it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4, the support sizes the reference counts`, async () => {
           const plan = planMode(manifest, c.mode, c.ids.length);
           assert.equal(plan.ropeScale, c.ropeScale, 'the engine applies the RoPE rule the reference used');
           const spec: RunSpec = { graphs: plan.graphs, dims: manifest.dims, ids: Int32Array.from(c.ids), s: plan.s, ropeScale: plan.ropeScale, queryScaling: plan.queryScaling, ...b };
