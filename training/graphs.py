@@ -22,6 +22,7 @@ ATTENTION_OUTPUTS = ["y", "focus", "entropy", "distance", "topk_index", "topk_we
 # Distance buckets of the Fading tabs, tokens back: [0], [1, 8), [8, 64), [64, 512), [512, 4096), [4096, ...).
 EDGES = (1, 8, 64, 512, 4096)
 
+
 def sampled(q_pos, bin_size):
     """Indices into the block of its queries at multiples of the bin: one query per pooling bin,
     whose full row the graph returns (`sample_rows`) for the engine to measure its support size."""
