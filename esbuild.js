@@ -35,6 +35,7 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
+  { ...nodeCommon, entryPoints: ['bench/fading-cost.ts'], outfile: 'dist/fading-cost.js' },
   // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).
   ...['dist', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,

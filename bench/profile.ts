@@ -57,6 +57,19 @@ export class Sessions {
     return s;
   }
 
+  /** One call, timed inside session.run. */
+  async run(graph: string, feeds: Record<string, Feed>, threads = 0): Promise<{ out: Record<string, Output>; ms: number }> {
+    const s = await this.get(graph, threads);
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const name of s.inputNames) tensors[name] = new ort.Tensor(feeds[name].type, feeds[name].data, feeds[name].dims);
+    const t0 = performance.now();
+    const o = await s.run(tensors);
+    const ms = performance.now() - t0;
+    const out: Record<string, Output> = {};
+    for (const [name, t] of Object.entries(o)) out[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
+    return { out, ms };
+  }
+
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();

@@ -56,12 +56,13 @@ export interface FadingSeries {
   selection: HeadSelection;
   /** [bucket]: mean entropy / ln(keys seen); exact. */
   entropyRatio: Float32Array;
-  /** [bucket]: median keys holding 90 % of the weight, from the top-k keys; topK + 1 = more than topK. */
+  /** [bucket]: median exact keys holding 90 % of the weight, over the tokens measured (one in supportStride); NaN where none was. */
   supportSize: Float32Array;
-  topK: number;
+  /** The support size is measured on the tokens at multiples of this (the pooling bin; 1 = every token). */
+  supportStride: number;
   /** [bucket]: mean weight on token 0; exact. */
   sinkMass: Float32Array;
-  /** Distance bucket labels ("0", "1-7", ...), and [bucket][label] the shares of the top-k mass. */
+  /** Distance bucket labels ("0", "1-7", ...), and [bucket][label] the mean exact mass at that distance. */
   distanceLabels: string[];
   distanceMass: Float32Array;
 }
@@ -358,7 +359,7 @@ function isPanelHead(h: unknown): h is PanelHead {
 }
 
 function isFadingSeries(f: unknown): f is FadingSeries {
-  if (!isRecord(f) || !isMode(f.mode) || !(f.starts instanceof Int32Array) || !isHeadSelection(f.selection) || !isIndex(f.topK)) return false;
+  if (!isRecord(f) || !isMode(f.mode) || !(f.starts instanceof Int32Array) || !isHeadSelection(f.selection) || !isIndex(f.supportStride) || f.supportStride < 1) return false;
   const n = f.starts.length;
   const perBucket = [f.meanFocus, f.entropyRatio, f.supportSize, f.sinkMass].every((a) => a instanceof Float32Array && a.length === n);
   const labels = f.distanceLabels;

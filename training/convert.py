@@ -1,4 +1,4 @@
-"""Convert a Hugging Face decoder checkpoint folder into a model folder (contract v2), without the
+"""Convert a Hugging Face decoder checkpoint folder into a model folder (contract v3), without the
 `transformers` package.
 
     /usr/bin/python3 training/convert.py HF_DIR OUT_DIR [--id NAME]

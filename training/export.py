@@ -1,4 +1,4 @@
-"""Export trained checkpoints to a model folder that follows models/README.md (contract 2): the
+"""Export trained checkpoints to a model folder that follows models/README.md (contract 3): the
 layered graphs of each variant, the shared attention graphs, tokenizer.json and models.json.
 
     /usr/bin/python3 training/export.py --softmax training/checkpoints/softmax.pt \

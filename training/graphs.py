@@ -17,7 +17,16 @@ import torch.nn as nn
 from model import apply_rope
 
 OPSET = 17
-ATTENTION_OUTPUTS = ["y", "focus", "entropy", "distance", "topk_index", "topk_weight", "pooled"]
+CONTRACT = 3
+ATTENTION_OUTPUTS = ["y", "focus", "entropy", "distance", "topk_index", "topk_weight", "pooled", "distance_mass", "sample_rows"]
+# Distance buckets of the Fading tabs, tokens back: [0], [1, 8), [8, 64), [64, 512), [512, 4096), [4096, ...).
+EDGES = (1, 8, 64, 512, 4096)
+
+
+def sampled(q_pos, bin_size):
+    """Indices into the block of its queries at multiples of the bin: one query per pooling bin,
+    whose full row the graph returns (`sample_rows`) for the engine to measure its support size."""
+    return torch.nonzero(q_pos % bin_size == 0).squeeze(1)
 
 
 class Adapter(nn.Module):
@@ -123,6 +132,50 @@ class GPTAdapter(Adapter):
         return head_from_logits(self.model.ln_f(x) @ self.model.wte.weight.t(), next_ids)
 
 
+class _SuffixSum(torch.autograd.Function):
+    """x (R, n) -> sums of x[:, j:] for each j: ONNX CumSum with reverse = 1, one pass (flipping
+    around a forward CumSum costs two copies)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.flip(-1).cumsum(-1).flip(-1)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("CumSum", x, g.op("Constant", value_t=torch.tensor(-1, dtype=torch.int64)), reverse_i=1)
+
+
+def distance_mass(parts, query_pos, bin_size):
+    """(R, 6): each row's exact mass in the six distance buckets, from the parts its weights come in:
+    [(w (R, n), first key, share (R, 1) or None)], each starting at a multiple of bin_size and
+    spanning whole bins. The mass nearer than an edge is the sum of the bins after the bin the edge
+    cuts plus that bin's keys nearer than the edge; bins are summed from the query's end backwards,
+    so a near bucket is never the difference of two sums over thousands of keys. Only the bin sums
+    and their suffix sums are per key bin; the rest is per edge."""
+    R, E = query_pos.shape[0], len(EDGES)
+    stop = (query_pos[:, None] + 1 - torch.tensor(EDGES)[None, :]).clamp_min(0)  # (R, E): first key nearer than each edge
+    cut = stop // bin_size * bin_size  # (R, E): first key of the bin each edge cuts; that bin lies in one part
+    offsets = torch.arange(bin_size)[None, None, :]
+    nearer = cut[:, :, None] + offsets >= stop[:, :, None]  # (R, E, bin): keys of the cut bin nearer than the edge
+    zero = torch.zeros(())
+    near, total = 0, 0
+    for w, first, share in parts:
+        n = w.shape[1]
+        # Bin sums as a product with ones: onnxruntime reduces a short last axis several times slower.
+        bins = (w.reshape(-1, bin_size) @ torch.ones(bin_size, 1)).reshape(R, -1)  # (R, n / bin)
+        above = _SuffixSum.apply(bins)  # mass of each bin and those after it
+        after = (cut - first) // bin_size + 1  # (R, E): the part's first bin after the cut one (<= 0: all of them)
+        whole = torch.where(after < n // bin_size, above.gather(-1, after.clamp(0, n // bin_size - 1)), zero)
+        inside = (cut >= first) & (cut < first + n)
+        at = torch.where(inside, cut - first, torch.zeros((), dtype=torch.int64))[:, :, None] + offsets  # (R, E, bin) in the part
+        keys = w.gather(-1, at.reshape(R, -1)).reshape(R, E, -1)
+        mass = whole + torch.where(inside[:, :, None] & nearer, keys, zero).sum(-1)
+        near = near + (mass if share is None else mass * share)
+        total = total + (above[:, 0] if share is None else above[:, 0] * share[:, 0])
+    return torch.stack([near[:, 0], near[:, 1] - near[:, 0], near[:, 2] - near[:, 1], near[:, 3] - near[:, 2],
+                        near[:, 4] - near[:, 3], total - near[:, 4]], dim=-1)
+
+
 class AttentionGraph(nn.Module):
     """One causal query block of the G query heads that share one kv head, against the keys they
     can see, reduced to per-query summaries.
@@ -157,8 +210,10 @@ class AttentionGraph(nn.Module):
         distance = q_pos.float().repeat(G) - mix[:, 2 * hs]
         bin_size = pool_template.shape[0]  # a traced dimension: the bin is an input, not a constant
         pooled = w.reshape(G * B, -1, bin_size).amax(dim=-1)  # (G*B, Tk / bin)
+        mass = distance_mass([(w, 0, None)], q_pos.repeat(G), bin_size)
+        sample = w.reshape(G, B, -1).index_select(1, sampled(q_pos, bin_size))  # (G, S, Tk)
         return (y, focus.reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
-                tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
+                tw.reshape(G, B, -1), pooled.reshape(G, B, -1), mass.reshape(G, B, -1), sample)
 
 
 class SplitAttentionGraph(nn.Module):
@@ -184,7 +239,7 @@ class SplitAttentionGraph(nn.Module):
         mix = w @ vkp
         # The part's own expected distance: subtracting positions in the hundreds after the merge
         # would lose float32 digits that the merge weights cannot give back.
-        return lse, mix[:, :-1], query_pos - mix[:, -1], tw, ti, pooled
+        return lse, mix[:, :-1], query_pos - mix[:, -1], tw, ti, pooled, w
 
     def forward(self, q, q_pos, k_past, vkp_past, k_diag, vkp_diag, pool_template):
         hs, K = self.hs, self.K
@@ -195,8 +250,8 @@ class SplitAttentionGraph(nn.Module):
         diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
         bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
         query_pos = q_pos.float().repeat(G)
-        lse_p, mix_p, dist_p, tw_p, ti_p, pooled_p = self._part(rows, query_pos, k_past, vkp_past, K, bin_size)
-        lse_d, mix_d, dist_d, tw_d, ti_d, pooled_d = self._part(rows, query_pos, k_diag, vkp_diag, K, bin_size, bias)
+        lse_p, mix_p, dist_p, tw_p, ti_p, pooled_p, w_p = self._part(rows, query_pos, k_past, vkp_past, K, bin_size)
+        lse_d, mix_d, dist_d, tw_d, ti_d, pooled_d, w_d = self._part(rows, query_pos, k_diag, vkp_diag, K, bin_size, bias)
         top = torch.maximum(lse_p, lse_d)
         lse = top + torch.log(torch.exp(lse_p - top) + torch.exp(lse_d - top))
         c_p, c_d = torch.exp(lse_p - lse)[:, None], torch.exp(lse_d - lse)[:, None]  # each part's share
@@ -207,8 +262,12 @@ class SplitAttentionGraph(nn.Module):
         y = mix[:, :hs].reshape(G, B, hs)
         entropy = lse - (rows * mix[:, hs:2 * hs]).sum(dim=-1)
         distance = c_p[:, 0] * dist_p + c_d[:, 0] * dist_d
+        mass = distance_mass([(w_p, 0, c_p), (w_d, P, c_d)], q_pos.repeat(G), bin_size)
+        at = sampled(q_pos, bin_size)
+        sample = torch.cat([w.reshape(G, B, -1).index_select(1, at) * c.reshape(G, B, 1).index_select(1, at)
+                            for w, c in ((w_p, c_p), (w_d, c_d))], dim=-1)  # (G, S, Tk): rows first, then the shares
         return (y, tw[:, 0].reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
-                tw.reshape(G, B, -1), pooled.reshape(G, B, -1))
+                tw.reshape(G, B, -1), pooled.reshape(G, B, -1), mass.reshape(G, B, -1), sample)
 
 
 class RowsGraph(nn.Module):
@@ -239,7 +298,7 @@ def _export(module, args, path, inputs, outputs, dynamic, meta):
                           opset_version=OPSET, do_constant_folding=True)
     m = onnx.load(path)
     onnx.checker.check_model(m)
-    for key, value in {"attention_lens_contract": "2", **meta}.items():
+    for key, value in {"attention_lens_contract": str(CONTRACT), **meta}.items():
         entry = m.metadata_props.add()
         entry.key, entry.value = key, str(value)
     onnx.save(m, path)
@@ -256,7 +315,8 @@ def export_attention(adapter, top_k, folder):
     q_pos = torch.arange(P, P + B)
     dyn = {"q": {1: "B"}, "q_pos": {0: "B"}, "k_past": {0: "P"}, "k_diag": {0: "D"}, "vkp": {0: "Tk"},
            "pool_template": {0: "bin"}, "y": {1: "B"}, "focus": {1: "B"}, "entropy": {1: "B"}, "distance": {1: "B"},
-           "topk_index": {1: "B"}, "topk_weight": {1: "B"}, "pooled": {1: "B", 2: "bins"}}
+           "topk_index": {1: "B"}, "topk_weight": {1: "B"}, "pooled": {1: "B", 2: "bins"},
+           "distance_mass": {1: "B"}, "sample_rows": {1: "S", 2: "Tk"}}
     args = (q, q_pos, torch.randn(P, hs), torch.randn(D, hs), torch.randn(P + D, 2 * hs + 1), torch.zeros(2))
     _export(AttentionGraph(hs, top_k), args, os.path.join(folder, "attention.onnx"),
             ["q", "q_pos", "k_past", "k_diag", "vkp", "pool_template"], ATTENTION_OUTPUTS, dyn, {"piece": "attention"})
@@ -301,11 +361,11 @@ def export_variant(adapter, folder, meta):
 
 
 def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope_rule):
-    """models.json of a model folder (contract 2, models/README.md); rope_rule as training/rope_rule.py writes it."""
+    """models.json of a model folder (contract 3, models/README.md); rope_rule as training/rope_rule.py writes it."""
     import json
     import os
 
-    manifest = {"contract": 2, "id": model_id, **adapter.facts(), "topK": top_k, "pooledSize": pooled_size,
+    manifest = {"contract": CONTRACT, "id": model_id, **adapter.facts(), "topK": top_k, "pooledSize": pooled_size,
                 "tokenizer": "tokenizer.json",
                 "rope": None if adapter.rope_base is None else {
                     "base": adapter.rope_base, "beyondTrainContext": rope_rule},
@@ -352,8 +412,17 @@ def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_
         for c in range(n):
             pooled[:, :, a, c] = W[:, :, a * b:(a + 1) * b, c * b:(c + 1) * b].max(axis=(-1, -2))
     order = np.argsort(-W, axis=-1, kind="stable")[..., :top_k]
+    d = i[:, None] - i[None, :]  # (T, T) tokens back; negative above the diagonal, where W is 0
+    edges = [0, *EDGES, np.inf]
+    distance_mass = np.stack([(W * ((d >= lo) & (d < hi))).sum(-1) for lo, hi in zip(edges, edges[1:])], -1)
+    # Support: the fewest largest weights holding 90 % (within 1e-6, as the engine counts), and how
+    # near the decision was: the distance of the running sums either side of it from 0.9.
+    held = np.concatenate([np.zeros(W.shape[:-1] + (1,)), np.cumsum(-np.sort(-W, axis=-1), axis=-1)], -1)
+    support = (held < 0.9 - 1e-6).sum(-1)
+    side = lambda n: np.take_along_axis(held, n[..., None], -1)[..., 0]  # noqa: E731
+    margin = np.minimum(np.abs(side(support - 1) - 0.9), np.abs(side(support) - 0.9))
     return {
         "focus": W.max(-1), "entropy": -(W * logw).sum(-1), "distance": (W * (i[:, None] - i[None, :])).sum(-1),
         "rows": W[:, :, queries, :], "topk_weight": np.take_along_axis(W, order, -1), "pooled": pooled,
-        "surprisal": surprisal,
+        "surprisal": surprisal, "distance_mass": distance_mass, "support": support, "support_margin": margin,
     }

@@ -1,7 +1,7 @@
 """Hugging Face decoders as row-wise adapters: GPT-2, the Llama family (Llama, TinyLlama, SmolLM,
 Mistral without sliding window) and Qwen2/2.5.
 
-Each class follows the `Adapter` interface of the model-folder contract v2 (training/graphs.py):
+Each class follows the `Adapter` interface of the model-folder contract v3 (training/graphs.py):
 the facts (layers, heads, kv_heads, head_dim, width, vocab_size, rope_base, max_positions,
 train_context, architecture) and four row-wise methods on batch-free tensors (rows are tokens):
 

@@ -345,7 +345,7 @@ class Conversion(unittest.TestCase):
             for graph in ("attention.onnx", "attention-rows.onnx", "softmax/embed.onnx", "softmax/head.onnx",
                           f"softmax/layer{L - 1}.qkv.onnx", f"softmax/layer{L - 1}.out.onnx"):
                 self.assertTrue(os.path.isfile(os.path.join(out, graph)), f"{name}: {graph}")
-            self.assertEqual((facts[name]["contract"], facts[name]["id"], facts[name]["variants"]), (2, name, {"softmax": {"dir": "softmax"}}))
+            self.assertEqual((facts[name]["contract"], facts[name]["id"], facts[name]["variants"]), (3, name, {"softmax": {"dir": "softmax"}}))
         g, l, q = facts["gpt2"], facts["llama-head-dim"], facts["qwen2"]
         # No Llama 4 scaling in these configs: the engine's defaults apply (0.1, the training context).
         self.assertTrue(all("llama4Scaling" not in f for f in facts.values()))

@@ -13,7 +13,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rope_rule  # noqa: E402
-from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, reference, write_manifest  # noqa: E402
+from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, ATTENTION_OUTPUTS, reference, write_manifest  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 
@@ -70,14 +70,48 @@ class AdapterMatchesModel(unittest.TestCase):
         self.assertGreater((k1[1:] - k50[1:]).abs().max().item(), 1e-2)
 
 
+def bucket_mass(w, pos):
+    """(..., T) rows of queries pos -> (..., 6) float64 mass per distance bucket, key by key."""
+    d = pos[:, None] - np.arange(w.shape[-1])[None, :]
+    edges = [0, 1, 8, 64, 512, 4096, np.inf]
+    return np.stack([np.where((d >= lo) & (d < hi), w, 0).sum(-1) for lo, hi in zip(edges, edges[1:])], -1)
+
+
 class AttentionGraphMaths(unittest.TestCase):
+    def test_distance_mass_is_exact_at_every_edge(self):
+        # 4,200 keys, bins of 17 keys: queries near each bucket edge (4096, 512, 64, 8, 1 tokens
+        # back), in both graphs, against the rows summed key by key in float64.
+        torch.manual_seed(2)
+        G, hs, K, bin_size = 2, 8, 3, 17
+        a, e = 4131, 4131 + 34
+        T = e + 17  # padding past the last query
+        q, k, v = torch.randn(G, e, hs), torch.randn(T, hs), torch.randn(T, hs)
+        # Keys 0..39 and the last 100 draw most of each row, so that every bucket holds mass.
+        q = q * 0.3
+        q[..., 0], k[:, 0] = 1.0, torch.where(torch.arange(T) < 40, 6.0, 0.0) + torch.where(torch.arange(T) >= a - 66, 4.0, 0.0)
+        pos = torch.arange(T)
+        vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
+        z = q[:, a:] @ k.t()
+        w = z.masked_fill(pos[None, None, :] > pos[None, a:e, None], float("-inf")).softmax(-1).double().numpy()
+        want = bucket_mass(w, np.arange(a, e))
+        P = a // bin_size * bin_size
+        whole = AttentionGraph(hs, K)(q[:, a:], pos[a:e], k[:P], k[P:], vkp, torch.zeros(bin_size))
+        split = SplitAttentionGraph(hs, K)(q[:, a:], pos[a:e], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(bin_size))
+        for name, out in (("whole", whole), ("split", split)):
+            got = dict(zip(ATTENTION_OUTPUTS, out))
+            np.testing.assert_allclose(got["distance_mass"].double().numpy(), want, atol=1e-6, err_msg=name)
+            # One query per bin: the block's queries at multiples of 17, full rows.
+            at = [i - a for i in range(a, e) if i % bin_size == 0]
+            np.testing.assert_allclose(got["sample_rows"].double().numpy(), w[:, at], atol=1e-6, err_msg=name)
+        self.assertGreater(want.min(), 1e-4, "every bucket holds mass")
+
     def test_blocked_summaries_equal_full_rows(self):
         torch.manual_seed(0)
         G, hs, K, T, a = 2, 8, 3, 10, 6  # a block of queries 6..9 of two heads sharing one kv head
         q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
         pos = torch.arange(T)
         vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
-        y, focus, entropy, distance, ti, tw, pooled = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:4], k[4:], vkp, torch.zeros(5))
+        y, focus, entropy, distance, ti, tw, pooled, mass, sample = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:4], k[4:], vkp, torch.zeros(5))
         z = q @ k.t()  # (G, T, T)
         w = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)[:, a:]
         torch.testing.assert_close(focus, w.max(-1).values)
@@ -86,6 +120,8 @@ class AttentionGraphMaths(unittest.TestCase):
         torch.testing.assert_close(tw, w.topk(K, -1).values)
         torch.testing.assert_close(y, w @ v, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(pooled, w.reshape(G, 4, 2, 5).amax(-1))
+        np.testing.assert_allclose(mass.double().numpy(), bucket_mass(w.double().numpy(), np.arange(a, T)), atol=1e-6)
+        self.assertEqual(tuple(sample.shape), (G, 0, T))  # no query of 6..9 is a multiple of the bin
 
     def test_split_block_equals_the_whole_block(self):
         torch.manual_seed(1)
@@ -95,7 +131,7 @@ class AttentionGraphMaths(unittest.TestCase):
         vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
         whole = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], k[P:], vkp, torch.zeros(4))
         split = SplitAttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(4))
-        for name, x, y in zip(["y", "focus", "entropy", "distance", "topk_index", "topk_weight", "pooled"], whole, split):
+        for name, x, y in zip(ATTENTION_OUTPUTS, whole, split):
             if name == "topk_index":
                 self.assertTrue(torch.equal(x, y), name)
             else:

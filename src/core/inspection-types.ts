@@ -96,6 +96,10 @@ export interface Inspection {
   surprisal: Float32Array;
   /** [layer][head][query]: exact weight on token 0, the attention sink (1 for query 0). */
   sink: Float32Array;
+  /** [layer][head][query][bucket]: exact mass of each row in the six DISTANCE_BUCKETS (reading/fading-metrics.ts). */
+  distanceMass: Float32Array;
+  /** [layer][head][query]: exact support size (fewest keys holding 90 %) of the queries at multiples of pooled.binSize; 0 for the others (not measured). */
+  support: Int32Array;
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;

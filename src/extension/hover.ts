@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import type { HeadFading } from '../core/reading/fading-metrics';
+import { supportTokensText } from '../core/reading/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
 import { entropyOf, focusOf, headFadingOf, keysOf, roleOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
@@ -85,7 +86,7 @@ export class HoverProvider implements vscode.HoverProvider {
       const role = roleOf(insp, selection.layer, selection.head);
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
       const f = headFadingOf(insp)[selection.layer * insp.model.heads + selection.head];
-      if (f) lines.push(`${selectionLabel(selection)} fading: ${fadingLine(f, insp.model.topK)}`, '');
+      if (f) lines.push(`${selectionLabel(selection)} fading: ${fadingLine(f, insp.pooled.binSize)}`, '');
     }
     for (const m of missing) lines.push(`_${MODE_LABELS[m]}: ${this.siblingNote(doc, m)}_`, '');
 
@@ -118,13 +119,12 @@ export class HoverProvider implements vscode.HoverProvider {
   }
 }
 
-/** A head's fading metrics in one line (core/reading/fading-metrics.ts). */
-function fadingLine(f: HeadFading, topK: number): string {
+/** A head's fading metrics in one line (core/reading/fading-metrics.ts); every value exact, the support a median of measured tokens. */
+function fadingLine(f: HeadFading, binSize: number): string {
   const near = (f.distanceMass['0'] ?? 0) + (f.distanceMass['1-7'] ?? 0);
-  const support = f.supportSize === null ? `more than ${topK}` : String(f.supportSize);
   return (
     `entropy / ln n ${f.entropyRatio.toFixed(2)} · sink mass ${f.sinkMass.toFixed(2)}${f.sinkHead ? ' (sink head)' : ''} · ` +
-    `90 % in ${support} keys · ${(100 * near).toFixed(0)} % within 7 tokens back`
+    `90 % in ${f.supportSize} keys (median over ${supportTokensText(f, binSize)}) · ${(100 * near).toFixed(0)} % within 7 tokens back · all exact`
   );
 }
 

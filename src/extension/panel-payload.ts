@@ -61,7 +61,7 @@ export function fadingSeries(insp: Inspection, selection: HeadSelection): Fading
     selection: sel,
     entropyRatio: curves.entropyRatio,
     supportSize: curves.supportSize,
-    topK: insp.model.topK,
+    supportStride: insp.pooled.binSize,
     sinkMass: curves.sinkMass,
     distanceLabels: DISTANCE_BUCKETS.map((d) => d.label),
     distanceMass: curves.distanceMass,

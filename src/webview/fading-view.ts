@@ -1,7 +1,7 @@
 // The Fading section: tabs of curves over position, one line per mode: mean focus (every head),
 // then the selected head's (or the mean over heads') entropy / ln(keys seen), support size, sink
-// mass and local mass, with a table of mass by distance. Which values are exact and which come
-// from the top-k keys is said under each chart.
+// mass and local mass, with a table of mass by distance. Every value is exact, from full rows; the
+// note under the support chart says which tokens its medians are over (one per pooling bin).
 //
 // data-testid: fading-view (the section body), fading-tab (one per tab, data-tab = its key,
 // aria-selected), fading-chart (focus), fading-metric-chart (the other tabs' chart),
@@ -19,7 +19,7 @@ interface TabInfo {
   values?: (f: FadingSeries) => Float32Array;
 }
 
-/** Share of the top-k mass within 7 tokens back (buckets "0" and "1-7"). */
+/** Mass within 7 tokens back (buckets "0" and "1-7"). */
 function localMass(f: FadingSeries): Float32Array {
   const B = f.distanceLabels.length;
   const near = ['0', '1-7'].map((l) => f.distanceLabels.indexOf(l)).filter((b) => b >= 0);
@@ -37,7 +37,9 @@ const TABS: Record<Tab, TabInfo> = {
   support: {
     label: 'Support (90 %)',
     what: 'Keys holding 90 % of the weight',
-    note: (f) => `${selectionLabel(f.selection)}: median keys holding 90 % of the weight, from each token's top ${f.topK} keys; ${f.topK + 1} means more than ${f.topK}.`,
+    note: (f) =>
+      `${selectionLabel(f.selection)}: median keys holding 90 % of the weight, exact from each row, ` +
+      (f.supportStride > 1 ? `measured on one token in ${f.supportStride} (the first of each pooling bin).` : 'measured on every token.'),
     values: (f) => f.supportSize,
   },
   sink: {
@@ -49,7 +51,7 @@ const TABS: Record<Tab, TabInfo> = {
   distance: {
     label: 'Distance',
     what: 'Share of the weight within 7 tokens back',
-    note: (f) => `${selectionLabel(f.selection)}: share within 7 tokens back, and the table by distance; shares of each token's top ${f.topK} keys' weight.`,
+    note: (f) => `${selectionLabel(f.selection)}: share within 7 tokens back, and the table by distance; exact mass of each row, mean over tokens.`,
     values: localMass,
   },
 };

@@ -50,7 +50,8 @@ export class LineChart {
   /** Positions run 0..tokens; `span` shades a token range (the needle's). */
   render(series: readonly LineSeries[], tokens: number, span?: { start: number; end: number }): void {
     const x = (pos: number): number => PAD.left + (tokens > 1 ? (pos / tokens) * (W - PAD.left - PAD.right) : 0);
-    const top = Math.max(0.05, ...series.flatMap((s) => Array.from(s.values)));
+    // A bucket without a value (NaN: no token measured there) is left out of the line.
+    const top = Math.max(0.05, ...series.flatMap((s) => Array.from(s.values).filter(Number.isFinite)));
     const y = (v: number): number => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
     const parts: SVGElement[] = [];
     if (span) parts.push(svg('rect', { x: x(span.start), y: PAD.top, width: Math.max(1.5, x(span.end) - x(span.start)), height: y(0) - PAD.top, class: 'span' }));
@@ -71,13 +72,16 @@ export class LineChart {
     for (const s of series) {
       const points = Array.from(s.values, (v, b) => {
         const end = b + 1 < s.starts.length ? s.starts[b + 1] : tokens;
-        return `${x((s.starts[b] + end) / 2).toFixed(1)},${y(v).toFixed(1)}`;
-      });
+        return Number.isFinite(v) ? `${x((s.starts[b] + end) / 2).toFixed(1)},${y(v).toFixed(1)}` : '';
+      }).filter((p) => p !== '');
       parts.push(svg('polyline', { points: points.join(' '), class: `series ${s.mode}` }));
     }
     this.plot.replaceChildren(...parts);
 
-    const summary = series.map((s) => `${MODE_LABELS[s.mode]} ${s.values[0]?.toFixed(2) ?? '?'} → ${s.values[s.values.length - 1]?.toFixed(2) ?? '?'}, peak ${Math.max(0, ...s.values).toFixed(2)}`);
+    const summary = series.map((s) => {
+      const v = Array.from(s.values).filter(Number.isFinite);
+      return `${MODE_LABELS[s.mode]} ${v[0]?.toFixed(2) ?? '?'} → ${v[v.length - 1]?.toFixed(2) ?? '?'}, peak ${Math.max(0, ...v).toFixed(2)}`;
+    });
     this.plot.setAttribute('aria-label', `${this.what} against position. ${summary.join('; ') || 'No data yet.'}`);
     this.legend.replaceChildren(
       ...series.map((s) => {

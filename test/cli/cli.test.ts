@@ -199,7 +199,9 @@ describe('CLI', function () {
           assert.ok(h.sinkMass >= 0 && h.sinkMass <= 1 + 1e-6, `sink ${h.sinkMass}`);
           assert.equal(h.sinkHead, h.sinkMass > 0.3);
           assert.ok(h.entropyRatio >= 0 && h.entropyRatio <= 1 + 1e-5, `ratio ${h.entropyRatio}`);
-          assert.ok(h.supportSize === null || (h.supportSize >= 1 && h.supportSize <= json.model.topK));
+          // Measured on one token per pooling bin, exact: any size up to the tokens seen, never "more than k".
+          assert.ok(Number.isInteger(h.supportSize) && h.supportSize >= 1 && h.supportSize <= json.tokens.length, `support ${h.supportSize}`);
+          assert.equal(h.supportQueries, Math.ceil(json.tokens.length / Math.ceil(json.tokens.length / json.model.pooledSize)));
           assert.deepEqual(Object.keys(h.distanceMass), ['0', '1-7', '8-63', '64-511', '512-4095', '4096+']);
           const sum = Object.values(h.distanceMass).reduce((a, b) => a + b, 0);
           assert.ok(Math.abs(sum - 1) < 1e-5, `distance shares sum to ${sum}`);

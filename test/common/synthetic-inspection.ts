@@ -34,6 +34,8 @@ export function synthetic(L: number, H: number, T: number, seed: number): Inspec
     pooled: { binSize: 1, bins: T, data: new Float32Array(L * H * T * T) },
     surprisal: new Float32Array(T),
     sink: new Float32Array(L * H * T),
+    distanceMass: new Float32Array(L * H * T * 6),
+    support: new Int32Array(L * H * T),
     queries: [],
     heads: [],
     timings: { tokenizeMs: 0, inferenceMs: 0, totalMs: 0 },

@@ -375,7 +375,7 @@ describe('model runner and document session', function () {
       ['a missing graph file', (dir) => fs.rmSync(path.join(dir, 'ssmax', 'layer2.out.onnx')), /ssmax\/layer2\.out\.onnx \(models\.json "variants\.ssmax\.dir"\) is missing/],
       ['a missing attention graph', (dir) => fs.rmSync(path.join(dir, 'attention.onnx')), /attention\.onnx \(models\.json "attention graph"\) is missing/],
       ['a graph folder outside the folder', (_, m) => ((m.variants as Record<string, { dir: string }>).softmax.dir = '../softmax'), /points outside the folder/],
-      ['an older contract', (_, m) => (m.contract = 1), /"contract" is 1; this version reads contract 2/],
+      ['the previous contract', (_, m) => (m.contract = 2), /"contract" is 2; this version reads contract 3 \(models\/README\.md\)\. Export or convert the model again\./],
       ['a bad RoPE rule', (_, m) => ((m.rope as { beyondTrainContext: { rule: string } }).beyondTrainContext.rule = 'ntk'), /rope\.beyondTrainContext\.rule "ntk" is unknown/],
       ['heads not a multiple of kvHeads', (_, m) => (m.kvHeads = 3), /"heads" \(4\) must be a multiple of "kvHeads" \(3\)/],
       ['a wrong s shape', (_, m) => ((m.variants as Record<string, { s: number[][] }>).ssmax.s = [[0.2]]), new RegExp(`variants\\.ssmax\\.s must be ${readManifest(MODEL_DIR).info.layers} x ${readManifest(MODEL_DIR).info.heads} numbers`)],

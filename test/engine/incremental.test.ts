@@ -39,6 +39,9 @@ function assertSame(got: Inspection, want: Inspection, what: string): void {
   // order first: the resumed run gives each query the key layout of the full run's block, and
   // distance too matches at 1e-5.
   near(got.distance, want.distance, 'distance');
+  near(got.distanceMass, want.distanceMass, 'distance mass');
+  // Support sizes are counts from the same rows: equal, query by query (0 where not measured).
+  assert.deepEqual(got.support, want.support, `${what}: support size`);
   for (let r = 0; r < got.topIndex.length / K; r++) {
     for (let k = 0; k < K; k++) {
       const at = r * K + k;

@@ -102,7 +102,7 @@ describe('what the worker keeps of a retained run', function () {
     return { graphs: plan.graphs, dims, ids, s: plan.s, ropeScale: plan.ropeScale, blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS };
   };
   const bytesOf = (keys: RetainedKeys, outputs: LayeredOutputs): number =>
-    [...keys.q, ...keys.k.flat(), ...keys.vkp.flat(), outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink].reduce(
+    [...keys.q, ...keys.k.flat(), ...keys.vkp.flat(), outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink, outputs.distanceMass, outputs.support].reduce(
       (sum, a) => sum + a.byteLength,
       0,
     ) + keys.tokens * 4; // the ids

@@ -57,7 +57,7 @@ suite('Custom model', function () {
   test('a broken model folder: the error names the file and the problem, the setting stays', async () => {
     const broken = path.join(dir, 'broken-model');
     fs.cpSync(model, broken, { recursive: true });
-    fs.writeFileSync(path.join(broken, 'models.json'), '{"contract": 2, "id": ');
+    fs.writeFileSync(path.join(broken, 'models.json'), '{"contract": 3, "id": ');
     await vscode.commands.executeCommand('attentionLens.openModelFolder', broken);
     const s = await state();
     assert.match(s.lastError ?? '', /broken-model.*models\.json/);

@@ -29,6 +29,11 @@ interface RefCase {
   rows: Nested;
   topk_weight: Nested;
   pooled: Nested;
+  /** [layer][head][query][bucket] */
+  distance_mass: Nested;
+  /** [layer][head][query]: every query's support size, and how near 0.9 the running sums either side of it were. */
+  support: Nested;
+  support_margin: Nested;
 }
 
 function flat(x: Nested): number[] {
@@ -63,7 +68,26 @@ function compareCase(c: RefCase, out: LayeredOutputs, rows: Float32Array, K: num
   assert.equal(out.bins, ((c.pooled as Nested[][])[0][0] as Nested[]).length, 'pooled bins');
   errors.pooled = maxError((i) => out.pooled[i], flat(c.pooled));
   errors.surprisal = maxError((i) => out.surprisal[i], c.surprisal);
+  errors.distance_mass = maxError((i) => out.distanceMass[i], flat(c.distance_mass));
   return errors;
+}
+
+/**
+ * The measured support sizes (queries at multiples of the bin) against the reference's: equal, or
+ * one apart where the reference's running sum came within 1e-5 of 0.9 (float32 rows may fall either side).
+ */
+function compareSupport(c: RefCase, out: LayeredOutputs): void {
+  const T = c.ids.length;
+  const want = flat(c.support);
+  const margin = flat(c.support_margin);
+  let measured = 0;
+  want.forEach((s, at) => {
+    if ((at % T) % out.binSize !== 0) return assert.equal(out.support[at], 0, `query ${at % T} is not measured`);
+    measured++;
+    const ok = out.support[at] === s || (margin[at] < 1e-5 && Math.abs(out.support[at] - s) === 1);
+    assert.ok(ok, `support of row ${at}: ${out.support[at]}, reference ${s} (margin ${margin[at].toExponential(1)})`);
+  });
+  assert.equal(measured, (want.length / T) * Math.ceil(T / out.binSize), 'one query per bin measured');
 }
 
 function parity(label: string, modelDir: string, referenceFile: string): void {
@@ -85,7 +109,7 @@ function parity(label: string, modelDir: string, referenceFile: string): void {
     ];
     for (const c of ref.cases) {
       for (const b of blockings) {
-        it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4`, async () => {
+        it(`${c.mode}, ${c.ids.length} tokens, RoPE base x${c.ropeScale}, ${b.name}: every output within 1e-4, the support sizes the reference counts`, async () => {
           const plan = planMode(manifest, c.mode, c.ids.length);
           assert.equal(plan.ropeScale, c.ropeScale, 'the engine applies the RoPE rule the reference used');
           const spec: RunSpec = { graphs: plan.graphs, dims: manifest.dims, ids: Int32Array.from(c.ids), s: plan.s, ropeScale: plan.ropeScale, queryScaling: plan.queryScaling, ...b };
@@ -96,6 +120,7 @@ function parity(label: string, modelDir: string, referenceFile: string): void {
           for (const [name, err] of Object.entries(errors)) {
             assert.ok(err <= 1e-4, `${name}: error ${err.toExponential(2)} > 1e-4 (all: ${JSON.stringify(errors)})`);
           }
+          compareSupport(c, outputs);
         });
       }
     }

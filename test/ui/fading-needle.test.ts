@@ -39,9 +39,9 @@ for (const theme of ['light'] as Theme[]) {
       await view.locator(`${tid('fading-chart')} polyline.series.ssmax`).waitFor({ timeout: 120000 });
       const expected: Record<string, RegExp> = {
         entropy: /entropy \/ ln\(keys seen\).*Exact/,
-        support: /median keys holding 90 % of the weight, from each token's top \d+ keys/,
+        support: /median keys holding 90 % of the weight, exact from each row, measured on (one token in \d+ \(the first of each pooling bin\)|every token)/,
         sink: /weight on token 1 \(exact\).*sink head/,
-        distance: /share within 7 tokens back/,
+        distance: /share within 7 tokens back.*exact mass of each row/,
       };
       for (const [tab, note] of Object.entries(expected)) {
         const button = view.locator(`${tid('fading-tab')}[data-tab="${tab}"]`);

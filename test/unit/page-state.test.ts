@@ -41,7 +41,7 @@ function needle(documentId: number, exact: boolean): PanelNeedle {
 /** A fading series of one bucket: only mode, starts and meanFocus matter to the page state. */
 function fading(mode: Mode, meanFocus: number): FadingSeries {
   const one = Float32Array.from([meanFocus]);
-  return { mode, starts: Int32Array.from([0]), meanFocus: one, selection: { kind: 'aggregate', how: 'mean' }, entropyRatio: one, supportSize: one, topK: 2, sinkMass: one, distanceLabels: ['0'], distanceMass: one };
+  return { mode, starts: Int32Array.from([0]), meanFocus: one, selection: { kind: 'aggregate', how: 'mean' }, entropyRatio: one, supportSize: one, supportStride: 1, sinkMass: one, distanceLabels: ['0'], distanceMass: one };
 }
 
 function state(): PanelState {

@@ -53,8 +53,8 @@ describe('needle payload and guards', () => {
       meanFocus: Float32Array.of(0.5, 0.4),
       selection: { kind: 'head', layer: 0, head: 1 },
       entropyRatio: Float32Array.of(0, 0.5),
-      supportSize: Float32Array.of(1, 17),
-      topK: 16,
+      supportSize: Float32Array.of(1, NaN), // no token measured in the second bucket
+      supportStride: 4,
       sinkMass: Float32Array.of(1, 0.3),
       distanceLabels: ['0', '1-7'],
       distanceMass: Float32Array.of(1, 0, 0.5, 0.5),
@@ -63,5 +63,6 @@ describe('needle payload and guards', () => {
     assert.equal(isFadingMessage({ type: 'fading', documentId: 1, fading: [{ ...f, sinkMass: Float32Array.of(1) }] }), false);
     assert.equal(isFadingMessage({ type: 'fading', documentId: 1, fading: [{ ...f, distanceMass: Float32Array.of(1, 0, 0.5) }] }), false);
     assert.equal(isFadingMessage({ type: 'fading', documentId: 1, fading: [{ ...f, selection: { kind: 'head' } }] }), false);
+    assert.equal(isFadingMessage({ type: 'fading', documentId: 1, fading: [{ ...f, supportStride: 0 }] }), false);
   });
 });

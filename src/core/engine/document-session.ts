@@ -66,7 +66,7 @@ export class DocumentSession {
   get cachedBytes(): number {
     let bytes = 0;
     for (const { inspection: i } of this.cache.values()) {
-      const arrays = [i.focus, i.entropy, i.distance, i.topIndex, i.topWeight, i.pooled.data, i.surprisal, i.sink, ...i.queries.map((q) => q.rows)];
+      const arrays = [i.focus, i.entropy, i.distance, i.topIndex, i.topWeight, i.pooled.data, i.surprisal, i.sink, i.distanceMass, i.support, ...i.queries.map((q) => q.rows)];
       bytes += arrays.reduce((sum, a) => sum + a.byteLength, 0) + i.tokens.length * TOKEN_BYTES;
     }
     return bytes;

@@ -1,4 +1,4 @@
-// Runs a model folder's layered graphs (models/README.md, contract 2) over one token sequence:
+// Runs a model folder's layered graphs (models/README.md, contract 3) over one token sequence:
 // row-wise pieces in row blocks, causal attention in query blocks that see only the keys they
 // can see. Every buffer is O(T x width) or one block's O(heads x rows x keys), so peak memory is
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
@@ -9,6 +9,8 @@ import type { QueryScaling } from '../model/length-rules';
 import { scaleQueries } from '../model/length-rules';
 import type { TokenSpan } from '../reading/needle';
 import { bestKeys, sinkMass, spanMass } from '../reading/span-mass';
+import { SUPPORT_SHARE, supportOfRow, supportOfTop, supportSampled } from '../reading/support-size';
+import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { abortError } from './abort';
 
 export interface RunSpec {
@@ -47,7 +49,12 @@ export interface LayeredOutputs {
   sink: Float32Array;
   /** When spec.needle: [layer][head][query - needle.end], exact mass on the span. */
   needle?: Float32Array;
+  /** [layer][head][query][bucket]: exact mass of each row in the DISTANCE_BUCKETS (the graph's distance_mass). */
+  distanceMass: Float32Array;
+  /** [layer][head][query]: exact support size (support-size.ts) of the queries at multiples of binSize; 0 for the others. */
+  support: Int32Array;
 }
+
 
 /**
  * Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv
@@ -176,13 +183,18 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
   const index = out64(out, 'topk_index');
   const weight = out32(out, 'topk_weight');
   const pooled = out32(out, 'pooled');
+  const mass = out32(out, 'distance_mass');
+  const sample = out32(out, 'sample_rows'); // (G, S, keys): full rows of the block's sampled queries
   const words = new Int32Array(index.buffer, index.byteOffset, index.length * 2); // little-endian low words
   const { attn, topIndex, topWeight } = into;
   const intoPooled = into.pooled;
   const rowWidth = H * hs;
+  const NB = DISTANCE_BUCKETS.length;
+  const S = sample.length / (G * at.keys);
   for (let j = 0; j < G; j++) {
     const h = at.group * G + j;
     const lh = at.layer * H + h;
+    let sampled = 0;
     for (let r = 0; r < B; r++) {
       const i = at.start + r;
       const src = j * B + r;
@@ -190,6 +202,15 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
       into.focus[lh * T + i] = focus[src];
       into.entropy[lh * T + i] = entropy[src];
       into.distance[lh * T + i] = distance[src];
+      for (let b = 0; b < NB; b++) into.distanceMass[(lh * T + i) * NB + b] = mass[src * NB + b];
+      if (supportSampled(i, binSize)) {
+        if (sampled >= S) throw new Error(`attention graph returned ${S} sample rows for queries ${at.start}..${at.start + B - 1}, bin ${binSize}`);
+        let total = 0;
+        for (let b = 0; b < NB; b++) total += mass[src * NB + b];
+        // Where the top k hold the share, they give the support exactly; otherwise count the row.
+        const row = (j * S + sampled++) * at.keys;
+        into.support[lh * T + i] = supportOfTop(weight, src * K, K, total, SUPPORT_SHARE) || supportOfRow(sample, row, i + 1, SUPPORT_SHARE);
+      }
       // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
       let w = (lh * T + i) * K;
       for (let kk = 0; kk < K; kk++) {
@@ -263,10 +284,12 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const topIndex = new Int32Array(L * H * T * K).fill(-1);
   const topWeight = new Float32Array(L * H * T * K);
   const pooled = new Float32Array(L * H * bins * bins);
-  const summaries: Summaries = { dims, T, from, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled };
+  const distanceMass = new Float32Array(L * H * T * DISTANCE_BUCKETS.length);
+  const support = new Int32Array(L * H * T);
+  const summaries: Summaries = { dims, T, from, binSize, bins, attn, focus, entropy, distance, topIndex, topWeight, pooled, distanceMass, support };
   const sink = new Float32Array(L * H * T);
   const surprisal = new Float32Array(T);
-  if (resume) copyPrefix(resume.outputs, { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink }, dims, from);
+  if (resume) copyPrefix(resume.outputs, { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, distanceMass, support }, dims, from);
   const needle = spec.needle ? new Float32Array(L * H * (T - spec.needle.end)) : undefined;
   const retained: RetainedKeys = { q: [], k: [], vkp: [], tokens: T };
   const poolTemplate = f32(new Float32Array(binSize), [binSize]);
@@ -383,7 +406,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
   }
   hooks.progress(1);
-  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle }, retained };
+  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle, distanceMass, support }, retained };
 }
 
 /** Copies the summaries of queries [0, from) of a kept run into a new run's arrays (T and bins may differ; the bin size may not). */
@@ -392,7 +415,9 @@ function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, 
   const T = into.surprisal.length;
   const oldT = kept.surprisal.length;
   for (let lh = 0; lh < L * H; lh++) {
-    for (const name of ['focus', 'entropy', 'distance', 'sink'] as const) into[name].set(kept[name].subarray(lh * oldT, lh * oldT + from), lh * T);
+    for (const name of ['focus', 'entropy', 'distance', 'sink', 'support'] as const) into[name].set(kept[name].subarray(lh * oldT, lh * oldT + from), lh * T);
+    const NB = DISTANCE_BUCKETS.length;
+    into.distanceMass.set(kept.distanceMass.subarray(lh * oldT * NB, (lh * oldT + from) * NB), lh * T * NB);
     into.topIndex.set(kept.topIndex.subarray(lh * oldT * K, (lh * oldT + from) * K), lh * T * K);
     into.topWeight.set(kept.topWeight.subarray(lh * oldT * K, (lh * oldT + from) * K), lh * T * K);
     // Query bins before `from` see only keys before it, so their rows fit either width.

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import type { InspectionMemory } from '../inspection-types';
 import type { ModelDims } from '../model/graphs';
+import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { keysFor, poolingOf } from './layered-run';
 
 const MB = 1024 * 1024;
@@ -76,11 +77,14 @@ export interface MemoryPlan {
   };
 }
 
-/** Bytes of the per-[layer][head][query] summaries of a T-token run (focus, entropy, distance, sink, top-k), the pooled map and surprisal. */
+/** Per [layer][head][query]: focus, entropy, distance, sink, support size, six distance masses and the top k (index and weight). */
+const PER_QUERY = (K: number): number => 5 + DISTANCE_BUCKETS.length + 2 * K;
+
+/** Bytes of the per-[layer][head][query] summaries of a T-token run, the pooled map and surprisal. */
 export function summaryBytes(dims: ModelDims, T: number): number {
   const { layers: L, heads: H, topK: K } = dims;
   const { bins } = poolingOf(T, dims.pooledSize);
-  return (L * H * T * (4 + 2 * K) + L * H * bins * bins + T) * F;
+  return (L * H * T * PER_QUERY(K) + L * H * bins * bins + T) * F;
 }
 
 /** Bytes of the keys a retained run holds: per layer q, and per kv head k and [v | k | position] padded to the bin. */
@@ -119,9 +123,13 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const call = Math.max(attention, linear, head) + RUNTIME_BYTES;
   // Outputs of all the run's calls (embed, q|k|v, the attention summaries, x_out, the head), of
   // which at most GARBAGE_BYTES and one call's outputs are uncollected at once.
-  const perLayer = T * (H * hs + 2 * KV * hs) + T * H * (hs + 3 + 3 * K) + T * C;
+  // The attention outputs per query: y, focus, entropy, distance, the distance masses, the top k
+  // (int64 index and weight), its pooled bins; and the full row of one query per pooling bin.
+  const perQuery = hs + 3 + DISTANCE_BUCKETS.length + 3 * K;
+  const perLayer = T * (H * hs + 2 * KV * hs) + T * H * perQuery + (T * H * (T + 1)) / 2 / binSize + T * C;
   const outputs = (T * C + L * perLayer + 2 * T) * F;
-  const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), Math.min(512, T) * H * (hs + 3 + 3 * K + keys / binSize)) * F;
+  const B = Math.min(512, T);
+  const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
   const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
   const allocator = 0.25 * keyBytes(dims, T);

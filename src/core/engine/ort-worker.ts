@@ -190,7 +190,7 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
         if (req.resume !== undefined && retained.delete(req.resume)) collect();
         retained.set(req.id, { spec: req.spec, keys, outputs: copyOutputs(outputs) });
       }
-      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink];
+      const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink, outputs.distanceMass, outputs.support];
       if (outputs.needle) arrays.push(outputs.needle);
       const reply: WorkerReply = { id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs, reusedTokens: plan?.from ?? 0, fullRunReason: plan?.reason };
       return [reply, arrays.map((a) => a.buffer as ArrayBuffer)];

@@ -63,6 +63,8 @@ export function copyOutputs(o: LayeredOutputs): LayeredOutputs {
     pooled: o.pooled.slice(),
     surprisal: o.surprisal.slice(),
     sink: o.sink.slice(),
+    distanceMass: o.distanceMass.slice(),
+    support: o.support.slice(),
     needle: undefined,
   };
 }

@@ -305,6 +305,8 @@ export class ModelRunner {
       pooled: { binSize: outputs.binSize, bins: outputs.bins, data: outputs.pooled },
       surprisal: outputs.surprisal,
       sink: outputs.sink,
+      distanceMass: outputs.distanceMass,
+      support: outputs.support,
       queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
       heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },

@@ -7,6 +7,7 @@ import type { HeadSelection } from '../../shared/vocabulary';
 import { headLabel, selectionLabel } from '../../shared/vocabulary';
 import { renderHeatmapPng } from './png';
 import type { Inspection } from '../inspection-types';
+import { supportTokensText } from '../reading/fading-metrics';
 import { focusOf, headFadingOf, keysOf, roleOf } from '../reading/selection';
 
 export interface HtmlReportOptions {
@@ -54,7 +55,7 @@ export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {})
       `<td>${fixed(h.meanFocus)}</td><td>${fixed(h.meanEntropy)}</td><td>${fixed(h.meanDistance, 1)}</td>` +
       `<td>${escapeHtml(role.role)}</td><td>${fixed(role.score, 2)}</td>` +
       `<td>${fixed(f.entropyRatio)}</td><td>${fixed(f.sinkMass)}${f.sinkHead ? ' (sink head)' : ''}</td>` +
-      `<td>${f.supportSize === null ? `&gt; ${m.topK}` : f.supportSize}</td><td>${fixed(near)}</td></tr>`
+      `<td>${f.supportSize}</td><td>${fixed(near)}</td></tr>`
     );
   });
   const queryItems = insp.queries.map((q) => {
@@ -96,7 +97,7 @@ ${queryItems.length > 0 ? `<h2>Queries (top keys, ${label})</h2><ul>${queryItems
 <table><tr><th>head</th><th>mean focus</th><th>mean entropy (nats)</th><th>mean distance (tokens)</th><th>role</th><th>role score</th><th>entropy / ln n</th><th>sink mass</th><th>keys for 90 %</th><th>share within 7 tokens</th></tr>
 ${headRows.join('\n')}
 </table>
-<p class="note">Entropy / ln(keys seen) and the sink mass (weight on the first token; a sink head's mean is above 0.3) are exact. Keys for 90 % (median over tokens) and the share within 7 tokens back come from each token's top ${m.topK} keys.</p>
+<p class="note">Entropy / ln(keys seen), the sink mass (weight on the first token; a sink head's mean is above 0.3), keys for 90 % and the share within 7 tokens back are exact, from each token's full row. Keys for 90 % is the median over ${fading[0] ? supportTokensText(fading[0], insp.pooled.binSize) : 'every token'}; the others are means over every token.</p>
 </body>
 </html>
 `;

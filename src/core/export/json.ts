@@ -46,7 +46,7 @@ export interface InspectJson {
   entropy: number[][][];
   distance: number[][][];
   surprisal: number[];
-  /** role and roleScore: head-roles.ts; the fading metrics: fading-metrics.ts (sinkMass and entropyRatio exact, the rest from the top-k keys). */
+  /** role and roleScore: head-roles.ts; the fading metrics: fading-metrics.ts (exact from full rows; supportSize the median over supportQueries tokens, one per pooling bin). */
   heads: (HeadSummary & { role: HeadRole; roleScore: number } & Omit<HeadFading, 'layer' | 'head'>)[];
   needle?: NeedleJson;
   /** The run's memory plan, MB: what it may take above the process before it (weights loaded), term by term. */
@@ -129,6 +129,7 @@ export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): Inspec
         sinkMass: round(f.sinkMass),
         sinkHead: f.sinkHead,
         supportSize: f.supportSize,
+        supportQueries: f.supportQueries,
         supportBeyondTopK: round(f.supportBeyondTopK),
         distanceMass: Object.fromEntries(Object.entries(f.distanceMass).map(([k, v]) => [k, round(v)])),
         topKMass: round(f.topKMass),

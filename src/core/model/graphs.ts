@@ -1,4 +1,4 @@
-// A model folder's graphs and dimensions as models.json names them (models/README.md, contract 2):
+// A model folder's graphs and dimensions as models.json names them (models/README.md, contract 3):
 // what the manifest reads and the engine runs.
 
 export interface ModelDims {

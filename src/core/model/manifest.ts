@@ -183,8 +183,8 @@ export function readManifest(modelDir: string): ModelManifest {
   }
   if (!isObject(json)) fail(dir, 'models.json must hold an object');
   if (typeof json.id !== 'string' || json.id.length === 0) fail(dir, 'models.json "id" must be a non-empty string');
-  if (json.contract !== 2) {
-    fail(dir, `models.json "contract" is ${JSON.stringify(json.contract)}; this version reads contract 2 (models/README.md). Export or convert the model again.`);
+  if (json.contract !== 3) {
+    fail(dir, `models.json "contract" is ${JSON.stringify(json.contract)}; this version reads contract 3 (models/README.md). Export or convert the model again.`);
   }
   const layers = positiveInt(dir, json, 'layers');
   const heads = positiveInt(dir, json, 'heads');

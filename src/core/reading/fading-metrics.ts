@@ -1,18 +1,17 @@
 // Attention fading in numbers, per head and per query: entropy relative to ln(keys seen), support
 // size (fewest keys holding 90 % of the weight), mass by distance in log buckets, and the sink
 // mass on token 0 with the sink-head rule (mean weight on token 0 above 0.3).
-// Exact: the entropy ratio (the graph's entropy) and the sink mass (span-mass.ts). From each
-// query's top-k keys: support size (exact while the top k hold 90 %, else "more than k") and the
-// distance shares (shares of the top-k mass; topKMass says how much of each row that is).
+// Every per-query value is exact, from the full rows: the entropy ratio (the graph's entropy), the
+// sink mass (span-mass.ts), the distance mass (the graph's distance_mass, every query). The support
+// size is measured on one query per pooling bin (every query up to pooledSize tokens; its full row,
+// support-size.ts), so a head's support is the median over those queries.
 import type { HeadSelection } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
-import type { TopKAttention } from './top-k-attention';
-import { checkTopK, inspectionTopK } from './top-k-attention';
+import { supportSampled } from './support-size';
 
-export const SUPPORT_SHARE = 0.9;
 export const SINK_HEAD_THRESHOLD = 0.3;
 
-/** Distance buckets, tokens back: [lo, hi). Distance 0 is the query's own token. */
+/** Distance buckets, tokens back: [lo, hi). Distance 0 is the query's own token. The attention graphs sum them (training/graphs.py distance_mass): change both together. */
 export const DISTANCE_BUCKETS: readonly { label: string; lo: number; hi: number }[] = [
   { label: '0', lo: 0, hi: 1 },
   { label: '1-7', lo: 1, hi: 8 },
@@ -22,11 +21,6 @@ export const DISTANCE_BUCKETS: readonly { label: string; lo: number; hi: number 
   { label: '4096+', lo: 4096, hi: Infinity },
 ];
 
-export function distanceBucket(distance: number): number {
-  for (let b = DISTANCE_BUCKETS.length - 1; b >= 0; b--) if (distance >= DISTANCE_BUCKETS[b].lo) return b;
-  return 0;
-}
-
 /** [head][query]: entropy / ln(i + 1), keys seen by query i; 0 for query 0, which sees one key. */
 export function entropyRatio(entropy: Float32Array, heads: number, T: number): Float32Array {
   const out = new Float32Array(heads * T);
@@ -34,51 +28,6 @@ export function entropyRatio(entropy: Float32Array, heads: number, T: number): F
     for (let i = 1; i < T; i++) out[h * T + i] = entropy[h * T + i] / Math.log(i + 1);
   }
   return out;
-}
-
-/** [head][query]: fewest keys holding `share` of the row's weight, from its top-k; k + 1 where the top k hold less. */
-export function supportSizes(top: TopKAttention, share = SUPPORT_SHARE): Int32Array {
-  checkTopK(top);
-  const { heads, tokens: T, k, index, weight } = top;
-  const out = new Int32Array(heads * T);
-  for (let r = 0; r < heads * T; r++) {
-    let sum = 0;
-    let n = k + 1;
-    for (let kk = 0; kk < k && index[r * k + kk] >= 0; kk++) {
-      sum += weight[r * k + kk];
-      // A float32 row sums to 1 within rounding: a row of one key holds all of it.
-      if (sum >= share - 1e-6) {
-        n = kk + 1;
-        break;
-      }
-    }
-    out[r] = n;
-  }
-  return out;
-}
-
-/** [head][query][bucket]: shares of the top-k mass by distance (each row sums to 1), and [head][query] the top-k mass. */
-export function distanceShares(top: TopKAttention): { shares: Float32Array; topKMass: Float32Array } {
-  checkTopK(top);
-  const { heads, tokens: T, k, index, weight } = top;
-  const B = DISTANCE_BUCKETS.length;
-  const shares = new Float32Array(heads * T * B);
-  const topKMass = new Float32Array(heads * T);
-  for (let h = 0; h < heads; h++) {
-    for (let i = 0; i < T; i++) {
-      const r = h * T + i;
-      let sum = 0;
-      for (let kk = 0; kk < k; kk++) {
-        const j = index[r * k + kk];
-        if (j < 0) continue;
-        shares[r * B + distanceBucket(i - j)] += weight[r * k + kk];
-        sum += weight[r * k + kk];
-      }
-      topKMass[r] = sum;
-      if (sum > 0) for (let b = 0; b < B; b++) shares[r * B + b] /= sum;
-    }
-  }
-  return { shares, topKMass };
 }
 
 export interface HeadFading {
@@ -90,19 +39,28 @@ export interface HeadFading {
   sinkMass: number;
   /** sinkMass > 0.3 ("When attention sinks emerge"). */
   sinkHead: boolean;
-  /** Median over queries of the support size; null when over half the queries need more than the top k. */
-  supportSize: number | null;
-  /** Share of queries whose 90 % needs more keys than the top k. */
+  /** Median over the measured queries of their exact support size (fewest keys holding 90 %). */
+  supportSize: number;
+  /** Queries whose support size was measured: one per pooling bin. */
+  supportQueries: number;
+  /** Share of the measured queries whose 90 % needs more keys than the top k. */
   supportBeyondTopK: number;
-  /** Bucket label -> mean share of the top-k mass at that distance; the shares sum to 1. */
+  /** Bucket label -> mean over queries of the exact mass at that distance; the masses sum to 1. */
   distanceMass: Record<string, number>;
-  /** Mean over queries of the weight the top k hold: how much of each row distanceMass covers. */
+  /** Mean over queries of the weight the top k keys hold. */
   topKMass: number;
 }
 
-function median(values: Int32Array): number {
-  const sorted = Int32Array.from(values).sort();
-  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)];
+/** Which tokens a support size is the median over, in words: "every token" or "250 tokens, one in 16". */
+export function supportTokensText(f: HeadFading, binSize: number): string {
+  return binSize > 1 ? `${f.supportQueries} tokens, one in ${binSize}` : 'every token';
+}
+
+/** Median of values[0 .. n); NaN when n is 0. */
+function median(values: Int32Array, n: number): number {
+  if (n === 0) return NaN;
+  const sorted = values.slice(0, n).sort();
+  return sorted[Math.floor((n - 1) / 2)];
 }
 
 /** Every head's fading metrics, layer * heads + head. */
@@ -110,37 +68,39 @@ export function headFading(insp: Inspection): HeadFading[] {
   const { layers, heads, topK: K } = insp.model;
   const LH = layers * heads;
   const T = insp.tokens.length;
-  const top = inspectionTopK(insp);
   const ratio = entropyRatio(insp.entropy, LH, T);
-  const support = supportSizes(top);
-  const { shares, topKMass } = distanceShares(top);
   const B = DISTANCE_BUCKETS.length;
+  const sizes = new Int32Array(T);
   const out: HeadFading[] = [];
   for (let h = 0; h < LH; h++) {
     let r = 0;
     let sink = 0;
-    let mass = 0;
+    let measured = 0;
     let beyond = 0;
+    let mass = 0;
     const dist = new Float64Array(B);
     for (let i = 0; i < T; i++) {
       if (i > 0) {
         r += ratio[h * T + i];
         sink += insp.sink[h * T + i];
       }
-      if (support[h * T + i] > K) beyond++;
-      mass += topKMass[h * T + i];
-      for (let b = 0; b < B; b++) dist[b] += shares[(h * T + i) * B + b];
+      if (supportSampled(i, insp.pooled.binSize)) {
+        sizes[measured++] = insp.support[h * T + i];
+        if (insp.support[h * T + i] > K) beyond++;
+      }
+      for (let b = 0; b < B; b++) dist[b] += insp.distanceMass[(h * T + i) * B + b];
+      for (let k = 0; k < K; k++) mass += insp.topWeight[(h * T + i) * K + k];
     }
     const later = Math.max(1, T - 1);
-    const med = median(support.subarray(h * T, (h + 1) * T));
     out.push({
       layer: Math.floor(h / heads),
       head: h % heads,
       entropyRatio: r / later,
       sinkMass: sink / later,
       sinkHead: sink / later > SINK_HEAD_THRESHOLD,
-      supportSize: med > K ? null : med,
-      supportBeyondTopK: beyond / Math.max(1, T),
+      supportSize: median(sizes, measured),
+      supportQueries: measured,
+      supportBeyondTopK: beyond / Math.max(1, measured),
       distanceMass: Object.fromEntries(DISTANCE_BUCKETS.map((d, b) => [d.label, dist[b] / Math.max(1, T)])),
       topKMass: mass / Math.max(1, T),
     });
@@ -154,11 +114,11 @@ export interface FadingCurves {
   starts: Int32Array;
   /** [bucket]: mean entropy ratio (exact). */
   entropyRatio: Float32Array;
-  /** [bucket]: median support size; topK + 1 stands for "more than the top k". */
+  /** [bucket]: median of the exact support sizes measured in the bucket (one query per pooling bin); NaN where none was. */
   supportSize: Float32Array;
   /** [bucket]: mean weight on token 0 (exact). */
   sinkMass: Float32Array;
-  /** [bucket][distance bucket]: mean shares of the top-k mass by distance. */
+  /** [bucket][distance bucket]: mean exact mass by distance. */
   distanceMass: Float32Array;
 }
 
@@ -168,10 +128,7 @@ export function fadingCurves(insp: Inspection, selection: HeadSelection, buckets
   const LH = layers * heads;
   const T = insp.tokens.length;
   const picked = selection.kind === 'head' ? [selection.layer * heads + selection.head] : Array.from({ length: LH }, (_, h) => h);
-  const top = inspectionTopK(insp);
   const ratio = entropyRatio(insp.entropy, LH, T);
-  const support = supportSizes(top);
-  const { shares } = distanceShares(top);
   const B = DISTANCE_BUCKETS.length;
   const n = Math.min(T, Math.max(1, Math.floor(buckets)));
   const out: FadingCurves = {
@@ -186,7 +143,7 @@ export function fadingCurves(insp: Inspection, selection: HeadSelection, buckets
     const hi = Math.floor(((b + 1) * T) / n);
     out.starts[b] = lo;
     const sizes = new Int32Array((hi - lo) * picked.length);
-    let count = 0;
+    let measured = 0;
     let later = 0;
     for (const h of picked) {
       for (let i = lo; i < hi; i++) {
@@ -195,8 +152,8 @@ export function fadingCurves(insp: Inspection, selection: HeadSelection, buckets
           out.sinkMass[b] += insp.sink[h * T + i];
           later++;
         }
-        sizes[count++] = support[h * T + i];
-        for (let d = 0; d < B; d++) out.distanceMass[b * B + d] += shares[(h * T + i) * B + d];
+        if (supportSampled(i, insp.pooled.binSize)) sizes[measured++] = insp.support[h * T + i];
+        for (let d = 0; d < B; d++) out.distanceMass[b * B + d] += insp.distanceMass[(h * T + i) * B + d];
       }
     }
     if (later > 0) {
@@ -205,8 +162,8 @@ export function fadingCurves(insp: Inspection, selection: HeadSelection, buckets
     } else {
       out.sinkMass[b] = 1; // query 0 alone: all its weight is on token 0
     }
-    out.supportSize[b] = median(sizes);
-    for (let d = 0; d < B; d++) out.distanceMass[b * B + d] /= Math.max(1, count);
+    out.supportSize[b] = median(sizes, measured);
+    for (let d = 0; d < B; d++) out.distanceMass[b * B + d] /= Math.max(1, (hi - lo) * picked.length);
   }
   return out;
 }
