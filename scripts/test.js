@@ -147,7 +147,7 @@ const suites = [
   },
   {
     name: 'engine',
-    run: () => mochaSuite('engine', 'out/test/engine', { timeoutMs: 5 * MIN, mochaTimeoutMs: 20000 }),
+    run: () => mochaSuite('engine', 'out/test/engine', { timeoutMs: 15 * MIN, mochaTimeoutMs: 20000 }),
   },
   {
     name: 'cli',

@@ -17,10 +17,10 @@ function assertSame(got: Inspection, want: Inspection, what: string): void {
   assert.deepEqual(got.tokens, want.tokens, `${what}: token list`);
   assert.equal(got.pooled.binSize, want.pooled.binSize, `${what}: bin size`);
   assert.equal(got.pooled.bins, want.pooled.bins, `${what}: bins`);
-  const near = (a: Float32Array, b: Float32Array, name: string, tolOf: (want: number) => number = () => TOL): void => {
+  const near = (a: Float32Array, b: Float32Array, name: string, tolOf: (want: number, at: number) => number = () => TOL): void => {
     assert.equal(a.length, b.length, `${what}: ${name} length`);
     for (let i = 0; i < a.length; i++) {
-      const tol = tolOf(b[i]);
+      const tol = tolOf(b[i], i);
       if (!(Math.abs(a[i] - b[i]) <= tol)) assert.fail(`${what}: ${name}[${i}] = ${a[i]}, full run ${b[i]} (tolerance ${tol})`);
     }
   };
@@ -35,10 +35,11 @@ function assertSame(got: Inspection, want: Inspection, what: string): void {
   near(got.surprisal, want.surprisal, 'surprisal', (w) => TOL * Math.max(1, w));
   near(got.pooled.data, want.pooled.data, 'pooled');
   near(got.topWeight, want.topWeight, 'top-k weight');
-  // distance (q_pos - sum w * k_pos in float32) cancels, so it would show a different summation
-  // order first: the resumed run gives each query the key layout of the full run's block, and
-  // distance too matches at 1e-5.
-  near(got.distance, want.distance, 'distance');
+  // distance is q_pos - sum_j w_j j: the mean key position, a float32 of about q_pos, whose last bit
+  // a resumed block's different row tiling may flip (one ulp, 3e-5 at position 504, seen on this
+  // CPU). Within 1e-5 or two ulps of the query's position.
+  const ulp = (x: number): number => 2 ** (Math.floor(Math.log2(Math.max(1, x))) - 23);
+  near(got.distance, want.distance, 'distance', (_, at) => Math.max(TOL, 2 * ulp(at % T)));
   near(got.distanceMass, want.distanceMass, 'distance mass');
   // Support sizes are counts from the same rows: equal, query by query (0 where not measured).
   assert.deepEqual(got.support, want.support, `${what}: support size`);

@@ -48,9 +48,9 @@ describe('memory plan on real runs', function () {
   });
 
   it('a budget below what any inspection needs is a clear error', async () => {
-    const runner = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: 50 * MB });
+    const runner = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: 8 * MB });
     try {
-      await assert.rejects(new DocumentSession(runner).inspect({ text: 'x = 1', mode: 'softmax' }), /memory budget \(50 MB\) is below the \d+ MB any inspection/);
+      await assert.rejects(new DocumentSession(runner).inspect({ text: 'x = 1', mode: 'softmax' }), /memory budget \(8 MB\) is below the \d+ MB any inspection/);
     } finally {
       await runner.dispose();
     }

@@ -127,11 +127,10 @@ describe('sibling runs', function () {
   it('counts the shown run in the memory plan: a sibling runs only when its plan and the kept run fit the budget', async () => {
     assert.equal(siblingFits(150_000, 50_000, 200_000), true);
     assert.equal(siblingFits(150_000, 50_001, 200_000), false);
-    // A budget the shown run of 4,000 tokens fits alone, but not with a second run beside its kept keys.
-    const T = 4000;
-    const text = longCode(T);
-    const probe = runner.planFor(T, text.length).peakBytes;
-    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: probe + runner.keptBytes(T) / 2 });
+    // A budget the shown run fits alone (with 1 MB to spare), but not with a second run beside its kept keys.
+    const text = longCode(16_000);
+    const T = (await new DocumentSession(runner).inspect({ text, mode: 'softmax', keepKeys: false })).tokens.length;
+    const small = await ModelRunner.open(MODEL_DIR, () => undefined, { memoryBudgetBytes: runner.planFor(T, text.length).peakBytes + 1024 * 1024 });
     try {
       const session = new DocumentSession(small);
       const shown = await session.inspect({ text, mode: 'softmax', cacheKey: 'f@1' });

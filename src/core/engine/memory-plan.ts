@@ -21,8 +21,8 @@ export const HEAD_LOGITS = 8 * MB;
  * the worker collects once this many bytes are garbage (ort-worker.ts), so they never pile up.
  */
 export const GARBAGE_BYTES = 16 * MB;
-/** A graph session the run creates (attention-split, attention-rows: weights-free) and code the worker compiles on its first long run: measured up to 15 MB. */
-const RUNTIME_BYTES = 16 * MB;
+/** A graph session the run creates (attention-split, attention-rows: weights-free) and code the worker compiles on its first long run: measured up to 20 MB. */
+const RUNTIME_BYTES = 24 * MB;
 /** The tokenizer's working memory per character it is given at once (its encoding and the offsets
  *  as JS arrays), garbage that may outlive it into the run: measured 90 (a run of spaces), 200-250
  *  (code), 400 (one minified line) and 770 (CJK, 3 tokens a character) bytes; with margin. */
@@ -72,7 +72,7 @@ export interface MemoryPlan {
     garbage: number;
     /** The tokenizer's working memory and the tokens held tokenized. */
     tokenizer: number;
-    /** Freed memory the C allocator keeps in pieces between the kept buffers: a quarter of the keys' bytes (the bench saw up to a sixth). */
+    /** Freed memory the C allocator keeps in pieces between the kept buffers: half the keys' bytes (the bench saw up to a third, varying run to run). */
     allocator: number;
   };
 }
@@ -132,7 +132,7 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
   const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
-  const allocator = 0.25 * keyBytes(dims, T);
+  const allocator = 0.5 * keyBytes(dims, T);
   const terms = { result, kept, working, call, garbage, tokenizer, allocator };
   return { tokens: T, peakBytes: result + kept + working + call + garbage + tokenizer + allocator, terms };
 }
