@@ -47,7 +47,7 @@ describe('memory plan', () => {
       assert.equal(kept.terms.kept, keptBytes(dims, T));
       assert.equal(notKept.terms.kept, keyBytes(dims, T));
       assert.equal(kept.peakBytes - notKept.peakBytes, summaryBytes(dims, T));
-      assert.equal(kept.terms.allocator, 0.5 * keyBytes(dims, T));
+      assert.equal(kept.terms.allocator, 0.5 * keptBytes(dims, T));
       const sum = Object.values(kept.terms).reduce((a, b) => a + b, 0);
       assert.equal(kept.peakBytes, sum, 'the peak is the sum of its terms');
     }

@@ -72,7 +72,7 @@ export interface MemoryPlan {
     garbage: number;
     /** The tokenizer's working memory and the tokens held tokenized. */
     tokenizer: number;
-    /** Freed memory the C allocator keeps in pieces between the kept buffers: half the keys' bytes (the bench saw up to a third, varying run to run). */
+    /** Freed memory the C allocator keeps in pieces between the kept buffers: half the kept run's bytes (the bench saw up to a third, varying 10-20 % run to run). */
     allocator: number;
   };
 }
@@ -132,7 +132,7 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
   const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
-  const allocator = 0.5 * keyBytes(dims, T);
+  const allocator = 0.5 * keptBytes(dims, T);
   const terms = { result, kept, working, call, garbage, tokenizer, allocator };
   return { tokens: T, peakBytes: result + kept + working + call + garbage + tokenizer + allocator, terms };
 }
