@@ -64,7 +64,9 @@ async function backgroundDone(bench: Workbench): Promise<void> {
 /** Asks for the hover at the cursor (Ctrl+K Ctrl+I) until Attention Lens's part shows; its text. */
 async function lensHover(bench: Workbench, text: string): Promise<string> {
   await bench.hoverEditorText(text);
-  const ours = bench.page.locator('.monaco-hover:not(.hidden)', { hasText: 'Attention Lens' }).first();
+  // The token hover ("Attention Lens · token ..."), not the status item's tooltip ("Attention Lens: Softmax ..."),
+  // which backgroundDone may have left open when the background run was already done.
+  const ours = bench.page.locator('.monaco-hover:not(.hidden)', { hasText: /Attention Lens · / }).first();
   for (let i = 0; ; i++) {
     try {
       await ours.waitFor({ timeout: 3000 });
