@@ -7,7 +7,10 @@ import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import { MODEL_DIR, longCode } from '../common/fixtures';
 
-const TOL = 1e-5;
+// Resumed runs chained one after another carry prefixes computed under earlier runs' row tilings:
+// on this machine's CPU weights moved by up to 1.2e-5 (the starting commit failed at 1e-5 too). A
+// wrong key, weight or resume point is off by orders of magnitude more.
+const TOL = 2e-5;
 
 /** Every output of `got` within 1e-5 of `want` (top-k keys: the same, or weights tied within it). */
 function assertSame(got: Inspection, want: Inspection, what: string): void {
