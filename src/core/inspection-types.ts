@@ -111,14 +111,22 @@ export interface Inspection {
   memory?: InspectionMemory;
 }
 
-/** The memory plan of one inspection, MB. */
+/** The memory plan of one inspection, MB (src/core/engine/memory-plan.ts counts it in bytes). */
 export interface InspectionMemory {
+  /** The sum of the terms: an upper bound of the run's extra peak. */
   plannedMB: number;
+  /** Summaries the host receives and caches, its tokens, and the query rows. */
   result: number;
+  /** What the worker keeps of the run: q, k and [v | k | position] per layer, a copy of the summaries. */
   kept: number;
+  /** The run's own buffers: the residual stream, the attention output, ids and positions. */
   working: number;
+  /** Inside one graph call: an attention block's logits and weights, the MLP's rows or the head's logits; and a session the run creates. */
   call: number;
+  /** Graph outputs read and dropped, until the worker collects them. */
   garbage: number;
+  /** The tokenizer's working memory and the tokens held tokenized. */
   tokenizer: number;
+  /** Freed memory the C allocator keeps in pieces between the kept buffers: half the kept run's bytes (the bench saw up to a third, varying 10-20 % run to run). */
   allocator: number;
 }

@@ -59,22 +59,8 @@ export interface PlanRequest {
 export interface MemoryPlan {
   tokens: number;
   peakBytes: number;
-  terms: {
-    /** Summaries the host receives and caches, its tokens, and the query rows. */
-    result: number;
-    /** What the worker keeps of the run: q, k and [v | k | position] per layer, a copy of the summaries. */
-    kept: number;
-    /** The run's own buffers: the residual stream, the attention output, ids and positions. */
-    working: number;
-    /** Inside one graph call: an attention block's logits and weights, the MLP's rows or the head's logits; and a session the run creates. */
-    call: number;
-    /** Graph outputs read and dropped, until the worker collects them. */
-    garbage: number;
-    /** The tokenizer's working memory and the tokens held tokenized. */
-    tokenizer: number;
-    /** Freed memory the C allocator keeps in pieces between the kept buffers: half the kept run's bytes (the bench saw up to a third, varying 10-20 % run to run). */
-    allocator: number;
-  };
+  /** Bytes per term, as InspectionMemory describes them. */
+  terms: Omit<InspectionMemory, 'plannedMB'>;
 }
 
 /** Per [layer][head][query]: focus, entropy, distance, sink, support size, six distance masses and the top k (index and weight). */
