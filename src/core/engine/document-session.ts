@@ -13,8 +13,6 @@ import { holdsWindow } from './token-window';
 
 /** Characters hashed at once (2 MB of UTF-16). */
 const HASH_SLICE = 1 << 20;
-/** A token on the host, as the memory plan counts it. */
-const TOKEN_BYTES = 128;
 
 export interface SessionOptions {
   /** Inspections kept (each is O(L * H * T * topK)); default 8: every mode of two windows, with room. */
@@ -60,16 +58,6 @@ export class DocumentSession {
   /** What a later session of this document may resume from. */
   get resumable(): ResumePoint[] {
     return [...this.previous.values()];
-  }
-
-  /** Bytes of the cached inspections' arrays and tokens: what this document holds between runs. */
-  get cachedBytes(): number {
-    let bytes = 0;
-    for (const { inspection: i } of this.cache.values()) {
-      const arrays = [i.focus, i.entropy, i.distance, i.topIndex, i.topWeight, i.pooled.data, i.surprisal, i.sink, i.distanceMass, i.support, ...i.queries.map((q) => q.rows)];
-      bytes += arrays.reduce((sum, a) => sum + a.byteLength, 0) + i.tokens.length * TOKEN_BYTES;
-    }
-    return bytes;
   }
 
   /** True while a foreground run is under way. */

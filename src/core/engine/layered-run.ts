@@ -55,7 +55,6 @@ export interface LayeredOutputs {
   support: Int32Array;
 }
 
-
 /**
  * Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv
  * head (padded x hs); and what a later run of an edited sequence resumes from (resume.ts): per kv
