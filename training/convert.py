@@ -184,7 +184,7 @@ def export(adapter, tokenizer_path, out_dir, model_id):
     and models.json (a converted model has no ssmax variant; ssmax-posthoc runs the softmax one)."""
     os.makedirs(out_dir, exist_ok=True)
     export_variant(adapter, os.path.join(out_dir, "softmax"), {"attention": "softmax", "converted": model_id})
-    export_attention(adapter, TOP_K, out_dir)
+    export_attention(TOP_K, out_dir)
     shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
     write_manifest(out_dir, model_id, adapter, {"softmax": {"dir": "softmax"}}, TOP_K, POOLED_SIZE,
                    rope_rule.fixed(ROPE_FACTOR_BEYOND_TRAIN))

@@ -39,7 +39,7 @@ def main():
     assert soft.cfg.attention == "softmax", f"{args.softmax} was trained with {soft.cfg.attention}, not softmax"
     adapter = GPTAdapter(soft)
     export_variant(adapter, os.path.join(args.out, "softmax"), {"attention": "softmax"})
-    export_attention(adapter, soft.cfg.top_k, args.out)
+    export_attention(soft.cfg.top_k, args.out)
     variants = {"softmax": {"dir": "softmax"}}
     if args.ssmax:
         ss, _ = load_checkpoint(args.ssmax)

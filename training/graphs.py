@@ -186,13 +186,12 @@ class AttentionGraph(nn.Module):
     log-normaliser is z[argmax] - log(focus), and one product with `vkp` = [v | k | position]
     gives the output, sum_j w_j k_j (entropy = lse - q . that) and the expected key position."""
 
-    def __init__(self, head_dim, top_k):
+    def __init__(self, top_k):
         super().__init__()
-        self.hs, self.K = head_dim, top_k
+        self.K = top_k
 
     def forward(self, q, q_pos, k_past, k_diag, vkp, pool_template):
-        hs = self.hs
-        G, B = q.shape[0], q.shape[1]
+        G, B, hs = q.shape  # traced dimensions: one graph serves every head size and grouping
         P = k_past.shape[0]
         rows = q.reshape(-1, hs)  # (G*B, hs)
         z_past = rows @ k_past.t()  # (G*B, P)
@@ -223,9 +222,9 @@ class SplitAttentionGraph(nn.Module):
     (log-normalisers, the top-k candidates, pooled bins, the mixed output). The past part is
     most of the work: this saves a full pass over it. Needs P and D >= top_k, multiples of the bin."""
 
-    def __init__(self, head_dim, top_k):
+    def __init__(self, top_k):
         super().__init__()
-        self.hs, self.K = head_dim, top_k
+        self.K = top_k
 
     @staticmethod
     def _part(rows, query_pos, k, vkp, K, bin_size, bias=None):
@@ -242,8 +241,8 @@ class SplitAttentionGraph(nn.Module):
         return lse, mix[:, :-1], query_pos - mix[:, -1], tw, ti, pooled, w
 
     def forward(self, q, q_pos, k_past, vkp_past, k_diag, vkp_diag, pool_template):
-        hs, K = self.hs, self.K
-        G, B = q.shape[0], q.shape[1]
+        K = self.K
+        G, B, hs = q.shape  # traced dimensions, as in AttentionGraph
         P = k_past.shape[0]
         bin_size = pool_template.shape[0]  # a traced dimension: the bin is an input, not a constant
         rows = q.reshape(-1, hs)  # (G*B, hs)
@@ -304,32 +303,35 @@ def _export(module, args, path, inputs, outputs, dynamic, meta):
     onnx.save(m, path)
 
 
-def export_attention(adapter, top_k, folder):
-    """attention.onnx, attention-split.onnx and attention-rows.onnx: weights-free, shared by every
-    variant of a model."""
+def export_attention(top_k, folder):
+    """attention.onnx, attention-split.onnx and attention-rows.onnx: weights-free and generic in the
+    head size and the query heads per kv head, so one set serves every model (the converter copies
+    the shipped set)."""
     import os
 
-    G, hs = adapter.heads // adapter.kv_heads, adapter.head_dim
+    G, hs = 2, 8  # example sizes only: both are dynamic axes
     B, P, D = 6, 10, 8
     q = torch.randn(G, B, hs)
     q_pos = torch.arange(P, P + B)
-    dyn = {"q": {1: "B"}, "q_pos": {0: "B"}, "k_past": {0: "P"}, "k_diag": {0: "D"}, "vkp": {0: "Tk"},
-           "pool_template": {0: "bin"}, "y": {1: "B"}, "focus": {1: "B"}, "entropy": {1: "B"}, "distance": {1: "B"},
-           "topk_index": {1: "B"}, "topk_weight": {1: "B"}, "pooled": {1: "B", 2: "bins"},
-           "distance_mass": {1: "B"}, "sample_rows": {1: "S", 2: "Tk"}}
+    per_query = {0: "G", 1: "B"}
+    dyn = {"q": {0: "G", 1: "B", 2: "hs"}, "q_pos": {0: "B"}, "k_past": {0: "P", 1: "hs"}, "k_diag": {0: "D", 1: "hs"},
+           "vkp": {0: "Tk", 1: "vkp_width"}, "pool_template": {0: "bin"}, "y": {0: "G", 1: "B", 2: "hs"},
+           "focus": per_query, "entropy": per_query, "distance": per_query, "topk_index": per_query, "topk_weight": per_query,
+           "pooled": {0: "G", 1: "B", 2: "bins"}, "distance_mass": per_query, "sample_rows": {0: "G", 1: "S", 2: "Tk"}}
     args = (q, q_pos, torch.randn(P, hs), torch.randn(D, hs), torch.randn(P + D, 2 * hs + 1), torch.zeros(2))
-    _export(AttentionGraph(hs, top_k), args, os.path.join(folder, "attention.onnx"),
+    _export(AttentionGraph(top_k), args, os.path.join(folder, "attention.onnx"),
             ["q", "q_pos", "k_past", "k_diag", "vkp", "pool_template"], ATTENTION_OUTPUTS, dyn, {"piece": "attention"})
-    split_dyn = {**dyn, "vkp_past": {0: "P"}, "vkp_diag": {0: "D"}}
+    split_dyn = {**dyn, "vkp_past": {0: "P", 1: "vkp_width"}, "vkp_diag": {0: "D", 1: "vkp_width"}}
     split_dyn.pop("vkp")
     P, D = 32, 24  # >= top_k at export, multiples of the example bin
     args = (q, torch.arange(P, P + B), torch.randn(P, hs), torch.randn(P, 2 * hs + 1), torch.randn(D, hs), torch.randn(D, 2 * hs + 1),
             torch.zeros(2))
-    _export(SplitAttentionGraph(hs, top_k), args, os.path.join(folder, "attention-split.onnx"),
+    _export(SplitAttentionGraph(top_k), args, os.path.join(folder, "attention-split.onnx"),
             ["q", "q_pos", "k_past", "vkp_past", "k_diag", "vkp_diag", "pool_template"], ATTENTION_OUTPUTS, split_dyn,
             {"piece": "attention-split"})
     _export(RowsGraph(), (q, q_pos, torch.randn(P + D, hs)), os.path.join(folder, "attention-rows.onnx"), ["q", "q_pos", "k"],
-            ["rows"], {"q": {1: "R"}, "q_pos": {0: "R"}, "k": {0: "Tk"}, "rows": {1: "R", 2: "Tk"}}, {"piece": "attention-rows"})
+            ["rows"], {"q": {0: "G", 1: "R", 2: "hs"}, "q_pos": {0: "R"}, "k": {0: "Tk", 1: "hs"}, "rows": {0: "G", 1: "R", 2: "Tk"}},
+            {"piece": "attention-rows"})
 
 
 def export_variant(adapter, folder, meta):

@@ -95,8 +95,8 @@ class AttentionGraphMaths(unittest.TestCase):
         w = z.masked_fill(pos[None, None, :] > pos[None, a:e, None], float("-inf")).softmax(-1).double().numpy()
         want = bucket_mass(w, np.arange(a, e))
         P = a // bin_size * bin_size
-        whole = AttentionGraph(hs, K)(q[:, a:], pos[a:e], k[:P], k[P:], vkp, torch.zeros(bin_size))
-        split = SplitAttentionGraph(hs, K)(q[:, a:], pos[a:e], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(bin_size))
+        whole = AttentionGraph(K)(q[:, a:], pos[a:e], k[:P], k[P:], vkp, torch.zeros(bin_size))
+        split = SplitAttentionGraph(K)(q[:, a:], pos[a:e], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(bin_size))
         for name, out in (("whole", whole), ("split", split)):
             got = dict(zip(ATTENTION_OUTPUTS, out))
             np.testing.assert_allclose(got["distance_mass"].double().numpy(), want, atol=1e-6, err_msg=name)
@@ -111,7 +111,7 @@ class AttentionGraphMaths(unittest.TestCase):
         q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
         pos = torch.arange(T)
         vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
-        y, focus, entropy, distance, ti, tw, pooled, mass, sample = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:4], k[4:], vkp, torch.zeros(5))
+        y, focus, entropy, distance, ti, tw, pooled, mass, sample = AttentionGraph(K)(q[:, a:], pos[a:], k[:4], k[4:], vkp, torch.zeros(5))
         z = q @ k.t()  # (G, T, T)
         w = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)[:, a:]
         torch.testing.assert_close(focus, w.max(-1).values)
@@ -129,8 +129,8 @@ class AttentionGraphMaths(unittest.TestCase):
         q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
         pos = torch.arange(T)
         vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
-        whole = AttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], k[P:], vkp, torch.zeros(4))
-        split = SplitAttentionGraph(hs, K)(q[:, a:], pos[a:], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(4))
+        whole = AttentionGraph(K)(q[:, a:], pos[a:], k[:P], k[P:], vkp, torch.zeros(4))
+        split = SplitAttentionGraph(K)(q[:, a:], pos[a:], k[:P], vkp[:P], k[P:], vkp[P:], torch.zeros(4))
         for name, x, y in zip(ATTENTION_OUTPUTS, whole, split):
             if name == "topk_index":
                 self.assertTrue(torch.equal(x, y), name)
