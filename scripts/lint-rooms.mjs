@@ -18,7 +18,7 @@ export const ROOMS = [
     name: 'core',
     path: 'src/core/',
     rooms: ['core', 'shared'],
-    packages: ['node', 'pngjs', 'onnxruntime-node', 'tokenizers'],
+    packages: ['node', 'pngjs', 'onnxruntime-node', 'tokenizers', 'onnx-proto'],
     message: 'src/core runs headless (CLI, tests): it imports only src/core and src/shared, never vscode.',
   },
   {
@@ -43,11 +43,12 @@ const CORE = 'src/core/';
 
 /**
  * The parts of src/core and the other parts each may import (README "Architecture": engine ->
- * model, reading; export -> reading). `top` is the files directly in src/core (inspection-types.ts):
+ * model, reading; export -> reading; convert -> model, engine). `top` is the files directly in src/core (inspection-types.ts):
  * the data every part may import, and it imports no part. Any part may import itself.
  */
 export const CORE_PARTS = {
   engine: { imports: ['model', 'reading', 'top'], message: 'src/core/engine imports src/core/model, src/core/reading and src/core/inspection-types.ts; never the exports.' },
+  convert: { imports: ['model', 'engine', 'top'], message: 'src/core/convert imports src/core/model, src/core/engine (the memory plan) and src/core/inspection-types.ts.' },
   export: { imports: ['reading', 'top'], message: 'src/core/export imports src/core/reading and src/core/inspection-types.ts; never the engine or the model.' },
   reading: { imports: ['top'], message: 'src/core/reading imports no other part of src/core than inspection-types.ts: the engine and the exports build on it.' },
   model: { imports: ['top'], message: 'src/core/model imports no other part of src/core than inspection-types.ts: the engine builds on it.' },
@@ -74,6 +75,7 @@ function partViolation(file, target) {
 export const NATIVE = {
   'onnxruntime-node': 'src/core/engine/ort-worker.ts',
   tokenizers: 'src/core/model/tokenizer.ts',
+  'onnx-proto': 'src/core/convert/onnx-file.ts',
 };
 
 /** Development tools outside the shipped code that may import a native library too: the bench's profiler times session.run itself. */

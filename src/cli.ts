@@ -1,13 +1,15 @@
 // `attention-lens inspect FILE ...`: the same engine as the extension, headless.
-// `attention-lens convert HF_DIR OUT_DIR`: runs training/convert.py (Python with torch) to turn a
-// Hugging Face checkpoint folder into a model folder.
+// `attention-lens convert HF_DIR OUT_DIR`: turns a Hugging Face checkpoint folder into a model
+// folder (src/core/convert), in this process.
 // Any error (bad arguments, unreadable or binary file, bad offset, model problem) ends the run
 // with one line on stderr and exit code 2.
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
+import type { ConvertProgress, ConvertResult } from './core/convert/convert-model';
+import { convertHfFolder } from './core/convert/convert-model';
+import { convertedModel, defaultCacheRoot, isHfFolder } from './core/convert/model-store';
 import { DocumentSession } from './core/engine/document-session';
 import { ModelRunner, exactNeedle } from './core/engine/runner';
 import type { NeedleCurve, TokenSpan } from './core/reading/needle';
@@ -20,8 +22,11 @@ import { COLOR_SCALES, STRENGTH_STEPS, colouredValues, stepScale, stepShares } f
 import type { HeadSelection, Mode } from './shared/vocabulary';
 import { MODES, headLabel, isMode, selectionLabel } from './shared/vocabulary';
 
+/** The shipped model folder: the default model and the attention graphs every converted model copies. */
+const SHIPPED_MODELS = path.join(__dirname, '..', 'models');
+
 const USAGE = `usage: attention-lens inspect FILE [options]
-       attention-lens convert HF_DIR OUT_DIR [--id NAME] [--python PATH]
+       attention-lens convert HF_DIR OUT_DIR [--id NAME]
 
 Runs the model over FILE and reports per-head attention.
 
@@ -42,7 +47,9 @@ options:
   --layer L --head H the head for --png, --html, --svg and --color-steps, counted from 1 (L1 H1 is the first);
                      or --head mean | max over every head (default mean)
   --size PX          --png image size (default 512)
-  --model DIR        model folder (default: models/ next to the CLI)
+  --model DIR        model folder (default: models/ next to the CLI), or a Hugging Face folder:
+                     converted on first use into $XDG_CACHE_HOME/attention-lens (default
+                     ~/.cache/attention-lens) and reused while its files are unchanged
   --max-tokens N     token limit (default 16 x the model's training context, at least 32768)
   --memory-budget MB memory one inspection may take; a longer FILE is inspected in a window
                      that fits (default: half the free memory, at most 4096)
@@ -50,11 +57,10 @@ options:
 Without --json, --html or --png, prints a summary per head.
 
 convert writes a model folder for --model (or the setting attentionLens.modelPath) from a
-Hugging Face checkpoint folder (config.json, tokenizer.json, safetensors or pytorch_model.bin;
-GPT-2, Llama, Mistral, Qwen2). It runs training/convert.py of the repository, which needs
-Python 3 with torch and numpy:
-  --id NAME          model id in models.json (default: HF_DIR's folder name)
-  --python PATH      the Python to run (default: /usr/bin/python3 if present, else python3 on PATH)`;
+Hugging Face checkpoint folder (config.json, tokenizer.json, model.safetensors or its shards; F32,
+F16 or BF16), in a few seconds for a small model. Supported: gpt2, llama (Llama 1-3.x), mistral,
+qwen2, qwen3 and gemma3_text. Nothing is written to OUT_DIR unless the conversion succeeds.
+  --id NAME          model id in models.json (default: HF_DIR's folder name)`;
 
 interface Args {
   file: string;
@@ -100,7 +106,6 @@ const INSPECT_OPTIONS = {
 
 const CONVERT_OPTIONS = {
   id: { type: 'string' },
-  python: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
 
@@ -252,7 +257,7 @@ async function main(argv: string[]): Promise<void> {
     await convert(argv.slice(1));
     return;
   }
-  const args = parseCommandLine(argv, path.join(__dirname, '..', 'models'));
+  const args = parseCommandLine(argv, SHIPPED_MODELS);
   if (args === 'help') {
     process.stdout.write(USAGE + '\n');
     return;
@@ -264,7 +269,7 @@ async function main(argv: string[]): Promise<void> {
     if (q > text.length) throw new Error(`--query ${q} is beyond the end of ${args.file} (length ${text.length})`);
   }
   if (args.needle && args.needle.end > text.length) throw new Error(`--needle ${args.needle.start}:${args.needle.end} is beyond the end of ${args.file} (length ${text.length})`);
-  const runner = await ModelRunner.open(args.modelDir, () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
+  const runner = await ModelRunner.open(await modelFolder(args.modelDir), () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
   try {
     checkSelection(runner.model, args.selection);
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
@@ -308,45 +313,38 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** The converter's Python: /usr/bin/python3 (Debian's, where python3-torch installs) when present, else python3 on PATH. */
-function defaultPython(): string {
-  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
-
-/** `convert HF_DIR OUT_DIR`: checks Python and its modules first, then runs training/convert.py with its output streamed. */
+/** `convert HF_DIR OUT_DIR`: the converter of the extension, in this process, with progress on a terminal. */
 async function convert(argv: string[]): Promise<void> {
   const { values: v, positionals } = parse(argv, CONVERT_OPTIONS);
   if (v.help) {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  if (positionals.length !== 2) throw new Error('usage: attention-lens convert HF_DIR OUT_DIR [--id NAME] [--python PATH]');
+  if (positionals.length !== 2) throw new Error('usage: attention-lens convert HF_DIR OUT_DIR [--id NAME]');
   const [hfDir, outDir] = positionals;
-  // dist/cli.js in a clone of the repository: training/ is its sibling.
-  const script = path.join(__dirname, '..', 'training', 'convert.py');
-  if (!fs.existsSync(script)) {
-    throw new Error(`${script} is missing: the converter ships with the Attention Lens repository, not with the extension (.vsix); run convert from a clone of the repository`);
-  }
-  const python = v.python ?? defaultPython();
-  const check = spawnSync(python, ['-c', 'import importlib.util as u; print(" ".join(m for m in ("numpy", "torch") if u.find_spec(m) is None))'], { encoding: 'utf8' });
-  if (check.error) {
-    const why = (check.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : check.error.message;
-    throw new Error(`Python ${python} ${why}: convert needs Python 3 with torch and numpy (name one with --python PATH)`);
-  }
-  if (check.status !== 0) throw new Error(`${python} did not run a module check (exit ${check.status}): ${check.stderr.trim().split('\n').pop() ?? ''}`);
-  const missing = check.stdout.trim();
-  if (missing !== '') {
-    const debian = missing.split(' ').map((m) => `python3-${m}`).join(' ');
-    throw new Error(`${python} lacks ${missing.replace(' ', ' and ')}: install (Debian/Ubuntu: sudo apt install ${debian}; else pip install ${missing}) or name another Python with --python PATH`);
-  }
-  const args = [script, hfDir, outDir, ...(v.id === undefined ? [] : ['--id', v.id])];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    spawn(python, args, { stdio: 'inherit' }).on('error', reject).on('exit', resolve);
-  });
-  // The converter's own errors (exit 2) are already one line "convert: FILE: problem" on stderr.
-  if (code === 2) process.exitCode = 2;
-  else if (code !== 0) throw new Error(`${script} failed (exit ${code ?? 'by a signal'}); its output is above`);
-  else process.stdout.write(`attention-lens: inspect with --model ${outDir}, or open it in VS Code with "Attention Lens: Open Model Folder..."\n`);
+  const result = await convertHfFolder(hfDir, outDir, { attentionGraphs: SHIPPED_MODELS, id: v.id, onProgress: convertProgress() });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  process.stdout.write(`attention-lens: ${describeConverted(result)} -> ${outDir} in ${result.seconds.toFixed(1)} s; inspect with --model ${outDir}\n`);
+}
+
+/** On a terminal, conversion progress on one rewritten stderr line. */
+function convertProgress(): ((p: ConvertProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (p) => void process.stderr.write(`\rattention-lens: converting, ${p.tensors} of ${p.tensorsTotal} tensors, ${Math.round(p.bytes / 2 ** 20)} of ${Math.round(p.bytesTotal / 2 ** 20)} MB`);
+}
+
+function describeConverted(r: ConvertResult): string {
+  const sliding = r.slidingLayers ? `, ${r.slidingLayers} sliding-window layers` : '';
+  return `converted ${r.modelType} (${r.layers} layers, ${r.heads} heads, ${r.kvHeads} kv heads${sliding}, ${r.parameters.toLocaleString('en-US')} parameters)`;
+}
+
+/** --model DIR: a model folder as it is, or a Hugging Face folder converted on first use into the cache. */
+async function modelFolder(dir: string): Promise<string> {
+  if (!isHfFolder(dir)) return dir;
+  const { dir: converted, converted: result } = await convertedModel(dir, defaultCacheRoot(), { attentionGraphs: SHIPPED_MODELS, onProgress: convertProgress() });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (result) process.stderr.write(`attention-lens: ${describeConverted(result)} into ${converted} (reused next time)\n`);
+  return converted;
 }
 
 function writeOutput(file: string, data: string | Buffer): void {

@@ -33,7 +33,7 @@ import tokenizers
 import torch
 import transformers
 from safetensors import safe_open
-from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
+from transformers import AutoModelForCausalLM, Gemma3TextConfig, GPT2Config, LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpe  # noqa: E402
@@ -70,8 +70,16 @@ def rope(theta):
     return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
 
 
+# Past the window of the sliding layers and past Llama 3's original context within the 48 tokens.
+WINDOW, ORIGINAL_CONTEXT = 16, 32
+# Fixtures whose tokenizer begins every text with BOS, as Llama 3's and Gemma 3's do.
+WITH_BOS = {"llama3", "gemma3"}
+
+
 def configs(vocab, eos):
     common = {"vocab_size": vocab, "bos_token_id": eos, "eos_token_id": eos}
+    small = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2}
     return {
         "gpt2": GPT2Config(n_positions=64, n_embd=64, n_layer=2, n_head=4, n_inner=128, activation_function="gelu_new",
                            resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **common),
@@ -84,7 +92,34 @@ def configs(vocab, eos):
         "llama-head-dim": LlamaConfig(hidden_size=64, head_dim=24, intermediate_size=96, num_hidden_layers=2,
                                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
                                       rms_norm_eps=1e-5, tie_word_embeddings=True, **rope(10000.0), **common),
+        "llama3": LlamaConfig(**small, max_position_embeddings=256, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                              rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
+                                               "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                               "original_max_position_embeddings": ORIGINAL_CONTEXT}, **common),
+        "qwen3": Qwen3Config(**small, head_dim=24, max_position_embeddings=512, rms_norm_eps=1e-6,
+                             tie_word_embeddings=True, use_sliding_window=False, **rope(1000000.0), **common),
+        "mistral-sliding": MistralConfig(**small, max_position_embeddings=256, rms_norm_eps=1e-5, tie_word_embeddings=False,
+                                         sliding_window=WINDOW, **rope(10000.0), **common),
+        "gemma3": Gemma3TextConfig(**small, head_dim=16, max_position_embeddings=256, rms_norm_eps=1e-6,
+                                   sliding_window=WINDOW, layer_types=["sliding_attention", "full_attention"],
+                                   query_pre_attn_scalar=24, pad_token_id=0,
+                                   rope_parameters={"full_attention": {"rope_type": "default", "rope_theta": 1000000.0},
+                                                    "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}},
+                                   **common),
     }
+
+
+def add_bos(path, bos_id):
+    """The tokenizer's post-processor prepends BOS to every text, as Llama 3's and Gemma 3's files do."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    data["post_processor"] = {"type": "TemplateProcessing",
+                              "single": [{"SpecialToken": {"id": EOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                              "pair": [{"SpecialToken": {"id": EOS, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                                       {"Sequence": {"id": "B", "type_id": 1}}],
+                              "special_tokens": {EOS: {"id": EOS, "ids": [bos_id], "tokens": [EOS]}}}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False)
 
 
 @torch.no_grad()
@@ -122,6 +157,7 @@ def rounded(x):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(ROOT, "test", "fixtures", "hf"))
+    ap.add_argument("--only", help="comma-separated fixture names (default: all)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     tok_path = os.path.join(args.out, "tokenizer.json")
@@ -133,16 +169,25 @@ def main():
     # The text of exactly those tokens; it must encode back to them, here and in HF tokenizers.
     char_to_byte = {c: b for b, c in bpe.BYTE_TO_CHAR.items()}
     names = {i: s for s, i in tok.vocab.items()}
-    text = bytes(char_to_byte[c] for i in ids for c in names[i]).decode("utf-8")
+
+    def text_of(token_ids):
+        return bytes(char_to_byte[c] for i in token_ids for c in names[i]).decode("utf-8")
+
+    text = text_of(ids)
     assert tok.encode(text) == ids, "the text of the first tokens encodes differently"
     hf_ids = tokenizers.Tokenizer.from_file(tok_path).encode(text, add_special_tokens=False).ids
     assert hf_ids == ids, f"Hugging Face tokenizers disagrees with training/bpe.py: {hf_ids} != {ids}"
     queries = [0, 1, TOKENS // 2, TOKENS - 1]
     for name, cfg in configs(vocab, BPE_VOCAB).items():
+        if args.only and name not in args.only.split(","):
+            continue
         torch.manual_seed(SEED)
+        model_ids = ids
+        if name in WITH_BOS:
+            model_ids = [BPE_VOCAB] + ids[:-1]
         model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager").float().eval()
         randomise(model, torch.Generator().manual_seed(SEED))
-        before = reference(model, ids, queries)
+        before = reference(model, model_ids, queries)
         folder = os.path.join(args.out, name)
         shutil.rmtree(folder, ignore_errors=True)
         # bfloat16 halves the files; the weights are bfloat16-exact, so the cast loses nothing.
@@ -151,6 +196,10 @@ def main():
             left_out = set(model.state_dict()) - set(f.keys())
         assert left_out == ({"lm_head.weight"} if cfg.tie_word_embeddings else set()), left_out
         shutil.copyfile(tok_path, os.path.join(folder, "tokenizer.json"))
+        if name in WITH_BOS:
+            add_bos(os.path.join(folder, "tokenizer.json"), BPE_VOCAB)
+            encoded = tokenizers.Tokenizer.from_file(os.path.join(folder, "tokenizer.json")).encode(text_of(ids[:-1])).ids
+            assert encoded == model_ids, f"{name}: the tokenizer does not give BOS and the text's tokens: {encoded[:3]}"
 
         # transformers reads the folder back; the reference is that model's output.
         loaded, info = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", output_loading_info=True,
@@ -160,7 +209,7 @@ def main():
         assert not problems, f"{name}: from_pretrained reports {problems}"
         assert next(loaded.parameters()).dtype == torch.float32
         assert loaded.config._attn_implementation == "eager", loaded.config._attn_implementation
-        ref = reference(loaded, ids, queries)
+        ref = reference(loaded, model_ids, queries)
         for key in ref:
             diff = torch.tensor(ref[key]).sub(torch.tensor(before[key])).abs().max().item()
             assert diff == 0.0, f"{name}: {key} differs by {diff} after the round trip through the folder"
@@ -170,7 +219,8 @@ def main():
                 "architecture": cfg.model_type,
                 "model_class": type(loaded).__name__, "attn_implementation": "eager",
                 "dtype": "float32 compute, bfloat16-exact weights", "loaded_with": "from_pretrained(folder)",
-                "text": text, "ids": ids, "queries": queries}
+                "text": text if name not in WITH_BOS else text_of(model_ids[1:]), "ids": model_ids, "queries": queries,
+                "bos": name in WITH_BOS}
         with open(os.path.join(folder, "reference.json"), "w") as f:
             json.dump({**meta, **{k: rounded(v) for k, v in ref.items()}}, f, separators=(",", ":"))
         files = sorted(os.listdir(folder))

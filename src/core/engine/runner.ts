@@ -176,18 +176,18 @@ export class ModelRunner {
   }
 
   /** The whole text's tokens: only for texts of at most tokenizeChars characters (the memory plan). */
-  encode(text: string): Promise<Encoding> {
-    return this.tokenizer.encode(text);
+  encode(text: string, atStart = true): Promise<Encoding> {
+    return this.tokenizer.encode(text, atStart);
   }
 
   /** The document's tokens covering [from, to), as whole-document tokenization gives them, tokenized in pieces. */
   encodeRange(text: string, from: number, to: number): Promise<EncodedRange> {
-    return encodeRange((t) => this.encode(t), text, from, to, this.tokenizeChars);
+    return encodeRange((t, atStart) => this.encode(t, atStart), text, from, to, this.tokenizeChars);
   }
 
   /** The whole document's tokens, or a stretch of them that holds the window of maxTokens around `center`. */
   documentTokens(text: string, center: number, maxTokens: number): Promise<DocumentTokens> {
-    return tokensAround((t) => this.encode(t), text, center, maxTokens, this.tokenizeChars);
+    return tokensAround((t, atStart) => this.encode(t, atStart), text, center, maxTokens, this.tokenizeChars);
   }
 
   async dispose(): Promise<void> {

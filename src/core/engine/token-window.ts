@@ -30,7 +30,8 @@ const SYNC = 16;
 /** How far back from a wanted cut a line start (or word start) is looked for. */
 const SLACK = 1024;
 
-export type Encode = (text: string) => Promise<Encoding>;
+/** Tokenizes a text; atStart false for a piece from inside the document (no BOS). */
+export type Encode = (text: string, atStart?: boolean) => Promise<Encoding>;
 
 /** A stretch of the document's tokens; offsets are document offsets. */
 export interface EncodedRange extends Encoding {
@@ -50,7 +51,7 @@ export async function encodeRange(encode: Encode, text: string, from: number, to
   const starts: number[] = [];
   const ends: number[] = [];
   let exact = true;
-  const piece = async (a: number, b: number): Promise<Encoding> => shift(await encode(text.slice(a, b)), a);
+  const piece = async (a: number, b: number): Promise<Encoding> => shift(await encode(text.slice(a, b), a === 0), a);
   // The first piece starts the document (exact) or is a small witness whose end stays before `from`.
   let s = from - 3 * OVERLAP <= 0 ? 0 : cutBefore(text, from - 3 * OVERLAP, 0);
   let trusted = s === 0;

@@ -61,9 +61,43 @@ export class Tokenizer {
     }
   }
 
-  /** Tokens of the text as the model sees it, without the special tokens a post-processor adds
-   *  (BOS/EOS have no text to tile). The library only encodes asynchronously (on its own threads). */
-  async encode(text: string): Promise<Encoding> {
+  /**
+   * Tokens of the text as the model sees it. A text that starts the document begins with the
+   * special tokens the tokenizer's post-processor puts before every text (BOS of Llama 3 and
+   * Gemma 3, as transformers adds them), each an empty span at 0; a piece from inside the document
+   * (atStart false) has none, and no text ends with the ones a post-processor appends (they follow
+   * nothing the user wrote). The library only encodes asynchronously (on its own threads).
+   */
+  async encode(text: string, atStart = true): Promise<Encoding> {
+    const body = await this.encodeText(text);
+    const prefix = atStart ? await this.prefix() : [];
+    if (prefix.length === 0) return body;
+    const n = prefix.length + body.ids.length;
+    const grown = (a: Int32Array, lead: number): Int32Array => {
+      const out = new Int32Array(n).fill(lead, 0, prefix.length);
+      out.set(a, prefix.length);
+      return out;
+    };
+    const ids = grown(body.ids, 0);
+    ids.set(prefix);
+    return { ids, starts: grown(body.starts, 0), ends: grown(body.ends, 0), words: body.words && grown(body.words, -1) };
+  }
+
+  private prefixIds?: Promise<number[]>;
+
+  /** The special tokens the post-processor puts before a text: those leading an encoded letter. */
+  private prefix(): Promise<number[]> {
+    this.prefixIds ??= this.inner.encode('a', null, { addSpecialTokens: true }).then((enc) => {
+      const special = enc.getSpecialTokensMask();
+      const ids = enc.getIds();
+      const lead: number[] = [];
+      for (let i = 0; i < ids.length && special[i] === 1; i++) lead.push(ids[i]);
+      return lead;
+    });
+    return this.prefixIds;
+  }
+
+  private async encodeText(text: string): Promise<Encoding> {
     const enc = await this.inner.encode(text, null, { addSpecialTokens: false });
     const ids = Int32Array.from(enc.getIds());
     const words = Int32Array.from(enc.getWordIds(), (w) => w ?? -1);
