@@ -15,8 +15,10 @@ interface Result {
   stderr: string;
 }
 
-function cli(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+/** Runs the CLI; a first argument { env } adds to its environment. */
+function cli(...args: (string | { env: NodeJS.ProcessEnv })[]): Result {
+  const options = typeof args[0] === 'object' ? (args.shift() as { env: NodeJS.ProcessEnv }) : { env: {} };
+  const r = spawnSync(process.execPath, [CLI, ...(args as string[])], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...options.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -257,8 +259,9 @@ describe('CLI', function () {
     });
   });
 
-  // convert runs training/convert.py with /usr/bin/python3 (torch, numpy) on a tiny random Llama
-  // checkpoint in Hugging Face layout, written by training/write_hf_checkpoint.py.
+  // convert runs the TypeScript converter (src/core/convert) on a tiny random Llama checkpoint in
+  // Hugging Face layout, written by training/write_hf_checkpoint.py (Debian's torch), and on the
+  // transformers fixtures of test/fixtures/hf.
   describe('convert', function () {
     this.timeout(120_000);
     const python = '/usr/bin/python3';
@@ -274,8 +277,10 @@ describe('CLI', function () {
     it('writes a model folder that inspect reads in softmax and ssmax-posthoc', () => {
       const r = cli('convert', hf, out, '--id', 'tiny-llama');
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /convert: llama \(2 layers, 4 heads, 2 kv heads, [\d,]+ parameters\)/);
-      assert.match(r.stdout, /attention-lens: inspect with --model /);
+      assert.match(r.stdout, /converted llama \(2 layers, 4 heads, 2 kv heads, [\d,]+ parameters\) -> .* in [\d.]+ s; inspect with --model /);
+      // Weights live in one external data file; the graphs hold only nodes and small constants.
+      assert.ok(fs.statSync(path.join(out, 'softmax', 'weights.bin')).size > 4 * 4096 * 32, 'weights.bin holds the weights');
+      assert.ok(fs.statSync(path.join(out, 'softmax', 'layer0.qkv.onnx')).size < 20_000, 'a layer graph without its weights');
       const tokens = (JSON.parse(cli('inspect', code, '--model', out, '--json').stdout) as InspectJson).tokens;
       assert.ok(tokens.length > 200, `${tokens.length} tokens: the file must reach beyond the training context of 64`);
       // A query before the training context (token 10) and one beyond it (token 200).
@@ -303,7 +308,7 @@ describe('CLI', function () {
       }
     });
 
-    it('the engine\'s surprisal equals the converter\'s PyTorch reading of the checkpoint, in both modes', () => {
+    it('the engine\'s surprisal equals the PyTorch reading of the checkpoint (training/hf_adapters.py), in both modes', () => {
       const posthocS = (JSON.parse(fs.readFileSync(path.join(out, 'models.json'), 'utf8')) as { posthocS: number }).posthocS;
       for (const [mode, extra] of [['softmax', []], ['ssmax-posthoc', ['--posthoc-s', String(posthocS)]]] as const) {
         const engine = (JSON.parse(cli('inspect', code, '--model', out, '--mode', mode, '--json').stdout) as InspectJson).surprisal;
@@ -320,43 +325,96 @@ describe('CLI', function () {
       assertFails(cli('inspect', code, '--model', out, '--mode', 'ssmax'), /ssmax/);
     });
 
-    it('a corrupt checkpoint: the converter names the file, exit code 2', () => {
-      const bad = path.join(dir, 'bad-hf');
+    it('inspect --model HF_DIR converts into the cache once and reuses it', () => {
+      const cache = path.join(dir, 'xdg-cache');
+      const env = { XDG_CACHE_HOME: cache };
+      const first = cli({ env }, 'inspect', code, '--model', hf, '--json');
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /converted llama .* into .*attention-lens.tiny-hf-[0-9a-f]{16} \(reused next time\)/);
+      const folders = fs.readdirSync(path.join(cache, 'attention-lens'));
+      assert.equal(folders.length, 1, folders.join(', '));
+      const again = cli({ env }, 'inspect', code, '--model', hf, '--json');
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stderr, /converted/);
+      assert.deepEqual((JSON.parse(again.stdout) as InspectJson).surprisal, (JSON.parse(first.stdout) as InspectJson).surprisal);
+      // A changed weight file is a new key: converted again, never the stale folder.
+      const copy = path.join(dir, 'tiny-hf-touched');
+      fs.cpSync(hf, copy, { recursive: true });
+      assert.equal(cli({ env }, 'inspect', code, '--model', copy, '--json').code, 0);
+      fs.utimesSync(path.join(copy, 'model.safetensors'), new Date(), new Date(Date.now() + 5000));
+      const touched = cli({ env }, 'inspect', code, '--model', copy, '--json');
+      assert.match(touched.stderr, /converted llama/);
+    });
+
+    /** A copy of the tiny checkpoint, changed by `edit`; converting it must fail with `message` and leave no folder. */
+    const badInput = (name: string, edit: (folder: string) => void, message: RegExp): void => {
+      const bad = path.join(dir, `bad-${name}`);
       fs.cpSync(hf, bad, { recursive: true });
-      const weights = path.join(bad, 'model.safetensors');
-      fs.truncateSync(weights, fs.statSync(weights).size - 1000);
-      assertFails(cli('convert', bad, path.join(dir, 'bad-model')), /model\.safetensors is truncated/, /^convert: /);
+      edit(bad);
+      const target = path.join(dir, `bad-${name}-model`);
+      assertFails(cli('convert', bad, target), message);
+      assert.ok(!fs.existsSync(target), 'nothing written');
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith(`bad-${name}-model`)), [], 'no partial folder left');
+    };
+    const writeSafetensors = (file: string, header: Record<string, unknown>, data: Buffer): void => {
+      const json = Buffer.from(JSON.stringify(header));
+      const size = Buffer.alloc(8);
+      size.writeBigUInt64LE(BigInt(json.length));
+      fs.writeFileSync(file, Buffer.concat([size, json, data]));
+    };
+    const editJson = (file: string, edit: (j: Record<string, unknown>) => void): void => {
+      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      edit(j);
+      fs.writeFileSync(file, JSON.stringify(j));
+    };
+
+    it('bad input: one line naming the problem, exit code 2, nothing written', () => {
+      badInput('truncated', (f) => fs.truncateSync(path.join(f, 'model.safetensors'), fs.statSync(path.join(f, 'model.safetensors')).size - 1000), /model\.safetensors is truncated/);
+      badInput('header', (f) => fs.writeFileSync(path.join(f, 'model.safetensors'), Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{oops')])), /model\.safetensors has a corrupt header/);
+      badInput('type', (f) => editJson(path.join(f, 'config.json'), (j) => (j.model_type = 'mamba')), /model_type "mamba" is not supported; supported: gpt2 .*llama .*qwen3 .*gemma3_text/);
+      badInput('no-tokenizer', (f) => fs.rmSync(path.join(f, 'tokenizer.json')), /tokenizer\.json is missing/);
+      badInput('no-config', (f) => fs.rmSync(path.join(f, 'config.json')), /config\.json is missing: .* is not a Hugging Face model folder/);
+      badInput('shape', (f) => editJson(path.join(f, 'config.json'), (j) => (j.intermediate_size = 96)), /has shape \[64, 32\], config\.json implies \[96, 32\]/);
+      badInput('shard', (f) => {
+        fs.renameSync(path.join(f, 'model.safetensors'), path.join(f, 'model-00001-of-00002.safetensors'));
+        fs.writeFileSync(path.join(f, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'model.norm.weight': 'model-00002-of-00002.safetensors', 'model.embed_tokens.weight': 'model-00001-of-00002.safetensors' } }));
+      }, /model-00002-of-00002\.safetensors is missing \(named by model\.safetensors\.index\.json\)/);
+      badInput('fp8', (f) => writeSafetensors(path.join(f, 'model.safetensors'), { 'model.embed_tokens.weight': { dtype: 'F8_E4M3', shape: [2, 2], data_offsets: [0, 4] } }, Buffer.alloc(4)), /is F8_E4M3: quantized and FP8 weights are not supported/);
+      badInput('pickle', (f) => fs.renameSync(path.join(f, 'model.safetensors'), path.join(f, 'pytorch_model.bin')), /holds pytorch_model\.bin, which this converter no longer reads .* save the model as safetensors/);
     });
 
-    it('a missing Python, or one without torch, is named with how to install', () => {
-      assertFails(cli('convert', hf, path.join(dir, 'm1'), '--python', path.join(dir, 'no-python3')), /Python .*no-python3 not found: convert needs Python 3 with torch and numpy/);
-      // -S: the interpreter without its site packages, so without numpy and torch.
-      const bare = path.join(dir, 'bare-python');
-      fs.writeFileSync(bare, `#!/bin/sh\nexec ${python} -S "$@"\n`, { mode: 0o755 });
-      assertFails(cli('convert', hf, path.join(dir, 'm2'), '--python', bare), /lacks numpy and torch: install \(Debian\/Ubuntu: sudo apt install python3-numpy python3-torch/);
-    });
-
-    it('without training/convert.py next to the CLI, says it ships with the repository', () => {
-      const alone = path.join(dir, 'installed', 'dist');
-      fs.mkdirSync(alone, { recursive: true });
-      fs.copyFileSync(CLI, path.join(alone, 'cli.js'));
-      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'installed', 'node_modules'));
-      const r = spawnSync(process.execPath, [path.join(alone, 'cli.js'), 'convert', hf, path.join(dir, 'm3')], { encoding: 'utf8' });
-      assertFails({ code: r.status, stdout: r.stdout, stderr: r.stderr }, /training\/convert\.py is missing: the converter ships with the Attention Lens repository, not with the extension/);
+    it('a model beyond the memory available is refused before converting, with the numbers', () => {
+      const big = path.join(dir, 'big-hf');
+      fs.mkdirSync(big);
+      for (const f of ['tokenizer.json', 'config.json']) fs.copyFileSync(path.join(hf, f), path.join(big, f));
+      // 6.5 G bfloat16 parameters in a sparse file: the check reads the header, never the bytes.
+      const shape = [100_000, 65_536];
+      const bytes = 2 * shape[0] * shape[1];
+      writeSafetensors(path.join(big, 'model.safetensors'), { 'model.embed_tokens.weight': { dtype: 'BF16', shape, data_offsets: [0, bytes] } }, Buffer.alloc(0));
+      fs.truncateSync(path.join(big, 'model.safetensors'), fs.statSync(path.join(big, 'model.safetensors')).size + bytes);
+      assertFails(
+        cli('convert', big, path.join(dir, 'big-model')),
+        /needs 25,000 MB for its weights once loaded \(6554 M parameters x 4 bytes as float32\) plus \d+ MB to inspect 1,000 tokens, above the [\d,]+ MB available; not converted/,
+      );
+      assert.ok(!fs.existsSync(path.join(dir, 'big-model')));
     });
 
     it('wrong arguments', () => {
       assertFails(cli('convert', hf), /usage: attention-lens convert HF_DIR OUT_DIR/);
       assertFails(cli('convert', hf, out, '--mode', 'softmax'), /unknown option --mode/);
+      assertFails(cli('convert', hf, out), /already exists and is not empty; name a new folder/);
     });
 
     // The engine against transformers itself: test/fixtures/hf holds tiny checkpoints with the
     // surprisal and attention rows that transformers computed (training/make_hf_fixtures.py).
-    // The model folder's own tokenizer.json must give the reference's token ids.
-    for (const arch of ['gpt2', 'llama', 'qwen2', 'llama-head-dim']) {
+    // The model folder's own tokenizer.json must give the reference's token ids, BOS included
+    // where the tokenizer adds it (llama3, gemma3): the engine shows it as token 0, which covers no
+    // text, so no offset selects it and its row (one weight of 1 on itself) is not asked for.
+    // gemma3 and mistral-sliding have sliding-window layers of 16 keys, past which 48 tokens reach.
+    for (const arch of ['gpt2', 'llama', 'qwen2', 'llama-head-dim', 'llama3', 'qwen3', 'gemma3', 'mistral-sliding']) {
       it(`${arch} fixture: the engine's surprisal and attention rows equal transformers' within 1e-3`, () => {
         const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'hf', arch, 'reference.json'), 'utf8')) as {
-          text: string; ids: number[]; queries: number[]; surprisal: number[]; attention_rows: number[][][][];
+          text: string; ids: number[]; queries: number[]; surprisal: number[]; attention_rows: number[][][][]; bos?: boolean;
         };
         const model = path.join(dir, `fixture-${arch}`);
         const c = cli('convert', path.join(ROOT, 'test', 'fixtures', 'hf', arch), model);
@@ -365,17 +423,20 @@ describe('CLI', function () {
         fs.writeFileSync(file, ref.text);
         const tokens = (JSON.parse(cli('inspect', file, '--model', model, '--json').stdout) as InspectJson).tokens;
         assert.equal(tokens.length, ref.ids.length, 'token count');
-        const r = cli('inspect', file, '--model', model, '--json', ...ref.queries.flatMap((t) => ['--query', String(tokens[t].start)]));
+        if (ref.bos) assert.deepEqual([tokens[0].start, tokens[0].end, tokens[1].start], [0, 0, 0], 'BOS covers no text');
+        const asked = ref.queries.map((t, i) => ({ t, i })).filter(({ t }) => !(ref.bos && t === 0));
+        const r = cli('inspect', file, '--model', model, '--json', ...asked.flatMap(({ t }) => ['--query', String(tokens[t].start)]));
         assert.equal(r.code, 0, r.stderr);
         const json = JSON.parse(r.stdout) as InspectJson;
         const worst = Math.max(...json.surprisal.map((x, i) => Math.abs((x ?? 0) - ref.surprisal[i])));
         assert.ok(worst < 1e-3, `surprisal differs by up to ${worst}`);
-        assert.equal(json.queries.length, ref.queries.length);
+        assert.equal(json.queries.length, asked.length);
         assert.ok(json.queries.every((q) => q.rows.length === ref.attention_rows.length && q.rows.every((l) => l.length === ref.attention_rows[0].length)), 'layers x heads');
         json.queries.forEach((q, qi) => q.rows.forEach((layer, l) => layer.forEach((row, h) => {
+          const { t, i } = asked[qi];
           assert.equal(row.length, ref.ids.length, 'a full row');
-          const diff = Math.max(...row.map((w, k) => Math.abs(w - ref.attention_rows[l][h][qi][k])));
-          assert.ok(diff < 1e-3, `layer ${l + 1}, head ${h + 1}, token ${ref.queries[qi]}: the row differs by up to ${diff}`);
+          const diff = Math.max(...row.map((w, k) => Math.abs(w - ref.attention_rows[l][h][i][k])));
+          assert.ok(diff < 1e-3, `layer ${l + 1}, head ${h + 1}, token ${t}: the row differs by up to ${diff}`);
         })));
       });
     }
