@@ -108,6 +108,25 @@ function extensionHostLog(userDataDir) {
   return files.map((f) => fs.readFileSync(f, 'utf8').slice(-3000)).join('\n') || '(no extension host log)';
 }
 
+/**
+ * The installed extension's own CLI, run from outside the repository (nothing but the .vsix), converts a
+ * Hugging Face folder (a transformers fixture copied out of the repository) and inspects with it.
+ */
+function convertWithInstalledCli(extensionsDir, workspace) {
+  const installed = fs.readdirSync(extensionsDir).map((d) => path.join(extensionsDir, d, 'dist', 'cli.js')).find((f) => fs.existsSync(f));
+  if (!installed) fail(`no dist/cli.js in the installed extension under ${extensionsDir}`);
+  const hf = path.join(workspace, 'hf-llama3');
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'hf', 'llama3'), hf, { recursive: true });
+  const model = path.join(workspace, 'converted-llama3');
+  const run = (...a) => spawnSync(process.execPath, [installed, ...a], { cwd: workspace, encoding: 'utf8' });
+  const converted = run('convert', hf, model);
+  if (converted.status !== 0) fail(`the installed CLI could not convert ${hf}:\n${converted.stderr}`);
+  const inspected = run('inspect', path.join(workspace, 'hello.py'), '--model', model, '--json');
+  if (inspected.status !== 0) fail(`the installed CLI could not inspect with the converted model:\n${inspected.stderr}`);
+  const tokens = JSON.parse(inspected.stdout).tokens.length;
+  console.log(`package: the installed CLI converted a Llama 3 folder (${converted.stdout.trim()}) and inspected ${tokens} tokens with it`);
+}
+
 async function check(vsix) {
   // Installs the .vsix with code-server's CLI into a throwaway extensions folder, then opens a
   // workbench and runs the inspect command: the status bar must show the mode.
@@ -123,6 +142,7 @@ async function check(vsix) {
   );
   process.stdout.write(install.stdout || '');
   if (install.status !== 0) fail(`code-server --install-extension failed:\n${install.stderr}`);
+  convertWithInstalledCli(extensionsDir, workspace);
   const server = await cs.startCodeServer({ folder: workspace, extensionsDir, userDataDir, quiet: true });
   const browser = await cs.launchChromium();
   try {

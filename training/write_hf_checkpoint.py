@@ -1,10 +1,10 @@
 """Writes a random Llama checkpoint in Hugging Face layout (config.json, model.safetensors,
 tokenizer.json) with the shipped tokenizer, so any text tokenizes. By default a tiny one for the
 CLI's convert tests (a training context of 64 tokens, so a short file reaches beyond it); with
---shape smollm2-135m one of SmolLM2-135M's shape in bfloat16, which the bench measures
-(bench/README.md).
+--shape smollm2-135m one of SmolLM2-135M's shape in bfloat16, and with --shape llama3.2-1b one of
+Llama-3.2-1B's, which the bench measures (bench/README.md).
 
-    /usr/bin/python3 training/write_hf_checkpoint.py OUT_DIR [--shape smollm2-135m]
+    /usr/bin/python3 training/write_hf_checkpoint.py OUT_DIR [--shape smollm2-135m | llama3.2-1b]
 """
 import json
 import os
@@ -27,6 +27,13 @@ CONFIG = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_s
 # SmolLM2-135M: 30 layers, 9 heads over 3 kv heads, width 576, MLP 1,536, vocabulary 49,152, context 8,192.
 SMOLLM2_135M = {**CONFIG, "vocab_size": 49152, "hidden_size": 576, "num_attention_heads": 9, "num_key_value_heads": 3,
                 "num_hidden_layers": 30, "intermediate_size": 1536, "max_position_embeddings": 8192, "rope_theta": 100000.0}
+
+# Llama-3.2-1B: 16 layers, 32 heads over 8 kv heads of 64, width 2,048, MLP 8,192, vocabulary 128,256,
+# tied embeddings, RoPE base 500,000 with the llama3 rule (factor 32, original context 8,192).
+LLAMA32_1B = {**CONFIG, "vocab_size": 128256, "hidden_size": 2048, "num_attention_heads": 32, "num_key_value_heads": 8,
+              "num_hidden_layers": 16, "intermediate_size": 8192, "max_position_embeddings": 131072, "rope_theta": 500000.0,
+              "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                               "original_max_position_embeddings": 8192}}
 
 
 def main(out, config=CONFIG, dtype="F32"):
@@ -58,9 +65,11 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out")
-    parser.add_argument("--shape", choices=["tiny", "smollm2-135m"], default="tiny")
+    parser.add_argument("--shape", choices=["tiny", "smollm2-135m", "llama3.2-1b"], default="tiny")
     args = parser.parse_args()
     if args.shape == "smollm2-135m":
         main(args.out, SMOLLM2_135M, "BF16")
+    elif args.shape == "llama3.2-1b":
+        main(args.out, LLAMA32_1B, "BF16")
     else:
         main(args.out)

@@ -99,7 +99,7 @@ export function folderBytes(dir: string): number {
 
 /** The hub caches to look in: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub (existing ones, in that order). */
 export function hubCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
-  const roots = [env.HF_HUB_CACHE, env.HF_HOME && path.join(env.HF_HOME, 'hub'), path.join(os.homedir(), '.cache', 'huggingface', 'hub')];
+  const roots = [env.HF_HUB_CACHE, env.HF_HOME && path.join(env.HF_HOME, 'hub'), path.join(env.HOME || os.homedir(), '.cache', 'huggingface', 'hub')];
   return [...new Set(roots.filter((r): r is string => !!r && fs.existsSync(r)).map((r) => path.resolve(r)))];
 }
 
