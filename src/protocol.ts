@@ -30,6 +30,8 @@ export interface PanelDocument {
   /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */
   thumbSize: number;
   thumbs: Float32Array;
+  /** [layer]: a sliding layer's window, null for full attention; absent when no layer slides. */
+  windows?: (number | null)[];
 }
 
 /** The selected head's data for the current document; sent with the document and on every selection change. */
@@ -340,7 +342,9 @@ function isPanelDocument(d: unknown): d is PanelDocument {
     d.roleScores instanceof Float32Array &&
     d.roleScores.length === d.headMeans.length &&
     isIndex(d.thumbSize) &&
-    d.thumbs instanceof Float32Array;
+    d.thumbs instanceof Float32Array &&
+    (d.windows === undefined ||
+      (Array.isArray(d.windows) && d.windows.length === d.layers && d.windows.every((w) => w === null || (Number.isInteger(w) && (w as number) >= 1))));
   return ok && (d.thumbs as Float32Array).length === (d.layers as number) * (d.heads as number) * (d.thumbSize as number) ** 2;
 }
 

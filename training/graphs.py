@@ -215,6 +215,37 @@ class AttentionGraph(nn.Module):
                 tw.reshape(G, B, -1), pooled.reshape(G, B, -1), mass.reshape(G, B, -1), sample)
 
 
+class WindowAttentionGraph(AttentionGraph):
+    """AttentionGraph for a sliding-window layer: query i sees keys key_first[i] .. i only. The
+    engine feeds the keys from a multiple of the bin that the block's first window needs (the bins
+    before it hold no key any query sees), so every position here, q_pos and key_first included,
+    counts from the first key fed; one set `k` (every key is masked on both sides) and the same
+    outputs, with key indices and bins relative to that key."""
+
+    def forward(self, q, q_pos, key_first, k, vkp, pool_template):
+        G, B, hs = q.shape  # traced dimensions, as in AttentionGraph
+        rows = q.reshape(-1, hs)  # (G*B, hs)
+        key_pos = torch.arange(k.shape[0], dtype=torch.int64)
+        hidden = (key_pos[None, :] > q_pos[:, None]) | (key_pos[None, :] < key_first[:, None])  # (B, Tk)
+        bias = torch.zeros(hidden.shape, dtype=torch.float32).masked_fill(hidden, float("-inf"))
+        z = ((rows @ k.t()).reshape(G, B, -1) + bias).reshape(G * B, -1)  # (G*B, Tk)
+        w = z.softmax(dim=-1)
+        tw, ti = w.topk(self.K, dim=-1)
+        focus = tw[:, 0]
+        lse = z.gather(-1, ti[:, :1]).squeeze(-1) - torch.log(focus)
+        mix = w @ vkp  # (G*B, 2hs + 1): its position column is absolute, unused here
+        y = mix[:, :hs].reshape(G, B, hs)
+        entropy = lse - (rows * mix[:, hs:2 * hs]).sum(dim=-1)
+        # Distance from relative positions: both terms stay below the window and the block.
+        distance = q_pos.float().repeat(G) - w @ key_pos.float()
+        bin_size = pool_template.shape[0]
+        pooled = w.reshape(G * B, -1, bin_size).amax(dim=-1)
+        mass = distance_mass([(w, 0, None)], q_pos.repeat(G), bin_size)
+        sample = w.reshape(G, B, -1).index_select(1, sampled(q_pos, bin_size))
+        return (y, focus.reshape(G, B), entropy.reshape(G, B), distance.reshape(G, B), ti.reshape(G, B, -1),
+                tw.reshape(G, B, -1), pooled.reshape(G, B, -1), mass.reshape(G, B, -1), sample)
+
+
 class SplitAttentionGraph(nn.Module):
     """The same block and outputs as AttentionGraph, for blocks that start at or after key P:
     the past keys [0, P) are all visible, so their logits are never masked nor concatenated with
@@ -278,6 +309,16 @@ class RowsGraph(nn.Module):
         return z.softmax(dim=-1)
 
 
+class WindowRowsGraph(nn.Module):
+    """RowsGraph for a sliding-window layer: keys before key_first (absolute, one per query) masked too."""
+
+    def forward(self, q, q_pos, key_first, k):
+        z = q @ k.t()  # (G, R, Tk)
+        key_pos = torch.arange(k.shape[0], dtype=torch.int64)[None, :]
+        z = z.masked_fill((key_pos > q_pos[:, None]) | (key_pos < key_first[:, None]), float("-inf"))
+        return z.softmax(dim=-1)
+
+
 class _Piece(nn.Module):
     """One adapter method as a module; the adapter is a child so its weights export as initializers."""
 
@@ -304,9 +345,10 @@ def _export(module, args, path, inputs, outputs, dynamic, meta):
 
 
 def export_attention(top_k, folder):
-    """attention.onnx, attention-split.onnx and attention-rows.onnx: weights-free and generic in the
-    head size and the query heads per kv head, so one set serves every model (the converter copies
-    the shipped set)."""
+    """attention.onnx, attention-split.onnx, attention-rows.onnx and their sliding-window forms
+    attention-window.onnx and attention-window-rows.onnx: weights-free and generic in the head size
+    and the query heads per kv head, so one set serves every model (the converter copies the shipped
+    set)."""
     import os
 
     G, hs = 2, 8  # example sizes only: both are dynamic axes
@@ -332,6 +374,17 @@ def export_attention(top_k, folder):
     _export(RowsGraph(), (q, q_pos, torch.randn(P + D, hs)), os.path.join(folder, "attention-rows.onnx"), ["q", "q_pos", "k"],
             ["rows"], {"q": {0: "G", 1: "R", 2: "hs"}, "q_pos": {0: "R"}, "k": {0: "Tk", 1: "hs"}, "rows": {0: "G", 1: "R", 2: "Tk"}},
             {"piece": "attention-rows"})
+    window_dyn = {**dyn, "key_first": {0: "B"}, "k": {0: "Tk", 1: "hs"}}
+    for name in ("k_past", "k_diag"):
+        window_dyn.pop(name)
+    Tk = P + D
+    args = (q, torch.arange(P, P + B), torch.arange(P - 5, P + B - 5), torch.randn(Tk, hs), torch.randn(Tk, 2 * hs + 1), torch.zeros(2))
+    _export(WindowAttentionGraph(top_k), args, os.path.join(folder, "attention-window.onnx"),
+            ["q", "q_pos", "key_first", "k", "vkp", "pool_template"], ATTENTION_OUTPUTS, window_dyn, {"piece": "attention-window"})
+    _export(WindowRowsGraph(), (q, torch.arange(P, P + B), torch.arange(P - 5, P + B - 5), torch.randn(Tk, hs)),
+            os.path.join(folder, "attention-window-rows.onnx"), ["q", "q_pos", "key_first", "k"], ["rows"],
+            {"q": {0: "G", 1: "R", 2: "hs"}, "q_pos": {0: "R"}, "key_first": {0: "R"}, "k": {0: "Tk", 1: "hs"},
+             "rows": {0: "G", 1: "R", 2: "Tk"}}, {"piece": "attention-window-rows"})
 
 
 def export_variant(adapter, folder, meta):
@@ -381,24 +434,37 @@ def write_manifest(folder, model_id, adapter, variants, top_k, pooled_size, rope
 
 
 @torch.no_grad()
-def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_scale=None):
+def reference(adapter, ids, ssmax_s, rope_scale, queries, top_k, pooled_size, q_scale=None, windows=None, ssmax_keys_seen=True):
     """Plain full attention through the adapter: every layer's (H, T, T) weights, reduced with
     numpy (float64) to what the engine returns. ids (T,) int64; ssmax_s (L, H); q_scale (T,) or
-    None: a length rule's factor per query position (the post-hoc length-rule modes)."""
+    None: a length rule's factor per query position (the post-hoc length-rule modes); windows: per
+    layer None (full) or w (query i sees keys i - w + 1 .. i; models.json "layerTypes"). SSMax's n
+    in a sliding layer is the keys the query sees, min(i + 1, w), as a converter bakes it into that
+    layer's qkv graph; ssmax_keys_seen=False keeps the adapter's i + 1 (training/convert.py's
+    graphs, which know no windows)."""
     T = ids.shape[0]
     H, KV, hs = adapter.heads, adapter.kv_heads, adapter.head_dim
     pos = torch.arange(T)
     x = adapter.embed(ids, pos)
     weights = []
     for l in range(adapter.layers):
+        w_l = None if windows is None else windows[l]
         q, k, v = adapter.qkv(l, x, pos, ssmax_s[l], None if adapter.rope_base is None else torch.tensor(float(rope_scale)))
         if q_scale is not None:
             q = q * q_scale[:, None].to(q.dtype)
+        if w_l is not None and ssmax_keys_seen:
+            # The adapter multiplied q by s ln(i + 1); past the window n stops growing at w.
+            seen = torch.log(torch.clamp(pos.double() + 1, max=w_l)) / torch.log(pos.double() + 1).clamp_min(1e-30)
+            ratio = torch.where(pos + 1 > w_l, seen, torch.ones_like(seen)).float()
+            q = (q.view(T, H, hs) * torch.where(ssmax_s[l] > 0, ratio[:, None], torch.ones(T, H))[:, :, None]).reshape(T, H * hs)
         qh = q.view(T, H, hs).transpose(0, 1)
         kh = k.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)
         vh = v.view(T, KV, hs).transpose(0, 1).repeat_interleave(H // KV, dim=0)
         z = qh @ kh.transpose(1, 2)
-        z = z.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+        visible = torch.ones(T, T, dtype=torch.bool).tril()
+        if w_l is not None:
+            visible &= ~torch.ones(T, T, dtype=torch.bool).tril(-w_l)  # keys j <= i - w
+        z = z.masked_fill(~visible, float("-inf"))
         w = z.softmax(dim=-1)  # (H, T, T)
         weights.append(w.double().numpy())
         x = adapter.out(l, x, (w @ vh).transpose(0, 1).reshape(T, H * hs))

@@ -7,10 +7,17 @@ in float64), never the exported graphs.
 
 Beyond the training context the RoPE base is scaled by the rule of --rope-rule's models.json
 (training/rope_rule.py), as the engine runs it; --long only names more lengths.
+
+A converted Hugging Face checkpoint instead, on given token ids, with the facts of the folder
+training/convert.py wrote from it (posthocS, llama4Scaling, the RoPE rule and "layerTypes": a test
+may add sliding windows there, and the reference masks the same):
+
+    /usr/bin/python3 training/reference.py --hf HF_DIR --model-dir CONVERTED --ids 5,17,... --queries 0,40 --out ref.json
 """
 import argparse
 import json
 import math
+import os
 
 import torch
 
@@ -19,9 +26,37 @@ from graphs import GPTAdapter, reference
 from model import load_checkpoint
 
 
+def converted_cases(hf_dir, model_dir, ids, queries):
+    """Every mode of a converted model (softmax, ssmax-posthoc and the length rules) on ids."""
+    import convert
+
+    adapter = convert.load(hf_dir)
+    with open(os.path.join(model_dir, "models.json")) as f:
+        manifest = json.load(f)
+    L, H, T, ctx = adapter.layers, adapter.heads, ids.shape[0], manifest["trainContext"]
+    windows = [t["window"] for t in manifest["layerTypes"]] if "layerTypes" in manifest else None
+    scaling = manifest.get("llama4Scaling", {"beta": 0.1, "length": ctx})
+    pos = torch.arange(T, dtype=torch.float64)
+    modes = [("softmax", torch.zeros(L, H), None), ("ssmax-posthoc", torch.full((L, H), manifest["posthocS"]), None),
+             ("ministral3-scaling", torch.zeros(L, H), 1 + scaling["beta"] * torch.log1p(torch.floor(pos / scaling["length"]))),
+             ("logn-scaling", torch.zeros(L, H), torch.clamp(torch.log(pos + 1) / math.log(ctx), min=1.0))]
+    rope_scale = rope_rule.scale_for(T, ctx, manifest["rope"]["beyondTrainContext"]) if manifest["rope"] else 1.0
+    results = []
+    for mode, s, q_scale in modes:
+        # training/convert.py's qkv graphs scale SSMax by ln(i + 1) in every layer: so does this reference.
+        ref = reference(adapter, ids, s, rope_scale, queries, manifest["topK"], manifest["pooledSize"], q_scale, windows,
+                        ssmax_keys_seen=False)
+        results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale, **{k: v.tolist() for k, v in ref.items()}})
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--softmax", required=True)
+    ap.add_argument("--softmax")
+    ap.add_argument("--hf", help="a Hugging Face checkpoint folder instead of --softmax (with --model-dir, --ids, --queries)")
+    ap.add_argument("--model-dir", help="the folder training/convert.py wrote from --hf")
+    ap.add_argument("--ids", help="comma-separated token ids")
+    ap.add_argument("--queries", help="comma-separated query tokens whose full rows are written")
     ap.add_argument("--ssmax")
     ap.add_argument("--lengths", default="1,7,40,300")
     ap.add_argument("--long", default="", help="more lengths, beyond the training context, run with the RoPE rule")
@@ -29,6 +64,14 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    if args.hf:
+        ids = torch.tensor([int(t) for t in args.ids.split(",")], dtype=torch.int64)
+        results = converted_cases(args.hf, args.model_dir, ids, [int(t) for t in args.queries.split(",")])
+        with open(args.out, "w") as f:
+            json.dump({"cases": results}, f)
+        return
+    if not args.softmax:
+        ap.error("--softmax or --hf is required")
 
     soft, _ = load_checkpoint(args.softmax)
     cfg = soft.cfg

@@ -13,7 +13,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rope_rule  # noqa: E402
-from graphs import AttentionGraph, GPTAdapter, SplitAttentionGraph, ATTENTION_OUTPUTS, reference, write_manifest  # noqa: E402
+from graphs import (AttentionGraph, GPTAdapter, SplitAttentionGraph, WindowAttentionGraph, WindowRowsGraph, ATTENTION_OUTPUTS,  # noqa: E402
+                    reference, write_manifest)
 from model import GPT, GPTConfig  # noqa: E402
 
 
@@ -136,6 +137,79 @@ class AttentionGraphMaths(unittest.TestCase):
                 self.assertTrue(torch.equal(x, y), name)
             else:
                 torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5, msg=name)
+
+
+def window_rows(q, k, w):
+    """(G, T, T) softmax rows of query i over keys i - w + 1 .. i."""
+    T = k.shape[0]
+    visible = torch.ones(T, T, dtype=torch.bool).tril() & ~torch.ones(T, T, dtype=torch.bool).tril(-w)
+    return (q @ k.t()).masked_fill(~visible, float("-inf")).softmax(-1)
+
+
+class WindowGraphMaths(unittest.TestCase):
+    def test_window_block_fed_from_a_bin_equals_masked_rows(self):
+        # Queries 21..28 of a layer with window 7 see keys 15..28: the engine feeds keys from 12
+        # (the bin of 4 that holds key 15) to 32, positions counted from key 12.
+        torch.manual_seed(4)
+        G, hs, K, T, w, bin_size = 2, 8, 3, 32, 7, 4
+        a, e, k0 = 21, 29, 12
+        q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
+        pos = torch.arange(T)
+        vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
+        first = torch.clamp(pos[a:e] - w + 1, min=0)
+        out = WindowAttentionGraph(K)(q[:, a:e], pos[a:e] - k0, first - k0, k[k0:], vkp[k0:], torch.zeros(bin_size))
+        got = dict(zip(ATTENTION_OUTPUTS, out))
+        rows = window_rows(q, k, w)[:, a:e]  # (G, B, T), absolute keys
+        self.assertEqual(float(rows[..., :k0].abs().max()), 0.0, "the skipped bins hold no visible key")
+        torch.testing.assert_close(got["focus"], rows.max(-1).values)
+        torch.testing.assert_close(got["y"], rows @ v, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got["entropy"], -(rows * torch.log(rows.clamp_min(1e-30))).sum(-1), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got["distance"], (rows * (pos[a:e, None] - pos[None, :]).float()).sum(-1), atol=1e-5, rtol=1e-5)
+        top = rows.topk(K, -1)
+        torch.testing.assert_close(got["topk_weight"], top.values)
+        self.assertTrue(torch.equal(got["topk_index"] + k0, top.indices))
+        torch.testing.assert_close(got["pooled"], rows.reshape(G, e - a, -1, bin_size).amax(-1)[..., k0 // bin_size:])
+        np.testing.assert_allclose(got["distance_mass"].double().numpy(), bucket_mass(rows.double().numpy(), np.arange(a, e)), atol=1e-6)
+        at = [i - a for i in range(a, e) if i % bin_size == 0]  # 24 and 28
+        torch.testing.assert_close(got["sample_rows"], rows[:, at, k0:])
+        full = WindowRowsGraph()(q[:, a:e], pos[a:e], first, k)
+        torch.testing.assert_close(full, rows)
+
+    def test_window_wider_than_the_text_is_full_attention(self):
+        torch.manual_seed(5)
+        G, hs, K, T = 2, 8, 3, 12
+        q, k, v = torch.randn(G, T, hs), torch.randn(T, hs), torch.randn(T, hs)
+        pos = torch.arange(T)
+        vkp = torch.cat([v, k, pos.float()[:, None]], dim=-1)
+        window = WindowAttentionGraph(K)(q, pos, torch.zeros(T, dtype=torch.int64), k, vkp, torch.zeros(4))
+        whole = AttentionGraph(K)(q, pos, k[:1], k[1:], vkp, torch.zeros(4))
+        for name, x, y in zip(ATTENTION_OUTPUTS, window, whole):
+            if name == "topk_index":
+                self.assertTrue(torch.equal(x, y), name)
+            else:
+                torch.testing.assert_close(x, y, atol=1e-5, rtol=1e-5, msg=name)
+
+    def test_reference_masks_the_window_and_counts_the_keys_seen_for_ssmax(self):
+        model = small("ssmax")
+        adapter = GPTAdapter(model)
+        T, w = 11, 4
+        ids = torch.randint(0, 50, (T,), generator=torch.Generator().manual_seed(6))
+        s = model.learned_s()
+        ref = reference(adapter, ids, s, 1.0, list(range(T)), 4, 4, windows=[w, None])
+        pos = torch.arange(T)
+        with torch.no_grad():
+            x = adapter.embed(ids, pos)
+            q, k, _ = adapter.qkv(0, x, pos, torch.zeros(2), torch.tensor(1.0))
+        n = torch.clamp(pos + 1, max=w).float()
+        qh = q.view(T, 2, 8).transpose(0, 1) * (s[0][:, None] * torch.log(n)[None, :])[:, :, None]
+        want = window_rows(qh, k.view(T, 2, 8).transpose(0, 1)[0], w)  # small(): 2 heads, 2 kv heads; head 0's keys
+        np.testing.assert_allclose(ref["rows"][0, 0], want[0].double().numpy(), atol=1e-6)
+        self.assertEqual(np.abs(np.triu(ref["rows"][1, 0], 1)).max(), 0.0)
+        self.assertGreater(ref["rows"][1, 0, T - 1, 0], 0.0, "the full layer sees key 0")
+        # Without the keys-seen factor, the same rows as the adapter's n = i + 1.
+        plain = reference(adapter, ids, s, 1.0, list(range(T)), 4, 4, windows=[w, None], ssmax_keys_seen=False)
+        np.testing.assert_allclose(plain["rows"][0, 0, :w], ref["rows"][0, 0, :w], atol=1e-6)
+        self.assertGreater(np.abs(plain["rows"][0, 0, w:] - ref["rows"][0, 0, w:]).max(), 1e-4)
 
 
 if __name__ == "__main__":

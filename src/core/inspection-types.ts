@@ -22,6 +22,8 @@ export interface ModelInfo {
   topK: number;
   /** Side of the pooled attention map (bins), before trimming to the document. */
   pooledSize: number;
+  /** Per layer, null (full attention) or a sliding layer's window (models.json "layerTypes"); absent when no layer slides. */
+  windows?: (number | null)[];
 }
 
 export interface Token {

@@ -34,6 +34,7 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
     roleScores: Float32Array.from(roles, (r) => r.score),
     thumbSize: THUMB,
     thumbs: thumbnails(insp),
+    ...(insp.model.windows ? { windows: insp.model.windows } : {}),
   };
 }
 

@@ -29,8 +29,18 @@ export class HeadGrid {
     this.element.addEventListener('keydown', (e) => this.onKey(e));
   }
 
-  /** roles/roleScores: [layer * heads + head], what each head does and how clearly. */
-  setHeads(layers: number, heads: number, means: Float32Array, roles: readonly string[], roleScores: Float32Array, thumbSize: number, thumbs: Float32Array, maxPx: number): void {
+  /** roles/roleScores: [layer * heads + head], what each head does and how clearly; windows: [layer], a sliding layer's window (else null or absent). */
+  setHeads(
+    layers: number,
+    heads: number,
+    means: Float32Array,
+    roles: readonly string[],
+    roleScores: Float32Array,
+    thumbSize: number,
+    thumbs: Float32Array,
+    maxPx: number,
+    windows: readonly (number | null)[] = [],
+  ): void {
     this.heads = heads;
     // Every layer fits the panel's height when it can: the panel area is often short.
     const thumbPx = Math.max(24, Math.min(maxPx, Math.floor((window.innerHeight - 90) / layers) - 30));
@@ -42,7 +52,8 @@ export class HeadGrid {
       row.className = 'head-row';
       for (let head = 0; head < heads; head++) {
         const h = layer * heads + head;
-        const label = headLabel(layer, head);
+        const window = windows[layer] ?? null;
+        const label = window === null ? headLabel(layer, head) : `${headLabel(layer, head)} (window ${window})`;
         const cell = document.createElement('div');
         cell.className = 'head-cell';
         cell.dataset.testid = 'head-cell';
@@ -67,12 +78,20 @@ export class HeadGrid {
         canvas.style.width = `${thumbPx}px`;
         canvas.style.height = `${thumbPx}px`;
         const caption = document.createElement('span');
-        caption.textContent = `${label} · ${means[h].toFixed(2)}`;
+        caption.textContent = `${headLabel(layer, head)} · ${means[h].toFixed(2)}`;
         const roleTag = document.createElement('span');
         roleTag.className = `role role-${role}`;
         roleTag.dataset.testid = 'head-role';
         roleTag.textContent = `${SHORT_ROLE[role] ?? role} ${roleScores[h].toFixed(2)}`;
         cell.append(canvas, caption, roleTag);
+        if (window !== null) {
+          // A sliding layer: its queries see only the last `window` keys.
+          const tag = document.createElement('span');
+          tag.className = 'window';
+          tag.dataset.testid = 'head-window';
+          tag.textContent = `window ${window}`;
+          cell.append(tag);
+        }
         cell.addEventListener('click', () => this.pick(h));
         row.append(cell);
         this.cells.push(cell);

@@ -241,7 +241,7 @@ function renderDocument(restoring: boolean): void {
 function renderGrid(): void {
   const doc = state?.document;
   if (!doc) return;
-  grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.roles, doc.roleScores, doc.thumbSize, doc.thumbs, inEditor ? 72 : 56);
+  grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.roles, doc.roleScores, doc.thumbSize, doc.thumbs, inEditor ? 72 : 56, doc.windows ?? []);
   if (state) grid.setSelection(state.selection);
 }
 

@@ -203,3 +203,25 @@ function withKeys(i: number, weights: [number, number][]): number[] {
   for (const [j, w] of weights) row[j] += w;
   return row;
 }
+
+describe('head roles in sliding-window layers', () => {
+  it('key 0 past the window is no sink: only queries that see it count, and nothing is NaN', () => {
+    // Every query puts all its weight on key 0 when it sees it, else on itself (a window of 4).
+    const T = 40;
+    const k = 2;
+    const index = new Int32Array(T * k).fill(-1);
+    const weight = new Float32Array(T * k);
+    for (let i = 0; i < T; i++) {
+      index[i * k] = i < 4 ? 0 : i;
+      weight[i * k] = 1;
+    }
+    const input = { heads: 1, tokens: T, k, index, weight, entropy: new Float32Array(T), ids: Int32Array.from({ length: T }, (_, i) => i) };
+    const [windowed] = classifyHeads({ ...input, windows: [4] });
+    assert.equal(windowed.scores['first-token'], 1, 'every query that sees key 0 puts its mass there');
+    assert.equal(windowed.role, 'first-token');
+    const [full] = classifyHeads(input);
+    assert.ok(full.scores['first-token'] < 0.1, 'over full rows the same head rarely looks at key 0');
+    const [one] = classifyHeads({ ...input, windows: [1] });
+    assert.ok(Object.values(one.scores).every(Number.isFinite), 'a window of one key: no pattern divides by zero');
+  });
+});

@@ -62,3 +62,28 @@ describe('memory plan', () => {
     assert.ok(GARBAGE_BYTES < 64 * MB);
   });
 });
+
+describe('memory plan: sliding-window layers', () => {
+  const req = { tokenizeChars: 0, queryRows: 0, keep: true };
+  it('calls and their outputs are sized by the window when every layer slides; the kept keys are not', () => {
+    const sliding = { ...dims, windows: Array.from({ length: dims.layers }, () => 256) };
+    for (const T of [4000, 32_000]) {
+      const full = planMemory(dims, { ...req, tokens: T, encodedTokens: T });
+      const windowed = planMemory(sliding, { ...req, tokens: T, encodedTokens: T });
+      assert.equal(windowed.terms.kept, full.terms.kept, 'rows of any query need every key');
+      assert.ok(windowed.terms.call < full.terms.call, `${T} tokens: an attention call holds a window of keys, not all of them`);
+      assert.ok(windowed.terms.garbage <= full.terms.garbage);
+      assert.ok(windowed.peakBytes < full.peakBytes, `${T} tokens: ${windowed.peakBytes} < ${full.peakBytes}`);
+    }
+    // One full layer sizes the largest call as before.
+    const mixed = { ...dims, windows: [256, null, 256, 256, 256, 256] };
+    const T = 8000;
+    assert.equal(planMemory(mixed, { ...req, tokens: T, encodedTokens: T }).terms.call, planMemory(dims, { ...req, tokens: T, encodedTokens: T }).terms.call);
+  });
+
+  it('a window wider than the text plans as full attention', () => {
+    const wide = { ...dims, windows: Array.from({ length: dims.layers }, () => 100_000) };
+    const T = 3000;
+    assert.deepEqual(planMemory(wide, { ...req, tokens: T, encodedTokens: T }), planMemory(dims, { ...req, tokens: T, encodedTokens: T }));
+  });
+});

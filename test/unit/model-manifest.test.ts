@@ -122,3 +122,71 @@ describe('model manifest: the RoPE rule per length', () => {
     for (const [rule, message] of bad) assert.throws(() => manifestWith(rule), message);
   });
 });
+
+describe('model manifest: sliding-window layers (layerTypes)', () => {
+  const full = { window: null };
+  const sliding = (w: unknown): Record<string, unknown> => ({ window: w, ropeBase: 10000 });
+  it('reads the windows into dims and the model info; absent or all full: no windows', () => {
+    const dir = withManifest((m) => (m.layerTypes = [sliding(16), full, full, sliding(512), full, full]));
+    try {
+      const m = readManifest(dir);
+      assert.deepEqual(m.dims.windows, [16, null, null, 512, null, null]);
+      assert.deepEqual(m.info.windows, [16, null, null, 512, null, null]);
+      assert.ok(m.softmax.attentionWindow?.endsWith('attention-window.onnx') && m.softmax.windowRows?.endsWith('attention-window-rows.onnx'));
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+    const shipped = readManifest(MODEL_DIR);
+    assert.equal(shipped.dims.windows, undefined);
+    assert.equal(shipped.softmax.attentionWindow, undefined);
+    const allFull = withManifest((m) => (m.layerTypes = Array.from({ length: 6 }, () => full)));
+    try {
+      assert.equal(readManifest(allFull).dims.windows, undefined);
+    } finally {
+      fs.rmSync(allFull, { recursive: true });
+    }
+  });
+
+  it('names a malformed entry in one line', () => {
+    const bad: [unknown, RegExp][] = [
+      [[full, full], /"layerTypes" must list one entry per layer \(6\)/],
+      [{ window: 16 }, /"layerTypes" must list one entry per layer/],
+      [[sliding(0), full, full, full, full, full], /layerTypes\[0\]\.window must be null or an integer >= 1, got 0/],
+      [[full, sliding(2.5), full, full, full, full], /layerTypes\[1\]\.window must be null or an integer >= 1, got 2\.5/],
+      [[full, full, 'sliding', full, full, full], /layerTypes\[2\] must be \{ "window": null \} or/],
+      [[full, full, {}, full, full, full], /layerTypes\[2\] must be \{ "window": null \} or/],
+      [[full, full, { window: 8, ropeBase: -1 }, full, full, full], /layerTypes\[2\]\.ropeBase" must be a positive number/],
+    ];
+    for (const [layerTypes, message] of bad) {
+      const dir = withManifest((m) => (m.layerTypes = layerTypes));
+      try {
+        assert.throws(() => readManifest(dir), (err: Error) => message.test(err.message) && !err.message.includes('\n'));
+      } finally {
+        fs.rmSync(dir, { recursive: true });
+      }
+    }
+  });
+
+  it('a sliding layer needs attention-window.onnx and attention-window-rows.onnx', () => {
+    const dir = withManifest((m) => (m.layerTypes = [sliding(16), full, full, full, full, full]));
+    try {
+      fs.unlinkSync(path.join(dir, 'attention-window-rows.onnx'));
+      assert.throws(() => readManifest(dir), /attention-window-rows\.onnx \(models\.json "layerTypes"\) is missing/);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('the progress bar counts min(i + 1, w) keys per query in a sliding layer', () => {
+    const dims = { ...readManifest(MODEL_DIR).dims, layers: 2 };
+    const pair = runWork(dims, 1).attentionPair;
+    const attention = (windows: (number | null)[], T: number, from = 0): number => {
+      const w = runWork({ ...dims, windows }, T, from);
+      return w.total - w.head - 2 * w.perLayerLinear;
+    };
+    assert.equal(attention([null, null], 100), 2 * 5050 * pair);
+    assert.equal(attention([10, null], 100), (55 + 90 * 10 + 5050) * pair);
+    assert.equal(attention([10, 10], 100, 40), 2 * 60 * 10 * pair);
+    assert.equal(attention([200, null], 100), 2 * 5050 * pair, 'a window wider than the text is full attention');
+  });
+});

@@ -5,6 +5,7 @@
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
 import type { HeadSelection } from '../../shared/vocabulary';
 import type { GraphSet, ModelDims } from '../model/graphs';
+import { windowOf } from '../model/graphs';
 import type { QueryScaling } from '../model/length-rules';
 import { scaleQueries } from '../model/length-rules';
 import type { TokenSpan } from '../reading/needle';
@@ -120,13 +121,20 @@ function blockStart(from: number, T: number, group: number, topK: number, blockF
   return a;
 }
 
+/** Keys seen by queries [from, to), summed: i + 1 each, at most the window's w in a sliding layer. */
+export function keysSeen(from: number, to: number, window: number | null): number {
+  const c = window === null ? to : Math.min(to, Math.max(from, window)); // queries before c see i + 1 <= w keys
+  return (c * (c + 1) - from * (from + 1)) / 2 + (to - c) * (window ?? 0);
+}
+
 /** Multiply-adds of a run of rows [from, T) (a whole run: from 0), split as the progress bar counts them. */
 export function runWork(dims: ModelDims, T: number, from = 0): { perLayerLinear: number; attentionPair: number; head: number; total: number } {
   const perLayerLinear = (T - from) * dims.layerParameters;
   const attentionPair = dims.heads * (dims.headDim * 3 + 1); // q.k, then w against [v | k | position]
   const head = (T - from) * dims.vocabSize * dims.width;
-  const causal = (T * (T + 1)) / 2 - (from * (from + 1)) / 2;
-  return { perLayerLinear, attentionPair, head, total: dims.layers * (perLayerLinear + causal * attentionPair) + head };
+  let total = head;
+  for (let l = 0; l < dims.layers; l++) total += perLayerLinear + keysSeen(from, T, windowOf(dims, l)) * attentionPair;
+  return { perLayerLinear, attentionPair, head, total };
 }
 
 function f32(data: Float32Array, dims: number[]): Feed {
@@ -160,6 +168,16 @@ function blockKeys(a: number, e: number, topK: number, bin: number, diagPad: num
   return { split: false, P: Math.max(a, 1), Tk: keysFor(e, topK, bin) };
 }
 
+/**
+ * The keys a sliding layer's block of queries [a, e) is fed: from the bin holding the first key its
+ * first query sees (the bins before it hold no key any of its queries sees), to the full run's end,
+ * and at least topK keys (diagPad) for the graph's top k.
+ */
+export function windowKeys(a: number, e: number, window: number, topK: number, bin: number, diagPad: number): { first: number; end: number } {
+  const first = Math.floor(Math.max(0, a - window + 1) / bin) * bin;
+  return { first, end: Math.max(keysFor(e, topK, bin), first + diagPad) };
+}
+
 /** The arrays a run fills: the attention output of rows [from, T) ((T - from) x H*hs) and the per-head summaries. */
 interface Summaries extends Omit<LayeredOutputs, 'surprisal' | 'sink' | 'needle'> {
   dims: ModelDims;
@@ -168,8 +186,16 @@ interface Summaries extends Omit<LayeredOutputs, 'surprisal' | 'sink' | 'needle'
   attn: Float32Array;
 }
 
-/** Copies one attention call's outputs (the G heads of kv head `group`, queries start..start+rows) into the run's arrays. */
-function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: number; group: number; start: number; rows: number; keys: number }): void {
+/**
+ * Copies one attention call's outputs (the G heads of kv head `group`, queries start..start+rows)
+ * into the run's arrays. The call was fed `keys` keys from key `keyStart` (a multiple of the bin; 0
+ * but in sliding layers): its key indices, bins and sample rows count from there.
+ */
+function storeBlock(
+  out: Record<string, Output>,
+  into: Summaries,
+  at: { layer: number; group: number; start: number; rows: number; keys: number; keyStart: number; window: number | null },
+): void {
   const { heads: H, kvHeads: KV, headDim: hs, topK: K } = into.dims;
   const { T, binSize, bins } = into;
   const G = H / KV;
@@ -208,28 +234,90 @@ function storeBlock(out: Record<string, Output>, into: Summaries, at: { layer: n
         for (let b = 0; b < NB; b++) total += mass[src * NB + b];
         // Where the top k hold the share, they give the support exactly; otherwise count the row.
         const row = (j * S + sampled++) * at.keys;
-        into.support[lh * T + i] = supportOfTop(weight, src * K, K, total, SUPPORT_SHARE) || supportOfRow(sample, row, i + 1, SUPPORT_SHARE);
+        into.support[lh * T + i] = supportOfTop(weight, src * K, K, total, SUPPORT_SHARE) || supportOfRow(sample, row, i + 1 - at.keyStart, SUPPORT_SHARE);
       }
-      // Keys the query cannot see (j > i, padding) come back with weight 0: drop them.
+      // Keys the query cannot see (j > i, padding, before its window) come back with weight 0: drop them.
+      const lowest = at.window === null ? 0 : i - at.window + 1;
       let w = (lh * T + i) * K;
       for (let kk = 0; kk < K; kk++) {
         const word = 2 * (src * K + kk);
-        const key = words[word];
-        if (key > i || words[word + 1] !== 0) continue;
+        const key = words[word] + at.keyStart;
+        if (key > i || key < lowest || words[word + 1] !== 0) continue;
         topIndex[w] = key;
         topWeight[w] = weight[src * K + kk];
         w++;
       }
       // Bins past the query's own are masked (weight 0): the row's pooled cells stop at its bin.
       const qBin = Math.floor(i / binSize);
-      const cell = (lh * bins + qBin) * bins;
+      const skipped = at.keyStart / binSize;
+      const cell = (lh * bins + qBin) * bins + skipped;
       const from = src * nb;
-      const last = Math.min(nb, bins, qBin + 1);
+      const last = Math.min(nb, bins - skipped, qBin + 1 - skipped);
       for (let b = 0; b < last; b++) {
         const v = pooled[from + b];
         if (v > intoPooled[cell + b]) intoPooled[cell + b] = v;
       }
     }
+  }
+}
+
+/** Copies the q rows [first, first + rows) of kv head `group`'s G query heads into `into`, laid out (G, rows, hs) for the attention graph. */
+function groupQueries(q: Float32Array, into: Float32Array, dims: ModelDims, group: number, first: number, rows: number): void {
+  const { heads: H, kvHeads: KV, headDim: hs } = dims;
+  const G = H / KV;
+  const Q = H * hs;
+  for (let j = 0; j < G; j++) {
+    const h = group * G + j;
+    for (let r = 0; r < rows; r++) into.set(q.subarray((first + r) * Q + h * hs, (first + r) * Q + (h + 1) * hs), (j * rows + r) * hs);
+  }
+}
+
+type Call = (graph: string, feeds: Record<string, Feed>, cost: number) => Promise<Record<string, Output>>;
+
+function windowGraph(graph: string | undefined, name: string): string {
+  if (graph === undefined) throw new Error(`the model folder has sliding-window layers but no ${name} (models/README.md, layerTypes)`);
+  return graph;
+}
+
+/**
+ * Queries [first, e) of block [a, e) of a sliding layer: the window graph over the keys windowKeys
+ * feeds (the same for a resumed run as for a full one, since they follow from a), every position
+ * counted from the first key fed; storeBlock turns key indices and bins back into absolute ones.
+ */
+async function windowBlock(
+  spec: RunSpec,
+  call: Call,
+  into: Summaries,
+  at: { layer: number; a: number; e: number; first: number; window: number; q: Float32Array; qBlock: Float32Array; k: Float32Array[]; vkp: Float32Array[]; poolTemplate: Feed; diagPad: number; cost: number },
+): Promise<void> {
+  const { heads: H, kvHeads: KV, headDim: hs, topK: K } = spec.dims;
+  const G = H / KV;
+  const VKP = 2 * hs + 1;
+  const graph = windowGraph(spec.graphs.attentionWindow, 'attention-window.onnx');
+  const { first: k0, end } = windowKeys(at.a, at.e, at.window, K, into.binSize, at.diagPad);
+  const B = at.e - at.first;
+  const qPos = new BigInt64Array(B);
+  const keyFirst = new BigInt64Array(B);
+  for (let r = 0; r < B; r++) {
+    const i = at.first + r;
+    qPos[r] = BigInt(i - k0);
+    keyFirst[r] = BigInt(Math.max(0, i - at.window + 1) - k0);
+  }
+  for (let g = 0; g < KV; g++) {
+    groupQueries(at.q, at.qBlock, spec.dims, g, at.first, B);
+    const out = await call(
+      graph,
+      {
+        q: f32(at.qBlock.subarray(0, G * B * hs), [G, B, hs]),
+        q_pos: i64(qPos, [B]),
+        key_first: i64(keyFirst, [B]),
+        k: f32(at.k[g].subarray(k0 * hs, end * hs), [end - k0, hs]),
+        vkp: f32(at.vkp[g].subarray(k0 * VKP, end * VKP), [end - k0, VKP]),
+        pool_template: at.poolTemplate,
+      },
+      at.cost,
+    );
+    storeBlock(out, into, { layer: at.layer, group: g, start: at.first, rows: B, keys: end - k0, keyStart: k0, window: at.window });
   }
 }
 
@@ -254,7 +342,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const padded = keysFor(T, K, binSize) + diagPad;
   const work = runWork(dims, T, from);
   let done = 0;
-  const call = async (graph: string, feeds: Record<string, Feed>, cost: number): Promise<Record<string, Output>> => {
+  const call: Call = async (graph, feeds, cost) => {
     if (hooks.cancelled()) throw abortError();
     const out = await runGraph(graph, feeds);
     done += cost;
@@ -341,16 +429,20 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     }
     // A resumed run computes only queries [from, e) of the full run's block holding `from`, with
     // that block's keys: each query's sums then run over the same key layout as in a full run.
+    const window = windowOf(dims, l);
     for (let a = blockStart(from, T, G, K, spec.blockFloats); a < T; ) {
       const e = a + attentionRows(a, T, G, K, spec.blockFloats);
-      const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
       const first = Math.max(a, from);
       const B = e - first;
+      const cost = (keysSeen(first, e, window) * work.attentionPair) / KV;
+      if (window !== null) {
+        await windowBlock(spec, call, summaries, { layer: l, a, e, first, window, q, qBlock, k: kh, vkp, poolTemplate, diagPad, cost });
+        a = e;
+        continue;
+      }
+      const { split, P, Tk } = blockKeys(a, e, K, binSize, diagPad);
       for (let g = 0; g < KV; g++) {
-        for (let j = 0; j < G; j++) {
-          const h = g * G + j;
-          for (let r = 0; r < B; r++) qBlock.set(q.subarray((first + r) * Q + h * hs, (first + r) * Q + (h + 1) * hs), (j * B + r) * hs);
-        }
+        groupQueries(q, qBlock, dims, g, first, B);
         const shared = {
           q: f32(qBlock.subarray(0, G * B * hs), [G, B, hs]),
           q_pos: i64(positions.subarray(first, e), [B]),
@@ -361,8 +453,8 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
         const feeds = split
           ? { ...shared, vkp_past: f32(vkp[g].subarray(0, P * VKP), [P, VKP]), vkp_diag: f32(vkp[g].subarray(P * VKP, Tk * VKP), [Tk - P, VKP]) }
           : { ...shared, vkp: f32(vkp[g].subarray(0, Tk * VKP), [Tk, VKP]) };
-        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, (B * ((first + e + 1) / 2) * work.attentionPair) / KV);
-        storeBlock(out, summaries, { layer: l, group: g, start: first, rows: B, keys: Tk });
+        const out = await call(split ? graphs.attentionSplit : graphs.attention, feeds, cost);
+        storeBlock(out, summaries, { layer: l, group: g, start: first, rows: B, keys: Tk, keyStart: 0, window: null });
       }
       a = e;
     }
@@ -374,6 +466,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
       tokens: T,
       best: bestKeys(topIndex.subarray(l * H * T * K, (l + 1) * H * T * K), K),
       focus: focus.subarray(l * H * T, (l + 1) * H * T),
+      window,
     };
     const layerSink = sinkMass(layerKeys, from);
     for (let h = 0; h < H; h++) sink.set(layerSink.subarray(h * T + from, (h + 1) * T), (l * H + h) * T + from);
@@ -429,6 +522,21 @@ function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, 
   into.surprisal.set(kept.surprisal.subarray(0, from + 1));
 }
 
+/**
+ * The rows graph's call for queries (token indices) of layer l against keys k (Tk x hs): in a
+ * sliding layer its window form, which also masks the keys before each query's window. Rows of
+ * several queries share one call, and their windows start at different keys, so the mask is an
+ * input (renormalising full rows would not be exact: the window's mass can underflow beside a sink).
+ */
+function rowsCall(spec: Pick<RunSpec, 'graphs' | 'dims'>, l: number, q: Float32Array, qDims: number[], queries: number[], k: Float32Array): [string, Record<string, Feed>] {
+  const hs = spec.dims.headDim;
+  const feeds = { q: f32(q, qDims), q_pos: i64(BigInt64Array.from(queries, (t) => BigInt(t)), [queries.length]), k: f32(k, [k.length / hs, hs]) };
+  const window = windowOf(spec.dims, l);
+  if (window === null) return [spec.graphs.rows, feeds];
+  const keyFirst = BigInt64Array.from(queries, (t) => BigInt(Math.max(0, t - window + 1)));
+  return [windowGraph(spec.graphs.windowRows, 'attention-window-rows.onnx'), { ...feeds, key_first: i64(keyFirst, [queries.length]) }];
+}
+
 /** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */
 export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: RetainedKeys, queries: number[], runGraph: RunGraph): Promise<Float32Array> {
   const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
@@ -437,7 +545,6 @@ export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: R
   const G = H / KV;
   const result = new Float32Array(L * H * Q * T);
   if (Q === 0) return result;
-  const qPos = BigInt64Array.from(queries, (t) => BigInt(t));
   const q = new Float32Array(G * Q * hs);
   for (let l = 0; l < L; l++) {
     for (let g = 0; g < KV; g++) {
@@ -445,7 +552,7 @@ export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: R
         const h = g * G + j;
         queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * Q + i) * hs));
       }
-      const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, Q, hs]), q_pos: i64(qPos, [Q]), k: f32(retained.k[l][g].subarray(0, T * hs), [T, hs]) });
+      const out = await runGraph(...rowsCall(spec, l, q, [G, Q, hs], queries, retained.k[l][g].subarray(0, T * hs)));
       result.set(out32(out, 'rows'), (l * H + g * G) * Q * T); // (G, Q, T): heads g*G.. in order
     }
   }
@@ -502,9 +609,8 @@ export async function regionOf(
           const h = g * G + j;
           for (let t = a; t < e; t++) q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * R + (t - a)) * hs);
         }
-        const qPos = new BigInt64Array(R);
-        for (let t = a; t < e; t++) qPos[t - a] = BigInt(t);
-        const out = await runGraph(spec.graphs.rows, { q: f32(q, [G, R, hs]), q_pos: i64(qPos, [R]), k: f32(retained.k[l][g].subarray(0, Tk * hs), [Tk, hs]) });
+        const chunk = Array.from({ length: R }, (_, r) => a + r);
+        const out = await runGraph(...rowsCall(spec, l, q, [G, R, hs], chunk, retained.k[l][g].subarray(0, Tk * hs)));
         const w = out32(out, 'rows'); // (G, R, Tk)
         for (let j = 0; j < G; j++) {
           if (picked && picked[0].j !== j) continue;

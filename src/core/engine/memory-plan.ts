@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import type { InspectionMemory } from '../inspection-types';
 import type { ModelDims } from '../model/graphs';
+import { windowOf } from '../model/graphs';
 import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { keysFor, poolingOf } from './layered-run';
 
@@ -73,7 +74,22 @@ export function summaryBytes(dims: ModelDims, T: number): number {
   return (L * H * T * PER_QUERY(K) + L * H * bins * bins + T) * F;
 }
 
-/** Bytes of the keys a retained run holds: per layer q, and per kv head k and [v | k | position] padded to the bin. */
+/**
+ * Most keys one attention call of a layer is fed in a T-token run: every key (padded), or in a
+ * sliding layer of window w at most w + a block of 512 queries + two bins (layered-run.ts
+ * windowKeys), and never fewer than topK.
+ */
+export function callKeys(dims: ModelDims, T: number, window: number | null): number {
+  const { binSize } = poolingOf(T, dims.pooledSize);
+  const all = keysFor(T, dims.topK, binSize) + keysFor(dims.topK, dims.topK, binSize);
+  return window === null ? all : Math.min(all, Math.max(window + 512 + 2 * binSize, keysFor(dims.topK, dims.topK, binSize)));
+}
+
+/**
+ * Bytes of the keys a retained run holds: per layer q, and per kv head k and [v | k | position]
+ * padded to the bin. Sliding layers keep every key too: rows and zoomed maps of any query, and a
+ * resumed block, need their windows' keys, which together are all of them.
+ */
 export function keyBytes(dims: ModelDims, T: number): number {
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, topK: K } = dims;
   const { binSize } = poolingOf(T, dims.pooledSize);
@@ -91,7 +107,9 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const { heads: H, kvHeads: KV, headDim: hs, width: C, layers: L, topK: K, vocabSize: V } = dims;
   const T = req.tokens;
   const { binSize } = poolingOf(T, dims.pooledSize);
-  const keys = keysFor(T, K, binSize) + keysFor(K, K, binSize);
+  const windows = Array.from({ length: L }, (_, l) => windowOf(dims, l));
+  // The largest call of any layer: sliding layers are fed their windows' keys only.
+  const keys = Math.max(...windows.map((w) => callKeys(dims, T, w)));
   const G = H / KV;
   const rows = Math.min(T, LINEAR_ROWS);
   const result = summaryBytes(dims, T) + T * TOKEN_BYTES + req.queryRows * L * H * T * F;
@@ -110,10 +128,12 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   // Outputs of all the run's calls (embed, q|k|v, the attention summaries, x_out, the head), of
   // which at most GARBAGE_BYTES and one call's outputs are uncollected at once.
   // The attention outputs per query: y, focus, entropy, distance, the distance masses, the top k
-  // (int64 index and weight), its pooled bins; and the full row of one query per pooling bin.
+  // (int64 index and weight), its pooled bins (of about (T + 1) / 2 keys a query on average, fewer
+  // in a sliding layer); and the full row of one query per pooling bin.
   const perQuery = hs + 3 + DISTANCE_BUCKETS.length + 3 * K;
-  const perLayer = T * (H * hs + 2 * KV * hs) + T * H * perQuery + (T * H * (T + 1)) / 2 / binSize + T * C;
-  const outputs = (T * C + L * perLayer + 2 * T) * F;
+  const perLayer = (w: number | null): number =>
+    T * (H * hs + 2 * KV * hs) + T * H * perQuery + (T * H * Math.min((T + 1) / 2, callKeys(dims, T, w))) / binSize + T * C;
+  const outputs = (T * C + windows.reduce<number>((sum, w) => sum + perLayer(w), 0) + 2 * T) * F;
   const B = Math.min(512, T);
   const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);

@@ -32,7 +32,7 @@ export interface NeedleJson {
 }
 export interface InspectJson {
   schema: 'attention-lens/inspect@1';
-  model: { id: string; layers: number; heads: number; trainContext: number; vocabSize: number; topK: number; pooledSize: number; modes?: Mode[] };
+  model: { id: string; layers: number; heads: number; trainContext: number; vocabSize: number; topK: number; pooledSize: number; modes?: Mode[]; windows?: (number | null)[] };
   mode: Mode;
   range: { start: number; end: number };
   tokens: Token[];
@@ -96,13 +96,13 @@ function needleJson(insp: Inspection, needle: NonNullable<JsonExtras['needle']>)
 }
 
 export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): InspectJson {
-  const { id, layers, heads, trainContext, vocabSize, topK, pooledSize } = insp.model;
+  const { id, layers, heads, trainContext, vocabSize, topK, pooledSize, windows } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
   const fading = headFadingOf(insp);
   return {
     schema: 'attention-lens/inspect@1',
-    model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize, ...(extras.modes ? { modes: [...extras.modes] } : {}) },
+    model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize, ...(extras.modes ? { modes: [...extras.modes] } : {}), ...(windows ? { windows } : {}) },
     mode: insp.mode,
     range: { start: insp.range.start, end: insp.range.end },
     tokens: insp.tokens.map((t) => ({ text: t.text, start: t.start, end: t.end })),

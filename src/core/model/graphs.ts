@@ -12,6 +12,13 @@ export interface ModelDims {
   pooledSize: number;
   /** Parameters of one layer, the weights its qkv and out graphs apply per token (progress weights, memory plan, bench FLOPs). */
   layerParameters: number;
+  /** Per layer, null (full attention) or the window w of a sliding layer (query i sees keys i - w + 1 .. i); absent: every layer full. */
+  windows?: (number | null)[];
+}
+
+/** Layer l's window, null for full attention. */
+export function windowOf(dims: Pick<ModelDims, 'windows'>, layer: number): number | null {
+  return dims.windows?.[layer] ?? null;
 }
 
 export interface GraphSet {
@@ -24,4 +31,7 @@ export interface GraphSet {
   /** A block after at least topK (and one bin of) keys: the visible past apart from the masked diagonal. */
   attentionSplit: string;
   rows: string;
+  /** Sliding layers' forms of attention and rows, with the first key each query sees (only when a layer slides). */
+  attentionWindow?: string;
+  windowRows?: string;
 }

@@ -79,8 +79,8 @@ function positiveNumber(dir: string, value: unknown, key: string): number {
   return value;
 }
 
-/** A variant's folder of layered graphs (models/README.md): every file must be there. */
-function graphSet(dir: string, variant: Json, name: string, layers: number): GraphSet {
+/** A variant's folder of layered graphs (models/README.md): every file must be there; the window graphs only when a layer slides. */
+function graphSet(dir: string, variant: Json, name: string, layers: number, sliding: boolean): GraphSet {
   const sub = variant.dir;
   if (typeof sub !== 'string' || sub.length === 0) fail(dir, `models.json "variants.${name}.dir" must be a folder name`);
   const file = (f: string): string => fileIn(dir, `${sub}/${f}`, `variants.${name}.dir`);
@@ -92,7 +92,27 @@ function graphSet(dir: string, variant: Json, name: string, layers: number): Gra
     attention: fileIn(dir, 'attention.onnx', 'attention graph'),
     attentionSplit: fileIn(dir, 'attention-split.onnx', 'attention graph'),
     rows: fileIn(dir, 'attention-rows.onnx', 'attention rows graph'),
+    ...(sliding ? { attentionWindow: fileIn(dir, 'attention-window.onnx', 'layerTypes'), windowRows: fileIn(dir, 'attention-window-rows.onnx', 'layerTypes') } : {}),
   };
+}
+
+/**
+ * models.json "layerTypes": one entry per layer, { "window": null } (full attention) or
+ * { "window": w, "ropeBase": b } (a sliding layer; ropeBase is informational: the layer's qkv graph
+ * applies its own base). Absent: every layer full. Returns the windows, or null when none slides.
+ */
+function readLayerTypes(dir: string, value: unknown, layers: number): (number | null)[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || value.length !== layers) fail(dir, `models.json "layerTypes" must list one entry per layer (${layers})`);
+  const windows = value.map((entry: unknown, l): number | null => {
+    if (!isObject(entry) || !('window' in entry)) fail(dir, `models.json layerTypes[${l}] must be { "window": null } or { "window": w, "ropeBase": b }`);
+    const w = entry.window;
+    if (w === null) return null;
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < 1) fail(dir, `models.json layerTypes[${l}].window must be null or an integer >= 1, got ${JSON.stringify(w)}`);
+    if (entry.ropeBase !== undefined) positiveNumber(dir, entry.ropeBase, `layerTypes[${l}].ropeBase`);
+    return w;
+  });
+  return windows.some((w) => w !== null) ? windows : null;
 }
 
 function readS(dir: string, value: unknown, layers: number, heads: number): Float32Array {
@@ -191,6 +211,7 @@ export function readManifest(modelDir: string): ModelManifest {
   const kvHeads = positiveInt(dir, json, 'kvHeads');
   if (heads % kvHeads !== 0) fail(dir, `models.json "heads" (${heads}) must be a multiple of "kvHeads" (${kvHeads})`);
   const maxContext = json.maxContext === null || json.maxContext === undefined ? null : positiveInt(dir, json, 'maxContext');
+  const windows = readLayerTypes(dir, json.layerTypes, layers);
   const info: ModelInfo = {
     id: json.id,
     architecture: typeof json.architecture === 'string' ? json.architecture : 'unknown',
@@ -205,6 +226,7 @@ export function readManifest(modelDir: string): ModelManifest {
     vocabSize: positiveInt(dir, json, 'vocabSize'),
     topK: positiveInt(dir, json, 'topK'),
     pooledSize: positiveInt(dir, json, 'pooledSize'),
+    ...(windows ? { windows } : {}),
   };
   if (info.trainContext < 2) fail(dir, 'models.json "trainContext" must be at least 2');
   let ropeBands: RopeBand[] | null = null;
@@ -218,7 +240,7 @@ export function readManifest(modelDir: string): ModelManifest {
     dir,
     info,
     tokenizerPath: fileIn(dir, json.tokenizer, 'tokenizer'),
-    softmax: graphSet(dir, variants.softmax, 'softmax', layers),
+    softmax: graphSet(dir, variants.softmax, 'softmax', layers, windows !== null),
     ministral3: readMinistral3(dir, json.llama4Scaling, info.trainContext),
     posthocS: readPosthocS(dir, json.posthocS, info.trainContext),
     ropeBands,
@@ -232,11 +254,12 @@ export function readManifest(modelDir: string): ModelManifest {
       topK: info.topK,
       pooledSize: info.pooledSize,
       layerParameters: readLayerParameters(dir, json, info),
+      ...(windows ? { windows } : {}),
     },
   };
   if (variants.ssmax !== undefined) {
     if (!isObject(variants.ssmax)) fail(dir, 'models.json "variants.ssmax" must be an object');
-    manifest.ssmax = { graphs: graphSet(dir, variants.ssmax, 'ssmax', layers), s: readS(dir, variants.ssmax.s, layers, heads) };
+    manifest.ssmax = { graphs: graphSet(dir, variants.ssmax, 'ssmax', layers, windows !== null), s: readS(dir, variants.ssmax.s, layers, heads) };
   }
   return manifest;
 }

@@ -33,6 +33,8 @@ export interface RoleInput extends TopKAttention {
   entropy: Float32Array;
   /** [token]: equal values mean the same token (vocabulary ids, or textIdentities). */
   ids: Int32Array;
+  /** [head]: a sliding layer's window (query i sees keys i - w + 1 .. i), null for full attention; absent: every head full. */
+  windows?: (number | null)[];
 }
 
 export interface HeadRoles {
@@ -49,14 +51,16 @@ export interface HeadRoles {
 
 /**
  * Per query i, the pattern's keys; a pattern is defined where it names some of the keys i sees but
- * not all (so early queries, which see few keys, do not count trivially):
+ * not all (so early queries, which see few keys, do not count trivially; in a sliding layer the keys
+ * i sees are its window, so key 0 past the window is no sink):
  * - previous-token: key i - 1;
  * - first-token (attention sink): key 0;
  * - local: keys i - LOCAL_WINDOW .. i;
  * - duplicate-token: earlier keys j < i holding the same token as i;
  * - induction: keys j < i whose previous token j - 1 is the same as i's: the token after an earlier
  *   occurrence (the query itself is not a key, so runs of one token do not count);
- * - broad: no pattern reaches its threshold; its score is the mean entropy over ln(keys seen).
+ * - broad: no pattern reaches its threshold; its score is the mean entropy over ln(keys seen), queries
+ *   that see two keys or more.
  * The best-scoring specific pattern that reaches its threshold wins, then local, then broad.
  * Returns one entry per head, in input order.
  */
@@ -65,16 +69,16 @@ export function classifyHeads(input: RoleInput): HeadRoles[] {
   const { heads, tokens: T, k, index, weight, entropy, ids } = input;
   if (entropy.length !== heads * T) throw new RangeError(`head roles: entropy has ${entropy.length} entries, expected ${heads * T}`);
   if (ids.length !== T) throw new RangeError(`head roles: ${ids.length} token ids for ${T} tokens`);
-  // First position of each query's token: it occurred before i when that is < i.
+  // Latest earlier position of each query's token (-1: none), and the latest before i - 1 (induction's).
   const seen = new Map<number, number>();
-  const firstAt = new Int32Array(T);
+  const lastAt = new Int32Array(T);
   for (let i = 0; i < T; i++) {
-    const p = seen.get(ids[i]);
-    if (p === undefined) seen.set(ids[i], i);
-    firstAt[i] = p ?? i;
+    lastAt[i] = seen.get(ids[i]) ?? -1;
+    seen.set(ids[i], i);
   }
   const out: HeadRoles[] = [];
   for (let h = 0; h < heads; h++) {
+    const window = input.windows?.[h] ?? null;
     const sum = { prev: 0, first: 0, local: 0, dup: 0, ind: 0, broad: 0 };
     const count = { prev: 0, first: 0, local: 0, dup: 0, ind: 0, broad: 0 };
     for (let i = 1; i < T; i++) {
@@ -94,24 +98,32 @@ export function classifyHeads(input: RoleInput): HeadRoles[] {
         if (j < i && ids[j] === ids[i]) dup += w;
         if (j >= 1 && j < i && ids[j - 1] === ids[i]) ind += w;
       }
-      sum.prev += prev;
-      sum.first += first;
-      count.prev++;
-      count.first++;
-      if (i > LOCAL_WINDOW) {
+      const lowest = window === null ? 0 : Math.max(0, i - window + 1); // the first key i sees
+      if (i - 1 >= lowest) {
+        sum.prev += prev;
+        count.prev++;
+      }
+      if (lowest === 0) {
+        sum.first += first;
+        count.first++;
+      }
+      if (i > LOCAL_WINDOW && i - LOCAL_WINDOW > lowest) {
         sum.local += local;
         count.local++;
       }
-      if (firstAt[i] < i) {
+      if (lastAt[i] >= lowest) {
         sum.dup += dup;
         count.dup++;
       }
-      if (firstAt[i] < i - 1) {
+      const before = lastAt[i] === i - 1 ? lastAt[i - 1] : lastAt[i]; // the same token's latest position before i - 1
+      if (before >= 0 && before + 1 >= lowest) {
         sum.ind += ind;
         count.ind++;
       }
-      sum.broad += entropy[h * T + i] / Math.log(i + 1);
-      count.broad++;
+      if (i > lowest) {
+        sum.broad += entropy[h * T + i] / Math.log(i + 1 - lowest);
+        count.broad++;
+      }
     }
     const mean = (key: keyof typeof sum): number => (count[key] > 0 ? Math.min(1, Math.max(0, sum[key] / count[key])) : 0);
     const scores: Record<HeadRole, number> = {
@@ -148,5 +160,7 @@ export function textIdentities(tokens: readonly Token[]): Int32Array {
 
 /** Roles of every head of an inspection, indexed layer * heads + head. */
 export function inspectionHeadRoles(insp: Inspection): HeadRoles[] {
-  return classifyHeads({ ...inspectionTopK(insp), entropy: insp.entropy, ids: textIdentities(insp.tokens) });
+  const { heads, windows } = insp.model;
+  const perHead = windows && Array.from({ length: windows.length * heads }, (_, h) => windows[Math.floor(h / heads)]);
+  return classifyHeads({ ...inspectionTopK(insp), entropy: insp.entropy, ids: textIdentities(insp.tokens), windows: perHead });
 }

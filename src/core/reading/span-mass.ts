@@ -18,11 +18,14 @@ export interface LayerKeys {
   best: Int32Array;
   /** [head][query]: each query's largest weight. */
   focus: Float32Array;
+  /** A sliding layer's window: query i sees keys i - w + 1 .. i (weight 0 on earlier ones); absent or null: full attention. */
+  window?: number | null;
 }
 
-/** [head][query - first]: each query's weight on the span's keys, summed, for queries first..T-1 (all must see the whole span). */
+/** [head][query - first]: each query's weight on the span's keys, summed, for queries first..T-1 (all at or past the span; keys before a query's window weigh 0). */
 export function spanMass(layer: LayerKeys, span: TokenSpan, first: number): Float32Array[] {
   const { q, k, heads: H, headDim: hs, tokens: T, best, focus } = layer;
+  const window = layer.window ?? null;
   if (first < span.end || first > T) throw new RangeError(`span mass: queries from ${first} do not all see keys [${span.start}, ${span.end})`);
   const G = H / k.length;
   const out: Float32Array[] = [];
@@ -36,7 +39,7 @@ export function spanMass(layer: LayerKeys, span: TokenSpan, first: number): Floa
       let zBest = 0;
       for (let d = 0; d < hs; d++) zBest += q[qo + d] * keys[b * hs + d];
       let m = 0;
-      for (let j = span.start; j < span.end; j++) {
+      for (let j = window === null ? span.start : Math.max(span.start, i - window + 1); j < span.end; j++) {
         let z = 0;
         for (let d = 0; d < hs; d++) z += q[qo + d] * keys[j * hs + d];
         m += Math.exp(z - zBest);
@@ -72,7 +75,7 @@ export function sinkMass(layer: LayerKeys, from = 0): Float32Array {
 /** The needle of every layer and head, flat [layer][head][query - span.end], from kept q and k; best and focus are [layer][head][query]. */
 export function needleOfLayers(
   layers: { q: Float32Array; k: Float32Array[] }[],
-  dims: { heads: number; headDim: number },
+  dims: { heads: number; headDim: number; windows?: (number | null)[] },
   tokens: number,
   span: TokenSpan,
   best: Int32Array,
@@ -91,6 +94,7 @@ export function needleOfLayers(
       tokens: T,
       best: best.subarray(l * H * T, (l + 1) * H * T),
       focus: focus.subarray(l * H * T, (l + 1) * H * T),
+      window: dims.windows?.[l] ?? null,
     };
     spanMass(layer, span, span.end).forEach((m, h) => out.set(m, (l * H + h) * n));
   });
