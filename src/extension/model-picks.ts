@@ -20,22 +20,24 @@ export interface ConvertedItem {
   model: ConvertedModel;
 }
 
-/** Size on disk: "0.2 MB", "257 MB", "1.4 GB". */
+/** Size on disk: "< 0.1 MB", "0.2 MB", "257 MB", "1.4 GB". */
 export function sizeOnDisk(bytes: number): string {
   if (bytes >= GB) return `${(bytes / GB).toFixed(1)} GB`;
+  if (bytes < 0.05 * MB) return '< 0.1 MB';
   return `${(bytes / MB).toFixed(bytes < 10 * MB ? 1 : 0)} MB`;
 }
 
-/** One item per snapshot; a model cached at several revisions names each revision. */
+/** One item per snapshot, the supported ones first (the highlighted item is one that opens); a model cached at several revisions names each revision. */
 export function snapshotItems(snapshots: readonly HubSnapshot[]): SnapshotItem[] {
   const count = new Map<string, number>();
   for (const s of snapshots) count.set(s.modelId, (count.get(s.modelId) ?? 0) + 1);
-  return snapshots.map((snapshot) => {
+  const supportedFirst = [...snapshots.filter((s) => s.unsupported === null), ...snapshots.filter((s) => s.unsupported !== null)];
+  return supportedFirst.map((snapshot) => {
     const revision = (count.get(snapshot.modelId) ?? 0) > 1 ? ` · ${snapshot.revision.slice(0, 8)}` : '';
     return {
       label: snapshot.modelId,
       description: `${snapshot.architecture} · ${sizeOnDisk(snapshot.bytes)}${revision}`,
-      detail: snapshot.unsupported === null ? 'supported' : `not supported: ${snapshot.unsupported}`,
+      detail: snapshot.unsupported ?? 'supported',
       snapshot,
     };
   });

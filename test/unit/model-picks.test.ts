@@ -26,22 +26,23 @@ describe('model pickers', () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('sizes in MB below a GB, in GB above', () => {
+    assert.equal(sizeOnDisk(2000), '< 0.1 MB');
     assert.equal(sizeOnDisk(0.2 * MB), '0.2 MB');
     assert.equal(sizeOnDisk(257 * MB), '257 MB');
     assert.equal(sizeOnDisk(1434 * MB), '1.4 GB');
   });
 
-  it('a snapshot item: model id, architecture and size, supported or the reason; revisions named when a model has several', () => {
+  it('a snapshot item: model id, architecture and size, supported or the reason, supported ones first; revisions named when a model has several', () => {
     const env = { HF_HUB_CACHE: hub, HF_HOME: path.join(dir, 'no-such-home') };
     const items = snapshotItems(listHubSnapshots(env).filter((s) => s.dir.startsWith(hub)));
-    assert.deepEqual(items.map((i) => i.label), ['test-org/tiny-bert', 'test-org/tiny-llama', 'test-org/tiny-llama']);
-    const [bert, llama] = items;
-    assert.match(bert.detail, /^not supported: .*bert/);
-    assert.match(bert.description, /^BertModel · 0\.0 MB$/);
+    assert.deepEqual(items.map((i) => i.label), ['test-org/tiny-llama', 'test-org/tiny-llama', 'test-org/tiny-bert']);
+    const [llama, other, bert] = items;
     assert.equal(llama.detail, 'supported');
     assert.match(llama.description, /^LlamaForCausalLM · 0\.2 MB · aaaaaaaa$/);
-    assert.match(items[2].description, / · bbbbbbbb$/);
+    assert.match(other.description, / · bbbbbbbb$/);
     assert.equal(llama.snapshot.unsupported, null);
+    assert.match(bert.detail, /model_type "bert" is not supported/);
+    assert.equal(bert.description, 'BertModel · < 0.1 MB');
   });
 
   it('no cache: the message names every place looked in, HF_HUB_CACHE first', () => {
