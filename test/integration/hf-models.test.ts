@@ -86,6 +86,19 @@ suite('Hugging Face models', function () {
     assert.equal((await state()).lastError, null, 'an unsupported snapshot is a notice, not a failure');
   });
 
+  test('a checkpoint that does not match its config.json: one error naming the tensor, nothing left in global storage, the setting stays', async () => {
+    const bad = path.join(dir, 'mismatched-hf');
+    fs.cpSync(FIXTURE, bad, { recursive: true });
+    const cfg = JSON.parse(fs.readFileSync(path.join(bad, 'config.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(bad, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 80 }));
+    const before = fs.existsSync(cacheRoot) ? fs.readdirSync(cacheRoot) : [];
+    const opened = await vscode.commands.executeCommand<string | undefined>('attentionLens.openModelFolder', bad);
+    assert.equal(opened, undefined);
+    assert.match((await state()).lastError ?? '', /model\.safetensors: tensor .* has shape \[.*\], config\.json implies \[.*\]/);
+    assert.deepEqual(fs.existsSync(cacheRoot) ? fs.readdirSync(cacheRoot) : [], before, 'no partial folder is left');
+    assert.equal(config().get('modelPath'), '');
+  });
+
   test('Manage Converted Models: Delete removes the folder; deleting the model in use goes back to the shipped model', async () => {
     const model = await vscode.commands.executeCommand<string>('attentionLens.openModelFolder', hf);
     assert.ok(fs.existsSync(model));
