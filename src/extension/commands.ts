@@ -3,7 +3,6 @@
 import * as vscode from 'vscode';
 import type { ExportFormat } from '../core/export/formats';
 import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export/formats';
-import { readManifest } from '../core/model/manifest';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, modeOfSetting, sameSelection, selectionLabel } from '../shared/vocabulary';
 import { roleOf } from '../core/reading/selection';
@@ -15,7 +14,7 @@ import type { ViewState } from './view-state';
 import { defaultExportUri } from './export-target';
 import { REVEAL_COMMAND } from './hover';
 import { fileName } from './inspected-documents';
-import { showTrustWarning } from './model-loader';
+import { ModelFolders } from './model-folders';
 import { needleCommand } from './needle-command';
 import type { PanelController } from './panel-controller';
 import { PANEL_VIEW_ID } from './panel';
@@ -29,6 +28,7 @@ const FORMAT_LABELS: Record<ExportFormat, { label: string; detail: string; filte
 
 export function registerCommands(root: ExtensionRoot): vscode.Disposable[] {
   const { view, config, documents, models, panel } = root;
+  const folders = new ModelFolders(root);
   const command = <A extends unknown[], R>(id: string, what: string, run: (...args: A) => Promise<R>): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: A): Promise<R | undefined> => {
       try {
@@ -97,7 +97,11 @@ export function registerCommands(root: ExtensionRoot): vscode.Disposable[] {
       if (doc) documents.cancel(doc.uri.toString());
     }),
 
-    command('attentionLens.openModelFolder', 'opening a model folder', async (arg?: unknown) => openModelFolder(config, arg)),
+    command('attentionLens.openModelFolder', 'opening a model folder', async (arg?: unknown) => folders.openFolder(arg)),
+
+    command('attentionLens.openModelFromHfCache', 'opening a model from the Hugging Face cache', async (arg?: unknown) => folders.openFromHfCache(arg)),
+
+    command('attentionLens.manageConvertedModels', 'managing converted models', async (arg?: unknown) => folders.manage(arg)),
 
     command('attentionLens.export', 'export', async (arg?: unknown) => exportCommand(documents, panel, root.selection, config, root.log, arg)),
 
@@ -120,22 +124,6 @@ async function pickMode(view: ViewState, models: ModelLoader): Promise<Mode | un
   }));
   const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Switch Attention', placeHolder: 'Attention to show' });
   return picked?.mode;
-}
-
-/** Sets attentionLens.modelPath to a folder (the argument, for scripts and tests, or a folder picker); the folder's manifest is read first so that a broken one is reported now, naming its file. */
-async function openModelFolder(config: Config, arg: unknown): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    showTrustWarning('Attention Lens: a custom model is used only in a trusted workspace (attentionLens.modelPath is ignored here). Trust the workspace first.');
-    return;
-  }
-  const folder =
-    typeof arg === 'string' && arg !== ''
-      ? arg
-      : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Attention Lens: Open Model Folder', openLabel: 'Use Model' }))?.[0]?.fsPath;
-  if (folder === undefined) return;
-  const { info } = readManifest(folder);
-  await config.setModelPath(folder);
-  void vscode.window.showInformationMessage(`Attention Lens: using model ${info.id} (${info.layers} layers x ${info.heads} heads) from ${folder}.`);
 }
 
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };

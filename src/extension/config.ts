@@ -94,8 +94,8 @@ export class Config {
     await this.write('head', sel.head + 1);
   }
 
-  /** attentionLens.modelPath is a machine setting: written to the user settings. */
-  async setModelPath(folder: string): Promise<void> {
+  /** attentionLens.modelPath is a machine setting: written to the user settings; undefined removes it (the shipped model). */
+  async setModelPath(folder: string | undefined): Promise<void> {
     await this.raw.update('modelPath', folder, vscode.ConfigurationTarget.Global);
   }
 

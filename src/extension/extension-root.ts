@@ -45,7 +45,7 @@ export class ExtensionRoot implements vscode.Disposable {
 
   constructor(
     readonly extension: vscode.ExtensionContext,
-    private readonly probe: Probe,
+    readonly probe: Probe,
   ) {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelLoader(extension.extensionPath, this.config, this.log);

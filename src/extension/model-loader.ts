@@ -41,7 +41,8 @@ export class ModelLoader implements vscode.Disposable {
     return this.custom ? this.config.modelPath : this.shippedDir;
   }
 
-  private get shippedDir(): string {
+  /** The shipped model, and the attention graphs every converted model copies. */
+  get shippedDir(): string {
     return path.join(this.extensionPath, 'models');
   }
 

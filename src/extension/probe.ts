@@ -17,6 +17,9 @@ export interface Metrics {
   lastProgress: number;
   /** Follow Cursor recolourings from a full attention row (rather than the top-k keys). */
   fullRowUpdates: number;
+  /** Model conversions run (Open Model Folder on a Hugging Face folder), and the progress reports of the latest. */
+  conversions: number;
+  conversionReports: number;
 }
 
 /** Ranges the overlay set in the editor it updated last, as [start, end) document offsets. */
@@ -45,7 +48,7 @@ export const NO_PROBE: Probe = {
 
 export class RecordingProbe implements Probe {
   readonly enabled = true;
-  readonly metrics: Metrics = { hoverMs: 0, overlayMs: 0, heatmapMs: 0, heatmapBins: 0, payloadBytes: 0, inspectMs: 0, progressReports: 0, lastProgress: 0, fullRowUpdates: 0 };
+  readonly metrics: Metrics = { hoverMs: 0, overlayMs: 0, heatmapMs: 0, heatmapBins: 0, payloadBytes: 0, inspectMs: 0, progressReports: 0, lastProgress: 0, fullRowUpdates: 0, conversions: 0, conversionReports: 0 };
   lastDecorations: Decorations | undefined;
 
   start(metric: 'hoverMs' | 'overlayMs'): () => void {

@@ -7,6 +7,8 @@ import { closeAllEditors, inspectActive, openSample, startCleanEachTest, state, 
 const PALETTE = [
   'attentionLens.inspect',
   'attentionLens.openModelFolder',
+  'attentionLens.openModelFromHfCache',
+  'attentionLens.manageConvertedModels',
   'attentionLens.switchAttention',
   'attentionLens.selectHead',
   'attentionLens.saveViewAsDefault',

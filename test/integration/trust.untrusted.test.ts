@@ -52,4 +52,12 @@ suite('Untrusted workspace', function () {
     await vscode.commands.executeCommand('attentionLens.openModelFolder', path.join(path.sep, 'tmp', 'some-model'));
     assert.equal(vscode.workspace.getConfiguration('attentionLens').inspect('modelPath')?.globalValue, before);
   });
+
+  test('Open Model from Hugging Face Cache refuses before looking: nothing converted, the setting stays', async () => {
+    const config = vscode.workspace.getConfiguration('attentionLens');
+    const before = config.inspect('modelPath')?.globalValue;
+    const opened = await vscode.commands.executeCommand<string | undefined>('attentionLens.openModelFromHfCache', 'test-org/tiny-llama');
+    assert.equal(opened, undefined);
+    assert.equal(vscode.workspace.getConfiguration('attentionLens').inspect('modelPath')?.globalValue, before);
+  });
 });

@@ -26,6 +26,8 @@ export interface StartOptions {
   theme?: Theme;
   settings?: Record<string, unknown>;
   viewport?: { width: number; height: number };
+  /** Extra environment for code-server and its extension host (e.g. HF_HUB_CACHE). */
+  env?: Record<string, string>;
 }
 
 export class Workbench {
@@ -61,7 +63,7 @@ export class Workbench {
     };
     let server: CodeServer;
     try {
-      server = await cs.startCodeServer({ folder: workspace, extensionsDir, settings, quiet: true });
+      server = await cs.startCodeServer({ folder: workspace, extensionsDir, settings, env: options.env, quiet: true });
     } catch (err) {
       removeTemps();
       throw err;

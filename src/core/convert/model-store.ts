@@ -34,13 +34,18 @@ function folderName(hfDir: string): string {
   return path.basename(path.resolve(hfDir)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'model';
 }
 
+/** Where hfDir's converted folder is (or would be) in cacheRoot: callers can tell whether opening it needs a conversion. */
+export function convertedDir(hfDir: string, cacheRoot: string): string {
+  return path.join(cacheRoot, `${folderName(hfDir)}-${cacheKey(hfDir)}`);
+}
+
 /** The converted folder for hfDir in cacheRoot, converting it first when it is not there yet. */
 export async function convertedModel(
   hfDir: string,
   cacheRoot: string,
   options: ConvertOptions,
 ): Promise<{ dir: string; converted?: ConvertResult }> {
-  const dir = path.join(cacheRoot, `${folderName(hfDir)}-${cacheKey(hfDir)}`);
+  const dir = convertedDir(hfDir, cacheRoot);
   if (fs.existsSync(path.join(dir, 'models.json'))) return { dir };
   const converted = await convertHfFolder(hfDir, dir, { ...options, source: path.resolve(hfDir) });
   return { dir, converted };
@@ -97,10 +102,15 @@ export function folderBytes(dir: string): number {
   return bytes;
 }
 
-/** The hub caches to look in: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub (existing ones, in that order). */
-export function hubCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+/** Where hub caches may be: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub (those set, in that order). */
+export function hubCacheLocations(env: NodeJS.ProcessEnv = process.env): string[] {
   const roots = [env.HF_HUB_CACHE, env.HF_HOME && path.join(env.HF_HOME, 'hub'), path.join(env.HOME || os.homedir(), '.cache', 'huggingface', 'hub')];
-  return [...new Set(roots.filter((r): r is string => !!r && fs.existsSync(r)).map((r) => path.resolve(r)))];
+  return [...new Set(roots.filter((r): r is string => !!r).map((r) => path.resolve(r)))];
+}
+
+/** The hub caches to look in: the existing ones of hubCacheLocations. */
+export function hubCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  return hubCacheLocations(env).filter((r) => fs.existsSync(r));
 }
 
 export interface HubSnapshot {
