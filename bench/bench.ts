@@ -15,6 +15,8 @@
 //                      (default 50) against the same window cut out as its own file.
 //   node dist/bench.js --incremental [tokens] [mode] [runs]: an end and a middle edit re-inspected
 //                      incrementally against a full run.
+//   node dist/bench.js --convert HF_DIR...: each checkpoint converted in a fresh process (seconds, extra
+//   peak memory), then opened and inspected at 1,000 tokens in another
 //   node dist/bench.js --memory [--lengths ...] [--modes softmax,ssmax] [--model DIR]: the memory plan
 //                      against the measured extra peak, each case in a fresh process.
 //   node dist/bench.js --live [tokens] [runs]: CPU seconds of a Live Mode edit at the end, foreground
@@ -38,6 +40,7 @@ import { readManifest } from '../src/core/model/manifest';
 import { ModelWorker } from '../src/core/engine/worker';
 import { Tokenizer } from '../src/core/model/tokenizer';
 import { matMulModel, matMulWeightModel } from './onnx-proto';
+import { convertHfFolder } from '../src/core/convert/convert-model';
 import type { Kind, RunProfile } from './profile';
 import { KINDS, Sessions, kindFlops, profileRun } from './profile';
 import { planMode } from '../src/core/model/manifest';
@@ -162,14 +165,17 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0, prof
   if (cold.tokens.length !== tokens) throw new Error(`bench: wanted ${tokens} tokens, the text has ${cold.tokens.length}`);
   const coldExtraMB = peakRss() - rss0;
   const warm: Inspection[] = [];
+  let warmSession = session;
   let extraPeakMB = 0;
   let firstProgressMs = NaN;
   for (let i = 1; i <= runs; i++) {
     const before = settledRss();
     const start = performance.now();
     let reported = false;
+    // A session of its own: in the same session the run would resume from the last one and compute nothing.
+    warmSession = new DocumentSession(engine);
     warm.push(
-      await session.inspect(req(i), undefined, () => {
+      await warmSession.inspect(req(i), undefined, () => {
         if (reported) return;
         reported = true;
         if (i === 1) firstProgressMs = performance.now() - start;
@@ -198,7 +204,7 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0, prof
     for (let i = 0; i < 2000; i++) {
       const offset = (i * 7919) % text.length;
       const s = performance.now();
-      const insp = session.cached({ ...last, centerOffset: offset }) as Inspection;
+      const insp = warmSession.cached({ ...last, centerOffset: offset }) as Inspection;
       topKeys(insp, i % engine.model.layers, i % engine.model.heads, tokenAt(insp, offset), 5);
       times.push(performance.now() - s);
     }
@@ -468,6 +474,57 @@ async function memoryChild(T: number, mode: Mode): Promise<MemoryCase> {
   return { model: runner.model.id, tokens: insp.tokens.length, mode, extraMB, plan: insp.memory };
 }
 
+/** One conversion in this (fresh) process: seconds and the peak above the process before it. */
+async function convertChild(hfDir: string, out: string): Promise<{ seconds: number; extraMB: number; parameters: number; modelType: string }> {
+  const rss0 = settledRss();
+  const r = await convertHfFolder(hfDir, out, { attentionGraphs: path.join(__dirname, '..', 'models') });
+  return { seconds: r.seconds, extraMB: peakRss() - rss0, parameters: r.parameters, modelType: r.modelType };
+}
+
+/** Opening a model folder and one inspection of `tokens` tokens in this (fresh) process: times and memory. */
+async function openAndInspectChild(modelDir: string, tokens: number): Promise<{ openS: number; weightsMB: number; inspectS: number; extraMB: number }> {
+  const rss0 = settledRss();
+  const t0 = performance.now();
+  const runner = await ModelRunner.open(modelDir);
+  await new DocumentSession(runner).inspect({ text: 'x = 1\n', mode: 'softmax', cacheKey: 'tiny' }); // loads every graph
+  const openS = (performance.now() - t0) / 1000;
+  const rss1 = settledRss();
+  const text = await sourceText(Tokenizer.fromFile(readManifest(modelDir).tokenizerPath), tokens);
+  const t1 = performance.now();
+  await new DocumentSession(runner).inspect({ text, mode: 'softmax', cacheKey: 'measured' });
+  const inspectS = (performance.now() - t1) / 1000;
+  const extraMB = peakRss() - rss1;
+  await runner.dispose();
+  return { openS, weightsMB: rss1 - rss0, inspectS, extraMB };
+}
+
+/** `--convert HF_DIR...`: each checkpoint converted in a fresh process, then opened and inspected at 1,000 tokens in another. */
+function convertTable(dirs: string[]): string {
+  const lines = [
+    '| checkpoint | type | parameters | convert s | convert extra peak MB | open s | process growth on open MB | inspect 1,000 tokens s | inspect extra peak MB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const dir of dirs) {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'al-bench-convert-'));
+    fs.rmdirSync(out);
+    try {
+      const child = (...a: string[]): string => {
+        const r = spawnSync(process.execPath, ['--expose-gc', __filename, ...a], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        if (r.status !== 0) throw new Error(`bench: ${a[0]} ${dir} failed: ${r.stderr}`);
+        return r.stdout;
+      };
+      const c = JSON.parse(child('--convert-child', dir, out)) as { seconds: number; extraMB: number; parameters: number; modelType: string };
+      const i = JSON.parse(child('--inspect-child', out, '1000')) as { openS: number; weightsMB: number; inspectS: number; extraMB: number };
+      const line = `| ${path.basename(dir)} | ${c.modelType} | ${(c.parameters / 1e6).toFixed(1)} M | ${fmt(c.seconds)} | ${fmt(c.extraMB)} | ${fmt(i.openS)} | ${fmt(i.weightsMB)} | ${fmt(i.inspectS)} | ${fmt(i.extraMB)} |`;
+      process.stderr.write(`${line}\n`);
+      lines.push(line);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** `--memory`: the plan against the measured extra peak, each case in a fresh process. */
 function memoryTable(lengths: number[], modes: Mode[]): string {
   const lines = ['| model | tokens | mode | planned MB | measured extra peak MB | measured / planned | plan terms MB: result, kept, working, call, garbage, tokenizer, allocator |', '|---|---:|---|---:|---:|---:|---|'];
@@ -565,6 +622,18 @@ async function main(argv: string[]): Promise<void> {
     const lengths = opt('--lengths', '1000,4000,8000,16000,32000').split(',').map(Number);
     const modes = opt('--modes', 'softmax,ssmax').split(',').filter(isMode);
     process.stdout.write(memoryTable(lengths, modes));
+    return;
+  }
+  if (argv[0] === '--convert-child') {
+    process.stdout.write(JSON.stringify(await convertChild(argv[1], argv[2])) + '\n');
+    return;
+  }
+  if (argv[0] === '--inspect-child') {
+    process.stdout.write(JSON.stringify(await openAndInspectChild(argv[1], Number(argv[2]))) + '\n');
+    return;
+  }
+  if (argv[0] === '--convert') {
+    process.stdout.write(convertTable(argv.slice(1)));
     return;
   }
   if (argv[0] === '--live') {

@@ -43,9 +43,9 @@ def converted_cases(hf_dir, model_dir, ids, queries):
     rope_scale = rope_rule.scale_for(T, ctx, manifest["rope"]["beyondTrainContext"]) if manifest["rope"] else 1.0
     results = []
     for mode, s, q_scale in modes:
-        # training/convert.py's qkv graphs scale SSMax by ln(i + 1) in every layer: so does this reference.
+        # The converter's qkv graphs scale SSMax by ln(n), n = the keys a query sees (min(i + 1, w) in a sliding layer).
         ref = reference(adapter, ids, s, rope_scale, queries, manifest["topK"], manifest["pooledSize"], q_scale, windows,
-                        ssmax_keys_seen=False)
+                        ssmax_keys_seen=True)
         results.append({"mode": mode, "ids": ids.tolist(), "queries": queries, "ropeScale": rope_scale, **{k: v.tolist() for k, v in ref.items()}})
     return results
 
@@ -54,7 +54,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--softmax")
     ap.add_argument("--hf", help="a Hugging Face checkpoint folder instead of --softmax (with --model-dir, --ids, --queries)")
-    ap.add_argument("--model-dir", help="the folder training/convert.py wrote from --hf")
+    ap.add_argument("--model-dir", help="the folder `attention-lens convert` wrote from --hf")
     ap.add_argument("--ids", help="comma-separated token ids")
     ap.add_argument("--queries", help="comma-separated query tokens whose full rows are written")
     ap.add_argument("--ssmax")

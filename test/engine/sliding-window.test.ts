@@ -1,15 +1,16 @@
 // Sliding-window layers (models.json "layerTypes"), every mode, against plain full attention in
 // PyTorch with the same windows (training/reference.py --hf: graphs.reference masks keys j <= i - w).
-// The model is the tiny Llama fixture converted by training/convert.py, with layer 0 made sliding
-// (w = 16) and layer 1 left full: the window is this test's assumption, written into models.json.
-// 400 tokens run in the engine's blocks and in blocks of 8-13 rows, whose windows start past
-// skipped key bins. Post-hoc SSMax's n = min(i + 1, w) is not covered: the Python converter's qkv
-// graphs scale by ln(i + 1) in every layer, and so does this reference (ssmax_keys_seen=False).
+// The model is the tiny Qwen2 fixture with its config made sliding in layer 0 (w = 16, layer_types)
+// and full in layer 1, converted by the converter (src/core/convert), which writes layerTypes and
+// bakes post-hoc SSMax's n = min(i + 1, w) into the sliding layer's qkv graph; the reference uses
+// the same n. 400 tokens run in the engine's blocks and in blocks of 8-13 rows, whose windows
+// start past skipped key bins.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { convertHfFolder } from '../../src/core/convert/convert-model';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import type { LayeredOutputs, RunSpec } from '../../src/core/engine/layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/engine/memory-plan';
@@ -67,16 +68,18 @@ describe('sliding-window layers: every mode against full attention with the same
   let ids: Int32Array;
   let cases: RefCase[];
   const worker = new ModelWorker({ threads: 2 });
-  const hf = path.join(ROOT, 'test', 'fixtures', 'hf', 'llama');
+  let hf: string;
 
-  before(() => {
+  before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-window-'));
+    hf = path.join(dir, 'hf');
+    fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'hf', 'qwen2'), hf, { recursive: true });
+    const config = path.join(hf, 'config.json');
+    const json = JSON.parse(fs.readFileSync(config, 'utf8')) as Record<string, unknown>;
+    Object.assign(json, { use_sliding_window: true, sliding_window: W, layer_types: ['sliding_attention', 'full_attention'] });
+    fs.writeFileSync(config, JSON.stringify(json));
     const model = path.join(dir, 'model');
-    run(PYTHON, [path.join(ROOT, 'training', 'convert.py'), hf, model]);
-    const file = path.join(model, 'models.json');
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    json.layerTypes = [{ window: W, ropeBase: 10000 }, { window: null }];
-    fs.writeFileSync(file, JSON.stringify(json));
+    await convertHfFolder(hf, model, { attentionGraphs: path.join(ROOT, 'models') });
     manifest = readManifest(model);
     // Pseudo-random ids with repeats, so that duplicate and induction keys exist inside windows.
     let x = 7;

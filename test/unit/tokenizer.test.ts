@@ -140,13 +140,15 @@ describe('other models\' tokenizer.json', () => {
     const tok = Tokenizer.fromFile(path.join(fixtures, 'metaspace.json'));
     const ids = JSON.parse(fs.readFileSync(path.join(fixtures, 'metaspace.json'), 'utf8')).model.vocab as Record<string, number>;
 
-    it('encodes words, normalises and falls back to bytes, without the BOS', async () => {
+    it('encodes words, normalises and falls back to bytes, after the BOS the post-processor adds (an empty span)', async () => {
       const text = 'hello world \uFB01 \u{1F600} Hi';
       const enc = await tok.encode(text);
       assertTiles(text, enc, tok.vocabSize);
-      assert.deepEqual(Array.from(enc.ids.subarray(0, 4)), [ids['\u2581hello'], ids['\u2581world'], ids['\u2581'], ids['fi']]);
+      assert.deepEqual(Array.from(enc.ids.subarray(0, 5)), [ids['<s>'], ids['\u2581hello'], ids['\u2581world'], ids['\u2581'], ids['fi']]);
       // The space before a word belongs to its token; the ligature is one character for "fi".
-      assert.deepEqual(spans(text, enc).slice(0, 4), ['hello', ' world', ' ', '\uFB01']);
+      assert.deepEqual(spans(text, enc).slice(0, 5), ['', 'hello', ' world', ' ', '\uFB01']);
+      // A piece from inside the document has no BOS.
+      assert.deepEqual(Array.from((await tok.encode(text, false)).ids), Array.from(enc.ids.subarray(1)));
       // The emoji's four byte tokens: the last takes both UTF-16 units, the others are empty.
       const bytes = ['<0xF0>', '<0x9F>', '<0x98>', '<0x80>'].map((t) => ids[t]);
       const at = enc.ids.indexOf(bytes[0]);
@@ -176,7 +178,7 @@ describe('other models\' tokenizer.json', () => {
 
     it('gives the prepended marker, which has no text of its own, an empty span', async () => {
       // " hello" is the prepended "\u2581" and "\u2581hello"; the library maps both to the space.
-      const enc = await tok.encode(' hello');
+      const enc = await tok.encode(' hello', false);
       assert.deepEqual(Array.from(enc.ids), [json.model.vocab['\u2581'], json.model.vocab['\u2581hello']]);
       assert.deepEqual(spans(' hello', enc), ['', ' hello']);
     });

@@ -20,7 +20,9 @@ const TOP_K = 16;
 const POOLED_SIZE = 256;
 const MB = 1024 * 1024;
 /** The shipped weights-free graphs every model folder holds (models/README.md, "Attention graphs"). */
-const ATTENTION_GRAPHS = ['attention.onnx', 'attention-split.onnx', 'attention-rows.onnx', 'attention-window.onnx'];
+const ATTENTION_GRAPHS = ['attention.onnx', 'attention-split.onnx', 'attention-rows.onnx'];
+/** Those of sliding-window layers, copied for models that have some. */
+const WINDOW_GRAPHS = ['attention-window.onnx', 'attention-window-rows.onnx'];
 
 export interface ConvertProgress {
   tensors: number;
@@ -123,10 +125,10 @@ export async function convertHfFolder(hfDir: string, outDir: string, options: Co
       await new Promise((resolve) => setImmediate(resolve)); // let progress and cancel through
     }
     weights.close();
-    for (const file of ATTENTION_GRAPHS) {
+    for (const file of spec.windows.some((w) => w !== null) ? [...ATTENTION_GRAPHS, ...WINDOW_GRAPHS] : ATTENTION_GRAPHS) {
       const from = path.join(options.attentionGraphs, file);
-      if (fs.existsSync(from)) fs.copyFileSync(from, path.join(partial, file));
-      else if (file !== 'attention-window.onnx') throw new ConvertError(`${from} is missing: the attention graphs ship with Attention Lens`);
+      if (!fs.existsSync(from)) throw new ConvertError(`${from} is missing: the attention graphs ship with Attention Lens`);
+      fs.copyFileSync(from, path.join(partial, file));
     }
     fs.copyFileSync(tokenizerPath, path.join(partial, 'tokenizer.json'));
     fs.writeFileSync(path.join(partial, 'models.json'), JSON.stringify(manifest(spec, id, tensors, options.source ?? path.resolve(hfDir)), null, 2) + '\n');

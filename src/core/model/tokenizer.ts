@@ -64,13 +64,13 @@ export class Tokenizer {
   /**
    * Tokens of the text as the model sees it. A text that starts the document begins with the
    * special tokens the tokenizer's post-processor puts before every text (BOS of Llama 3 and
-   * Gemma 3, as transformers adds them), each an empty span at 0; a piece from inside the document
+   * Gemma 3, as transformers adds them), each an empty span at 0 (an empty text has none); a piece from inside the document
    * (atStart false) has none, and no text ends with the ones a post-processor appends (they follow
    * nothing the user wrote). The library only encodes asynchronously (on its own threads).
    */
   async encode(text: string, atStart = true): Promise<Encoding> {
     const body = await this.encodeText(text);
-    const prefix = atStart ? await this.prefix() : [];
+    const prefix = atStart && body.ids.length > 0 ? await this.prefix() : [];
     if (prefix.length === 0) return body;
     const n = prefix.length + body.ids.length;
     const grown = (a: Int32Array, lead: number): Int32Array => {
