@@ -515,7 +515,7 @@ function convertTable(dirs: string[]): string {
       };
       const c = JSON.parse(child('--convert-child', dir, out)) as { seconds: number; extraMB: number; parameters: number; modelType: string };
       const i = JSON.parse(child('--inspect-child', out, '1000')) as { openS: number; weightsMB: number; inspectS: number; extraMB: number };
-      const line = `| ${path.basename(dir)} | ${c.modelType} | ${(c.parameters / 1e6).toFixed(1)} M | ${fmt(c.seconds)} | ${fmt(c.extraMB)} | ${fmt(i.openS)} | ${fmt(i.weightsMB)} | ${fmt(i.inspectS)} | ${fmt(i.extraMB)} |`;
+      const line = `| ${path.basename(dir)} | ${c.modelType} | ${(c.parameters / 1e6).toFixed(1)} M | ${fmt(c.seconds, 1)} | ${fmt(c.extraMB)} | ${fmt(i.openS, 1)} | ${fmt(i.weightsMB)} | ${fmt(i.inspectS, 1)} | ${fmt(i.extraMB)} |`;
       process.stderr.write(`${line}\n`);
       lines.push(line);
     } finally {

@@ -19,8 +19,9 @@ function normWeight(spec: ArchSpec, t: Tensors, name: string, size: number): Flo
   return spec.family === 'gemma3' ? w.map((v) => 1 + v) : w;
 }
 
+/** x / sqrt(mean(x^2) + eps) * w, as the node pattern onnxruntime fuses into one SimplifiedLayerNormalization. */
 function rmsNorm(g: GraphFile, x: string, weight: Float32Array, eps: number): string {
-  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: ints([-1]), keepdims: int(1) });
+  const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, g.constant([2], [])])], { axes: ints([-1]), keepdims: int(1) });
   const scale = g.op('Sqrt', [g.op('Add', [meanSquare, g.constant([eps], [])])]);
   return g.op('Mul', [g.op('Div', [x, scale]), g.weight(weight, [weight.length])]);
 }
