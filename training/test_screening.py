@@ -242,6 +242,35 @@ class Training(unittest.TestCase):
             self.assertEqual(ckpt["step"], 4)
             self.assertEqual(ckpt["train_args"]["weight_decay"], 0.0)
 
+    def test_eval_beside_a_softmax_twin(self):
+        with tempfile.TemporaryDirectory() as d:
+            rng = np.random.default_rng(0)
+            rng.integers(0, 4096, 6000).astype(np.uint16).tofile(os.path.join(d, "val.bin"))
+            with open(os.path.join(d, "manifest.json"), "w") as f:
+                json.dump({"vocab_size": 4096, "splits": {"val": {"files": 3}}}, f)
+            torch.manual_seed(0)
+            soft = model_module.GPT(model_module.GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=64))
+            scr = Multiscreen(ScreenConfig.from_psi(2, block_size=64))
+            for name, m in (("soft.pt", soft), ("scr.pt", scr)):
+                model_module.save_checkpoint(os.path.join(d, name), m, {})
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "training", "eval.py"), "--data", d, "--modes", "softmax",
+                                "--softmax", os.path.join(d, "soft.pt"), "--screening", os.path.join(d, "scr.pt"),
+                                "--windows", "2", "--selection-windows", "1", "--trials", "2", "--factors", "5,10",
+                                "--formats", "py-dict", "--card", "", "--out", os.path.join(d, "res.json"),
+                                "--table", os.path.join(d, "table.md")], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(d, "res.json")) as f:
+                res = json.load(f)
+            self.assertEqual(list(res["results"]), ["softmax", "screening"])
+            scr_res = res["results"]["screening"]
+            self.assertEqual(set(scr_res["loss"]), {"learned-w", "inf-w"})
+            cell = scr_res["retrieval"]["inf-w"]["py-dict"]["16x"]
+            self.assertEqual(np.array(cell["needle_relevance_per_tile"]).shape, (2, 2))
+            self.assertEqual(len(res["screening"]["w"]), 2)
+            with open(os.path.join(d, "table.md")) as f:
+                table = f.read()
+            self.assertIn("| screening | none (w = inf beyond 64) |", table)
+
 
 if __name__ == "__main__":
     unittest.main()
