@@ -20,7 +20,7 @@
 # checkpoint (training/checkpoints/softmax.pt: 317 M tokens, the default STEPS here) unless a Softmax
 # twin was trained in this run. Each log line prints tokens/s: size STEPS from the first call's rate.
 # A dry run on CPU at toy size: see models/README.md or
-#   VARIANTS="softmax screening" STEPS=4 MINUTES=1 TRAIN_ARGS="--batch 2 --block 32 --psi 2 --layers 1 --width 16 \
+#   VARIANTS="softmax screening" STEPS=4 MINUTES=1 TRAIN_ARGS="--batch 2 --block 64 --psi 2 --layers 1 --width 16 \
 #     --eval-every 2 --save-every 2 --threads 1" EVAL_ARGS="--windows 1 --selection-windows 1 --trials 1 --factors 5 \
 #     --formats py-dict" PY=/usr/bin/python3 RUN_DIR=/tmp/gpu-dry bash training/train_gpu.sh
 set -euo pipefail
@@ -32,7 +32,7 @@ OUT_DIR=${OUT:-$RUN/out}
 STEPS=${STEPS:-6000}      # x 64 x 512 = 197 M tokens per variant
 MINUTES=${MINUTES:-7.5}   # training time per command (both variants at once); + startup, tokenising < 10 min
 VARIANTS=${VARIANTS:-softmax ssmax}
-SCREENING_LR=${SCREENING_LR:-1e-2}
+SCREENING_LR=${SCREENING_LR:-1.6e-2}
 TRAIN_ARGS=${TRAIN_ARGS:-} EVAL_ARGS=${EVAL_ARGS:-}  # appended (last wins): for a dry run on CPU
 export PYTHONUNBUFFERED=1
 mkdir -p "$RUN" "$STATE" "$OUT_DIR"
