@@ -19,8 +19,8 @@ W_V ~ N(0, 0.1^2 / d_out), W_G ~ N(0, 0.1^2), W_O ~ N(0, 0.1^2 / d_E). The proje
 residual stream (the paper normalises q, k, v after projecting, never the input).
 
 Beyond the training length the paper runs every tile whose learned w exceeds the longest training
-sequence with w = infinity (softmask 1 over the whole causal past; MiPE is already off there since
-w > 256): `infinite_windows=True`, an inference option.
+sequence with w = infinity (softmask 1 over the whole causal past; MiPE off, gamma(inf) = 0):
+`infinite_windows=True`, an inference option.
 
 The pieces are kept apart for the graph export: ScreeningLayer.project (x -> q, k, v, g), relevance
 (weights-free: q, k, positions, w, r -> alpha * m) and ScreeningLayer.output (h, g, x -> x_out).

@@ -226,7 +226,8 @@ class Training(unittest.TestCase):
             def train(*args):
                 return subprocess.run([sys.executable, os.path.join(ROOT, "training", "train.py"), "--attention", "screening",
                                        "--data", d, "--psi", "2", "--batch", "2", "--block", "16", "--steps", "4",
-                                       "--eval-every", "2", "--save-every", "2", "--out", os.path.join(d, "s.pt"), *args],
+                                       "--eval-every", "2", "--save-every", "2", "--keep-every", "2",
+                                       "--out", os.path.join(d, "s.pt"), *args],
                                       capture_output=True, text=True)
 
             r = train("--max-minutes", "0")  # stops after its first step
@@ -241,6 +242,9 @@ class Training(unittest.TestCase):
             self.assertEqual((m.cfg.n_layer, m.cfg.n_head, m.cfg.n_embd), (2, 2, 4))
             self.assertEqual(ckpt["step"], 4)
             self.assertEqual(ckpt["train_args"]["weight_decay"], 0.0)
+            self.assertEqual(sorted(f for f in os.listdir(d) if "-step" in f), ["s-step2.pt", "s-step4.pt"])
+            self.assertEqual(torch.load(os.path.join(d, "s-step4.pt"), weights_only=False)["model"].keys(),
+                             ckpt["model"].keys())
 
     def test_eval_beside_a_softmax_twin(self):
         with tempfile.TemporaryDirectory() as d:

@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -142,6 +143,8 @@ def main():
                     help="start from this checkpoint's weights (same shape; its context may differ), fresh optimiser")
     ap.add_argument("--max-minutes", type=float, default=None, help="save and stop after this much time in this run")
     ap.add_argument("--save-every", type=int, default=500)
+    ap.add_argument("--keep-every", type=int, default=None,
+                    help="also keep the weights at every multiple of this many steps (OUT-stepN.pt): twins compared at equal tokens")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--block", type=int, default=512, help="training context, tokens")
@@ -238,6 +241,8 @@ def main():
                  "step": step, "tokens": step * args.batch * args.block, "rng": rng.bit_generator.state, "seconds": seconds}
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         save_checkpoint(args.out + ".tmp", model, extra)
+        if args.keep_every and step % args.keep_every == 0:
+            shutil.copyfile(args.out + ".tmp", f"{os.path.splitext(args.out)[0]}-step{step}.pt")
         os.replace(args.out + ".tmp", args.out)
         torch.save({"config": cfg.__dict__, "model": model.state_dict(), "optimizer": opt.state_dict(), **extra},
                    state_path + ".tmp")

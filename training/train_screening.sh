@@ -5,7 +5,8 @@
 # same tokens) and schedule; the screening twin without weight decay and with its own learning rate.
 # Rerunning continues both (--resume); when both are done it evaluates them (training/eval.py).
 #   nohup bash training/train_screening.sh > training/runs/screening-cpu/run.log 2>&1 &
-# Checkpoints, full states and logs go to RUN (default training/runs/screening-cpu/, git-ignored).
+# Checkpoints, full states and logs go to RUN (default training/runs/screening-cpu/, git-ignored); the
+# weights at every 100 steps stay as NAME-stepN.pt, so that a run still going can be compared at equal tokens.
 # Needs the corpus: /usr/bin/python3 training/prepare.py --install-packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ for v in screening softmax; do
   if [ "$v" = screening ]; then shape=(--psi 11 --lr "$SCREENING_LR"); else shape=(--layers 6 --heads 4 --width 192 --lr 1e-3); fi
   nice -n 19 $PY training/train.py --attention "$v" --out "$RUN/$v.pt" --state "$RUN/$v.state.pt" --resume \
     --steps "$STEPS" --batch 8 --block 512 "${shape[@]}" --warmup 100 --repeat-share 0.5 \
-    --eval-every 50 --save-every 50 --threads 1 $TRAIN_ARGS >> "$RUN/train-$v.log" 2>&1 &
+    --eval-every 50 --save-every 50 --keep-every 100 --threads 1 $TRAIN_ARGS >> "$RUN/train-$v.log" 2>&1 &
 done
 wait
 tail -n 2 "$RUN"/train-*.log
