@@ -21,6 +21,13 @@ Modes: softmax, ssmax, and ssmax-posthoc (Softmax weights, s = 1 / ln(training c
    Accuracy = the value's first token is the argmax; needle mass = attention from the last token to
    the value's tokens (max over heads, best layer, mean over trials).
 4. Mean focus (max attention weight) by query position, per layer, on 8x windows.
+
+--screening adds the screening twin (training/screening.py) on the same windows and trials. It has no
+RoPE; its two settings are its learned windows and the paper's long-context rule (w = inf for every
+tile whose learned w exceeds the training context). Its needle number is the relevance alpha * m that
+the last token gives the value's tokens (summed over them, max over tiles, best layer; per tile in the
+JSON): absolute, not a share of a row, and its focus is the largest relevance of each query.
+--modes picks the pair's modes (e.g. only softmax, for a screening twin beside its softmax twin).
 """
 import argparse
 import json
@@ -36,10 +43,12 @@ import torch
 import bpe
 import rope_rule
 from model import load_checkpoint, rope_tables
+from screening import Multiscreen
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MULTS = [1, 2, 4, 8, 16]
 RETRIEVAL_MULTS = [1, 4, 8, 16]
+SCREENING_SETTINGS = {"learned-w": False, "inf-w": True}  # setting -> infinite_windows
 FORMATS = {
     "py-dict": lambda var, key: (f'{var} = {{"{key}":', "}\n", f'\nassert {var}["{key}"] =='),
     "js-object": lambda var, key: (f"const {var} = {{ {key}:", " };\n", f"\nassert.equal({var}.{key},"),
@@ -65,11 +74,17 @@ def windows(data, length, n, seed):
 
 @torch.no_grad()
 def mean_loss(model, s, data, T, n, seed, scale, device, batch, focus=None):
-    """Mean loss over n windows of T tokens; focus: a dict that receives the (L, T) mean focus curve."""
+    """Mean loss over n windows of T tokens; focus: a dict that receives the (L, T) mean focus curve.
+    For the screening twin s is infinite_windows and scale is unused."""
     w = windows(data, T, n, seed).to(device)
     total, curves = 0.0, []
     for i in range(0, n, batch):
         x = w[i:i + batch]
+        if isinstance(model, Multiscreen):
+            total += model(x[:, :-1], x[:, 1:], infinite_windows=s)[1].mean(dim=1).sum().item()
+            if focus is not None:
+                curves.append(torch.stack(model.focus(x[:, :-1], s)).sum(1))
+            continue
         _, loss, weights = model(x[:, :-1], x[:, 1:], s=s, rope_scale=scale, return_weights=focus is not None)
         total += loss.mean(dim=1).sum().item()
         if focus is not None:
@@ -114,16 +129,22 @@ def make_trial(tok, fmt, filler, T, rnd):
 def retrieval(model, s, tok, filler, T, scale, fmt, trials, seed, device, batch):
     rnd = random.Random(seed)
     cases = [make_trial(tok, fmt, filler, T, rnd) for _ in range(trials)]
-    hits, mass = 0, []
+    hits, mass, tiles = 0, [], []
+    screening = isinstance(model, Multiscreen)
     for i in range(0, trials, batch):
         chunk = cases[i:i + batch]
         ids = torch.tensor([c[0] for c in chunk], device=device)
-        logits, rows = last_query_weights(model, ids, s, scale)
+        logits, rows = model.last_query(ids, s) if screening else last_query_weights(model, ids, s, scale)
         for b, (_, first, pos) in enumerate(chunk):
             hits += int(logits[b].argmax().item() == first)
             mass.append(max(r[b][:, pos].sum(-1).max().item() for r in rows))
-    return {"accuracy": round(hits / trials, 4), "hits": hits, "trials": trials, "ci95": wilson(hits, trials),
-            "needle_mass": round(float(np.mean(mass)), 4)}
+            if screening:
+                tiles.append(torch.stack([r[b][:, pos].sum(-1) for r in rows]))  # (L, H)
+    out = {"accuracy": round(hits / trials, 4), "hits": hits, "trials": trials, "ci95": wilson(hits, trials),
+           "needle_mass": round(float(np.mean(mass)), 4)}
+    if screening:
+        out["needle_relevance_per_tile"] = torch.stack(tiles).mean(0).round(decimals=4).tolist()
+    return out
 
 
 def buckets(T):
@@ -141,7 +162,8 @@ def fmt_ci(r):
 def card(res):
     m = res["meta"]
     ctx, fixed, rule = m["train_context"], m["rope_fixed"], m["rope_rule"]
-    label = {"base": "base", "fixed": rope_rule.describe(fixed), "rule": "per-length"}
+    label = {"base": "base", "fixed": rope_rule.describe(fixed), "rule": "per-length",
+             "learned-w": "none (learned w)", "inf-w": f"none (w = inf beyond {ctx})"}
     per = lambda d: ", ".join(f"{v} at {k}" for k, v in d.items())  # noqa: E731
     lengths = list(res["selection"][str(m["factors"][0])])
     best = {k: min(m["factors"], key=lambda c: res["selection"][str(c)][k]) for k in lengths}
@@ -169,6 +191,9 @@ def card(res):
     if m["formats"]:
         L += ["", "Key retrieval: accuracy of the value's first token [95% Wilson interval] / attention mass on the needle "
               "(the value's tokens, from the last token; max over heads, best layer):", ""]
+        if "screening" in res["results"]:
+            L[-2] = L[-2][:-1] + ("; for screening the number after the slash is the relevance alpha * m on the needle "
+                                  "(summed over its tokens, max over tiles, best layer), absolute rather than a share:")
     for fmt in m["formats"]:
         L += [f"Format `{fmt}`:", "", "| mode | RoPE | " + " | ".join(f"{x}x" for x in RETRIEVAL_MULTS) + " |",
               "|---|---|" + "---|" * len(RETRIEVAL_MULTS)]
@@ -183,6 +208,8 @@ def card(res):
     L += [f"Mean focus (max attention weight, mean over heads and queries) by query position, per layer, on "
           f"{8 * ctx:,}-token windows with the per-length rule; Softmax fades with position, SSMax holds:", "",
           "| mode | layer | " + " | ".join(f"{a}-{b}" for a, b in edges) + " |", "|---|---|" + "---|" * len(edges)]
+    if "screening" in res["results"]:
+        L[-4] = L[-4][:-1] + " (screening: the largest relevance of each query, mean over tiles, w = inf beyond the training context):"
     for mode, r in res["results"].items():
         for l, row in enumerate(r["focus"]):
             L.append(f"| {mode} | {l} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
@@ -209,6 +236,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--softmax", default=os.path.join(ROOT, "training", "checkpoints", "softmax.pt"))
     ap.add_argument("--ssmax", default=os.path.join(ROOT, "training", "checkpoints", "ssmax.pt"))
+    ap.add_argument("--modes", default="softmax,ssmax,ssmax-posthoc", help="the pair's modes to evaluate")
+    ap.add_argument("--screening", default=None, help="a screening twin's checkpoint (same training context)")
     ap.add_argument("--data", default=os.path.join(ROOT, "training", "data"))
     ap.add_argument("--tokenizer", default=os.path.join(ROOT, "models", "tokenizer.json"))
     ap.add_argument("--windows", type=int, default=16, help="loss windows per length")
@@ -242,13 +271,19 @@ def main():
     with open(os.path.join(args.data, "manifest.json")) as f:
         val_files = json.load(f)["splits"]["val"]["files"]
     tok = bpe.Tokenizer.load(args.tokenizer)
+    modes = args.modes.split(",")
     soft, _ = load_checkpoint(args.softmax)
-    ss, _ = load_checkpoint(args.ssmax)
     soft.to(device)
-    ss.to(device)
+    ss = load_checkpoint(args.ssmax)[0].to(device) if "ssmax" in modes else None
     L, H, ctx = soft.cfg.n_layer, soft.cfg.n_head, soft.cfg.block_size
-    cases = {"softmax": (soft, torch.zeros(L, H, device=device)), "ssmax": (ss, ss.learned_s().to(device)),
-             "ssmax-posthoc": (soft, torch.full((L, H), 1.0 / math.log(ctx), device=device))}
+    cases = {"softmax": (soft, torch.zeros(L, H, device=device))}
+    if ss is not None:
+        cases["ssmax"] = (ss, ss.learned_s().to(device))
+    cases["ssmax-posthoc"] = (soft, torch.full((L, H), 1.0 / math.log(ctx), device=device))
+    cases = {m: cases[m] for m in modes}
+    scr = load_checkpoint(args.screening)[0].to(device) if args.screening else None
+    if scr is not None and scr.cfg.block_size != ctx:
+        ap.error(f"--screening was trained at context {scr.cfg.block_size}, the pair at {ctx}")
     factors = [float(x) for x in args.factors.split(",")]
     settings = args.retrieval_settings.split(",")
 
@@ -314,6 +349,26 @@ def main():
                                                              r["retrieval"][setting][fmt].items()))
         results[mode] = r
 
+    if scr is not None:  # no RoPE: its settings are the learned windows and the paper's w = inf rule
+        r = {"loss": {k: {} for k in SCREENING_SETTINGS}, "retrieval": {k: {} for k in SCREENING_SETTINGS}}
+        for mult in MULTS:
+            T = ctx * mult
+            for setting, inf in SCREENING_SETTINGS.items():
+                focus = {} if (mult == 8 and inf) else None
+                r["loss"][setting][f"{mult}x"] = round(mean_loss(scr, inf, val, T, n_windows(args.windows, T), mult, None,
+                                                                 device, max(1, args.batch // mult), focus), 4)
+                if focus is not None:
+                    r["focus"] = [[round(float(row[a:b].mean()), 4) for a, b in edges] for row in focus["curve"]]
+        log(f"screening loss {r['loss']}")
+        for setting, inf in SCREENING_SETTINGS.items():
+            for fmt in formats:
+                r["retrieval"][setting][fmt] = {
+                    f"{mult}x": retrieval(scr, inf, tok, filler, ctx * mult, None, fmt, n_trials(ctx * mult), 99 + mult,
+                                          device, max(1, args.batch // mult)) for mult in RETRIEVAL_MULTS}
+                log(f"screening {setting} {fmt}: " + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in
+                                                                r["retrieval"][setting][fmt].items()))
+        results["screening"] = r
+
     # An older pair on the same windows (same token lengths), its own context deciding where the rule starts.
     baseline = {}
     for mode, path in (("softmax", args.baseline_softmax), ("ssmax", args.baseline_ssmax)):
@@ -336,11 +391,15 @@ def main():
             "trials": {f"{m}x": n_trials(ctx * m) for m in RETRIEVAL_MULTS}, "date": time.strftime("%Y-%m-%d"), "factors": factors,
             "rope_fixed": fixed, "rope_rule": rule, "train_context": ctx, "formats": formats, "focus_buckets": edges,
             "val_files": val_files, "val_tokens": int(val.size),
-            "checkpoints": f"{os.path.relpath(args.softmax, ROOT)}, {os.path.relpath(args.ssmax, ROOT)}",
+            "checkpoints": ", ".join(os.path.relpath(p, ROOT) for p in
+                                     [args.softmax] + ([args.ssmax] if ss is not None else []) + ([args.screening] if scr else [])),
             "machine": f"{os.cpu_count()}-core CPU, {args.threads} threads" if device.type == "cpu"
             else torch.cuda.get_device_name(device), "minutes": (time.time() - t0) / 60}
-    res = {"meta": meta, "selection": selection, "results": results, "baseline": baseline,
-           "learned_s": ss.learned_s().tolist()}
+    res = {"meta": meta, "selection": selection, "results": results, "baseline": baseline}
+    if ss is not None:
+        res["learned_s"] = ss.learned_s().tolist()
+    if scr is not None:
+        res["screening"] = {"w": scr.learned_windows().tolist(), "r": scr.learned_acceptance().tolist()}
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     print(write_tables(res, args.table, args.card))

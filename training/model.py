@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from screening import Multiscreen, ScreenConfig
+
 # Fused causal attention (torch >= 2.0, e.g. on the GPU machine); Debian's torch 1.13 takes the eager path.
 FUSED = hasattr(F, "scaled_dot_product_attention")
 
@@ -180,7 +182,10 @@ def save_checkpoint(path, model, extra):
 
 def load_checkpoint(path):
     ckpt = torch.load(path, map_location="cpu")
-    model = GPT(GPTConfig(**ckpt["config"]))
+    if ckpt["config"]["attention"] == "screening":
+        model = Multiscreen(ScreenConfig(**ckpt["config"]))
+    else:
+        model = GPT(GPTConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["model"])
     model.eval()
     return model, ckpt

@@ -2,6 +2,11 @@
 
     /usr/bin/python3 training/train.py --attention softmax --out training/checkpoints/softmax.pt
     /usr/bin/python3 training/train.py --attention ssmax   --out training/checkpoints/ssmax.pt
+    /usr/bin/python3 training/train.py --attention screening --psi 11 --out training/runs/screening.pt
+
+The screening twin (training/screening.py, Multiscreen) replaces attention and the MLP; its size is
+set by --psi (layers = tiles per layer = psi, width = psi^2) and it follows the paper in having no
+weight decay (--weight-decay); the data, schedule, logging and checkpoints are the pair's.
 
 Both variants use the same seed, data order and hyperparameters; only the attention normalisation
 differs. Batches are random windows of the training split drawn from a generator seeded by --seed,
@@ -21,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -30,6 +36,7 @@ import torch
 import bpe
 import lookup_data
 from model import GPT, GPTConfig, save_checkpoint
+from screening import Multiscreen, ScreenConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,7 +134,7 @@ def autocast(device):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--attention", choices=["softmax", "ssmax"], required=True)
+    ap.add_argument("--attention", choices=["softmax", "ssmax", "screening"], required=True)
     ap.add_argument("--data", default=os.path.join(ROOT, "training", "data"))
     ap.add_argument("--out", required=True, help="checkpoint path (.pt), weights only; rewritten at every save")
     ap.add_argument("--state", default=None, help="full training state for --resume (default: OUT with .state.pt)")
@@ -136,12 +143,17 @@ def main():
                     help="start from this checkpoint's weights (same shape; its context may differ), fresh optimiser")
     ap.add_argument("--max-minutes", type=float, default=None, help="save and stop after this much time in this run")
     ap.add_argument("--save-every", type=int, default=500)
+    ap.add_argument("--keep-every", type=int, default=None,
+                    help="also keep the weights at every multiple of this many steps (OUT-stepN.pt): twins compared at equal tokens")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--block", type=int, default=512, help="training context, tokens")
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--psi", type=int, default=None, help="screening: layers = heads = psi, width = psi^2 (the paper's rule)")
+    ap.add_argument("--weight-decay", type=float, default=None,
+                    help="on matrices; default 0.1, and 0 for screening (the paper trains without it)")
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--repeat-share", type=float, default=0.25, help="share of windows that carry a repeated span")
@@ -171,12 +183,21 @@ def main():
         if len(d) <= args.block + 1:
             sys.exit(f"train: the {name} split has {len(d)} tokens, fewer than the context {args.block} + 2")
 
-    cfg = GPTConfig(vocab_size=vocab, n_layer=args.layers, n_head=args.heads, n_embd=args.width,
-                    block_size=args.block, attention=args.attention)
-    model = GPT(cfg).to(device)
+    if args.attention == "screening":
+        if args.psi:
+            args.layers, args.heads, args.width = args.psi, args.psi, args.psi * args.psi
+        cfg = ScreenConfig(vocab_size=vocab, n_layer=args.layers, n_head=args.heads, n_embd=args.width,
+                           block_size=args.block)
+        model = Multiscreen(cfg).to(device)
+    else:
+        cfg = GPTConfig(vocab_size=vocab, n_layer=args.layers, n_head=args.heads, n_embd=args.width,
+                        block_size=args.block, attention=args.attention)
+        model = GPT(cfg).to(device)
+    if args.weight_decay is None:
+        args.weight_decay = 0.0 if args.attention == "screening" else 0.1
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
     rng = np.random.default_rng(args.seed)
     n_params = sum(p.numel() for p in model.parameters())
@@ -220,6 +241,8 @@ def main():
                  "step": step, "tokens": step * args.batch * args.block, "rng": rng.bit_generator.state, "seconds": seconds}
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         save_checkpoint(args.out + ".tmp", model, extra)
+        if args.keep_every and step % args.keep_every == 0:
+            shutil.copyfile(args.out + ".tmp", f"{os.path.splitext(args.out)[0]}-step{step}.pt")
         os.replace(args.out + ".tmp", args.out)
         torch.save({"config": cfg.__dict__, "model": model.state_dict(), "optimizer": opt.state_dict(), **extra},
                    state_path + ".tmp")
@@ -255,6 +278,10 @@ def main():
             if args.attention == "ssmax":
                 s = model.learned_s()
                 s_info = f" s mean {s.mean():.3f} [{s.min():.3f}, {s.max():.3f}]"
+            elif args.attention == "screening":
+                w, r = model.learned_windows(), model.learned_acceptance()
+                s_info = (f" w median {w.median():.1f} [{w.min():.1f}, {w.max():.1f}]"
+                          f" r median {r.median():.3f} [{r.min():.3f}, {r.max():.3f}]")
             print(f"step {step:5d} train {loss.item():.3f} val {vl:.3f} copy {cr:.2f}{lk} {elapsed / 60:5.1f} min "
                   f"{rate:,.0f} tok/s{s_info}",
                   flush=True)
