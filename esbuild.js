@@ -36,6 +36,8 @@ const builds = [
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
   { ...nodeCommon, entryPoints: ['bench/fading-cost.ts'], outfile: 'dist/fading-cost.js' },
+  // The converter's worker, beside the extension and the engine tests (src/core/convert/convert-in-worker.ts).
+  ...['dist', 'out/test/engine'].map((dir) => ({ ...nodeCommon, entryPoints: ['src/core/convert/convert-worker.ts'], outfile: `${dir}/convert-worker.js` })),
   // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).
   ...['dist', 'out/test/engine', 'out/test/smoke'].map((dir) => ({
     ...nodeCommon,

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { convertInWorker } from '../core/convert/convert-in-worker';
 import type { ConvertedModel } from '../core/convert/model-store';
 import { convertedDir, convertedModel, deleteConverted, hubCacheLocations, isHfFolder, listConverted, listHubSnapshots } from '../core/convert/model-store';
 import { readManifest } from '../core/model/manifest';
@@ -141,6 +142,7 @@ export class ModelFolders {
       let reports = 0;
       this.ctx.probe.record({ conversions: ++this.conversions, conversionReports: 0 });
       try {
+        // In a worker thread: the conversion's file work would otherwise hold the extension host.
         const { dir, converted } = await convertedModel(hfDir, this.cacheRoot, {
           attentionGraphs: this.ctx.models.shippedDir,
           id,
@@ -151,7 +153,7 @@ export class ModelFolders {
             percent = now;
             this.ctx.probe.record({ conversionReports: ++reports });
           },
-        });
+        }, convertInWorker);
         if (converted) this.ctx.log.info(`converted ${hfDir} (${converted.modelType}, ${converted.parameters.toLocaleString('en-US')} parameters) into ${dir} in ${converted.seconds.toFixed(1)} s`);
         return dir;
       } catch (err) {

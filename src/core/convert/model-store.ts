@@ -39,15 +39,16 @@ export function convertedDir(hfDir: string, cacheRoot: string): string {
   return path.join(cacheRoot, `${folderName(hfDir)}-${cacheKey(hfDir)}`);
 }
 
-/** The converted folder for hfDir in cacheRoot, converting it first when it is not there yet. */
+/** The converted folder for hfDir in cacheRoot, converting it first (with `convert`: here or in a worker thread) when it is not there yet. */
 export async function convertedModel(
   hfDir: string,
   cacheRoot: string,
   options: ConvertOptions,
+  convert: typeof convertHfFolder = convertHfFolder,
 ): Promise<{ dir: string; converted?: ConvertResult }> {
   const dir = convertedDir(hfDir, cacheRoot);
   if (fs.existsSync(path.join(dir, 'models.json'))) return { dir };
-  const converted = await convertHfFolder(hfDir, dir, { ...options, source: path.resolve(hfDir) });
+  const converted = await convert(hfDir, dir, { ...options, source: path.resolve(hfDir) });
   return { dir, converted };
 }
 
