@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConvertError } from './convert-error';
 
-export const SUPPORTED_FAMILIES =
-  'gpt2 (GPT-2), llama (Llama 1-3.x, TinyLlama, SmolLM), mistral, qwen2 (Qwen2, Qwen2.5), qwen3 and gemma3_text (Gemma 3 1B, and the text of larger Gemma 3 checkpoints saved as Gemma3ForCausalLM)';
+/** The model types, short enough for a picker's line; README's table says what each covers. */
+export const SUPPORTED_FAMILIES = 'gpt2, llama (Llama 1-3.x), mistral, qwen2, qwen3, gemma3_text';
 
 export type Family = 'gpt2' | 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
 
