@@ -75,7 +75,10 @@ export function readHfModel(hfDir: string): HfModelFacts {
 export function checkMemory(facts: HfModelFacts, memoryBytes: number): void {
   const { spec } = facts;
   const weights = facts.parameters * 4;
-  const dims = { layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, headDim: spec.headDim, width: spec.width, vocabSize: spec.vocabSize, topK: TOP_K, pooledSize: POOLED_SIZE, layerParameters: 0 };
+  // One layer's projections: q, k, v and o, and the MLP (three matrices gated, two for GPT-2).
+  const attention = spec.width * spec.headDim * (2 * spec.heads + 2 * spec.kvHeads);
+  const mlp = (spec.family === 'gpt2' ? 2 : 3) * spec.width * spec.intermediate;
+  const dims = { layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, headDim: spec.headDim, width: spec.width, vocabSize: spec.vocabSize, topK: TOP_K, pooledSize: POOLED_SIZE, layerParameters: attention + mlp, windows: spec.windows };
   const run = planBefore(dims, 1000, 4000, true, 1).peakBytes;
   if (weights + run > memoryBytes) {
     throw new ConvertError(
