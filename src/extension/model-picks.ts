@@ -37,7 +37,8 @@ export function snapshotItems(snapshots: readonly HubSnapshot[]): SnapshotItem[]
     return {
       label: snapshot.modelId,
       description: `${snapshot.architecture} · ${sizeOnDisk(snapshot.bytes)}${revision}`,
-      detail: snapshot.unsupported ?? 'supported',
+      // The reason's first clause fits the line; picking the item shows all of it.
+      detail: snapshot.unsupported?.split('; ')[0] ?? 'supported',
       snapshot,
     };
   });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ConvertError } from './convert-error';
 
 /** The model types, short enough for a picker's line; README's table says what each covers. */
-export const SUPPORTED_FAMILIES = 'gpt2, llama (Llama 1-3.x), mistral, qwen2, qwen3, gemma3_text';
+export const SUPPORTED_FAMILIES = 'gpt2, llama, mistral, qwen2, qwen3, gemma3_text';
 
 export type Family = 'gpt2' | 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
 
