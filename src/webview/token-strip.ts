@@ -39,6 +39,11 @@ export class TokenStrip {
     this.spans = texts.map((text, i) => {
       const span = document.createElement('span');
       span.textContent = text;
+      // A first token that covers no text is one the tokenizer adds (BOS): shown, since attention sinks live there.
+      if (i === 0 && text === '') {
+        span.textContent = '\u2205';
+        span.setAttribute('aria-label', 'token 1 covers no text: a token the tokenizer adds, such as BOS');
+      }
       span.id = `tok-${i}`;
       span.dataset.testid = 'token';
       span.dataset.i = String(i);
@@ -56,7 +61,7 @@ export class TokenStrip {
     const steps = stepScale(scale, colouredValues(focus, this.texts));
     this.spans.forEach((span, i) => {
       const step = steps.step(focus[i] ?? 0);
-      span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}`;
+      span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}${i === 0 && this.texts[0] === '' ? ' no-text' : ''}`;
     });
     return steps;
   }
