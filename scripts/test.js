@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every suite in order, a table of counts, and one summary line at the very end:
 //   N passed, N failed[, N skipped]
-// Suites: typecheck, lint, build (1 test each), unit (pure), engine (loads the model), cli, model smoke, integration (code-server),
+// Suites: typecheck, lint, build (1 test each), unit (pure), engine (loads the model), cli, python (training/test_*.py), model smoke, integration (code-server),
 // UI (Playwright), package (.vsix installs and activates). A suite that cannot start, crashes, times out or finds no tests counts as
 // failed, never as skipped. Exit code 1 when anything failed.
 // Options: --only name[,name...]  run some suites (e.g. --only unit,ui); --verbose.
@@ -152,6 +152,16 @@ const suites = [
   {
     name: 'cli',
     run: () => mochaSuite('cli', 'out/test/cli', { timeoutMs: 5 * MIN, mochaTimeoutMs: 20000 }),
+  },
+  {
+    // The training side (graphs, converter reference, screening, training): training/run_tests.py.
+    name: 'python',
+    run: async () => {
+      const resultFile = path.join(RESULTS, 'python.json');
+      fs.rmSync(resultFile, { force: true });
+      const { code, timedOut } = await run('/usr/bin/python3', [path.join(ROOT, 'training', 'run_tests.py')], { timeoutMs: 10 * MIN, env: { AL_RESULT_FILE: resultFile } });
+      return countsFrom(resultFile, code, timedOut);
+    },
   },
   {
     name: 'smoke',
