@@ -83,9 +83,10 @@ def main():
             manifest = json.load(f)
         ids = torch.tensor([int(t) for t in args.ids.split(",")], dtype=torch.int64)
         queries = [int(t) for t in args.queries.split(",")]
-        ref = screening_reference(model, ids, queries, manifest["topK"], manifest["pooledSize"])
+        ref = {k: v.tolist() for k, v in screening_reference(model, ids, queries, manifest["topK"], manifest["pooledSize"]).items()}
+        ref["windows"] = [[None if math.isinf(w) else w for w in row] for row in ref["windows"]]  # JSON has no Infinity: null
         with open(args.out, "w") as f:
-            json.dump({"cases": [{"mode": "screening", "ids": ids.tolist(), "queries": queries, **{k: v.tolist() for k, v in ref.items()}}]}, f)
+            json.dump({"cases": [{"mode": "screening", "ids": ids.tolist(), "queries": queries, **ref}]}, f)
         return
     if not args.softmax:
         ap.error("--softmax, --hf or --screening is required")
