@@ -6,7 +6,6 @@
 // tokens for tiles whose w exceeds 64), reduced in float64. Lengths 1, 5, 64 (the training length),
 // 100 and 300, in the engine's blocks and in blocks of 8 rows (which skip key bins in layer 0).
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,8 +18,8 @@ import type { ModelManifest } from '../../src/core/model/manifest';
 import { modesOf, planMode, readManifest } from '../../src/core/model/manifest';
 import { bestKeys } from '../../src/core/reading/span-mass';
 import { ROOT, longCode } from '../common/fixtures';
+import { runPython, screeningModel } from '../common/screening-model';
 
-const PYTHON = '/usr/bin/python3';
 const LENGTHS = [1, 5, 64, 100, 300];
 const SPAN = { start: 2, end: 4 };
 
@@ -40,11 +39,6 @@ interface RefCase {
 
 function flat(x: Nested): number[] {
   return Array.isArray(x) ? x.flatMap(flat) : [x];
-}
-
-function run(command: string, args: string[]): void {
-  const r = spawnSync(command, args, { encoding: 'utf8' });
-  assert.equal(r.status, 0, `${command} ${args.join(' ')}: ${r.stderr}`);
 }
 
 function maxError(actual: (i: number) => number, expected: number[]): number {
@@ -74,22 +68,13 @@ describe('screening variant: the engine against Multiscreen in PyTorch', functio
   function reference(ids: Int32Array, name: string): RefCase {
     const out = path.join(dir, `${name}.json`);
     const q = queriesOf(ids.length);
-    run(PYTHON, [path.join(ROOT, 'training', 'reference.py'), '--screening', ckpt, '--model-dir', model, '--ids', ids.join(','), '--queries', q.join(','), '--out', out]);
+    runPython([path.join(ROOT, 'training', 'reference.py'), '--screening', ckpt, '--model-dir', model, '--ids', ids.join(','), '--queries', q.join(','), '--out', out]);
     return (JSON.parse(fs.readFileSync(out, 'utf8')) as { cases: RefCase[] }).cases[0];
   }
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-screening-'));
-    ckpt = path.join(dir, 'screening.pt');
-    run(PYTHON, [path.join(ROOT, 'training', 'screening_fixture.py'), ckpt]);
-    // The shipped pair's files beside the screening variant (linked, not copied); models.json is rewritten.
-    model = path.join(dir, 'model');
-    fs.mkdirSync(model);
-    for (const f of fs.readdirSync(path.join(ROOT, 'models'))) {
-      if (f === 'models.json') fs.copyFileSync(path.join(ROOT, 'models', f), path.join(model, f));
-      else fs.symlinkSync(path.join(ROOT, 'models', f), path.join(model, f));
-    }
-    run(PYTHON, [path.join(ROOT, 'training', 'export.py'), '--screening', ckpt, '--out', model]);
+    ({ ckpt, model } = screeningModel(dir));
     manifest = readManifest(model);
     for (const T of LENGTHS) refs.set(T, reference(idsOf(T, T), `ref${T}`));
   });
