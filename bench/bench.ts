@@ -34,6 +34,7 @@ import { ModelRunner } from '../src/core/engine/runner';
 import type { InspectRequest } from '../src/core/engine/runner';
 import type { Inspection, ModelInfo } from '../src/core/inspection-types';
 import type { ModelDims } from '../src/core/model/graphs';
+import { attentionGraphs } from '../src/core/model/graphs';
 import type { Mode } from '../src/shared/vocabulary';
 import { MODES, isMode } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model/manifest';
@@ -226,7 +227,8 @@ async function profiled(text: string, tokenizer: Tokenizer, mode: Mode, runs: nu
   const by = new Map<string, RunProfile[]>(threadCounts.map((t) => [t, []]));
   const count = (t: string): number => parseInt(t, 10) || 0;
   try {
-    const graphs = [plan.graphs.embed, ...plan.graphs.qkv, plan.graphs.attention, plan.graphs.attentionSplit, ...plan.graphs.out, plan.graphs.head];
+    const g = attentionGraphs(plan.graphs);
+    const graphs = [g.embed, ...g.qkv, g.attention, g.attentionSplit, ...g.out, g.head];
     for (const t of threadCounts) for (const g of graphs) await sessions.get(g, count(t), t.endsWith('spin')); // sessions made before any timed run
     for (let i = 0; i < runs; i++) for (const t of threadCounts) (by.get(t) as RunProfile[]).push(await profileRun(spec, sessions, count(t), t.endsWith('spin')));
   } finally {

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { runLayered } from '../src/core/engine/layered-run';
 import { BLOCK_FLOATS, LINEAR_ROWS } from '../src/core/engine/memory-plan';
 import { planMode, readManifest } from '../src/core/model/manifest';
+import { attentionGraphs } from '../src/core/model/graphs';
 import { Tokenizer } from '../src/core/model/tokenizer';
 import { DISTANCE_BUCKETS } from '../src/core/reading/fading-metrics';
 import { SUPPORT_SHARE, supportOfRow, supportOfTop, supportSampled } from '../src/core/reading/support-size';
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<void> {
   for (const T of lengths) {
     const plan = planMode(manifest, 'softmax', T);
     const spec = { graphs: plan.graphs, dims: manifest.dims, ids: all.slice(0, T), s: plan.s, ropeScale: plan.ropeScale, blockFloats: BLOCK_FLOATS, linearRows: LINEAR_ROWS };
-    const attention = new Set([plan.graphs.attention, plan.graphs.attentionSplit]);
+    const attention = new Set([attentionGraphs(plan.graphs).attention, attentionGraphs(plan.graphs).attentionSplit]);
     const bin = Math.ceil(T / manifest.dims.pooledSize);
     const shares: number[] = [];
     const parts: { run: number; added: number; js: number }[] = [];

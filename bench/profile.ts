@@ -5,6 +5,7 @@
 // spends outside session.run is the engine's fixed cost: feeds, copies, summaries, call dispatch.
 import * as ort from 'onnxruntime-node';
 import type { GraphSet, ModelDims } from '../src/core/model/graphs';
+import { attentionGraphs } from '../src/core/model/graphs';
 import type { Feed, Output, RunGraph, RunSpec } from '../src/core/engine/layered-run';
 import { runLayered } from '../src/core/engine/layered-run';
 
@@ -90,7 +91,7 @@ export async function profileRun(spec: RunSpec, sessions: Sessions, threads: num
     const r1 = performance.now();
     const result: Record<string, Output> = {};
     for (const [name, t] of Object.entries(out)) result[name] = { type: t.type, dims: t.dims, data: t.data as Float32Array | BigInt64Array };
-    const k = kinds[kindOf(spec.graphs, graph)];
+    const k = kinds[kindOf(attentionGraphs(spec.graphs), graph)];
     k.calls++;
     k.runMs += r1 - r0;
     k.callMs += performance.now() - t0;

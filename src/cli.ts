@@ -18,9 +18,10 @@ import type { ExportFormat } from './core/export/formats';
 import { exportInspection } from './core/export/formats';
 import type { Inspection, ModelInfo } from './core/inspection-types';
 import { focusOf } from './core/reading/selection';
+import { relevanceSummaries } from './core/export/json';
 import { COLOR_SCALES, STRENGTH_STEPS, colouredValues, stepScale, stepShares } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
-import { MODES, headLabel, isMode, selectionLabel } from './shared/vocabulary';
+import { MODES, headLabel, isMode, isRelevance, selectionLabel } from './shared/vocabulary';
 
 /** The shipped model folder: the default model and the attention graphs every converted model copies. */
 const SHIPPED_MODELS = path.join(__dirname, '..', 'models');
@@ -31,8 +32,9 @@ const USAGE = `usage: attention-lens inspect FILE [options]
 Runs the model over FILE and reports per-head attention.
 
 options:
-  --mode MODE        ${MODES.join(' | ')} (default softmax)
-  --query OFFSET     UTF-16 offset whose full attention rows are wanted (repeatable)
+  --mode MODE        ${MODES.join(' | ')} (default softmax; screening where the
+                     model folder has the variant: relevance per key, not weights)
+  --query OFFSET     UTF-16 offset whose full attention rows (screening: relevance rows) are wanted (repeatable)
   --center OFFSET    centre of the inspected window when FILE is over the token limit
                      (default: the first --query, else 0)
   --needle START:END UTF-16 offsets of a span (a value, a name): how much attention reaches
@@ -220,15 +222,31 @@ function needleSummary(insp: Inspection, span: TokenSpan, curve: NeedleCurve): s
     .join('');
   return (
     `needle ${JSON.stringify(text)} (tokens ${span.start}..${span.end - 1}), exact, from ${insp.tokens.length - span.end} later tokens: ` +
-    `best head ${headLabel(Math.floor(best / heads), best % heads)} (mean mass ${mean(curve.perHead[best]).toFixed(4)}), ` +
+    `best head ${headLabel(Math.floor(best / heads), best % heads)} (mean ${isRelevance(insp.mode) ? 'relevance' : 'mass'} ${mean(curve.perHead[best]).toFixed(4)}), ` +
     `mean over heads ${mean(curve.mean).toFixed(4)}, max over heads up to ${Math.max(...curve.max).toFixed(4)}\n`
   );
 }
 
 function summary(insp: Inspection, file: string): string {
-  const lines = [
+  const title =
     `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
-      `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`,
+    `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`;
+  const relevance = relevanceSummaries(insp);
+  if (relevance) {
+    // Relevance, not weight: the largest relevance of a query, the share of causal keys passing, the row's sum.
+    return (
+      [
+        `${title}; relevance per key in [0, 1], not normalised`,
+        ' head  maxRelevance  passFraction  meanTotalRelevance  meanDistance',
+        ...insp.heads.map((h, lh) => {
+          const r = relevance[lh];
+          return `${headLabel(h.layer, h.head).padStart(5)}  ${h.meanFocus.toFixed(3).padStart(12)}  ${r.passFraction.toFixed(3).padStart(12)}  ${r.meanTotalRelevance.toFixed(3).padStart(18)}  ${h.meanDistance.toFixed(1).padStart(12)}`;
+        }),
+      ].join('\n') + '\n'
+    );
+  }
+  const lines = [
+    title,
     ' head  meanFocus  meanEntropy  meanDistance',
     ...insp.heads.map(
       (h) =>

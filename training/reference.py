@@ -13,6 +13,11 @@ training/convert.py wrote from it (posthocS, llama4Scaling, the RoPE rule and "l
 may add sliding windows there, and the reference masks the same):
 
     /usr/bin/python3 training/reference.py --hf HF_DIR --model-dir CONVERTED --ids 5,17,... --queries 0,40 --out ref.json
+
+A screening twin (training/screening.py) on given token ids, with the engine's window rule for their
+length (screening_graphs.run_windows) and the folder's topK and pooledSize:
+
+    /usr/bin/python3 training/reference.py --screening CKPT --model-dir FOLDER --ids 5,17,... --queries 0,40 --out ref.json
 """
 import argparse
 import json
@@ -24,6 +29,7 @@ import torch
 import rope_rule
 from graphs import GPTAdapter, reference
 from model import load_checkpoint
+from screening_graphs import screening_reference
 
 
 def converted_cases(hf_dir, model_dir, ids, queries):
@@ -58,6 +64,7 @@ def main():
     ap.add_argument("--ids", help="comma-separated token ids")
     ap.add_argument("--queries", help="comma-separated query tokens whose full rows are written")
     ap.add_argument("--ssmax")
+    ap.add_argument("--screening", help="a Multiscreen checkpoint instead of --softmax (with --model-dir, --ids, --queries)")
     ap.add_argument("--lengths", default="1,7,40,300")
     ap.add_argument("--long", default="", help="more lengths, beyond the training context, run with the RoPE rule")
     ap.add_argument("--rope-rule", metavar="MODELS_JSON", help="the models.json whose RoPE rule lengths beyond the training context use")
@@ -70,8 +77,19 @@ def main():
         with open(args.out, "w") as f:
             json.dump({"cases": results}, f)
         return
+    if args.screening:
+        model, _ = load_checkpoint(args.screening)
+        with open(os.path.join(args.model_dir, "models.json")) as f:
+            manifest = json.load(f)
+        ids = torch.tensor([int(t) for t in args.ids.split(",")], dtype=torch.int64)
+        queries = [int(t) for t in args.queries.split(",")]
+        ref = {k: v.tolist() for k, v in screening_reference(model, ids, queries, manifest["topK"], manifest["pooledSize"]).items()}
+        ref["windows"] = [[None if math.isinf(w) else w for w in row] for row in ref["windows"]]  # JSON has no Infinity: null
+        with open(args.out, "w") as f:
+            json.dump({"cases": [{"mode": "screening", "ids": ids.tolist(), "queries": queries, **ref}]}, f)
+        return
     if not args.softmax:
-        ap.error("--softmax or --hf is required")
+        ap.error("--softmax, --hf or --screening is required")
 
     soft, _ = load_checkpoint(args.softmax)
     cfg = soft.cfg

@@ -70,6 +70,7 @@ export interface Timings {
 export interface Inspection {
   /** Unique per model runner: names this inspection in panel messages, so that stale ones are dropped. */
   id: number;
+  /** The model as this mode runs it: a screening inspection has the screening variant's layers, tiles (heads) and sizes. */
   model: ModelInfo;
   mode: Mode;
   /** Document offsets of the inspected text. Smaller than the document when it is over the token limit. */
@@ -83,25 +84,29 @@ export interface Inspection {
   /** True when documentTokens is an estimate: a document longer than the tokenizer's piece is tokenized only around the window. */
   documentTokensEstimated?: boolean;
   tokens: Token[];
-  /** [layer][head][query]: max attention weight of each query token. */
+  /** [layer][head][query]: max attention weight of each query token (screening: its largest relevance). */
   focus: Float32Array;
-  /** [layer][head][query]: entropy of each attention row, nats. */
+  /** [layer][head][query]: entropy of each attention row, nats. NaN in a screening inspection: a relevance row is no distribution. */
   entropy: Float32Array;
-  /** [layer][head][query]: expected distance to the attended keys, tokens. */
+  /** [layer][head][query]: expected distance to the attended keys, tokens (screening: relevance-weighted, 0 where no key passes). */
   distance: Float32Array;
-  /** [layer][head][query][k]: key token indices, best first; -1 where fewer than topK keys exist. */
+  /** [layer][head][query][k]: key token indices, best first; -1 where fewer than topK keys exist (screening: fewer than topK keys pass). */
   topIndex: Int32Array;
-  /** [layer][head][query][k]: weights matching topIndex. */
+  /** [layer][head][query][k]: weights matching topIndex (screening: relevances, all > 0). */
   topWeight: Float32Array;
   pooled: PooledMaps;
   /** [token]: -log p(token | previous tokens), nats; 0 for the first token. */
   surprisal: Float32Array;
-  /** [layer][head][query]: exact weight on token 0, the attention sink (1 for query 0). */
+  /** [layer][head][query]: exact weight on token 0, the attention sink (1 for query 0; screening: the relevance of token 0). */
   sink: Float32Array;
-  /** [layer][head][query][bucket]: exact mass of each row in the six DISTANCE_BUCKETS (reading/fading-metrics.ts). */
+  /** [layer][head][query][bucket]: exact mass of each row in the six DISTANCE_BUCKETS (reading/fading-metrics.ts); screening: relevance summed per bucket, unnormalised. */
   distanceMass: Float32Array;
-  /** [layer][head][query]: exact support size (fewest keys holding 90 %) of the queries at multiples of pooled.binSize; 0 for the others (not measured). */
+  /** [layer][head][query]: exact support size (fewest keys holding 90 %) of the queries at multiples of pooled.binSize; 0 for the others (not measured); -1 everywhere in a screening inspection (undefined: see passCount). */
   support: Int32Array;
+  /** Screening only, [layer][tile][query]: keys whose relevance is > 0 (alpha * m > 0). */
+  passCount?: Float32Array;
+  /** Screening only, [layer][tile][query]: sum of the row's relevance, unnormalised (0 when nothing passes). */
+  totalRelevance?: Float32Array;
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;

@@ -4,12 +4,13 @@
 import type { Mode } from './vocabulary';
 
 /** The checkpoint a mode runs: SSMax on Softmax weights runs the Softmax checkpoint. */
-const WEIGHTS: Record<Mode, 'softmax' | 'ssmax'> = {
+const WEIGHTS: Record<Mode, 'softmax' | 'ssmax' | 'screening'> = {
   softmax: 'softmax',
   ssmax: 'ssmax',
   'ssmax-posthoc': 'softmax',
   'ministral3-scaling': 'softmax',
   'logn-scaling': 'softmax',
+  screening: 'screening',
 };
 
 /** A mode that runs the Softmax checkpoint with a rule applied after training (SSMax post hoc, the length rules). */
@@ -17,9 +18,9 @@ export function isPostHoc(mode: Mode): boolean {
   return mode !== 'softmax' && WEIGHTS[mode] === 'softmax';
 }
 
-/** The modes the fading chart draws: every trained one, and a post-hoc one while it is shown. */
+/** The modes the fading chart draws: every trained one, and a post-hoc one while it is shown; screening (relevance, not weights) only while shown. */
 export function fadingModes(modes: readonly Mode[], shown: Mode): Mode[] {
-  return modes.filter((m) => !isPostHoc(m) || m === shown);
+  return modes.filter((m) => (!isPostHoc(m) && m !== 'screening') || m === shown);
 }
 
 /** Same weights: head L H is the same head under both modes. Else heads match by index only. */

@@ -1,7 +1,7 @@
 // The words every layer shares: attention modes, which head is shown, and how both are named to a
 // person. Core, protocol, extension and webview import this; it imports nothing.
 
-export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling'] as const;
+export const MODES = ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling', 'screening'] as const;
 export type Mode = (typeof MODES)[number];
 
 export function isMode(value: unknown): value is Mode {
@@ -24,6 +24,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   'ssmax-posthoc': 'SSMax on Softmax weights',
   'ministral3-scaling': 'Ministral 3 scaling on Softmax weights',
   'logn-scaling': 'log-n scaling on Softmax weights',
+  screening: 'Screening',
 };
 
 /** Short form for the status bar. */
@@ -33,6 +34,7 @@ export const MODE_SHORT: Record<Mode, string> = {
   'ssmax-posthoc': 'SSMax post-hoc',
   'ministral3-scaling': 'Ministral 3 scaling',
   'logn-scaling': 'log-n scaling',
+  screening: 'Screening',
 };
 
 export const MODE_DETAILS: Record<Mode, string> = {
@@ -42,7 +44,14 @@ export const MODE_DETAILS: Record<Mode, string> = {
   'ssmax-posthoc': 'the Softmax checkpoint run with SSMax, s = 1 / ln(training context)',
   'ministral3-scaling': "the Softmax checkpoint with Ministral 3's query scaling on every layer, 1 + beta ln(1 + floor(i / L))",
   'logn-scaling': "the Softmax checkpoint with Qwen's log-n query scaling, max(1, ln(i + 1) / ln L), L = training context",
+  // Relevance, not weights: absolute per key, and a row may sum to anything.
+  screening: 'the screening twin (Multiscreen), trained on the same data: relevance per key in [0, 1], not normalised',
 };
+
+/** A mode whose numbers are relevances (absolute, unnormalised), not attention weights. */
+export function isRelevance(mode: Mode): boolean {
+  return mode === 'screening';
+}
 
 export type Aggregate = 'mean' | 'max';
 export const AGGREGATES: readonly Aggregate[] = ['mean', 'max'];

@@ -8,6 +8,7 @@ import type { InspectJson } from '../../src/core/export/json';
 import { HEAD_ROLES, ROLE_THRESHOLDS } from '../../src/core/reading/head-roles';
 import { readManifest } from '../../src/core/model/manifest';
 import { CLI, MODEL_DIR, ROOT, SHORT_CODE } from '../common/fixtures';
+import { screeningModel } from '../common/screening-model';
 
 interface Result {
   code: number | null;
@@ -209,6 +210,49 @@ describe('CLI', function () {
           assert.ok(Math.abs(sum - 1) < 1e-5, `distance shares sum to ${sum}`);
         }
       }
+    });
+  });
+
+  describe('screening (a small random Multiscreen beside the shipped pair)', function () {
+    this.timeout(120_000);
+    let model: string;
+    before(() => {
+      ({ model } = screeningModel(fs.mkdtempSync(path.join(dir, 'screening-'))));
+    });
+
+    it('--mode screening --json: relevance rows for --query, per head passFraction and meanTotalRelevance, entropy null, support -1', () => {
+      const q = SHORT_CODE.indexOf('constructor');
+      const r = cli('inspect', code, '--model', model, '--mode', 'screening', '--query', String(q), '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as InspectJson;
+      assert.equal(json.mode, 'screening');
+      assert.equal(json.quantity, 'relevance');
+      assert.equal(json.model.layers, 4);
+      assert.equal(json.heads.length, 16);
+      const T = json.tokens.length;
+      const row = json.queries[0].rows[1][2];
+      assert.equal(row.length, T);
+      assert.ok(row.every((v) => v >= 0 && v <= 1) && row.slice(json.queries[0].token + 1).every((v) => v === 0), 'relevance in [0, 1], causal');
+      assert.ok(Math.max(...row) === json.focus[1][2][json.queries[0].token], 'focus is the largest relevance');
+      for (const h of json.heads) {
+        assert.ok(h.passFraction !== undefined && h.passFraction >= 0 && h.passFraction <= 1, `passFraction ${h.passFraction}`);
+        assert.ok(h.meanTotalRelevance !== undefined && h.meanTotalRelevance >= 0);
+        assert.equal(h.meanEntropy, null, 'entropy has no meaning for relevance: NaN, null in JSON');
+        assert.equal(h.supportSize, -1, 'support size is undefined for relevance');
+      }
+      const plain = JSON.parse(cli('inspect', code, '--model', model, '--json').stdout) as InspectJson;
+      assert.equal(plain.quantity, 'weight');
+      assert.equal(plain.heads[0].passFraction, undefined);
+    });
+
+    it('--mode screening prints relevance columns; the shipped folder has no screening variant', () => {
+      const r = cli('inspect', code, '--model', model, '--mode', 'screening');
+      assert.equal(r.code, 0, r.stderr);
+      const [title, header, ...rows] = r.stdout.trim().split('\n');
+      assert.match(title, /relevance per key/);
+      assert.match(header, /maxRelevance +passFraction +meanTotalRelevance/);
+      assert.equal(rows.length, 16);
+      assertFails(cli('inspect', code, '--mode', 'screening'), /mode screening is not available/);
     });
   });
 

@@ -64,5 +64,7 @@ export function referenceFactors(modelDir: string, mode: Mode, i: number): numbe
     }
     case 'logn-scaling':
       return every(qwenLognList(L, i + 1)[i]);
+    case 'screening':
+      throw new Error('screening has no logit factor: its tiles are not softmax heads');
   }
 }

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner, exactNeedle } from '../../src/core/engine/runner';
 import { bestNeedleHead } from '../../src/core/reading/needle';
-import { MODES } from '../../src/shared/vocabulary';
+import { modesOf, readManifest } from '../../src/core/model/manifest';
 import { MODEL_DIR, SHORT_CODE, close, longCode } from '../common/fixtures';
 import { referenceFactors } from '../common/reference-factors';
 
@@ -22,7 +22,8 @@ describe('exact needle and sink mass (span-mass.ts)', function () {
     await runner.dispose();
   });
 
-  for (const mode of MODES) {
+  // Every mode the shipped folder offers (its models.json: the attention modes; screening has its own test).
+  for (const mode of modesOf(readManifest(MODEL_DIR))) {
     it(`under ${mode}, beyond the training context: the exact needle and sink equal the full rows' weights for every head, from kept keys and from a run of its own`, async () => {
       const first = await new DocumentSession(runner).inspect({ text, mode });
       const T = first.tokens.length;

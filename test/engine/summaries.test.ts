@@ -5,7 +5,7 @@ import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import type { Mode } from '../../src/shared/vocabulary';
-import { MODES } from '../../src/shared/vocabulary';
+import { modesOf, readManifest } from '../../src/core/model/manifest';
 import { MODEL_DIR, SHORT_CODE, allStarts, close, longCode } from '../common/fixtures';
 import { refDistance, refEntropy, refFocus, refPooled, refTopK } from '../common/reference-attention';
 
@@ -76,7 +76,8 @@ describe('graph summaries against reference maths over full rows', function () {
     return new DocumentSession(engine).inspect({ text, mode, queryOffsets: allStarts(first.tokens) });
   }
 
-  for (const mode of MODES) {
+  // Every mode the shipped folder offers (its models.json: the attention modes; screening has its own test).
+  for (const mode of modesOf(readManifest(MODEL_DIR))) {
     it(`focus, entropy, distance, top-k and pooled agree under ${mode} (one token per bin)`, async () => {
       const insp = await everyRow(SHORT_CODE.slice(0, 400), mode);
       assert.equal(insp.pooled.binSize, 1);

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { planMode, readManifest, ropeScaleFor } from '../../src/core/model/manifest';
+import { modesOf, planMode, readManifest, ropeScaleFor } from '../../src/core/model/manifest';
+import { keptBytes } from '../../src/core/engine/memory-plan';
 import { runWork } from '../../src/core/engine/layered-run';
 import { MODEL_DIR } from '../common/fixtures';
 
@@ -189,4 +190,75 @@ describe('model manifest: sliding-window layers (layerTypes)', () => {
     assert.equal(attention([10, 10], 100, 40), 2 * 60 * 10 * pair);
     assert.equal(attention([200, null], 100), 2 * 5050 * pair, 'a window wider than the text is full attention');
   });
+});
+
+describe('model manifest: a screening variant (models/README.md, "Screening variants")', () => {
+  const variant = (): Record<string, unknown> => ({
+    dir: 'screening',
+    attention: 'screening',
+    dims: { layers: 2, heads: 3, kvHeads: 3, headDim: 8, valueDim: 6, width: 9, layerParameters: 1000, trainContext: 64 },
+    window: [
+      [1.5, 20, 100],
+      [2, 70, 3000],
+    ],
+    acceptance: [
+      [0.5, 0.2, 1],
+      [0.9, 0.3, 0.4],
+    ],
+  });
+  /** The shipped folder plus placeholder screening graphs (the reader checks they exist), models.json edited. */
+  function withScreening(edit: (v: Record<string, unknown>) => void): string {
+    const dir = withManifest((m) => {
+      const v = variant();
+      edit(v);
+      (m.variants as Record<string, unknown>).screening = v;
+    });
+    fs.mkdirSync(path.join(dir, 'screening'));
+    for (const f of ['embed', 'layer0.proj', 'layer0.out', 'layer1.proj', 'layer1.out', 'head']) fs.writeFileSync(path.join(dir, 'screening', `${f}.onnx`), 'x');
+    for (const f of ['screening', 'screening-rows']) fs.writeFileSync(path.join(dir, `${f}.onnx`), 'x');
+    return dir;
+  }
+
+  it('reads its own dims and facts, offers the mode, and sizes by them; w = Infinity beyond its training length where w exceeds it', () => {
+    const dir = withScreening(() => undefined);
+    try {
+      const m = readManifest(dir);
+      assert.deepEqual(modesOf(m), ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling', 'screening']);
+      const plan = planMode(m, 'screening', 64);
+      assert.deepEqual([plan.dims.layers, plan.dims.heads, plan.dims.kvHeads, plan.dims.headDim, plan.dims.valueDim, plan.dims.width], [2, 3, 3, 8, 6, 9]);
+      assert.deepEqual([plan.info.layers, plan.info.heads, plan.info.trainContext], [2, 3, 64]);
+      assert.equal(plan.ropeScale, null);
+      assert.deepEqual(Array.from(plan.screening!.window), [1.5, 20, 100, 2, 70, 3000]);
+      assert.deepEqual(Array.from(planMode(m, 'screening', 65).screening!.window), [1.5, 20, Infinity, 2, Infinity, Infinity]);
+      assert.equal(planMode(m, 'softmax', 65).dims.layers, 6, 'the attention modes keep the model\'s dims');
+      assert.ok(keptBytes(plan.dims, 1000) < keptBytes(m.dims, 1000));
+      assert.deepEqual(modesOf(readManifest(MODEL_DIR)).includes('screening'), false);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  const bad: [string, (v: Record<string, unknown>) => void, RegExp][] = [
+    ['attention', (v) => (v.attention = 'softmax'), /"variants.screening.attention" must be "screening"/],
+    ['dims', (v) => delete v.dims, /"variants.screening.dims" must be/],
+    ['a dim', (v) => ((v.dims as Record<string, unknown>).valueDim = 0), /"variants.screening.dims.valueDim" must be a positive integer, got 0/],
+    ['grouped tiles', (v) => ((v.dims as Record<string, unknown>).kvHeads = 1), /kvHeads" must equal its heads \(3\)/],
+    ['window shape', (v) => (v.window = [[1, 2, 3]]), /"variants.screening.window" must be 2 x 3 numbers/],
+    ['a window below 1', (v) => ((v.window as number[][])[1][2] = 0.5), /variants.screening.window\[1\]\[2\] must be a number >= 1, got 0.5/],
+    ['an acceptance of 0', (v) => ((v.acceptance as number[][])[0][0] = 0), /variants.screening.acceptance\[0\]\[0\] must be a number in \(0, 1\]/],
+    ['a missing graph', (v) => (v.dir = 'elsewhere'), /elsewhere\/embed.onnx .* is missing/],
+  ];
+  for (const [name, edit, message] of bad) {
+    it(`names ${name} in one line`, () => {
+      const dir = withScreening(edit);
+      try {
+        assert.throws(
+          () => readManifest(dir),
+          (err: Error) => message.test(err.message) && !err.message.includes('\n'),
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true });
+      }
+    });
+  }
 });

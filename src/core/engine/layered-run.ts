@@ -4,8 +4,8 @@
 // linear in T for a fixed block; progress is reported and cancellation honoured between calls.
 // Graph execution is injected (the worker passes onnxruntime), so this file is plain logic.
 import type { HeadSelection } from '../../shared/vocabulary';
-import type { GraphSet, ModelDims } from '../model/graphs';
-import { windowOf } from '../model/graphs';
+import type { ModelDims, ScreeningParams, VariantGraphs } from '../model/graphs';
+import { isScreening, windowOf } from '../model/graphs';
 import type { QueryScaling } from '../model/length-rules';
 import { scaleQueries } from '../model/length-rules';
 import type { TokenSpan } from '../reading/needle';
@@ -15,8 +15,12 @@ import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { abortError } from './abort';
 
 export interface RunSpec {
-  graphs: GraphSet;
+  /** An attention variant's graphs (runLayered) or a screening variant's (screening-run.ts). */
+  graphs: VariantGraphs;
+  /** The variant's dims (a screening variant's own). */
   dims: ModelDims;
+  /** A screening variant's w (Infinity where the length rule says so) and r, [layer][tile]. */
+  screening?: ScreeningParams;
   ids: Int32Array;
   /** [layer][head] ssmax_s; 0 = plain Softmax for that head. */
   s: Float32Array;
@@ -52,14 +56,19 @@ export interface LayeredOutputs {
   needle?: Float32Array;
   /** [layer][head][query][bucket]: exact mass of each row in the DISTANCE_BUCKETS (the graph's distance_mass). */
   distanceMass: Float32Array;
-  /** [layer][head][query]: exact support size (support-size.ts) of the queries at multiples of binSize; 0 for the others. */
+  /** [layer][head][query]: exact support size (support-size.ts) of the queries at multiples of binSize; 0 for the others; -1 in a screening run (undefined for relevance). */
   support: Int32Array;
+  /** Screening runs: [layer][tile][query] keys with relevance > 0. */
+  passCount?: Float32Array;
+  /** Screening runs: [layer][tile][query] sum of the relevance over the query's keys (unnormalised). */
+  totalRelevance?: Float32Array;
 }
 
 /**
  * Per layer, what follow-up requests (full rows, zoomed maps) need: q (T x H*hs), and k per kv
  * head (padded x hs); and what a later run of an edited sequence resumes from (resume.ts): per kv
- * head [v | k | position] (padded x 2hs+1).
+ * head [v | k | position] (padded x 2hs+1). A screening run keeps one array per layer in each: k
+ * as [key][tile][d_K] (padded), and in vkp the values v as [key][tile][d_V] (padded).
  */
 export interface RetainedKeys {
   q: Float32Array[];
@@ -95,7 +104,7 @@ export interface RunHooks {
 }
 
 const MIN_ATTENTION_ROWS = 8;
-const MAX_ATTENTION_ROWS = 512;
+export const MAX_ATTENTION_ROWS = 512;
 
 /** Keys a block ending at query `end` (exclusive) is given: a multiple of the pooling bin, at least topK. */
 export function keysFor(end: number, topK: number, bin: number): number {
@@ -115,7 +124,7 @@ export function attentionRows(start: number, T: number, group: number, topK: num
 }
 
 /** Start of the attention block of a full run of T tokens that holds query `from`. */
-function blockStart(from: number, T: number, group: number, topK: number, blockFloats: number): number {
+export function blockStart(from: number, T: number, group: number, topK: number, blockFloats: number): number {
   let a = 0;
   for (let e = 0; e <= from && e < T; e += attentionRows(e, T, group, topK, blockFloats)) a = e;
   return a;
@@ -137,21 +146,21 @@ export function runWork(dims: ModelDims, T: number, from = 0): { perLayerLinear:
   return { perLayerLinear, attentionPair, head, total };
 }
 
-function f32(data: Float32Array, dims: number[]): Feed {
+export function f32(data: Float32Array, dims: number[]): Feed {
   return { type: 'float32', data, dims };
 }
 
-function i64(data: BigInt64Array, dims: number[]): Feed {
+export function i64(data: BigInt64Array, dims: number[]): Feed {
   return { type: 'int64', data, dims };
 }
 
-function out32(out: Record<string, Output>, name: string): Float32Array {
+export function out32(out: Record<string, Output>, name: string): Float32Array {
   const t = out[name];
   if (!t || !(t.data instanceof Float32Array)) throw new Error(`model graph returned no float32 output "${name}" (models/README.md lists the outputs)`);
   return t.data;
 }
 
-function out64(out: Record<string, Output>, name: string): BigInt64Array {
+export function out64(out: Record<string, Output>, name: string): BigInt64Array {
   const t = out[name];
   if (!t || !(t.data instanceof BigInt64Array)) throw new Error(`model graph returned no int64 output "${name}" (models/README.md lists the outputs)`);
   return t.data;
@@ -262,7 +271,7 @@ function storeBlock(
 }
 
 /** Copies the q rows [first, first + rows) of kv head `group`'s G query heads into `into`, laid out (G, rows, hs) for the attention graph. */
-function groupQueries(q: Float32Array, into: Float32Array, dims: ModelDims, group: number, first: number, rows: number): void {
+export function groupQueries(q: Float32Array, into: Float32Array, dims: ModelDims, group: number, first: number, rows: number): void {
   const { heads: H, kvHeads: KV, headDim: hs } = dims;
   const G = H / KV;
   const Q = H * hs;
@@ -272,7 +281,7 @@ function groupQueries(q: Float32Array, into: Float32Array, dims: ModelDims, grou
   }
 }
 
-type Call = (graph: string, feeds: Record<string, Feed>, cost: number) => Promise<Record<string, Output>>;
+export type Call = (graph: string, feeds: Record<string, Feed>, cost: number) => Promise<Record<string, Output>>;
 
 function windowGraph(graph: string | undefined, name: string): string {
   if (graph === undefined) throw new Error(`the model folder has sliding-window layers but no ${name} (models/README.md, layerTypes)`);
@@ -293,7 +302,7 @@ async function windowBlock(
   const { heads: H, kvHeads: KV, headDim: hs, topK: K } = spec.dims;
   const G = H / KV;
   const VKP = 2 * hs + 1;
-  const graph = windowGraph(spec.graphs.attentionWindow, 'attention-window.onnx');
+  const graph = windowGraph(isScreening(spec.graphs) ? undefined : spec.graphs.attentionWindow, 'attention-window.onnx');
   const { first: k0, end } = windowKeys(at.a, at.e, at.window, K, into.binSize, at.diagPad);
   const B = at.e - at.first;
   const qPos = new BigInt64Array(B);
@@ -328,6 +337,7 @@ async function windowBlock(
  */
 export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHooks, resume?: Resume): Promise<{ outputs: LayeredOutputs; retained: RetainedKeys }> {
   const { dims, graphs } = spec;
+  if (isScreening(graphs)) throw new Error('runLayered runs attention variants; a screening variant runs in screening-run.ts');
   const { layers: L, heads: H, kvHeads: KV, headDim: hs, width: C, topK: K } = dims;
   const T = spec.ids.length;
   const from = resume?.from ?? 0;
@@ -502,12 +512,16 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
 }
 
 /** Copies the summaries of queries [0, from) of a kept run into a new run's arrays (T and bins may differ; the bin size may not). */
-function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, dims: ModelDims, from: number): void {
+export function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, dims: ModelDims, from: number): void {
   const { layers: L, heads: H, topK: K } = dims;
   const T = into.surprisal.length;
   const oldT = kept.surprisal.length;
   for (let lh = 0; lh < L * H; lh++) {
     for (const name of ['focus', 'entropy', 'distance', 'sink', 'support'] as const) into[name].set(kept[name].subarray(lh * oldT, lh * oldT + from), lh * T);
+    for (const name of ['passCount', 'totalRelevance'] as const) {
+      const [src, dst] = [kept[name], into[name]];
+      if (src && dst) dst.set(src.subarray(lh * oldT, lh * oldT + from), lh * T);
+    }
     const NB = DISTANCE_BUCKETS.length;
     into.distanceMass.set(kept.distanceMass.subarray(lh * oldT * NB, (lh * oldT + from) * NB), lh * T * NB);
     into.topIndex.set(kept.topIndex.subarray(lh * oldT * K, (lh * oldT + from) * K), lh * T * K);
@@ -528,21 +542,42 @@ function copyPrefix(kept: LayeredOutputs, into: Omit<LayeredOutputs, 'needle'>, 
  * several queries share one call, and their windows start at different keys, so the mask is an
  * input (renormalising full rows would not be exact: the window's mass can underflow beside a sink).
  */
-function rowsCall(spec: Pick<RunSpec, 'graphs' | 'dims'>, l: number, q: Float32Array, qDims: number[], queries: number[], k: Float32Array): [string, Record<string, Feed>] {
-  const hs = spec.dims.headDim;
-  const feeds = { q: f32(q, qDims), q_pos: i64(BigInt64Array.from(queries, (t) => BigInt(t)), [queries.length]), k: f32(k, [k.length / hs, hs]) };
+function rowsCall(spec: RowsSpec, l: number, q: Float32Array, qDims: number[], queries: number[], k: Float32Array): [string, Record<string, Feed>] {
+  const { headDim: hs, heads: H } = spec.dims;
+  const qPos = i64(BigInt64Array.from(queries, (t) => BigInt(t)), [queries.length]);
+  if (isScreening(spec.graphs)) {
+    // Every tile in one call: q (H, R, d_K) against k [key][tile][d_K], with the run's w and r.
+    const p = screeningOf(spec);
+    const params = { window: f32(p.window.subarray(l * H, (l + 1) * H), [H]), acceptance: f32(p.acceptance.subarray(l * H, (l + 1) * H), [H]) };
+    return [spec.graphs.rows, { q: f32(q, qDims), q_pos: qPos, k: f32(k, [k.length / (H * hs), H, hs]), ...params }];
+  }
+  const feeds = { q: f32(q, qDims), q_pos: qPos, k: f32(k, [k.length / hs, hs]) };
   const window = windowOf(spec.dims, l);
   if (window === null) return [spec.graphs.rows, feeds];
   const keyFirst = BigInt64Array.from(queries, (t) => BigInt(Math.max(0, t - window + 1)));
   return [windowGraph(spec.graphs.windowRows, 'attention-window-rows.onnx'), { ...feeds, key_first: i64(keyFirst, [queries.length]) }];
 }
 
-/** Full attention rows of the given query tokens: [layer][head][query][key], L x H x Q x T. */
-export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: RetainedKeys, queries: number[], runGraph: RunGraph): Promise<Float32Array> {
-  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+/** What rows and zoomed regions need of a run: its graphs, dims and, for a screening variant, its w and r. */
+export type RowsSpec = Pick<RunSpec, 'graphs' | 'dims' | 'screening'>;
+
+function screeningOf(spec: RowsSpec): ScreeningParams {
+  if (!spec.screening) throw new Error('a screening variant runs with its windows and acceptance widths (RunSpec.screening)');
+  return spec.screening;
+}
+
+/** The calls rows take per layer: one per kv head of G query heads (keys of hs floats), or one for every tile of a screening layer (its keys in one array, H x d_K floats a key). */
+function rowGroups(dims: ModelDims): { KV: number; G: number; keyWidth: number } {
+  if (dims.attention === 'screening') return { KV: 1, G: dims.heads, keyWidth: dims.heads * dims.headDim };
+  return { KV: dims.kvHeads, G: dims.heads / dims.kvHeads, keyWidth: dims.headDim };
+}
+
+/** Full attention rows (screening: relevance rows) of the given query tokens: [layer][head][query][key], L x H x Q x T. */
+export async function rowsOf(spec: RowsSpec, retained: RetainedKeys, queries: number[], runGraph: RunGraph): Promise<Float32Array> {
+  const { layers: L, heads: H, headDim: hs } = spec.dims;
   const T = retained.tokens;
   const Q = queries.length;
-  const G = H / KV;
+  const { KV, G, keyWidth } = rowGroups(spec.dims);
   const result = new Float32Array(L * H * Q * T);
   if (Q === 0) return result;
   const q = new Float32Array(G * Q * hs);
@@ -552,7 +587,7 @@ export async function rowsOf(spec: Pick<RunSpec, 'graphs' | 'dims'>, retained: R
         const h = g * G + j;
         queries.forEach((t, i) => q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * Q + i) * hs));
       }
-      const out = await runGraph(...rowsCall(spec, l, q, [G, Q, hs], queries, retained.k[l][g].subarray(0, T * hs)));
+      const out = await runGraph(...rowsCall(spec, l, q, [G, Q, hs], queries, retained.k[l][g].subarray(0, T * keyWidth)));
       result.set(out32(out, 'rows'), (l * H + g * G) * Q * T); // (G, Q, T): heads g*G.. in order
     }
   }
@@ -576,14 +611,14 @@ const REGION_QUERY_CHUNK = 64;
  * region's queries, a chunk at a time, so memory stays at chunk x T per head.
  */
 export async function regionOf(
-  spec: Pick<RunSpec, 'graphs' | 'dims'>,
+  spec: RowsSpec,
   retained: RetainedKeys,
   region: MapRegion,
   heads: HeadSelection,
   size: number,
   runGraph: RunGraph,
 ): Promise<{ qBin: number; kBin: number; rows: number; cols: number; data: Float32Array }> {
-  const { layers: L, heads: H, kvHeads: KV, headDim: hs } = spec.dims;
+  const { layers: L, heads: H, headDim: hs } = spec.dims;
   const T = retained.tokens;
   const { q0, q1, k0, k1 } = region;
   if (!(0 <= q0 && q0 < q1 && q1 <= T && 0 <= k0 && k0 < k1 && k1 <= T)) throw new Error(`map region ${q0}..${q1} x ${k0}..${k1} is outside 0..${T}`);
@@ -591,7 +626,7 @@ export async function regionOf(
   const kBin = Math.ceil((k1 - k0) / size);
   const rows = Math.ceil((q1 - q0) / qBin);
   const cols = Math.ceil((k1 - k0) / kBin);
-  const G = H / KV;
+  const { KV, G, keyWidth } = rowGroups(spec.dims);
   const picked = heads.kind === 'head' ? [{ layer: heads.layer, group: Math.floor(heads.head / G), j: heads.head % G }] : undefined;
   const layersNeeded = picked ? [picked[0].layer] : Array.from({ length: L }, (_, l) => l);
   const perHead = picked ? 1 : L * H;
@@ -610,7 +645,7 @@ export async function regionOf(
           for (let t = a; t < e; t++) q.set(retained.q[l].subarray(t * H * hs + h * hs, t * H * hs + (h + 1) * hs), (j * R + (t - a)) * hs);
         }
         const chunk = Array.from({ length: R }, (_, r) => a + r);
-        const out = await runGraph(...rowsCall(spec, l, q, [G, R, hs], chunk, retained.k[l][g].subarray(0, Tk * hs)));
+        const out = await runGraph(...rowsCall(spec, l, q, [G, R, hs], chunk, retained.k[l][g].subarray(0, Tk * keyWidth)));
         const w = out32(out, 'rows'); // (G, R, Tk)
         for (let j = 0; j < G; j++) {
           if (picked && picked[0].j !== j) continue;

@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import type { InspectionMemory } from '../inspection-types';
 import type { ModelDims } from '../model/graphs';
-import { windowOf } from '../model/graphs';
+import { valueDimOf, windowOf } from '../model/graphs';
 import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
 import { keysFor, poolingOf } from './layered-run';
 
@@ -64,14 +64,18 @@ export interface MemoryPlan {
   terms: Omit<InspectionMemory, 'plannedMB'>;
 }
 
-/** Per [layer][head][query]: focus, entropy, distance, sink, support size, six distance masses and the top k (index and weight). */
-const PER_QUERY = (K: number): number => 5 + DISTANCE_BUCKETS.length + 2 * K;
+/** Per [layer][head][query]: focus, entropy, distance, sink, support size, six distance masses and the top k (index and weight); screening adds keys passing and total relevance. */
+const PER_QUERY = (dims: ModelDims): number => 5 + DISTANCE_BUCKETS.length + 2 * dims.topK + (screening(dims) ? 2 : 0);
+
+function screening(dims: ModelDims): boolean {
+  return dims.attention === 'screening';
+}
 
 /** Bytes of the per-[layer][head][query] summaries of a T-token run, the pooled map and surprisal. */
 export function summaryBytes(dims: ModelDims, T: number): number {
-  const { layers: L, heads: H, topK: K } = dims;
+  const { layers: L, heads: H } = dims;
   const { bins } = poolingOf(T, dims.pooledSize);
-  return (L * H * T * PER_QUERY(K) + L * H * bins * bins + T) * F;
+  return (L * H * T * PER_QUERY(dims) + L * H * bins * bins + T) * F;
 }
 
 /**
@@ -86,15 +90,23 @@ export function callKeys(dims: ModelDims, T: number, window: number | null): num
 }
 
 /**
+ * Floats per key a retained run holds per layer beside q: k and [v | k | position] per kv head, or
+ * a screening variant's k (d_K) and v (d_V) per tile.
+ */
+function keyFloats(dims: ModelDims): number {
+  return screening(dims) ? dims.heads * (dims.headDim + valueDimOf(dims)) : dims.kvHeads * (3 * dims.headDim + 1);
+}
+
+/**
  * Bytes of the keys a retained run holds: per layer q, and per kv head k and [v | k | position]
  * padded to the bin. Sliding layers keep every key too: rows and zoomed maps of any query, and a
  * resumed block, need their windows' keys, which together are all of them.
  */
 export function keyBytes(dims: ModelDims, T: number): number {
-  const { layers: L, heads: H, kvHeads: KV, headDim: hs, topK: K } = dims;
+  const { layers: L, heads: H, headDim: hs, topK: K } = dims;
   const { binSize } = poolingOf(T, dims.pooledSize);
   const padded = keysFor(T, K, binSize) + keysFor(K, K, binSize);
-  return L * (T * H * hs + padded * KV * (3 * hs + 1)) * F + T * 4;
+  return L * (T * H * hs + padded * keyFloats(dims)) * F + T * 4;
 }
 
 /** Bytes the worker keeps of a retained run of T tokens: its keys and a copy of its summaries (resume.ts). */
@@ -108,20 +120,25 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   const T = req.tokens;
   const { binSize } = poolingOf(T, dims.pooledSize);
   const windows = Array.from({ length: L }, (_, l) => windowOf(dims, l));
-  // The largest call of any layer: sliding layers are fed their windows' keys only.
+  // The largest call of any layer: sliding layers are fed their windows' keys only. A screening
+  // layer is planned at every key: a tile's w may be Infinity beyond the training length.
   const keys = Math.max(...windows.map((w) => callKeys(dims, T, w)));
-  const G = H / KV;
+  // One attention call covers G query heads; a screening call every tile of the layer.
+  const G = screening(dims) ? H : H / KV;
+  // The attention output of every row: H x hs, or a screening layer's h and its gate g (H x d_V each).
+  const rowFloats = screening(dims) ? 2 * H * valueDimOf(dims) : H * hs;
   const rows = Math.min(T, LINEAR_ROWS);
   const result = summaryBytes(dims, T) + T * TOKEN_BYTES + req.queryRows * L * H * T * F;
   // Every run allocates its keys layer by layer; a run that is not kept drops them as garbage at its end.
   const kept = keyBytes(dims, T) + (req.keep ? summaryBytes(dims, T) : 0);
   // x and the attention output, the ids, positions and next ids as int64, and the rows' copy in the worker.
-  const working = T * (C + H * hs) * F + 3 * T * 8 + req.queryRows * L * H * T * F;
+  const working = T * (C + rowFloats) * F + 3 * T * 8 + req.queryRows * L * H * T * F;
   // One attention call holds about four block-sized buffers (logits, their concatenation, the
   // weights, the pooled maxima), a block being at most blockFloats or all of a short run's keys;
   // a row-wise call the MLP's rows twice (layerParameters / width floats per row); the head its logits.
+  // A screening call holds about eight: q.k, the distances, the softmask, the relevance, its pass mask and products.
   const block = Math.min(BLOCK_FLOATS, G * Math.min(512, T) * keys);
-  const attention = 4 * block * F;
+  const attention = (screening(dims) ? 8 : 4) * block * F;
   const linear = 2 * rows * (dims.layerParameters / C) * F;
   const head = Math.min(HEAD_LOGITS, Math.max(1, Math.min(rows, Math.floor(HEAD_LOGITS / V))) * V) * F;
   const call = Math.max(attention, linear, head) + RUNTIME_BYTES;
@@ -130,12 +147,15 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   // The attention outputs per query: y, focus, entropy, distance, the distance masses, the top k
   // (int64 index and weight), its pooled bins (of about (T + 1) / 2 keys a query on average, fewer
   // in a sliding layer); and the full row of one query per pooling bin.
-  const perQuery = hs + 3 + DISTANCE_BUCKETS.length + 3 * K;
+  // A screening call returns h (d_V a tile) and two more per query (keys passing, total); its
+  // projection q, k (d_K) and v, g (d_V) per tile.
+  const perQuery = (screening(dims) ? valueDimOf(dims) + 5 : hs + 3) + DISTANCE_BUCKETS.length + 3 * K;
+  const projected = screening(dims) ? 2 * H * (hs + valueDimOf(dims)) : H * hs + 2 * KV * hs;
   const perLayer = (w: number | null): number =>
-    T * (H * hs + 2 * KV * hs) + T * H * perQuery + (T * H * Math.min((T + 1) / 2, callKeys(dims, T, w))) / binSize + T * C;
+    T * projected + T * H * perQuery + (T * H * Math.min((T + 1) / 2, callKeys(dims, T, w))) / binSize + T * C;
   const outputs = (T * C + windows.reduce<number>((sum, w) => sum + perLayer(w), 0) + 2 * T) * F;
   const B = Math.min(512, T);
-  const largestCall = Math.max(rows * (H * hs + 2 * KV * hs), B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
+  const largestCall = Math.max(rows * projected, B * G * (perQuery + keys / binSize) + Math.ceil(B / binSize) * G * keys) * F;
   const garbage = Math.min(outputs, GARBAGE_BYTES + largestCall);
   const tokenizer = req.tokenizeChars * TOKENIZE_BYTES_PER_CHAR + req.encodedTokens * ENCODED_TOKEN_BYTES;
   const allocator = 0.5 * keptBytes(dims, T);

@@ -12,7 +12,9 @@ import { GARBAGE_BYTES } from './memory-plan';
 import { isAbortError } from './abort';
 import type { Feed, LayeredOutputs, Output, RetainedKeys, RunGraph } from './layered-run';
 import { regionOf, rowsOf, runLayered } from './layered-run';
-import { needleOfLayers } from '../reading/span-mass';
+import { runScreening } from './screening-run';
+import { isScreening } from '../model/graphs';
+import { needleOfLayers, relevanceNeedleOfLayers } from '../reading/span-mass';
 import type { KeptRun, ResumePlan } from './resume';
 import { copyOutputs, resumePlan } from './resume';
 import type { WorkerReply, WorkerRequest } from './worker';
@@ -145,8 +147,9 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
     }
     case 'needle': {
       const keys = keysOf(req.runId);
-      const layers = keys ? keys.q.map((q, l) => ({ q, k: keys.k[l] })) : undefined;
-      const mass = keys && layers ? needleOfLayers(layers, req.dims, keys.tokens, req.span, req.best, req.focus) : null;
+      let mass: Float32Array | null = null;
+      if (keys && req.screening) mass = relevanceNeedleOfLayers(keys.q.map((q, l) => ({ q, k: keys.k[l][0] })), req.dims, req.screening, keys.tokens, req.span);
+      else if (keys) mass = needleOfLayers(keys.q.map((q, l) => ({ q, k: keys.k[l] })), req.dims, keys.tokens, req.span, req.best, req.focus);
       return [{ id: req.id, kind: 'needle', mass }, mass ? [mass.buffer as ArrayBuffer] : []];
     }
     case 'inspect': {
@@ -170,7 +173,7 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
         keys = kept.keys;
       } else {
         const resume = kept && plan?.from ? { keys: kept.keys, outputs: kept.outputs, from: plan.from } : undefined;
-        ({ outputs, retained: keys } = await runLayered(
+        ({ outputs, retained: keys } = await (isScreening(req.spec.graphs) ? runScreening : runLayered)(
           req.spec,
           graphRunner(req.threads, loaded),
           {
@@ -191,7 +194,7 @@ async function answer(req: WorkerRequest, post: Post): Promise<[WorkerReply, Arr
         retained.set(req.id, { spec: req.spec, keys, outputs: copyOutputs(outputs) });
       }
       const arrays = [outputs.focus, outputs.entropy, outputs.distance, outputs.topIndex, outputs.topWeight, outputs.pooled, outputs.surprisal, outputs.sink, outputs.distanceMass, outputs.support];
-      if (outputs.needle) arrays.push(outputs.needle);
+      for (const extra of [outputs.needle, outputs.passCount, outputs.totalRelevance]) if (extra) arrays.push(extra);
       const reply: WorkerReply = { id: req.id, kind: 'inspected', loadMs: loaded.ms, outputs, reusedTokens: plan?.from ?? 0, fullRunReason: plan?.reason };
       return [reply, arrays.map((a) => a.buffer as ArrayBuffer)];
     }

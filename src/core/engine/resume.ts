@@ -1,7 +1,7 @@
 // Incremental re-inspection: where a run of an edited sequence may resume from a kept run. Under
 // causal attention a token's keys, values and summaries depend only on the tokens up to it, so
 // everything before the first changed token is the kept run's, provided the run is set up the
-// same (graphs, s, RoPE scale, query scaling) and pools to the same bin size.
+// same (graphs, s, RoPE scale, query scaling, a screening variant's windows) and pools to the same bin size.
 import type { LayeredOutputs, RetainedKeys, RunSpec } from './layered-run';
 import { poolingOf } from './layered-run';
 
@@ -48,6 +48,9 @@ function mismatch(spec: RunSpec, kept: RunSpec): string | undefined {
   if (spec.s.length !== kept.s.length || spec.s.some((v, i) => v !== kept.s[i])) return 'another SSMax s';
   if (spec.ropeScale !== kept.ropeScale) return `the RoPE scale changed (${kept.ropeScale} to ${spec.ropeScale})`;
   if (JSON.stringify(spec.queryScaling) !== JSON.stringify(kept.queryScaling)) return 'another query scaling';
+  // A screening variant's windows change where the length crosses its training length (w = Infinity beyond).
+  const tiles = (p: RunSpec['screening']): string => (p ? JSON.stringify([Array.from(p.window, String), Array.from(p.acceptance)]) : '');
+  if (tiles(spec.screening) !== tiles(kept.screening)) return 'the screening windows changed';
   return undefined;
 }
 
@@ -65,6 +68,8 @@ export function copyOutputs(o: LayeredOutputs): LayeredOutputs {
     sink: o.sink.slice(),
     distanceMass: o.distanceMass.slice(),
     support: o.support.slice(),
+    passCount: o.passCount?.slice(),
+    totalRelevance: o.totalRelevance?.slice(),
     needle: undefined,
   };
 }

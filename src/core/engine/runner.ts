@@ -13,7 +13,8 @@ import { BLOCK_FLOATS, LINEAR_ROWS, defaultBudgetBytes, keptBytes, planBefore, p
 import type { DocumentTokens, EncodedRange } from './token-window';
 import { encodeRange, tokensAround } from './token-window';
 import type { ModelManifest } from '../model/manifest';
-import { modesOf, planMode, readManifest } from '../model/manifest';
+import { modesOf, planMode, readManifest, variantOf } from '../model/manifest';
+import type { ModelDims } from '../model/graphs';
 import { ModelWorker } from './worker';
 import type { RegionMap } from './worker';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
@@ -142,18 +143,28 @@ export class ModelRunner {
     return tokenizeChars(this.memoryBudgetBytes);
   }
 
-  /** The memory plan of a window of T tokens of a text of `chars` characters, before it is tokenized. */
-  planFor(T: number, chars: number, keep = true): MemoryPlan {
-    return planBefore(this.manifest.dims, T, Math.min(chars, this.tokenizeChars), keep, keep ? 1 : 0);
+  /** The dims a mode's runs size their buffers by; without a mode, every variant's (the plans take the largest). */
+  private dimsFor(mode?: Mode): ModelDims[] {
+    if (mode !== undefined) return [variantOf(this.manifest, mode).dims];
+    return this.manifest.screening ? [this.manifest.dims, this.manifest.screening.dims] : [this.manifest.dims];
   }
 
-  /** Bytes the worker keeps of a retained run of T tokens. */
-  keptBytes(T: number): number {
-    return keptBytes(this.manifest.dims, T);
+  /** The memory plan of a window of T tokens of a text of `chars` characters, before it is tokenized (the largest over the variants without a mode). */
+  planFor(T: number, chars: number, keep = true, mode?: Mode): MemoryPlan {
+    const plans = this.dimsFor(mode).map((dims) => planBefore(dims, T, Math.min(chars, this.tokenizeChars), keep, keep ? 1 : 0));
+    return plans.reduce((a, b) => (b.peakBytes > a.peakBytes ? b : a));
   }
 
-  /** Tokens one inspection of a text of `chars` characters may hold under maxTokens: the model's position limit and the memory budget may lower it. */
-  tokenLimit(maxTokens: number, chars: number): TokenLimit {
+  /** Bytes the worker keeps of a retained run of T tokens (the most over the variants without a mode). */
+  keptBytes(T: number, mode?: Mode): number {
+    return Math.max(...this.dimsFor(mode).map((dims) => keptBytes(dims, T)));
+  }
+
+  /**
+   * Tokens one inspection of a text of `chars` characters may hold under maxTokens: the model's
+   * position limit and the memory budget may lower it. Without a mode, what every variant fits.
+   */
+  tokenLimit(maxTokens: number, chars: number, mode?: Mode): TokenLimit {
     let tokens = maxTokens;
     let reason = `the token limit (${maxTokens.toLocaleString('en-US')})`;
     if (this.model.maxContext !== null && this.model.maxContext < tokens) {
@@ -161,13 +172,14 @@ export class ModelRunner {
       reason = `the model's position limit (${tokens.toLocaleString('en-US')} tokens)`;
     }
     const pieceChars = Math.min(chars, this.tokenizeChars);
-    const least = planBefore(this.manifest.dims, 1, pieceChars, true, 1).peakBytes;
+    const dims = this.dimsFor(mode);
+    const least = Math.max(...dims.map((d) => planBefore(d, 1, pieceChars, true, 1).peakBytes));
     if (least > this.memoryBudgetBytes) {
       throw new Error(
         `the memory budget (${Math.round(this.memoryBudgetBytes / MB)} MB) is below the ${Math.ceil(least / MB)} MB any inspection with model ${this.model.id} needs; raise it`,
       );
     }
-    const fit = tokensWithin(this.manifest.dims, tokens, this.memoryBudgetBytes, pieceChars);
+    const fit = Math.min(...dims.map((d) => tokensWithin(d, tokens, this.memoryBudgetBytes, pieceChars)));
     if (fit < tokens) {
       tokens = fit;
       reason = `the memory budget (${Math.round(this.memoryBudgetBytes / MB).toLocaleString('en-US')} MB fits ${fit.toLocaleString('en-US')} tokens)`;
@@ -218,7 +230,7 @@ export class ModelRunner {
    */
   async plan(req: InspectRequest, context: PlanContext): Promise<InspectionPlan> {
     const t0 = performance.now();
-    const limit = this.tokenLimit(this.validate(req), req.text.length);
+    const limit = this.tokenLimit(this.validate(req), req.text.length, req.mode);
     const center = req.centerOffset ?? req.queryOffsets?.[0] ?? 0;
     const tokenizeStart = performance.now();
     const enc = await context.tokens(limit.tokens, center);
@@ -236,7 +248,8 @@ export class ModelRunner {
     const mode = planMode(this.manifest, req.mode, T);
     const spec: RunSpec = {
       graphs: mode.graphs,
-      dims: this.manifest.dims,
+      dims: mode.dims,
+      screening: mode.screening,
       ids: enc.ids.slice(first, end),
       s: mode.s,
       ropeScale: mode.ropeScale,
@@ -245,7 +258,7 @@ export class ModelRunner {
       linearRows: LINEAR_ROWS,
     };
     const keep = req.keepKeys ?? true;
-    const memory = planMemory(this.manifest.dims, {
+    const memory = planMemory(mode.dims, {
       tokens: T,
       tokenizeChars: Math.min(req.text.length, this.tokenizeChars),
       encodedTokens: enc.ids.length,
@@ -255,7 +268,7 @@ export class ModelRunner {
     const p = context.previous;
     const resume = keep && p && p.mode === req.mode && p.modelId === this.model.id && p.start === enc.starts[first] ? p.runId : undefined;
     const wanted = req.keptRuns ?? 1;
-    const keptRuns = wanted > 1 && memory.peakBytes + (wanted - 1) * this.keptBytes(T) <= this.memoryBudgetBytes ? wanted : 1;
+    const keptRuns = wanted > 1 && memory.peakBytes + (wanted - 1) * this.keptBytes(T, req.mode) <= this.memoryBudgetBytes ? wanted : 1;
     return { req, enc, window, limitReason: limit.reason, queries, spec, memory, resume, keptRuns, tokenizeMs, t0 };
   }
 
@@ -287,9 +300,11 @@ export class ModelRunner {
       tokens[t] = { text: req.text.slice(start, stop), start, end: stop };
     }
     const n = enc.count;
+    // A screening run has its variant's layers and tiles: every [layer][head] array is laid out by them.
+    const model = variantOf(this.manifest, req.mode).info;
     const inspection: Inspection = {
       id: this.nextId++,
-      model: this.model,
+      model,
       mode: req.mode,
       range: { start: enc.starts[first], end: enc.ends[end - 1] },
       windowed: T < n || enc.estimated,
@@ -307,8 +322,9 @@ export class ModelRunner {
       sink: outputs.sink,
       distanceMass: outputs.distanceMass,
       support: outputs.support,
-      queries: rows ? splitRows(rows, queries, this.model.layers * this.model.heads, T) : [],
-      heads: headSummaries(this.model, T, outputs.focus, outputs.entropy, outputs.distance),
+      ...(outputs.passCount && outputs.totalRelevance ? { passCount: outputs.passCount, totalRelevance: outputs.totalRelevance } : {}),
+      queries: rows ? splitRows(rows, queries, model.layers * model.heads, T) : [],
+      heads: headSummaries(model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
       reusedTokens,
       runId: keepKeys ? runId : undefined,
@@ -331,15 +347,16 @@ export class ModelRunner {
     const queries = offsets.map((offset) => ({ offset, token: tokenAt(inspection, offset) }));
     if (queries.some((q) => q.token < 0)) throw new Error('query offset is outside the inspected range');
     const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
-    const rows = await this.worker.rows(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, queries.map((q) => q.token), signal);
-    return rows ? splitRows(rows, queries, this.model.layers * this.model.heads, inspection.tokens.length) : undefined;
+    const rows = await this.worker.rows(inspection.runId, plan, queries.map((q) => q.token), signal);
+    return rows ? splitRows(rows, queries, plan.info.layers * plan.info.heads, inspection.tokens.length) : undefined;
   }
 
-  /** Exact needle masses, [layer][head][query - span.end], from the worker's kept keys; undefined when it no longer holds them. */
+  /** Exact needle masses, [layer][head][query - span.end], from the worker's kept keys (screening: relevance on the span); undefined when it no longer holds them. */
   async needleFromKeys(inspection: Inspection, span: TokenSpan, signal?: AbortSignal): Promise<Float32Array | undefined> {
     if (inspection.runId === undefined) return undefined;
+    const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
     const best = bestKeys(inspection.topIndex, this.model.topK);
-    const mass = await this.worker.needle(inspection.runId, this.manifest.dims, span, best, inspection.focus, signal);
+    const mass = await this.worker.needle(inspection.runId, plan.dims, span, best, inspection.focus, signal, plan.screening);
     return mass ?? undefined;
   }
 
@@ -355,7 +372,8 @@ export class ModelRunner {
     const plan = planMode(this.manifest, mode, T);
     const spec: RunSpec = {
       graphs: plan.graphs,
-      dims: this.manifest.dims,
+      dims: plan.dims,
+      screening: plan.screening,
       ids: enc.ids.slice(first, first + T),
       s: plan.s,
       ropeScale: plan.ropeScale,
@@ -377,7 +395,7 @@ export class ModelRunner {
   async region(inspection: Inspection, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | undefined> {
     if (inspection.runId === undefined) return undefined;
     const plan = planMode(this.manifest, inspection.mode, inspection.tokens.length);
-    const map = await this.worker.region(inspection.runId, { graphs: plan.graphs, dims: this.manifest.dims }, region, heads, size, signal);
+    const map = await this.worker.region(inspection.runId, plan, region, heads, size, signal);
     return map ?? undefined;
   }
 }

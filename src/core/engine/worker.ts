@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { abortError } from './abort';
-import type { GraphSet, ModelDims } from '../model/graphs';
-import type { Feed, LayeredOutputs, MapRegion, Output, RunSpec } from './layered-run';
+import type { ModelDims, ScreeningParams, VariantGraphs } from '../model/graphs';
+import type { Feed, LayeredOutputs, MapRegion, Output, RowsSpec, RunSpec } from './layered-run';
 import type { TokenSpan } from '../reading/needle';
 import type { HeadSelection } from '../../shared/vocabulary';
 
@@ -20,10 +20,10 @@ export interface WorkerOptions {
 /** Messages to and from ort-worker.ts. */
 export type WorkerRequest =
   | { id: number; kind: 'inspect'; spec: RunSpec; cancel: SharedArrayBuffer; retain: boolean; keep: number; resume?: number; threads?: number }
-  | { id: number; kind: 'rows'; runId: number; graphs: GraphSet; dims: ModelDims; queries: number[]; threads?: number }
-  | { id: number; kind: 'region'; runId: number; graphs: GraphSet; dims: ModelDims; region: MapRegion; heads: HeadSelection; size: number; threads?: number }
+  | { id: number; kind: 'rows'; runId: number; graphs: VariantGraphs; dims: ModelDims; screening?: ScreeningParams; queries: number[]; threads?: number }
+  | { id: number; kind: 'region'; runId: number; graphs: VariantGraphs; dims: ModelDims; screening?: ScreeningParams; region: MapRegion; heads: HeadSelection; size: number; threads?: number }
   | { id: number; kind: 'graph'; graphPath: string; feeds: Record<string, Feed>; threads?: number }
-  | { id: number; kind: 'needle'; runId: number; dims: ModelDims; span: TokenSpan; best: Int32Array; focus: Float32Array }
+  | { id: number; kind: 'needle'; runId: number; dims: ModelDims; span: TokenSpan; best: Int32Array; focus: Float32Array; screening?: ScreeningParams }
   | { id: number; kind: 'release' };
 export type WorkerReply =
   | { id: number; kind: 'progress'; done: number }
@@ -147,18 +147,18 @@ export class ModelWorker {
   }
 
   /** Full rows of the queries from a retained run; null when the worker no longer holds that run. */
-  rows(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, queries: number[], signal?: AbortSignal): Promise<Float32Array | null> {
+  rows(runId: number, spec: RowsSpec, queries: number[], signal?: AbortSignal): Promise<Float32Array | null> {
     return this.enqueue(signal, async () => {
-      const reply = await this.request({ id: this.nextId++, kind: 'rows', runId, graphs: spec.graphs, dims: spec.dims, queries, threads: this.options.threads });
+      const reply = await this.request({ id: this.nextId++, kind: 'rows', runId, graphs: spec.graphs, dims: spec.dims, screening: spec.screening, queries, threads: this.options.threads });
       if (reply.kind === 'rows') return reply.rows;
       throw this.failure(reply);
     });
   }
 
   /** A region's map from a retained run; null when the worker no longer holds that run. */
-  region(runId: number, spec: Pick<RunSpec, 'graphs' | 'dims'>, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | null> {
+  region(runId: number, spec: RowsSpec, region: MapRegion, heads: HeadSelection, size: number, signal?: AbortSignal): Promise<RegionMap | null> {
     return this.enqueue(signal, async () => {
-      const reply = await this.request({ id: this.nextId++, kind: 'region', runId, graphs: spec.graphs, dims: spec.dims, region, heads, size, threads: this.options.threads });
+      const reply = await this.request({ id: this.nextId++, kind: 'region', runId, graphs: spec.graphs, dims: spec.dims, screening: spec.screening, region, heads, size, threads: this.options.threads });
       if (reply.kind === 'region') return reply.map;
       throw this.failure(reply);
     });
@@ -167,11 +167,11 @@ export class ModelWorker {
   /**
    * Exact mass on a span from every later query, [layer][head][query - span.end], from a retained
    * run's q and k (span-mass.ts); best and focus: [layer][head][query] of that run. Null when the
-   * worker no longer holds the run.
+   * worker no longer holds the run. A screening run's needle is its relevance on the span (its w and r: `screening`).
    */
-  needle(runId: number, dims: ModelDims, span: TokenSpan, best: Int32Array, focus: Float32Array, signal?: AbortSignal): Promise<Float32Array | null> {
+  needle(runId: number, dims: ModelDims, span: TokenSpan, best: Int32Array, focus: Float32Array, signal?: AbortSignal, screening?: ScreeningParams): Promise<Float32Array | null> {
     return this.enqueue(signal, async () => {
-      const reply = await this.request({ id: this.nextId++, kind: 'needle', runId, dims, span, best, focus });
+      const reply = await this.request({ id: this.nextId++, kind: 'needle', runId, dims, span, best, focus, screening });
       if (reply.kind === 'needle') return reply.mass;
       throw this.failure(reply);
     });

@@ -1,6 +1,10 @@
 // The CLI's --json object, schema attention-lens/inspect@1 (its fields are a contract: later
 // versions only add fields). Weights keep 7 significant digits: float32 precision, half the characters.
+// A screening inspection (mode "screening", quantity "relevance") fills the same fields with
+// relevances: focus, rows, top keys and the needle are relevance (absolute, unnormalised); entropy
+// is null (NaN: no distribution), supportSize -1 (undefined); heads[] add passFraction and meanTotalRelevance.
 import type { Mode } from '../../shared/vocabulary';
+import { isRelevance } from '../../shared/vocabulary';
 import type { HeadFading } from '../reading/fading-metrics';
 import type { HeadRole } from '../reading/head-roles';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
@@ -30,8 +34,18 @@ export interface NeedleJson {
   /** The head with the largest mean mass on the span, counted from 0. */
   bestHead: { layer: number; head: number; meanMass: number };
 }
+/** A screening head's share of keys passing and its mean total relevance. */
+export interface RelevanceJson {
+  /** Share of the causal query-key pairs (i + 1 keys for query i) whose relevance is > 0. */
+  passFraction: number;
+  /** Mean over queries of the sum of their relevance (unnormalised). */
+  meanTotalRelevance: number;
+}
+
 export interface InspectJson {
   schema: 'attention-lens/inspect@1';
+  /** What the numbers are: attention weights (rows sum to 1) or, in screening, relevances (absolute, unnormalised). */
+  quantity: 'weight' | 'relevance';
   model: { id: string; layers: number; heads: number; trainContext: number; vocabSize: number; topK: number; pooledSize: number; modes?: Mode[]; windows?: (number | null)[] };
   mode: Mode;
   range: { start: number; end: number };
@@ -47,7 +61,7 @@ export interface InspectJson {
   distance: number[][][];
   surprisal: number[];
   /** role and roleScore: head-roles.ts; the fading metrics: fading-metrics.ts (exact from full rows; supportSize the median over supportQueries tokens, one per pooling bin). */
-  heads: (HeadSummary & { role: HeadRole; roleScore: number } & Omit<HeadFading, 'layer' | 'head'>)[];
+  heads: (HeadSummary & { role: HeadRole; roleScore: number } & Omit<HeadFading, 'layer' | 'head'> & Partial<RelevanceJson>)[];
   needle?: NeedleJson;
   /** The run's memory plan, MB: what it may take above the process before it (weights loaded), term by term. */
   memory?: InspectionMemory;
@@ -95,13 +109,32 @@ function needleJson(insp: Inspection, needle: NonNullable<JsonExtras['needle']>)
   };
 }
 
+/** Per head, a screening inspection's share of causal pairs passing and mean total relevance; undefined for attention. */
+export function relevanceSummaries(insp: Inspection): RelevanceJson[] | undefined {
+  const { passCount, totalRelevance } = insp;
+  if (!passCount || !totalRelevance) return undefined;
+  const T = insp.tokens.length;
+  const pairs = (T * (T + 1)) / 2;
+  return Array.from({ length: insp.model.layers * insp.model.heads }, (_, lh) => {
+    let pass = 0;
+    let total = 0;
+    for (let i = 0; i < T; i++) {
+      pass += passCount[lh * T + i];
+      total += totalRelevance[lh * T + i];
+    }
+    return { passFraction: pass / pairs, meanTotalRelevance: total / T };
+  });
+}
+
 export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): InspectJson {
   const { id, layers, heads, trainContext, vocabSize, topK, pooledSize, windows } = insp.model;
   const T = insp.tokens.length;
   const ms = (v: number): number => Math.round(v * 100) / 100;
   const fading = headFadingOf(insp);
+  const relevance = relevanceSummaries(insp);
   return {
     schema: 'attention-lens/inspect@1',
+    quantity: isRelevance(insp.mode) ? 'relevance' : 'weight',
     model: { id, layers, heads, trainContext, vocabSize, topK, pooledSize, ...(extras.modes ? { modes: [...extras.modes] } : {}), ...(windows ? { windows } : {}) },
     mode: insp.mode,
     range: { start: insp.range.start, end: insp.range.end },
@@ -133,6 +166,7 @@ export function toInspectJson(insp: Inspection, extras: JsonExtras = {}): Inspec
         supportBeyondTopK: round(f.supportBeyondTopK),
         distanceMass: Object.fromEntries(Object.entries(f.distanceMass).map(([k, v]) => [k, round(v)])),
         topKMass: round(f.topKMass),
+        ...(relevance ? { passFraction: round(relevance[h.layer * heads + h.head].passFraction), meanTotalRelevance: round(relevance[h.layer * heads + h.head].meanTotalRelevance) } : {}),
       };
     }),
     ...(extras.needle ? { needle: needleJson(insp, extras.needle) } : {}),

@@ -28,6 +28,7 @@ const MODE_COLORS: Record<Mode, string> = {
   'ssmax-posthoc': '#9467bd',
   'ministral3-scaling': '#2ca02c',
   'logn-scaling': '#d62728',
+  screening: '#8c564b',
 };
 const MODE_DASH: Partial<Record<Mode, string>> = { 'ssmax-posthoc': '4 3', 'logn-scaling': '6 2 2 2' };
 

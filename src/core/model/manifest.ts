@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Mode } from '../../shared/vocabulary';
 import type { ModelInfo } from '../inspection-types';
-import type { GraphSet, ModelDims } from './graphs';
+import type { GraphSet, ModelDims, ScreeningGraphSet, ScreeningParams, VariantGraphs } from './graphs';
 import type { QueryScaling } from './length-rules';
 
 export interface ModelManifest {
@@ -25,6 +25,16 @@ export interface ModelManifest {
    */
   ropeBands: RopeBand[] | null;
   dims: ModelDims;
+  /** Absent when the folder has no screening variant (models/README.md, "Screening variants"). */
+  screening?: ScreeningVariant;
+}
+
+/** A screening variant: its graphs, its own dimensions and model facts, and its learned w and r per tile ([layer][tile]). */
+export interface ScreeningVariant {
+  graphs: ScreeningGraphSet;
+  dims: ModelDims;
+  info: ModelInfo;
+  learned: ScreeningParams;
 }
 
 export interface RopeBand {
@@ -32,9 +42,15 @@ export interface RopeBand {
   factor: number;
 }
 
-/** What one mode runs over T tokens: the graphs, ssmax_s [L, H] row-major, and the RoPE scale. */
+/** What one mode runs over T tokens: the graphs and the variant's dims, ssmax_s [L, H] row-major, and the RoPE scale. */
 export interface ModePlan {
-  graphs: GraphSet;
+  graphs: VariantGraphs;
+  /** The variant's dims: everything that sizes a buffer takes these, never the model's. */
+  dims: ModelDims;
+  /** The model facts of the variant (a screening variant's layers, tiles and sizes). */
+  info: ModelInfo;
+  /** A screening variant's w (Infinity beyond the training length for tiles whose w exceeds it) and r. */
+  screening?: ScreeningParams;
   s: Float32Array;
   ropeScale: number | null;
   /** The post-hoc length rule the engine applies to q (ministral3-scaling, logn-scaling). */
@@ -51,9 +67,9 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function positiveInt(dir: string, json: Json, key: string): number {
+function positiveInt(dir: string, json: Json, key: string, name = key): number {
   const v = json[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(dir, `models.json "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(dir, `models.json "${name}" must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -186,6 +202,63 @@ function readRopeRule(dir: string, rule: Json, trainContext: number): RopeBand[]
   });
 }
 
+/** A [layer][tile] table of numbers, each accepted by `ok` (described by `what`). */
+function readTable(dir: string, value: unknown, name: string, layers: number, heads: number, ok: (v: number) => boolean, what: string): Float32Array {
+  const shape = `${layers} x ${heads}`;
+  if (!Array.isArray(value) || value.length !== layers) fail(dir, `models.json "${name}" must be ${shape} numbers`);
+  const out = new Float32Array(layers * heads);
+  value.forEach((row: unknown, l) => {
+    if (!Array.isArray(row) || row.length !== heads) fail(dir, `models.json "${name}" must be ${shape} numbers`);
+    row.forEach((v: unknown, h) => {
+      if (typeof v !== 'number' || !ok(v)) fail(dir, `models.json ${name}[${l}][${h}] must be ${what}, got ${JSON.stringify(v)}`);
+      out[l * heads + h] = v;
+    });
+  });
+  return out;
+}
+
+/**
+ * variants.screening: { dir, attention: "screening", dims: { layers, heads, kvHeads, headDim (d_K),
+ * valueDim (d_V), width, layerParameters, parameters?, trainContext? }, window, acceptance } with
+ * window (w >= 1) and acceptance (0 < r <= 1) [layer][tile]; the folder's screening.onnx and
+ * screening-rows.onnx. Its dims replace the model's wherever a buffer is sized.
+ */
+function readScreening(dir: string, variant: unknown, info: ModelInfo, base: ModelDims): ScreeningVariant {
+  const where = 'variants.screening';
+  if (!isObject(variant)) fail(dir, `models.json "${where}" must be an object`);
+  if (variant.attention !== 'screening') fail(dir, `models.json "${where}.attention" must be "screening", got ${JSON.stringify(variant.attention)}`);
+  const d = variant.dims;
+  if (!isObject(d)) fail(dir, `models.json "${where}.dims" must be { layers, heads, kvHeads, headDim, valueDim, width, layerParameters }`);
+  const dim = (key: string): number => positiveInt(dir, d, key, `${where}.dims.${key}`);
+  const layers = dim('layers');
+  const heads = dim('heads');
+  if (dim('kvHeads') !== heads) fail(dir, `models.json "${where}.dims.kvHeads" must equal its heads (${heads}): every tile has its own keys`);
+  const headDim = dim('headDim');
+  if (headDim < 2) fail(dir, `models.json "${where}.dims.headDim" must be at least 2 (MiPE rotates two coordinates)`);
+  const sub = variant.dir;
+  if (typeof sub !== 'string' || sub.length === 0) fail(dir, `models.json "${where}.dir" must be a folder name`);
+  const file = (f: string): string => fileIn(dir, `${sub}/${f}`, `${where}.dir`);
+  const graphs: ScreeningGraphSet = {
+    embed: file('embed.onnx'),
+    proj: Array.from({ length: layers }, (_, l) => file(`layer${l}.proj.onnx`)),
+    out: Array.from({ length: layers }, (_, l) => file(`layer${l}.out.onnx`)),
+    head: file('head.onnx'),
+    screening: fileIn(dir, 'screening.onnx', 'screening graph'),
+    rows: fileIn(dir, 'screening-rows.onnx', 'screening rows graph'),
+  };
+  const width = dim('width');
+  const layerParameters = dim('layerParameters');
+  const parameters = d.parameters === undefined ? info.parameters : dim('parameters');
+  const trainContext = d.trainContext === undefined ? info.trainContext : dim('trainContext');
+  if (layerParameters * layers > parameters) fail(dir, `models.json "${where}.dims.layerParameters" (${layerParameters}) x layers (${layers}) exceeds its parameters (${parameters})`);
+  const window = readTable(dir, variant.window, `${where}.window`, layers, heads, (v) => Number.isFinite(v) && v >= 1, 'a number >= 1');
+  const acceptance = readTable(dir, variant.acceptance, `${where}.acceptance`, layers, heads, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+  const dims: ModelDims = { ...base, layers, heads, kvHeads: heads, headDim, width, layerParameters, attention: 'screening', valueDim: dim('valueDim') };
+  delete dims.windows; // sliding layers belong to the attention variants
+  const { windows: _sliding, ...rest } = info;
+  return { graphs, dims, info: { ...rest, layers, heads, kvHeads: heads, headDim, width, parameters, trainContext }, learned: { window, acceptance } };
+}
+
 export function readManifest(modelDir: string): ModelManifest {
   const dir = path.resolve(modelDir);
   const manifestPath = path.join(dir, 'models.json');
@@ -261,12 +334,26 @@ export function readManifest(modelDir: string): ModelManifest {
     if (!isObject(variants.ssmax)) fail(dir, 'models.json "variants.ssmax" must be an object');
     manifest.ssmax = { graphs: graphSet(dir, variants.ssmax, 'ssmax', layers, windows !== null), s: readS(dir, variants.ssmax.s, layers, heads) };
   }
+  if (variants.screening !== undefined) manifest.screening = readScreening(dir, variants.screening, info, manifest.dims);
   return manifest;
 }
 
 export function modesOf(manifest: ModelManifest): Mode[] {
   const posthoc: Mode[] = ['ssmax-posthoc', 'ministral3-scaling', 'logn-scaling'];
-  return manifest.ssmax ? ['softmax', 'ssmax', ...posthoc] : ['softmax', ...posthoc];
+  return [...(manifest.ssmax ? ['softmax', 'ssmax'] as const : ['softmax'] as const), ...posthoc, ...(manifest.screening ? ['screening'] as const : [])];
+}
+
+/**
+ * The windows a screening variant runs T tokens with: its learned w, except that beyond its
+ * training length every tile whose w exceeds that length runs with w = Infinity (the paper's
+ * inference rule, screening.py infinite_windows: softmask 1 over the whole causal past, MiPE off).
+ * At and below the training length the learned windows reproduce training exactly. A rule of the
+ * length, like the RoPE bands: an edit that keeps a window on one side keeps every key.
+ */
+export function screeningWindows(variant: ScreeningVariant, T: number): Float32Array {
+  const context = variant.info.trainContext;
+  const w = variant.learned.window;
+  return T > context ? w.map((v) => (v > context ? Infinity : v)) : w.slice();
 }
 
 /** The RoPE base multiplier for T tokens: the training base up to trainContext, the rule's band beyond. */
@@ -276,20 +363,33 @@ export function ropeScaleFor(manifest: ModelManifest, T: number): number | null 
   return manifest.ropeBands.find((band) => T <= band.upTo)!.factor;
 }
 
+/** The dims and model facts a mode runs with: a screening variant's own, else the model's. */
+export function variantOf(manifest: ModelManifest, mode: Mode): { dims: ModelDims; info: ModelInfo } {
+  return mode === 'screening' && manifest.screening ? manifest.screening : manifest;
+}
+
 export function planMode(manifest: ModelManifest, mode: Mode, T: number): ModePlan {
   const { layers, heads } = manifest.info;
   const ropeScale = ropeScaleFor(manifest, T);
+  const model = { dims: manifest.dims, info: manifest.info };
   switch (mode) {
     case 'softmax':
-      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
+      return { ...model, graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale };
     case 'ssmax-posthoc':
-      return { graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
+      return { ...model, graphs: manifest.softmax, s: new Float32Array(layers * heads).fill(manifest.posthocS), ropeScale };
     case 'ministral3-scaling':
-      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'ministral3', ...manifest.ministral3 } };
+      return { ...model, graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'ministral3', ...manifest.ministral3 } };
     case 'logn-scaling':
-      return { graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'logn', length: manifest.info.trainContext } };
+      return { ...model, graphs: manifest.softmax, s: new Float32Array(layers * heads), ropeScale, queryScaling: { rule: 'logn', length: manifest.info.trainContext } };
     case 'ssmax':
       if (!manifest.ssmax) throw new Error(`model ${manifest.info.id} has no SSMax-trained variant; modes available: ${modesOf(manifest).join(', ')}`);
-      return { graphs: manifest.ssmax.graphs, s: manifest.ssmax.s, ropeScale };
+      return { ...model, graphs: manifest.ssmax.graphs, s: manifest.ssmax.s, ropeScale };
+    case 'screening': {
+      const v = manifest.screening;
+      if (!v) throw new Error(`model ${manifest.info.id} has no screening variant; modes available: ${modesOf(manifest).join(', ')}`);
+      // No RoPE and no SSMax: positions enter through MiPE and the softmask.
+      const screening = { window: screeningWindows(v, T), acceptance: v.learned.acceptance };
+      return { dims: v.dims, info: v.info, graphs: v.graphs, s: new Float32Array(v.dims.layers * v.dims.heads), ropeScale: null, screening };
+    }
   }
 }

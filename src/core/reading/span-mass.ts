@@ -2,7 +2,8 @@
 // without full rows. The attention graph gives each query's largest weight (focus) and its key;
 // with q and k kept, the weight on any key j is focus * exp(q . k_j - q . k_best), the same
 // softmax the graph computed (it derives its log-normaliser the same way). Cost: heads x queries
-// x span keys x head size, so every head in every mode is cheap.
+// x span keys x head size, so every head in every mode is cheap. A screening run's relevance on a
+// key is absolute (alpha * m from q, k, w and r), so its needle and sink are plain sums.
 import type { TokenSpan } from './needle';
 
 /** One layer's inputs, in the engine's layouts. */
@@ -97,6 +98,77 @@ export function needleOfLayers(
       window: dims.windows?.[l] ?? null,
     };
     spanMass(layer, span, span.end).forEach((m, h) => out.set(m, (l * H + h) * n));
+  });
+  return out;
+}
+
+/**
+ * A screening layer's inputs (screening variants): q and k as [token][tile][d_K] (unit, MiPE
+ * rotated), and each tile's window w (Infinity: the whole causal past) and acceptance width r.
+ */
+export interface ScreeningLayerKeys {
+  q: Float32Array;
+  k: Float32Array;
+  heads: number;
+  headDim: number;
+  tokens: number;
+  window: Float32Array;
+  acceptance: Float32Array;
+}
+
+/**
+ * Relevance of a key at `back` tokens before the query (back >= 0) whose similarity is qk:
+ * alpha = max(1 - (1 - q.k) / r, 0)^2 times the softmask (cos(pi back / w) + 1) / 2 for back < w,
+ * as screening.onnx computes it (training/screening.py).
+ */
+export function relevanceOf(qk: number, back: number, w: number, r: number): number {
+  if (!(back < w)) return 0;
+  const z = Math.max(0, qk / r + 1 - 1 / r);
+  return z * z * ((Math.cos((Math.PI * back) / w) + 1) / 2);
+}
+
+/**
+ * [tile][query - first]: each query's relevance on the span's keys it sees (keys up to itself),
+ * summed, for queries first..T-1. Relevance is absolute per key, so this plain sum is exact: the
+ * needle and the sink of a screening run.
+ */
+export function relevanceMass(layer: ScreeningLayerKeys, span: TokenSpan, first: number): Float32Array[] {
+  const { q, k, heads: H, headDim: d, tokens: T } = layer;
+  if (first > T) throw new RangeError(`relevance mass: queries from ${first} of ${T}`);
+  const out: Float32Array[] = [];
+  for (let h = 0; h < H; h++) {
+    const w = layer.window[h];
+    const r = layer.acceptance[h];
+    const mass = new Float32Array(T - first);
+    for (let i = first; i < T; i++) {
+      const qo = (i * H + h) * d;
+      let m = 0;
+      for (let j = Math.max(span.start, i - Math.ceil(w) + 1); j < Math.min(span.end, i + 1); j++) {
+        let qk = 0;
+        for (let c = 0; c < d; c++) qk += q[qo + c] * k[(j * H + h) * d + c];
+        m += relevanceOf(qk, i - j, w, r);
+      }
+      mass[i - first] = m;
+    }
+    out.push(mass);
+  }
+  return out;
+}
+
+/** The relevance needle of every layer and tile, flat [layer][tile][query - span.end], from kept q and k. */
+export function relevanceNeedleOfLayers(
+  layers: { q: Float32Array; k: Float32Array }[],
+  dims: { heads: number; headDim: number },
+  params: { window: Float32Array; acceptance: Float32Array },
+  tokens: number,
+  span: TokenSpan,
+): Float32Array {
+  const H = dims.heads;
+  const n = tokens - span.end;
+  const out = new Float32Array(layers.length * H * n);
+  layers.forEach((keys, l) => {
+    const layer = { ...keys, heads: H, headDim: dims.headDim, tokens, window: params.window.subarray(l * H, (l + 1) * H), acceptance: params.acceptance.subarray(l * H, (l + 1) * H) };
+    relevanceMass(layer, span, span.end).forEach((m, h) => out.set(m, (l * H + h) * n));
   });
   return out;
 }
