@@ -340,9 +340,21 @@ async function convert(argv: string[]): Promise<void> {
   }
   if (positionals.length !== 2) throw new Error('usage: attention-lens convert HF_DIR OUT_DIR [--id NAME]');
   const [hfDir, outDir] = positionals;
-  const result = await convertHfFolder(hfDir, outDir, { attentionGraphs: SHIPPED_MODELS, id: v.id, onProgress: convertProgress() });
+  const result = await interruptible((signal) => convertHfFolder(hfDir, outDir, { attentionGraphs: SHIPPED_MODELS, id: v.id, signal, onProgress: convertProgress() }));
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   process.stdout.write(`attention-lens: ${describeConverted(result)} -> ${outDir} in ${result.seconds.toFixed(1)} s; inspect with --model ${outDir}\n`);
+}
+
+/** Runs a conversion that Ctrl-C or SIGTERM aborts: it stops at its next graph and removes its partial folder. */
+async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
 }
 
 /** On a terminal, conversion progress on one rewritten stderr line. */
@@ -359,7 +371,7 @@ function describeConverted(r: ConvertResult): string {
 /** --model DIR: a model folder as it is, or a Hugging Face folder converted on first use into the cache. */
 async function modelFolder(dir: string): Promise<string> {
   if (!isHfFolder(dir)) return dir;
-  const { dir: converted, converted: result } = await convertedModel(dir, defaultCacheRoot(), { attentionGraphs: SHIPPED_MODELS, onProgress: convertProgress() });
+  const { dir: converted, converted: result } = await interruptible((signal) => convertedModel(dir, defaultCacheRoot(), { attentionGraphs: SHIPPED_MODELS, signal, onProgress: convertProgress() }));
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   if (result) process.stderr.write(`attention-lens: ${describeConverted(result)} into ${converted} (reused next time)\n`);
   return converted;

@@ -21,6 +21,8 @@ type ManageAction = 'open' | 'delete';
 export class ModelFolders {
   /** Conversions run in this session (the probe's count, for the integration tests). */
   private conversions = 0;
+  /** Conversions under way by their target folder: opening the same checkpoint again joins the one running. */
+  private readonly inFlight = new Map<string, Promise<string | undefined>>();
 
   constructor(private readonly ctx: ModelServices) {}
 
@@ -134,8 +136,16 @@ export class ModelFolders {
   private async converted(hfDir: string, label: string, id?: string): Promise<string | undefined> {
     const ready = convertedDir(hfDir, this.cacheRoot);
     if (fs.existsSync(path.join(ready, 'models.json'))) return ready;
+    const running = this.inFlight.get(ready);
+    if (running) return running;
+    const conversion = this.convert(hfDir, label, id).finally(() => this.inFlight.delete(ready));
+    this.inFlight.set(ready, conversion);
+    return conversion;
+  }
+
+  private async convert(hfDir: string, label: string, id: string | undefined): Promise<string | undefined> {
     const options = { location: vscode.ProgressLocation.Notification, title: `Attention Lens: converting ${label}`, cancellable: true };
-    return vscode.window.withProgress(options, async (progress, token) => {
+    return await vscode.window.withProgress(options, async (progress, token) => {
       const abort = new AbortController();
       const cancel = token.onCancellationRequested(() => abort.abort());
       let percent = 0;

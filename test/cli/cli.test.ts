@@ -423,6 +423,9 @@ describe('CLI', function () {
         fs.renameSync(path.join(f, 'model.safetensors'), path.join(f, 'model-00001-of-00002.safetensors'));
         fs.writeFileSync(path.join(f, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'model.norm.weight': 'model-00002-of-00002.safetensors', 'model.embed_tokens.weight': 'model-00001-of-00002.safetensors' } }));
       }, /model-00002-of-00002\.safetensors is missing \(named by model\.safetensors\.index\.json\)/);
+      badInput('shard-path', (f) => {
+        fs.writeFileSync(path.join(f, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { 'model.norm.weight': '../elsewhere.safetensors' } }));
+      }, /names a shard outside its folder: \.\.\/elsewhere\.safetensors/);
       badInput('fp8', (f) => writeSafetensors(path.join(f, 'model.safetensors'), { 'model.embed_tokens.weight': { dtype: 'F8_E4M3', shape: [2, 2], data_offsets: [0, 4] } }, Buffer.alloc(4)), /is F8_E4M3: quantized and FP8 weights are not supported/);
       badInput('pickle', (f) => fs.renameSync(path.join(f, 'model.safetensors'), path.join(f, 'pytorch_model.bin')), /holds pytorch_model\.bin, which this converter no longer reads .* save the model as safetensors/);
     });
@@ -441,6 +444,19 @@ describe('CLI', function () {
         /needs 25,000 MB for its weights once loaded \(6554 M parameters x 4 bytes as float32\) plus \d+ MB to inspect 1,000 tokens, above the [\d,]+ MB available; not converted/,
       );
       assert.ok(!fs.existsSync(path.join(dir, 'big-model')));
+    });
+
+    it('a model whose tokenizer adds BOS: the needle of another mode runs the same window again (BOS included)', () => {
+      const ref = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'hf', 'llama3', 'reference.json'), 'utf8')) as { text: string };
+      const model = path.join(dir, 'bos-llama3');
+      assert.equal(cli('convert', path.join(ROOT, 'test', 'fixtures', 'hf', 'llama3'), model).code, 0);
+      const file = path.join(dir, 'bos.py');
+      fs.writeFileSync(file, ref.text);
+      const svg = path.join(dir, 'bos.svg');
+      // ssmax-posthoc's needle comes from the kept keys, softmax's from a run of the window again.
+      const r = cli('inspect', file, '--model', model, '--mode', 'ssmax-posthoc', '--compare', 'softmax', '--needle', '4:9', '--svg', svg);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fs.statSync(svg).size > 1000);
     });
 
     it('wrong arguments', () => {

@@ -39,6 +39,15 @@ describe('converter in a worker thread', function () {
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
+  it('two conversions of one checkpoint at once: one folder, no partial left, both succeed', async () => {
+    // Both pass their start before either renames its folder into place: they take turns at every graph.
+    const target = path.join(dir, 'same');
+    const results = await Promise.all([convertHfFolder(hf, target, { attentionGraphs }), convertHfFolder(hf, target, { attentionGraphs })]);
+    assert.equal(results.length, 2);
+    assert.deepEqual(fs.readdirSync(dir), ['same']);
+    assert.ok(fs.existsSync(path.join(target, 'models.json')));
+  });
+
   it('a conversion error arrives as the same one line', async () => {
     const bad = path.join(dir, 'bad');
     fs.cpSync(hf, bad, { recursive: true });

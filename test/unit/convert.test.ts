@@ -72,6 +72,15 @@ describe('converter: config.json', () => {
     assert.equal(spec.width / spec.heads, 16);
   });
 
+  it("transformers' defaults where a config leaves a key out: head_dim of Qwen3 and Gemma 3, Gemma 3's GELU", () => {
+    const { head_dim: _q, ...qwen } = fixture('qwen3');
+    assert.equal(readArchSpec(qwen, 'x').headDim, 128);
+    const { head_dim: _g, hidden_activation: _a, ...gemma } = fixture('gemma3');
+    assert.equal(readArchSpec(gemma, 'x').headDim, 256);
+    assert.equal(readArchSpec(gemma, 'x').activation, 'gelu-tanh');
+    assert.equal(readArchSpec({ ...llama, hidden_act: 'swish' }, 'x').activation, 'silu');
+  });
+
   it('refuses what it cannot convert, in one line that says why', () => {
     assert.throws(() => readArchSpec({ ...llama, model_type: 'falcon' }, 'x'), /model_type "falcon" is not supported; supported: gpt2/);
     assert.throws(() => readArchSpec({ ...llama, rope_scaling: { rope_type: 'yarn', factor: 4 } }, 'x'), /RoPE scaling "yarn" is not supported \(default, linear, llama3\)/);

@@ -1,6 +1,7 @@
 // Converts a Hugging Face checkpoint folder (config.json, tokenizer.json, safetensors) into a model
 // folder of contract 3 (models/README.md), in this process, one tensor at a time: memory holds the
-// largest tensor (a fused q|k|v or gate|up matrix) plus the graph being written. The folder is
+// largest tensor as stored and as float32 (a fused q|k|v or gate|up matrix: its parts and their
+// concatenation) plus the graph being written. The folder is
 // written beside its destination and renamed into place at the end, so a failed or cancelled
 // conversion leaves nothing half-written.
 import * as fs from 'node:fs';
@@ -88,6 +89,11 @@ export function checkMemory(facts: HfModelFacts, memoryBytes: number): void {
   }
 }
 
+function availableMemory(): number {
+  const available = (process as { availableMemory?: () => number }).availableMemory?.();
+  return available && available > 0 ? available : os.freemem();
+}
+
 export async function convertHfFolder(hfDir: string, outDir: string, options: ConvertOptions): Promise<ConvertResult> {
   const started = Date.now();
   if (!fs.existsSync(hfDir) || !fs.statSync(hfDir).isDirectory()) throw new ConvertError(`${hfDir} is not a folder`);
@@ -102,14 +108,19 @@ export async function convertHfFolder(hfDir: string, outDir: string, options: Co
     throw new ConvertError((err as Error).message);
   }
   if (tokenizer.vocabSize > spec.vocabSize) throw new ConvertError(`${tokenizerPath} has token id ${tokenizer.vocabSize - 1}, beyond config.json vocab_size ${spec.vocabSize}`);
-  checkMemory(facts, options.memoryBytes ?? os.freemem());
+  // availableMemory counts what the OS can free (macOS's inactive pages); freemem alone is far lower there.
+  checkMemory(facts, options.memoryBytes ?? availableMemory());
   if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) throw new ConvertError(`${outDir} already exists and is not empty; name a new folder`);
 
   const id = options.id ?? path.basename(path.resolve(hfDir));
-  const partial = `${path.resolve(outDir)}.partial-${process.pid}-${Date.now()}`;
-  fs.mkdirSync(path.join(partial, 'softmax'), { recursive: true });
-  const weights = new WeightFile(path.join(partial, 'softmax', 'weights.bin'));
+  const target = path.resolve(outDir);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  // A folder of its own beside the target (two conversions of one checkpoint never share it), renamed into place at the end.
+  const partial = fs.mkdtempSync(`${target}.partial-`);
+  let weights: WeightFile | undefined;
   try {
+    fs.mkdirSync(path.join(partial, 'softmax'));
+    weights = new WeightFile(path.join(partial, 'softmax', 'weights.bin'));
     const tensors = new CheckpointTensors(entries, spec, options.onProgress);
     const meta = { attention_lens_contract: '3', attention: 'softmax', converted: id };
     const graphs: [string, (g: GraphFile) => void][] = [
@@ -136,15 +147,16 @@ export async function convertHfFolder(hfDir: string, outDir: string, options: Co
     fs.copyFileSync(tokenizerPath, path.join(partial, 'tokenizer.json'));
     fs.writeFileSync(path.join(partial, 'models.json'), JSON.stringify(manifest(spec, id, tensors, options.source ?? path.resolve(hfDir)), null, 2) + '\n');
     if (options.signal?.aborted) throw new ConvertError('conversion cancelled');
-    if (fs.existsSync(outDir)) fs.rmdirSync(outDir);
-    fs.mkdirSync(path.dirname(path.resolve(outDir)), { recursive: true });
-    fs.renameSync(partial, outDir);
-  } catch (err) {
+    if (fs.existsSync(target) && fs.readdirSync(target).length === 0) fs.rmdirSync(target);
     try {
-      weights.close();
-    } catch {
-      // already closed
+      fs.renameSync(partial, target);
+    } catch (err) {
+      // Another conversion of the same checkpoint finished first: its folder is as good as this one.
+      if (!fs.existsSync(path.join(target, 'models.json'))) throw err;
+      fs.rmSync(partial, { recursive: true, force: true });
     }
+  } catch (err) {
+    weights?.close();
     fs.rmSync(partial, { recursive: true, force: true });
     throw err;
   }

@@ -123,16 +123,17 @@ export function readArchSpec(cfg: Json, where: string): ArchSpec {
   const width = int('hidden_size');
   const heads = int('num_attention_heads');
   const kvHeads = int('num_key_value_heads', heads);
-  const headDim = int('head_dim', Math.floor(width / heads));
+  // transformers' defaults where a config leaves head_dim out: Qwen3 128, Gemma 3 256, else width / heads.
+  const headDim = int('head_dim', family === 'qwen3' ? 128 : family === 'gemma3' ? 256 : Math.floor(width / heads));
   const layers = int('num_hidden_layers');
   if (heads % kvHeads) fail(`config.json num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
   if (headDim % 2) fail(`head size ${headDim} is odd: RoPE needs an even head size`);
-  const act = String(cfg.hidden_activation ?? cfg.hidden_act ?? 'silu');
-  const activation = act === 'silu' ? 'silu' : act === 'gelu_pytorch_tanh' || act === 'gelu_new' ? 'gelu-tanh' : act === 'gelu' ? 'gelu' : fail(`config.json activation ${JSON.stringify(act)} is not supported (silu, gelu, gelu_pytorch_tanh)`);
+  const act = String(cfg.hidden_activation ?? cfg.hidden_act ?? (family === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu'));
+  const activation = act === 'silu' || act === 'swish' ? 'silu' : act === 'gelu_pytorch_tanh' || act === 'gelu_new' ? 'gelu-tanh' : act === 'gelu' ? 'gelu' : fail(`config.json activation ${JSON.stringify(act)} is not supported (silu, gelu, gelu_pytorch_tanh)`);
   if (cfg.attn_logit_softcapping !== undefined && cfg.attn_logit_softcapping !== null) fail('config.json attn_logit_softcapping is set: attention logit soft-capping (Gemma 2) is not supported');
   if (typeof cfg.partial_rotary_factor === 'number' && cfg.partial_rotary_factor !== 1) fail('config.json partial_rotary_factor: partial RoPE is not supported');
 
-  const layerTypes = readLayerTypes(cfg, family, layers, fail);
+  const layerTypes = readLayerTypes(cfg, modelType, family, layers, fail);
   const windowSize = typeof cfg.sliding_window === 'number' && cfg.sliding_window > 0 ? cfg.sliding_window : null;
   const windows = layerTypes.map((t) => (t === 'sliding_attention' ? windowSize ?? fail('config.json layer_types names sliding layers but sliding_window is not set') : null));
   const rope = layerTypes.map((t, l): LayerSpec => ({ window: windows[l], ...ropeOf(cfg, family, t, fail) }));
@@ -208,7 +209,7 @@ function gpt2Spec(cfg: Json, int: (key: string, fallback?: number) => number, fa
 }
 
 /** 'full_attention' or 'sliding_attention' per layer, from layer_types or the older keys. */
-function readLayerTypes(cfg: Json, family: Family, layers: number, fail: (what: string) => never): string[] {
+function readLayerTypes(cfg: Json, modelType: string, family: Family, layers: number, fail: (what: string) => never): string[] {
   if (Array.isArray(cfg.layer_types)) {
     if (cfg.layer_types.length !== layers) fail(`config.json layer_types has ${cfg.layer_types.length} entries for ${layers} layers`);
     return cfg.layer_types.map((t) => (t === 'sliding_attention' || t === 'full_attention' ? t : fail(`config.json layer_types entry ${JSON.stringify(t)} is not supported`)));
@@ -223,7 +224,7 @@ function readLayerTypes(cfg: Json, family: Family, layers: number, fail: (what: 
     const first = Number(cfg.max_window_layers ?? layers);
     return all((l) => hasWindow && cfg.use_sliding_window === true && l >= first);
   }
-  if (cfg.model_type === 'mistral') return all(() => hasWindow);
+  if (modelType === 'mistral') return all(() => hasWindow);
   return all(() => false);
 }
 
@@ -276,7 +277,7 @@ function llama4ScalingOf(cfg: Json): { beta: number; length: number } | null {
   return null;
 }
 
-/** RoPE inverse frequencies of one layer (float64, as transformers' rule gives them before float32). */
+/** RoPE inverse frequencies of one layer, computed in float64 (transformers computes them in float32: they differ in the last bits). */
 export function inverseFrequencies(headDim: number, spec: LayerSpec): Float64Array {
   const half = headDim / 2;
   const inv = Float64Array.from({ length: half }, (_, i) => 1 / spec.ropeBase ** ((2 * i) / headDim));

@@ -139,8 +139,10 @@ export function listHubSnapshots(env: NodeJS.ProcessEnv = process.env): HubSnaps
         if (!fs.existsSync(path.join(dir, 'config.json'))) continue;
         let modelType = 'unknown';
         let architecture = 'unknown';
+        let bytes = 0;
         let unsupported: string | null;
         try {
+          bytes = folderBytes(dir); // a dangling blob link throws: that snapshot is unusable, not the list
           const cfg = readConfigJson(dir);
           modelType = modelTypeOf(cfg);
           architecture = Array.isArray(cfg.architectures) ? String(cfg.architectures[0]) : modelType;
@@ -153,7 +155,7 @@ export function listHubSnapshots(env: NodeJS.ProcessEnv = process.env): HubSnaps
         } catch (err) {
           unsupported = (err as Error).message;
         }
-        found.push({ modelId: repo.slice('models--'.length).replace(/--/g, '/'), revision, dir, modelType, architecture, bytes: folderBytes(dir), unsupported });
+        found.push({ modelId: repo.slice('models--'.length).replace(/--/g, '/'), revision, dir, modelType, architecture, bytes, unsupported });
       }
     }
   }

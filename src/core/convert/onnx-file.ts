@@ -7,8 +7,10 @@ import { onnx } from 'onnx-proto';
 
 export const OPSET = 17;
 const IR_VERSION = 8;
-/** Tensors start at page boundaries so that onnxruntime may map them rather than copy. */
-const ALIGN = 4096;
+/** Tensors start at 64 KiB boundaries (Windows' mapping granularity; a multiple of every page size) so that onnxruntime may map them rather than copy. */
+const ALIGN = 65536;
+/** fs.writeSync takes at most 2 GiB - 1 bytes a call; a tensor may be larger. */
+const WRITE_SLICE = 1 << 30;
 
 type Attr = { int: number } | { float: number } | { ints: number[] };
 export const int = (i: number): Attr => ({ int: i });
@@ -18,6 +20,7 @@ export const ints = (i: number[]): Attr => ({ ints: i });
 /** The variant's weights file, appended to as graphs are built. */
 export class WeightFile {
   private readonly fd: number;
+  private closed = false;
   private offset = 0;
   private readonly named = new Map<string, { offset: number; length: number }>();
   bytes = 0;
@@ -31,7 +34,7 @@ export class WeightFile {
     const at = Math.ceil(this.offset / ALIGN) * ALIGN;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     let done = 0;
-    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, Math.min(bytes.length - done, WRITE_SLICE), at + done);
     this.offset = at + bytes.length;
     this.bytes += bytes.length;
     return at;
@@ -48,7 +51,10 @@ export class WeightFile {
     return stored;
   }
 
+  /** Closes the file once; later calls do nothing (a descriptor number may belong to another file by then). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     fs.closeSync(this.fd);
   }
 }

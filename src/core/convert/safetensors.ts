@@ -17,6 +17,8 @@ export interface TensorEntry {
 }
 
 const FLOAT_BYTES = { F32: 4, F16: 2, BF16: 2 } as const;
+/** The safetensors format's own cap on a header: a larger claimed length is a corrupt file, not a reason to allocate it. */
+const MAX_HEADER = 100 * 1024 * 1024;
 const QUANTIZED = /^(I8|U8|I4|U4|F8_E4M3|F8_E5M2|F8_E8M0|F4|F6_E2M3|F6_E3M2)$/;
 
 /** Every tensor of a folder: model.safetensors, or the shards of model.safetensors.index.json. */
@@ -50,6 +52,7 @@ function readSharded(indexPath: string): Map<string, TensorEntry> {
   const dir = path.dirname(indexPath);
   const all = new Map<string, TensorEntry>();
   for (const shard of [...new Set(Object.values(weightMap as Record<string, string>))].sort()) {
+    if (path.basename(String(shard)) !== String(shard)) throw new ConvertError(`${indexPath} names a shard outside its folder: ${String(shard)}`);
     const file = path.join(dir, String(shard));
     if (!fs.existsSync(file)) throw new ConvertError(`${file} is missing (named by ${path.basename(indexPath)})`);
     for (const [name, entry] of readHeader(file)) all.set(name, entry);
@@ -69,9 +72,9 @@ function readHeader(file: string): Map<string, TensorEntry> {
     const prefix = Buffer.alloc(8);
     if (fs.readSync(fd, prefix, 0, 8, 0) < 8) throw new ConvertError(`${file} is truncated: ${size} bytes, not even the 8-byte header length`);
     const n = Number(prefix.readBigUInt64LE(0));
-    if (n > size - 8) throw new ConvertError(`${file} is truncated or not safetensors: a header of ${n} bytes in a file of ${size}`);
+    if (n > size - 8 || n > MAX_HEADER) throw new ConvertError(`${file} is truncated or not safetensors: a header of ${n} bytes in a file of ${size}`);
     const text = Buffer.alloc(n);
-    fs.readSync(fd, text, 0, n, 8);
+    if (fs.readSync(fd, text, 0, n, 8) < n) throw new ConvertError(`${file} is truncated: its header was cut short`);
     try {
       header = JSON.parse(text.toString('utf8'));
     } catch (err) {
@@ -92,7 +95,7 @@ function readHeader(file: string): Map<string, TensorEntry> {
     if (QUANTIZED.test(dtype)) {
       throw new ConvertError(`${file}: tensor ${name} is ${dtype}: quantized and FP8 weights are not supported; use the model's F32, F16 or BF16 release`);
     }
-    if (!(dtype in FLOAT_BYTES)) {
+    if (!Object.hasOwn(FLOAT_BYTES, dtype)) {
       if (name.endsWith('weight') || name.endsWith('bias')) throw new ConvertError(`${file}: tensor ${name} has dtype ${dtype}; supported: F32, F16, BF16`);
       continue; // integer buffers (position ids and the like) carry no weights
     }
@@ -100,7 +103,7 @@ function readHeader(file: string): Map<string, TensorEntry> {
     const [begin, end] = offsets.map(Number);
     const count = dims.reduce((a, b) => a * b, 1);
     const bytes = FLOAT_BYTES[dtype as keyof typeof FLOAT_BYTES];
-    if (!dims.every((d) => Number.isInteger(d) && d >= 0) || end - begin !== count * bytes || begin < 0) {
+    if (!dims.every((d) => Number.isInteger(d) && d >= 0) || !Number.isInteger(begin) || !Number.isInteger(end) || end - begin !== count * bytes || begin < 0) {
       throw new ConvertError(`${file}: tensor ${name} of shape [${dims}] and dtype ${dtype} needs ${count * bytes} bytes, its offsets span ${end - begin}`);
     }
     if (dataStart + end > size) throw new ConvertError(`${file} is truncated: tensor ${name} ends at byte ${dataStart + end} of ${size}`);

@@ -7,7 +7,7 @@ import type { Mode } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
 import { abortError, isAbortError } from './abort';
 import type { InspectRequest, ModelRunner, ProgressListener, ResumePoint, TokenWindow } from './runner';
-import { tokenIndex } from '../model/tokenizer';
+import { tokenIndex, windowStart } from '../model/tokenizer';
 import type { DocumentTokens } from './token-window';
 import { holdsWindow } from './token-window';
 
@@ -227,8 +227,8 @@ export class DocumentSession {
       if (entry.windowKey !== windowKey) continue;
       const { tokens, range } = entry.inspection;
       const T = tokens.length;
-      const first = tokenIndex(enc, range.start);
-      if (enc.starts[first] !== range.start || first + T > n || enc.ends[first + T - 1] !== range.end) continue;
+      const first = windowStart(enc, range.start, range.end, T);
+      if (first < 0) continue;
       const lo = first === 0 && enc.starts[0] === 0 ? -Infinity : enc.starts[first + margin];
       const end = first + T - margin;
       const hi = first + T === n && enc.ends[n - 1] === textLength ? Infinity : end < n ? enc.starts[end] : enc.ends[n - 1];

@@ -20,7 +20,7 @@ import type { RegionMap } from './worker';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
 import { needleFromMass } from '../reading/needle';
 import { bestKeys } from '../reading/span-mass';
-import { Tokenizer, tokenIndex } from '../model/tokenizer';
+import { Tokenizer, tokenIndex, windowStart } from '../model/tokenizer';
 import type { Encoding } from '../model/tokenizer';
 
 export interface InspectRequest {
@@ -365,9 +365,8 @@ export class ModelRunner {
     const T = inspection.tokens.length;
     if (inspection.range.end > source.text.length) throw new Error('the document changed since it was inspected: inspect it again for the needle');
     const enc = await this.encodeRange(source.text, inspection.range.start, inspection.range.end);
-    const first = tokenIndex(enc, inspection.range.start);
-    const same = first + T <= enc.ids.length && enc.starts[first] === inspection.range.start && enc.ends[first + T - 1] === inspection.range.end;
-    if (!same) throw new Error('the document changed since it was inspected: inspect it again for the needle');
+    const first = windowStart(enc, inspection.range.start, inspection.range.end, T);
+    if (first < 0) throw new Error('the document changed since it was inspected: inspect it again for the needle');
     if (!this.modes.includes(mode)) throw new Error(`mode ${mode} is not available for model ${this.model.id}; modes: ${this.modes.join(', ')}`);
     const plan = planMode(this.manifest, mode, T);
     const spec: RunSpec = {

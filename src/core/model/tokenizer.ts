@@ -29,6 +29,20 @@ export function tokenIndex(enc: Pick<Encoding, 'ids' | 'starts'>, offset: number
   return lo;
 }
 
+/**
+ * Where the stretch of T tokens covering exactly [start, end] begins, or -1 when the encoding has no
+ * such stretch. Tokens that cover no text (a BOS) share their start with the token after them, so
+ * the stretch may begin before tokenIndex(start).
+ */
+export function windowStart(enc: Pick<Encoding, 'ids' | 'starts' | 'ends'>, start: number, end: number, T: number): number {
+  let i = tokenIndex(enc, start);
+  while (i > 0 && enc.starts[i - 1] === start) i--;
+  for (; i < enc.ids.length && enc.starts[i] === start; i++) {
+    if (i + T <= enc.ids.length && enc.ends[i + T - 1] === end) return i;
+  }
+  return -1;
+}
+
 export class Tokenizer {
   /** One more than the largest id, added tokens included. */
   readonly vocabSize: number;
