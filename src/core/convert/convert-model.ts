@@ -56,15 +56,15 @@ export interface ConvertResult {
   seconds: number;
 }
 
-/** What a folder would convert to, without reading weights: for pickers and the memory check. */
-export interface HfModelFacts {
+/** What a folder would convert to, read from its config and headers, not its weights. */
+interface HfModelFacts {
   spec: ArchSpec;
   entries: Map<string, TensorEntry>;
   /** Parameters of the checkpoint's float tensors (a tied head counted once). */
   parameters: number;
 }
 
-export function readHfModel(hfDir: string): HfModelFacts {
+function readHfModel(hfDir: string): HfModelFacts {
   const spec = readArchSpec(readConfigJson(hfDir), path.join(hfDir, 'config.json'));
   const entries = readWeightIndex(hfDir);
   let parameters = 0;
@@ -73,7 +73,7 @@ export function readHfModel(hfDir: string): HfModelFacts {
 }
 
 /** Throws with the numbers when the converted model cannot be inspected within memoryBytes. */
-export function checkMemory(facts: HfModelFacts, memoryBytes: number): void {
+function checkMemory(facts: HfModelFacts, memoryBytes: number): void {
   const { spec } = facts;
   const weights = facts.parameters * 4;
   // One layer's projections: q, k, v and o, and the MLP (three matrices gated, two for GPT-2).

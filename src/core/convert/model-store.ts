@@ -110,7 +110,7 @@ export function hubCacheLocations(env: NodeJS.ProcessEnv = process.env): string[
 }
 
 /** The hub caches to look in: the existing ones of hubCacheLocations. */
-export function hubCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+function hubCacheRoots(env: NodeJS.ProcessEnv = process.env): string[] {
   return hubCacheLocations(env).filter((r) => fs.existsSync(r));
 }
 

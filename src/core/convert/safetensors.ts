@@ -36,11 +36,6 @@ export function readWeightIndex(dir: string): Map<string, TensorEntry> {
   throw new ConvertError(`${dir} has no model.safetensors or model.safetensors.index.json`);
 }
 
-/** The weight files a folder's tensors come from (for the cache key and the size on disk). */
-export function weightFiles(entries: Map<string, TensorEntry>): string[] {
-  return [...new Set([...entries.values()].map((e) => e.file))].sort();
-}
-
 function readSharded(indexPath: string): Map<string, TensorEntry> {
   let weightMap: unknown;
   try {
