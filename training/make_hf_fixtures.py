@@ -6,9 +6,11 @@ tokenizers); CI only reads what it writes. The committed fixtures were made with
     python3 training/make_hf_fixtures.py [--out test/fixtures/hf]
 
 For each of gpt2 (tied embeddings), llama (grouped-query attention, untied lm_head), qwen2 (q/k/v
-biases, tied embeddings, RoPE base 1e6) and llama-head-dim (an explicit head_dim of 24, not
-hidden_size / heads = 16, which transformers 4.40 could not express; tied embeddings as in SmolLM)
-it writes <out>/<name>/:
+biases, tied embeddings, RoPE base 1e6), llama-head-dim (an explicit head_dim of 24, not
+hidden_size / heads = 16, which transformers 4.40 could not express; tied embeddings as in SmolLM),
+llama3 (RoPE llama3 with an original context of 32, BOS), qwen3 (q/k norm, head_dim 24), gemma3
+(gemma3_text: a 16-key sliding layer beside a full one, BOS) and mistral-sliding (a 16-key window)
+it writes <out>/<name>/ (--only NAME,... for some):
 - config.json, generation_config.json and model.safetensors, written by save_pretrained from the
   model cast to bfloat16 (2 bytes a weight; a tied lm_head.weight is left out);
 - tokenizer.json: byte-level BPE of 300 tokens trained on samples/ by training/bpe.py, plus
