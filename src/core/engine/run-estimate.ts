@@ -7,7 +7,7 @@ const LARGE_MODEL_FACTOR = 10;
 /**
  * Floating-point operations per second of a full inspection, measured with a random-weight 135 M
  * Llama (SmolLM2-135M's shape) over 1,000 and 4,000 tokens on the development machine (2 CPU
- * cores, shared with other work): 9 and 12.5 GFLOP/s by this count; README "Use your own model".
+ * cores, shared with other work): 9 and 12.5 GFLOP/s by this count (bench/README.md, the 135 M runs).
  * A laptop is usually faster.
  */
 export const MEASURED_FLOPS_PER_SECOND = 12e9;
