@@ -19,11 +19,12 @@ import { modesOf, planMode, readManifest } from '../../src/core/model/manifest';
 import { bestKeys } from '../../src/core/reading/span-mass';
 import { ROOT, longCode } from '../common/fixtures';
 import { runPython, screeningModel } from '../common/screening-model';
+import type { Nested } from '../common/reference-errors';
+import { flat, maxError } from '../common/reference-errors';
 
 const LENGTHS = [1, 5, 64, 100, 300];
 const SPAN = { start: 2, end: 4 };
 
-type Nested = number | Nested[];
 interface RefCase {
   surprisal: number[];
   focus: Nested;
@@ -35,16 +36,6 @@ interface RefCase {
   pooled: Nested;
   distance_mass: Nested;
   windows: Nested;
-}
-
-function flat(x: Nested): number[] {
-  return Array.isArray(x) ? x.flatMap(flat) : [x];
-}
-
-function maxError(actual: (i: number) => number, expected: number[]): number {
-  let worst = 0;
-  expected.forEach((e, i) => (worst = Math.max(worst, Math.abs(actual(i) - e) / Math.max(1, Math.abs(e)))));
-  return worst;
 }
 
 function idsOf(T: number, seed: number): Int32Array {

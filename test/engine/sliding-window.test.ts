@@ -23,6 +23,8 @@ import { bestKeys } from '../../src/core/reading/span-mass';
 import { panelDocument } from '../../src/extension/panel-payload';
 import type { Mode } from '../../src/shared/vocabulary';
 import { ROOT, longCode } from '../common/fixtures';
+import type { Nested } from '../common/reference-errors';
+import { flat, maxError } from '../common/reference-errors';
 
 const PYTHON = '/usr/bin/python3';
 const W = 16;
@@ -30,7 +32,6 @@ const T = 400;
 const QUERIES = [0, 14, 15, 16, 17, 120, 131, 250, 399];
 const SPAN = { start: 112, end: 118 }; // in query 120's window, out of 131's and later ones'
 
-type Nested = number | Nested[];
 interface RefCase {
   mode: Mode;
   surprisal: number[];
@@ -45,21 +46,12 @@ interface RefCase {
   support_margin: Nested;
 }
 
-function flat(x: Nested): number[] {
-  return Array.isArray(x) ? x.flatMap(flat) : [x];
-}
-
 function run(command: string, args: string[]): void {
   const r = spawnSync(command, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, `${command} ${args.join(' ')}: ${r.stderr}`);
 }
 
 /** Largest |a - b| / max(1, |b|). */
-function maxError(actual: (i: number) => number, expected: number[]): number {
-  let worst = 0;
-  expected.forEach((e, i) => (worst = Math.max(worst, Math.abs(actual(i) - e) / Math.max(1, Math.abs(e)))));
-  return worst;
-}
 
 describe('sliding-window layers: every mode against full attention with the same windows', function () {
   this.timeout(300_000);

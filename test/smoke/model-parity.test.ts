@@ -12,11 +12,12 @@ import { BLOCK_FLOATS, LINEAR_ROWS } from '../../src/core/engine/memory-plan';
 import { planMode, readManifest, ropeScaleFor } from '../../src/core/model/manifest';
 import { ModelWorker } from '../../src/core/engine/worker';
 import type { Mode } from '../../src/shared/vocabulary';
+import type { Nested } from '../common/reference-errors';
+import { flat, maxError } from '../common/reference-errors';
 
 const root = path.join(__dirname, '..', '..', '..');
 const smokeDir = path.join(root, 'training', 'runs', 'smoke');
 
-type Nested = number | Nested[];
 interface RefCase {
   mode: Mode;
   ids: number[];
@@ -34,22 +35,6 @@ interface RefCase {
   /** [layer][head][query]: every query's support size, and how near 0.9 the running sums either side of it were. */
   support: Nested;
   support_margin: Nested;
-}
-
-function flat(x: Nested): number[] {
-  return Array.isArray(x) ? x.flatMap(flat) : [x];
-}
-
-/**
- * Largest (|a - b| - allowance) / max(1, |b|): absolute for weights, relative for distances in the
- * hundreds; `allowance` is rounding the computation cannot avoid (none unless given).
- */
-function maxError(actual: (i: number) => number, expected: number[], allowance: (i: number) => number = () => 0): number {
-  let worst = 0;
-  expected.forEach((e, i) => {
-    worst = Math.max(worst, (Math.abs(actual(i) - e) - allowance(i)) / Math.max(1, Math.abs(e)));
-  });
-  return worst;
 }
 
 function compareCase(c: RefCase, out: LayeredOutputs, rows: Float32Array, K: number): Record<string, number> {
