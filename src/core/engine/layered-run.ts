@@ -345,20 +345,11 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const Q = H * hs;
   const KVW = KV * hs;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
-  if (resume && (from % binSize !== 0 || from >= T || resume.outputs.binSize !== binSize || resume.keys.tokens < from)) {
-    throw new Error(`cannot resume at token ${from} of ${T} from a run of ${resume.keys.tokens} tokens (bin ${resume.outputs.binSize}, now ${binSize})`);
-  }
+  checkResume(resume, from, T, binSize);
   const diagPad = keysFor(K, K, binSize); // a split block's diagonal part holds at least topK keys
   const padded = keysFor(T, K, binSize) + diagPad;
   const work = runWork(dims, T, from);
-  let done = 0;
-  const call: Call = async (graph, feeds, cost) => {
-    if (hooks.cancelled()) throw abortError();
-    const out = await runGraph(graph, feeds);
-    done += cost;
-    hooks.progress(Math.min(1, done / work.total));
-    return out;
-  };
+  const call = progressCalls(runGraph, hooks, work.total);
 
   const ids = BigInt64Array.from(spec.ids, (id) => BigInt(id));
   const positions = new BigInt64Array(T);
@@ -366,13 +357,7 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
   const rowBlock = Math.max(1, spec.linearRows);
   const ropeFeed: Record<string, Feed> = spec.ropeScale === null ? {} : { rope_scale: f32(Float32Array.of(spec.ropeScale), []) };
 
-  // x of rows [from, T): row t at (t - from) * C.
-  const x = new Float32Array(N * C);
-  for (let a = from; a < T; a += rowBlock) {
-    const e = Math.min(T, a + rowBlock);
-    const out = await call(graphs.embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
-    x.set(out32(out, 'x'), (a - from) * C);
-  }
+  const x = await embedRows(call, graphs.embed, ids, positions, from, C, rowBlock);
 
   const focus = new Float32Array(L * H * T);
   const entropy = new Float32Array(L * H * T);
@@ -496,19 +481,58 @@ export async function runLayered(spec: RunSpec, runGraph: RunGraph, hooks: RunHo
     }
   }
 
-  // surprisal[t + 1] comes from row t; a resume point lies before the first changed token, so surprisal[from] is kept.
+  await headSurprisal(call, graphs.head, x, ids, from, surprisal, C, dims.vocabSize, rowBlock);
+  hooks.progress(1);
+  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle, distanceMass, support }, retained };
+}
+
+/** Throws unless a kept run can be resumed at token `from` of T: a bin boundary, the same bin size, keys enough. */
+export function checkResume(resume: Resume | undefined, from: number, T: number, binSize: number): void {
+  if (resume && (from % binSize !== 0 || from >= T || resume.outputs.binSize !== binSize || resume.keys.tokens < from)) {
+    throw new Error(`cannot resume at token ${from} of ${T} from a run of ${resume.keys.tokens} tokens (bin ${resume.outputs.binSize}, now ${binSize})`);
+  }
+}
+
+/** Graph calls that stop at a cancel and report progress by their cost, out of `total`. */
+export function progressCalls(runGraph: RunGraph, hooks: RunHooks, total: number): Call {
+  let done = 0;
+  return async (graph, feeds, cost) => {
+    if (hooks.cancelled()) throw abortError();
+    const out = await runGraph(graph, feeds);
+    done += cost;
+    hooks.progress(Math.min(1, done / total));
+    return out;
+  };
+}
+
+/** x of rows [from, T) through the embed graph: row t at (t - from) * C. */
+export async function embedRows(call: Call, embed: string, ids: BigInt64Array, positions: BigInt64Array, from: number, C: number, rowBlock: number): Promise<Float32Array> {
+  const T = ids.length;
+  const x = new Float32Array((T - from) * C);
+  for (let a = from; a < T; a += rowBlock) {
+    const e = Math.min(T, a + rowBlock);
+    const out = await call(embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
+    x.set(out32(out, 'x'), (a - from) * C);
+  }
+  return x;
+}
+
+/**
+ * surprisal[t + 1] from row t of x (rows [from, T)) through the head graph; a resume point lies
+ * before the first changed token, so surprisal[from] is kept.
+ */
+export async function headSurprisal(call: Call, head: string, x: Float32Array, ids: BigInt64Array, from: number, surprisal: Float32Array, C: number, vocabSize: number, rowBlock: number): Promise<void> {
+  const T = ids.length;
   const next = new BigInt64Array(T);
   next.set(ids.subarray(1));
-  const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / dims.vocabSize)));
+  const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / vocabSize)));
   for (let a = from; a < T; a += headRows) {
     const e = Math.min(T, a + headRows);
-    const out = await call(graphs.head, { x: f32(x.subarray((a - from) * C, (e - from) * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
+    const out = await call(head, { x: f32(x.subarray((a - from) * C, (e - from) * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * vocabSize * C);
     const lse = out32(out, 'lse');
     const target = out32(out, 'target');
     for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
   }
-  hooks.progress(1);
-  return { outputs: { focus, entropy, distance, topIndex, topWeight, pooled, binSize, bins, surprisal, sink, needle, distanceMass, support }, retained };
 }
 
 /** Copies the summaries of queries [0, from) of a kept run into a new run's arrays (T and bins may differ; the bin size may not). */

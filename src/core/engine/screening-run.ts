@@ -4,9 +4,8 @@
 // from the bin holding key a - ceil(max w) + 1 (none skipped when a tile's w is Infinity). Relevance
 // is absolute, so a block needs no other block's keys and nothing is merged. Progress, cancel,
 // resume and the retained keys work as in layered-run.ts.
-import { abortError } from './abort';
-import type { Call, LayeredOutputs, Output, Resume, RetainedKeys, RunGraph, RunHooks, RunSpec } from './layered-run';
-import { MAX_ATTENTION_ROWS, attentionRows, blockStart, copyPrefix, f32, groupQueries, i64, keysFor, keysSeen, out32, out64, poolingOf, windowKeys } from './layered-run';
+import type { LayeredOutputs, Output, Resume, RetainedKeys, RunGraph, RunHooks, RunSpec } from './layered-run';
+import { MAX_ATTENTION_ROWS, attentionRows, blockStart, checkResume, copyPrefix, embedRows, f32, groupQueries, headSurprisal, i64, keysFor, keysSeen, out32, out64, poolingOf, progressCalls, windowKeys } from './layered-run';
 import type { ModelDims, ScreeningParams } from '../model/graphs';
 import { isScreening, valueDimOf } from '../model/graphs';
 import type { ScreeningLayerKeys } from '../reading/span-mass';
@@ -103,31 +102,17 @@ export async function runScreening(spec: RunSpec, runGraph: RunGraph, hooks: Run
   const QK = H * dK;
   const QV = H * dV;
   const { binSize, bins } = poolingOf(T, dims.pooledSize);
-  if (resume && (from % binSize !== 0 || from >= T || resume.outputs.binSize !== binSize || resume.keys.tokens < from)) {
-    throw new Error(`cannot resume at token ${from} of ${T} from a run of ${resume.keys.tokens} tokens (bin ${resume.outputs.binSize}, now ${binSize})`);
-  }
+  checkResume(resume, from, T, binSize);
   const diagPad = keysFor(K, K, binSize);
   const padded = keysFor(T, K, binSize) + diagPad;
   const work = screeningWork(dims, params, T, from);
-  let done = 0;
-  const call: Call = async (graph, feeds, cost) => {
-    if (hooks.cancelled()) throw abortError();
-    const res = await runGraph(graph, feeds);
-    done += cost;
-    hooks.progress(Math.min(1, done / work.total));
-    return res;
-  };
+  const call = progressCalls(runGraph, hooks, work.total);
 
   const ids = BigInt64Array.from(spec.ids, (id) => BigInt(id));
   const positions = new BigInt64Array(T);
   for (let t = 0; t < T; t++) positions[t] = BigInt(t);
   const rowBlock = Math.max(1, spec.linearRows);
-  const x = new Float32Array(N * C);
-  for (let a = from; a < T; a += rowBlock) {
-    const e = Math.min(T, a + rowBlock);
-    const res = await call(graphs.embed, { input_ids: i64(ids.subarray(a, e), [e - a]), positions: i64(positions.subarray(a, e), [e - a]) }, 0);
-    x.set(out32(res, 'x'), (a - from) * C);
-  }
+  const x = await embedRows(call, graphs.embed, ids, positions, from, C, rowBlock);
 
   const LHT = L * H * T;
   const out = {
@@ -227,16 +212,7 @@ export async function runScreening(spec: RunSpec, runGraph: RunGraph, hooks: Run
     }
   }
 
-  const next = new BigInt64Array(T);
-  next.set(ids.subarray(1));
-  const headRows = Math.max(1, Math.min(rowBlock, Math.floor((8 * 1024 * 1024) / dims.vocabSize)));
-  for (let a = from; a < T; a += headRows) {
-    const e = Math.min(T, a + headRows);
-    const res = await call(graphs.head, { x: f32(x.subarray((a - from) * C, (e - from) * C), [e - a, C]), next_ids: i64(next.subarray(a, e), [e - a]) }, (e - a) * dims.vocabSize * C);
-    const lse = out32(res, 'lse');
-    const target = out32(res, 'target');
-    for (let t = a; t < e && t + 1 < T; t++) surprisal[t + 1] = lse[t - a] - target[t - a];
-  }
+  await headSurprisal(call, graphs.head, x, ids, from, surprisal, C, dims.vocabSize, rowBlock);
   hooks.progress(1);
   return { outputs: { ...out, surprisal, sink, needle }, retained };
 }
