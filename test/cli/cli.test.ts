@@ -156,7 +156,7 @@ describe('CLI', function () {
       assert.equal(r.code, 0, r.stderr);
       const json = JSON.parse(r.stdout) as InspectJson;
       const needle = json.needle!;
-      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
+      assert.deepEqual(json.model.modes, ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling', 'screening']);
       assert.deepEqual(needle.range, { start, end });
       assert.equal(needle.exact, true);
       assert.equal(needle.text.trim(), 'capacity');
@@ -245,14 +245,20 @@ describe('CLI', function () {
       assert.equal(plain.heads[0].passFraction, undefined);
     });
 
-    it('--mode screening prints relevance columns; the shipped folder has no screening variant', () => {
+    it('--mode screening prints relevance columns; a folder without the variant refuses the mode', () => {
       const r = cli('inspect', code, '--model', model, '--mode', 'screening');
       assert.equal(r.code, 0, r.stderr);
       const [title, header, ...rows] = r.stdout.trim().split('\n');
       assert.match(title, /relevance per key/);
       assert.match(header, /maxRelevance +passFraction +meanTotalRelevance/);
       assert.equal(rows.length, 16);
-      assertFails(cli('inspect', code, '--mode', 'screening'), /mode screening is not available/);
+      const pair = path.join(dir, 'pair-only');
+      fs.mkdirSync(pair);
+      for (const f of fs.readdirSync(MODEL_DIR)) if (f !== 'models.json') fs.symlinkSync(path.join(MODEL_DIR, f), path.join(pair, f));
+      const manifest = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'models.json'), 'utf8')) as { variants: Record<string, unknown> };
+      delete manifest.variants.screening;
+      fs.writeFileSync(path.join(pair, 'models.json'), JSON.stringify(manifest));
+      assertFails(cli('inspect', code, '--model', pair, '--mode', 'screening'), /mode screening is not available/);
     });
   });
 

@@ -21,6 +21,8 @@ export function screeningModel(dir: string): { ckpt: string; model: string } {
   const model = path.join(dir, 'model');
   fs.mkdirSync(model);
   for (const f of fs.readdirSync(path.join(ROOT, 'models'))) {
+    // The shipped screening twin's files stay behind: export.py writes this one's in their place.
+    if (f.startsWith('screening')) continue;
     if (f === 'models.json') fs.copyFileSync(path.join(ROOT, 'models', f), path.join(model, f));
     else fs.symlinkSync(path.join(ROOT, 'models', f), path.join(model, f));
   }

@@ -51,9 +51,9 @@ describe('model runner and document session', function () {
   const runs = (): number => logs.filter((l) => l.startsWith('inspection:')).length;
 
   describe('modes', () => {
-    it('offers the five modes for the shipped model and reads its shape from models.json', () => {
+    it('offers the six modes for the shipped model and reads its shape from models.json', () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'models.json'), 'utf8')) as Record<string, number>;
-      assert.deepEqual([...engine.modes], ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling']);
+      assert.deepEqual([...engine.modes], ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling', 'screening']);
       for (const k of ['layers', 'heads', 'trainContext', 'vocabSize', 'topK', 'pooledSize'] as const) assert.equal(engine.model[k], manifest[k]);
     });
 
@@ -85,9 +85,10 @@ describe('model runner and document session', function () {
       assert.notDeepEqual(Array.from(ss.focus), Array.from(post.focus));
     });
 
-    it('a model folder without the SSMax variant offers softmax and the post-hoc modes only', async () => {
+    it('a model folder without the SSMax and screening variants offers softmax and the post-hoc modes only', async () => {
       const dir = modelCopy((_, m) => {
         delete (m.variants as Record<string, unknown>).ssmax;
+        delete (m.variants as Record<string, unknown>).screening;
       });
       const e = await ModelRunner.open(dir);
       try {

@@ -213,6 +213,8 @@ describe('model manifest: a screening variant (models/README.md, "Screening vari
       edit(v);
       (m.variants as Record<string, unknown>).screening = v;
     });
+    // The shipped folder's own screening twin, if any, gives way to the placeholders.
+    for (const f of fs.readdirSync(dir).filter((f) => f.startsWith('screening'))) fs.rmSync(path.join(dir, f), { recursive: true });
     fs.mkdirSync(path.join(dir, 'screening'));
     for (const f of ['embed', 'layer0.proj', 'layer0.out', 'layer1.proj', 'layer1.out', 'head']) fs.writeFileSync(path.join(dir, 'screening', `${f}.onnx`), 'x');
     for (const f of ['screening', 'screening-rows']) fs.writeFileSync(path.join(dir, `${f}.onnx`), 'x');
@@ -232,7 +234,6 @@ describe('model manifest: a screening variant (models/README.md, "Screening vari
       assert.deepEqual(Array.from(planMode(m, 'screening', 65).screening!.window), [1.5, 20, Infinity, 2, Infinity, Infinity]);
       assert.equal(planMode(m, 'softmax', 65).dims.layers, 6, 'the attention modes keep the model\'s dims');
       assert.ok(keptBytes(plan.dims, 1000) < keptBytes(m.dims, 1000));
-      assert.deepEqual(modesOf(readManifest(MODEL_DIR)).includes('screening'), false);
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
