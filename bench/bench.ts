@@ -36,7 +36,7 @@ import type { Inspection, ModelInfo } from '../src/core/inspection-types';
 import type { ModelDims } from '../src/core/model/graphs';
 import { attentionGraphs } from '../src/core/model/graphs';
 import type { Mode } from '../src/shared/vocabulary';
-import { MODES, isMode } from '../src/shared/vocabulary';
+import { MODES, isMode, isRelevance } from '../src/shared/vocabulary';
 import { readManifest } from '../src/core/model/manifest';
 import { ModelWorker } from '../src/core/engine/worker';
 import { Tokenizer } from '../src/core/model/tokenizer';
@@ -45,7 +45,7 @@ import { convertHfFolder } from '../src/core/convert/convert-model';
 import type { Kind, RunProfile } from './profile';
 import { KINDS, Sessions, kindFlops, profileRun } from './profile';
 import { planMode } from '../src/core/model/manifest';
-import { BLOCK_FLOATS, LINEAR_ROWS } from '../src/core/engine/memory-plan';
+import { BLOCK_FLOATS, LINEAR_ROWS, inspectionBytes } from '../src/core/engine/memory-plan';
 import type { Feed } from '../src/core/engine/layered-run';
 
 const ROOT = path.join(__dirname, '..');
@@ -130,11 +130,6 @@ function topKMB(LH: number, T: number, K: number): number {
   return (LH * T * K * 8) / 2 ** 20;
 }
 
-function payloadBytes(insp: Inspection): number {
-  const arrays = [insp.focus, insp.entropy, insp.distance, insp.topIndex, insp.topWeight, insp.pooled.data, insp.surprisal, ...insp.queries.map((q) => q.rows)];
-  return arrays.reduce((s, a) => s + a.byteLength, 0) + Buffer.byteLength(JSON.stringify(insp.tokens));
-}
-
 function procStatusMB(field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync('/proc/self/status', 'utf8'));
   if (!m) throw new Error(`bench: no ${field} in /proc/self/status`);
@@ -210,10 +205,11 @@ async function child(tokens: number, mode: Mode, runs: number, threads = 0, prof
       times.push(performance.now() - s);
     }
     result.hoverMedianUs = median(times) * 1000;
-    result.payloadMB = payloadBytes(warm[warm.length - 1]) / 2 ** 20;
+    result.payloadMB = inspectionBytes(warm[warm.length - 1]) / 2 ** 20;
   }
   await engine.dispose();
-  result.profile = await profiled(text, tokenizer, mode, runs, profileThreads);
+  // The profile and the sgemm bounds count attention heads' work; a screening twin's tiles are another computation.
+  if (!isRelevance(mode)) result.profile = await profiled(text, tokenizer, mode, runs, profileThreads);
   return result;
 }
 
@@ -713,9 +709,10 @@ async function main(argv: string[]): Promise<void> {
     const mixed = mixedBoundMs(manifest.dims, r.tokens, gflopsInput, gflopsWeights);
     const t = torch.get(`${r.tokens}|${r.mode}`);
     const p = r.profile?.[0];
+    const share = (ms: number): string => (isRelevance(r.mode) ? 'n/a' : `${fmt((100 * ms) / r.modelMedianMs)}%`);
     return (
       `| ${r.tokens} | ${r.mode} | ${fmt(r.warmMedianMs)} | ${fmt(r.warmMinMs)} | ${fmt(r.modelMedianMs)} | ${p ? p.calls : 'n/a'} | ${p ? `${fmt(p.overheadMs)} (${fmt((100 * p.overheadMs) / p.totalMs)}%)` : 'n/a'} | ${fmt(r.coldMs)} | ${fmt(r.firstProgressMs)} | ${fmt(r.extraPeakMB)} | ${fmt(r.estimateMB)} | ${fmt(r.coldExtraMB)} | ` +
-      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${fmt(bound)} | ${fmt((100 * bound) / r.modelMedianMs)}% | ${fmt((100 * strict) / r.modelMedianMs)}% | ${fmt((100 * mixed) / r.modelMedianMs)}% | ${fmt(100 * (r.busy ?? NaN))}% |`
+      `${t ? fmt(t.medianMs) : 'n/a'} | ${t ? fmt(t.medianMs / r.warmMedianMs, 1) + 'x' : 'n/a'} | ${isRelevance(r.mode) ? 'n/a' : fmt(bound)} | ${share(bound)} | ${share(strict)} | ${share(mixed)} | ${fmt(100 * (r.busy ?? NaN))}% |`
     );
   });
   const hover = rows.find((r) => r.hoverMedianUs !== undefined);
@@ -725,7 +722,7 @@ async function main(argv: string[]): Promise<void> {
     `model: ${info.id}, ${info.layers} layers x ${info.heads} heads, width ${info.width}, ${fmt(info.parameters / 1e6, 2)} M parameters, vocabulary ${info.vocabSize}`,
     `sgemm (1024^3 float32 MatMul through onnxruntime, same session options): ${fmt(gflopsInput, 1)} GFLOP/s with B an input, ${fmt(gflopsWeights, 1)} GFLOP/s with B a constant (prepacked); sgemm-bound ms uses the first, the prepacked bound the faster, the mixed bound the prepacked rate for the weight products and the input rate for q.k and w.v`,
     hover ? `hover lookup from cache at 4,000 tokens (cached() + tokenAt + topKeys): median ${fmt(hover.hoverMedianUs, 1)} µs` : '',
-    hover ? `one Inspection at 4,000 tokens in memory (typed arrays + tokens as JSON): ${fmt(hover.payloadMB, 2)} MB, of which top-k index/weight ${fmt(topKMB(info.layers * info.heads, 4000, info.topK), 2)} MB` : '',
+    hover ? `one Inspection at 4,000 tokens in memory (typed arrays + tokens, inspectionBytes): ${fmt(hover.payloadMB, 2)} MB, of which top-k index/weight ${fmt(topKMB(info.layers * info.heads, 4000, info.topK), 2)} MB` : '',
     first1000 ? `first inspection after open at 1,000 tokens (${first1000.mode}): open ${fmt(first1000.openMs)} ms + cold ${fmt(first1000.coldMs)} ms` : '',
     torchPeaks ? `PyTorch eager extra peak RSS: ${torchPeaks}` : '',
     ...[...torchNotes].map((n) => `PyTorch: ${n}`),

@@ -136,4 +136,6 @@ export interface InspectionMemory {
   tokenizer: number;
   /** Freed memory the C allocator keeps in pieces between the kept buffers: half the kept run's bytes (the bench saw up to a third, varying 10-20 % run to run). */
   allocator: number;
+  /** Not part of plannedMB: what the sessions' caches of earlier inspections (every open document's) hold beside this run, after the oldest were dropped to keep the two within the budget. */
+  cachedMB: number;
 }

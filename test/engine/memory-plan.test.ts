@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import type { LayeredOutputs, RetainedKeys, RunGraph, RunSpec } from '../../src/core/engine/layered-run';
 import { runLayered } from '../../src/core/engine/layered-run';
-import { BLOCK_FLOATS, LINEAR_ROWS, keptBytes, tokensWithin } from '../../src/core/engine/memory-plan';
+import { BLOCK_FLOATS, LINEAR_ROWS, inspectionBytes, keptBytes, tokensWithin } from '../../src/core/engine/memory-plan';
 import { ModelWorker } from '../../src/core/engine/worker';
 import { planMode, readManifest } from '../../src/core/model/manifest';
 import { ModelRunner } from '../../src/core/engine/runner';
@@ -42,6 +42,45 @@ describe('memory plan on real runs', function () {
       assert.ok((insp.memory?.plannedMB ?? Infinity) * MB <= budget, 'the plan of the run fits');
       assert.match(insp.windowReason ?? '', /the memory budget \(300 MB fits [\d,]+ tokens\)/);
       assert.ok(insp.range.start <= 60_000 && 60_000 <= insp.range.end, 'the window holds the focus');
+    } finally {
+      await runner.dispose();
+    }
+  });
+
+  it("cached inspections of every document count: a run that needs the room drops the least recently used, another document's first", async () => {
+    const text = (i: number): string => `${longCode(1_500)}\n# document ${i}\n`;
+    const probe = await ModelRunner.open(MODEL_DIR);
+    let plan: number;
+    let bytes: number;
+    try {
+      const insp = await new DocumentSession(probe).inspect({ text: text(0), mode: 'softmax' });
+      assert.equal(insp.memory?.cachedMB, 0, 'nothing cached before the first run');
+      plan = (insp.memory?.plannedMB ?? NaN) * MB;
+      bytes = inspectionBytes(insp);
+    } finally {
+      await probe.dispose();
+    }
+    // Room for one run beside one and a half cached inspections.
+    const lines: string[] = [];
+    const runner = await ModelRunner.open(MODEL_DIR, (l) => lines.push(l), { memoryBudgetBytes: Math.ceil(plan + 1.5 * bytes) });
+    try {
+      const a = new DocumentSession(runner);
+      const b = new DocumentSession(runner);
+      await a.inspect({ text: text(1), mode: 'softmax' });
+      await b.inspect({ text: text(2), mode: 'softmax' });
+      assert.equal(a.cachedBytes + b.cachedBytes, 2 * bytes, 'one cached inspection beside a run fits: nothing dropped yet');
+      assert.ok(a.cached({ text: text(1), mode: 'softmax' }), 'A is used again: B holds the least recently used now');
+      const third = await a.inspect({ text: text(1), mode: 'ssmax' });
+      assert.ok(!b.cached({ text: text(2), mode: 'softmax' }), "B's inspection, the least recently used, was dropped");
+      assert.ok(a.cached({ text: text(1), mode: 'softmax' }), "A's was kept");
+      assert.ok(Math.abs((third.memory?.cachedMB ?? NaN) - bytes / MB) < 0.1, `the run says what stays cached beside it: ${third.memory?.cachedMB} MB`);
+      assert.ok(lines.some((l) => /dropped the 1 least recently used cached inspections/.test(l)), lines.join('\n'));
+      await b.inspect({ text: text(2), mode: 'softmax' });
+      // (Each cached() lookup counts as a use: A's Softmax one was used last, above.)
+      assert.ok(!a.cached({ text: text(1), mode: 'ssmax' }) && a.cached({ text: text(1), mode: 'softmax' }), "A's least recently used one made room");
+      b.dispose();
+      await a.inspect({ text: text(3), mode: 'softmax' });
+      assert.ok(a.cached({ text: text(1), mode: 'softmax' }), "a disposed session's cache no longer counts: A's stays beside the run");
     } finally {
       await runner.dispose();
     }

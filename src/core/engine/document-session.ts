@@ -6,7 +6,8 @@ import * as crypto from 'node:crypto';
 import type { Mode } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
 import { abortError, isAbortError } from './abort';
-import type { InspectRequest, ModelRunner, ProgressListener, ResumePoint, TokenWindow } from './runner';
+import { inspectionBytes } from './memory-plan';
+import type { InspectRequest, InspectionCache, ModelRunner, ProgressListener, ResumePoint, TokenWindow } from './runner';
 import { tokenIndex, windowStart } from '../model/tokenizer';
 import type { DocumentTokens } from './token-window';
 import { holdsWindow } from './token-window';
@@ -27,6 +28,9 @@ interface CacheEntry {
   /** Text, model and limit: entries sharing it may share a window whatever their mode and queries. */
   windowKey: string;
   inspection: Inspection;
+  /** inspectionBytes of the inspection, and when the entry was last used (performance.now()). */
+  bytes: number;
+  usedAt: number;
 }
 
 interface InFlight {
@@ -36,8 +40,10 @@ interface InFlight {
   controller: AbortController;
 }
 
-export class DocumentSession {
+export class DocumentSession implements InspectionCache {
+  /** Least recently used first. */
   private readonly cache = new Map<string, CacheEntry>();
+  private cacheBytes = 0;
   private readonly inFlight = new Map<string, InFlight>();
   /** The last text tokenized (all of it, or the stretch of a long one around the last window): a session sees one document. */
   private encoding: { key: string; text: string; enc: DocumentTokens } | undefined;
@@ -53,6 +59,20 @@ export class DocumentSession {
   ) {
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
     for (const point of options.resumeFrom ?? []) this.previous.set(point.mode, point);
+    runner.addCache(this);
+  }
+
+  get cachedBytes(): number {
+    return this.cacheBytes;
+  }
+
+  oldestUse(): number | undefined {
+    return this.cache.values().next().value?.usedAt;
+  }
+
+  dropOldest(): number {
+    const key = this.cache.keys().next().value;
+    return key === undefined ? 0 : this.drop(key);
   }
 
   /** What a later session of this document may resume from. */
@@ -134,7 +154,7 @@ export class DocumentSession {
       const promise = this.runner
         .run(plan, controller.signal, onProgress)
         .then((inspection): CacheEntry => {
-          const entry = { req, base, windowKey, inspection };
+          const entry = { req, base, windowKey, inspection, bytes: inspectionBytes(inspection), usedAt: 0 };
           this.touch(key, entry);
           if (inspection.runId !== undefined) this.previous.set(req.mode, { runId: inspection.runId, mode: req.mode, modelId: inspection.model.id, start: inspection.range.start });
           return entry;
@@ -177,7 +197,9 @@ export class DocumentSession {
   dispose(): void {
     this.cancel();
     this.cache.clear();
+    this.cacheBytes = 0;
     this.encoding = undefined;
+    this.runner.removeCache(this);
   }
 
   private requestOf(insp: Inspection): InspectRequest | undefined {
@@ -240,9 +262,18 @@ export class DocumentSession {
 
   /** Inserts or refreshes a cache entry as most recently used, evicting the oldest. */
   private touch(key: string, entry: CacheEntry): void {
-    this.cache.delete(key);
+    if (this.cache.has(key)) this.drop(key);
+    entry.usedAt = performance.now();
     this.cache.set(key, entry);
-    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+    this.cacheBytes += entry.bytes;
+    while (this.cache.size > this.cacheSize) this.dropOldest();
+  }
+
+  private drop(key: string): number {
+    const bytes = this.cache.get(key)?.bytes ?? 0;
+    this.cache.delete(key);
+    this.cacheBytes -= bytes;
+    return bytes;
   }
 }
 

@@ -4,7 +4,7 @@
 // call, or what the tokenizer leaves behind; the bench measures the plan against the peak RSS of a
 // fresh process and holds it to 60-100 % of the plan (bench/README.md).
 import * as os from 'node:os';
-import type { InspectionMemory } from '../inspection-types';
+import type { Inspection, InspectionMemory } from '../inspection-types';
 import type { ModelDims } from '../model/graphs';
 import { valueDimOf, windowOf } from '../model/graphs';
 import { DISTANCE_BUCKETS } from '../reading/fading-metrics';
@@ -61,7 +61,9 @@ export interface MemoryPlan {
   tokens: number;
   peakBytes: number;
   /** Bytes per term, as InspectionMemory describes them. */
-  terms: Omit<InspectionMemory, 'plannedMB'>;
+  terms: Omit<InspectionMemory, 'plannedMB' | 'cachedMB'>;
+  /** What the process's caches of earlier inspections hold beside this run, once it made room (runner.ts); not part of peakBytes. */
+  cachedBytes?: number;
 }
 
 /** Per [layer][head][query]: focus, entropy, distance, sink, support size, six distance masses and the top k (index and weight); screening adds keys passing and total relevance. */
@@ -163,6 +165,14 @@ export function planMemory(dims: ModelDims, req: PlanRequest): MemoryPlan {
   return { tokens: T, peakBytes: result + kept + working + call + garbage + tokenizer + allocator, terms };
 }
 
+/** Bytes an Inspection holds on the host, measured from its arrays and tokens (what a session's cache keeps of it). */
+export function inspectionBytes(insp: Inspection): number {
+  const arrays = [insp.focus, insp.entropy, insp.distance, insp.topIndex, insp.topWeight, insp.pooled.data, insp.surprisal, insp.sink, insp.distanceMass, insp.support, insp.passCount, insp.totalRelevance, ...insp.queries.map((q) => q.rows)];
+  let bytes = insp.tokens.length * TOKEN_BYTES;
+  for (const a of arrays) bytes += a?.byteLength ?? 0;
+  return bytes;
+}
+
 /** The plan of a window of T tokens before the document is tokenized: a long document's stretch holds at most 12 T tokens (token-window.ts). */
 export function planBefore(dims: ModelDims, T: number, chars: number, keep: boolean, queryRows: number): MemoryPlan {
   return planMemory(dims, { tokens: T, tokenizeChars: chars, encodedTokens: 12 * T, queryRows, keep });
@@ -200,5 +210,6 @@ export function planInMB(plan: MemoryPlan): InspectionMemory {
     garbage: mb(t.garbage),
     tokenizer: mb(t.tokenizer),
     allocator: mb(t.allocator),
+    cachedMB: mb(plan.cachedBytes ?? 0),
   };
 }

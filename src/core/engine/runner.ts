@@ -76,6 +76,15 @@ export interface PlanContext {
   previous?: ResumePoint;
 }
 
+/** A session's cache of inspections, counted toward the process's memory: a run that needs the room drops the least recently used entries of every document's (document-session.ts). */
+export interface InspectionCache {
+  readonly cachedBytes: number;
+  /** When its least recently used entry was last used (performance.now()); undefined when empty. */
+  oldestUse(): number | undefined;
+  /** Drops its least recently used entry; returns the bytes freed. */
+  dropOldest(): number;
+}
+
 /** One inspection decided, before it runs: everything `run` needs. */
 export interface InspectionPlan {
   req: InspectRequest;
@@ -108,6 +117,7 @@ export class ModelRunner {
   readonly memoryBudgetBytes: number;
   private readonly worker: ModelWorker;
   private nextId = 1;
+  private readonly caches = new Set<InspectionCache>();
 
   private constructor(
     private readonly manifest: ModelManifest,
@@ -153,6 +163,36 @@ export class ModelRunner {
   planFor(T: number, chars: number, keep = true, mode?: Mode): MemoryPlan {
     const plans = this.dimsFor(mode).map((dims) => planBefore(dims, T, Math.min(chars, this.tokenizeChars), keep, keep ? 1 : 0));
     return plans.reduce((a, b) => (b.peakBytes > a.peakBytes ? b : a));
+  }
+
+  /** Counts a session's cache toward the process's memory until removeCache (document-session.ts). */
+  addCache(cache: InspectionCache): void {
+    this.caches.add(cache);
+  }
+
+  removeCache(cache: InspectionCache): void {
+    this.caches.delete(cache);
+  }
+
+  /** Drops the least recently used cached inspections, across every document, until they fit beside a run of `runBytes` in the budget; returns what they hold after. */
+  private makeRoom(runBytes: number): number {
+    let held = 0;
+    for (const c of this.caches) held += c.cachedBytes;
+    const before = held;
+    let dropped = 0;
+    while (held + runBytes > this.memoryBudgetBytes) {
+      let oldest: InspectionCache | undefined;
+      let at = Infinity;
+      for (const c of this.caches) {
+        const used = c.oldestUse();
+        if (used !== undefined && used < at) [oldest, at] = [c, used];
+      }
+      if (!oldest) break;
+      held -= oldest.dropOldest();
+      dropped++;
+    }
+    if (dropped > 0) this.log(`memory: dropped the ${dropped} least recently used cached inspections (${((before - held) / MB).toFixed(1)} MB) to fit a run of ${(runBytes / MB).toFixed(1)} MB in the budget of ${(this.memoryBudgetBytes / MB).toFixed(0)} MB`);
+    return held;
   }
 
   /** Bytes the worker keeps of a retained run of T tokens (the most over the variants without a mode). */
@@ -283,6 +323,7 @@ export class ModelRunner {
     const T = end - first;
     const runStart = performance.now();
     const keepKeys = req.keepKeys ?? true;
+    const cachedBytes = this.makeRoom(plan.memory.peakBytes);
     const { runId, outputs, reusedTokens, fullRunReason } = await this.worker.inspect(spec, {
       retain: keepKeys || queries.length > 0,
       keep: plan.keptRuns,
@@ -328,11 +369,11 @@ export class ModelRunner {
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
       reusedTokens,
       runId: keepKeys ? runId : undefined,
-      memory: planInMB(plan.memory),
+      memory: planInMB({ ...plan.memory, cachedBytes }),
     };
     const how = reusedTokens > 0 ? `, ${incrementalNote(inspection) ?? ''}` : fullRunReason ? `, full run (${fullRunReason})` : '';
     this.log(
-      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}${how}, tokenize ${plan.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms, memory planned ${inspection.memory?.plannedMB} MB`,
+      `inspection: ${req.mode}, ${T} of ${enc.estimated ? 'about ' : ''}${n} tokens${enc.exact ? '' : ' (tokenized in pieces that never agreed: may differ from whole-document tokens)'}${how}, tokenize ${plan.tokenizeMs.toFixed(1)} ms, model ${inferenceMs.toFixed(1)} ms, total ${inspection.timings.totalMs.toFixed(1)} ms, memory planned ${inspection.memory?.plannedMB} MB beside ${inspection.memory?.cachedMB} MB of cached inspections`,
     );
     return inspection;
   }
