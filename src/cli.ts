@@ -22,6 +22,7 @@ import { relevanceSummaries } from './core/export/json';
 import { COLOR_SCALES, STRENGTH_STEPS, colouredValues, stepScale, stepShares } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
 import { MODES, headLabel, isMode, isRelevance, selectionLabel } from './shared/vocabulary';
+import { sameQuantity } from './shared/compare';
 
 /** The shipped model folder: the default model and the attention graphs every converted model copies. */
 const SHIPPED_MODELS = path.join(__dirname, '..', 'models');
@@ -153,6 +154,10 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     if (v.svg === undefined) throw new Error('--compare goes with --svg OUT');
     if (v.compare === v.mode) throw new Error(`--compare ${v.compare} is the --mode itself; name another mode`);
   }
+  const selection = selectionOf(v.layer, v.head);
+  if (isMode(v.compare) && !sameQuantity(v.mode, v.compare) && selection.kind === 'head') {
+    throw new Error(`--compare between ${v.mode} and ${v.compare}: screening's tiles do not pair with heads; use --head mean or --head max`);
+  }
   return {
     file: files[0],
     mode: v.mode,
@@ -164,7 +169,7 @@ function parseCommandLine(argv: string[], defaultModelDir: string): Args | 'help
     modelDir: v.model ?? defaultModelDir,
     maxTokens: v['max-tokens'] === undefined ? undefined : integer('--max-tokens', v['max-tokens'], 1),
     memoryBudgetMB: v['memory-budget'] === undefined ? undefined : integer('--memory-budget', v['memory-budget'], 1),
-    selection: selectionOf(v.layer, v.head),
+    selection,
     size: integer('--size', v.size, 1),
   };
 }
@@ -232,29 +237,20 @@ function summary(insp: Inspection, file: string): string {
     `${file}: ${insp.tokens.length} tokens${insp.windowed ? ` of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} (window: offsets ${insp.range.start}..${insp.range.end}, limited by ${insp.windowReason ?? 'the token limit'})` : ''}, ` +
     `model ${insp.model.id}, mode ${insp.mode}, ${insp.timings.totalMs.toFixed(0)} ms (model ${insp.timings.inferenceMs.toFixed(0)} ms)`;
   const relevance = relevanceSummaries(insp);
+  // The head column is as wide as its longest label ("L11 H11"), so the columns stay aligned.
+  const labels = insp.heads.map((h) => headLabel(h.layer, h.head));
+  const width = Math.max(5, ...labels.map((l) => l.length));
+  const table = (columns: string[], rows: number[][], digits: number[]): string[] => [
+    ['head'.padStart(width), ...columns].join('  '),
+    ...rows.map((row, i) => [labels[i].padStart(width), ...row.map((v, c) => v.toFixed(digits[c]).padStart(columns[c].length))].join('  ')),
+  ];
   if (relevance) {
     // Relevance, not weight: the largest relevance of a query, the share of causal keys passing, the row's sum.
-    return (
-      [
-        `${title}; relevance per key in [0, 1], not normalised`,
-        ' head  maxRelevance  passFraction  meanTotalRelevance  meanDistance',
-        ...insp.heads.map((h, lh) => {
-          const r = relevance[lh];
-          return `${headLabel(h.layer, h.head).padStart(5)}  ${h.meanFocus.toFixed(3).padStart(12)}  ${r.passFraction.toFixed(3).padStart(12)}  ${r.meanTotalRelevance.toFixed(3).padStart(18)}  ${h.meanDistance.toFixed(1).padStart(12)}`;
-        }),
-      ].join('\n') + '\n'
-    );
+    const rows = insp.heads.map((h, lh) => [h.meanFocus, relevance[lh].passFraction, relevance[lh].meanTotalRelevance, h.meanDistance]);
+    return [`${title}; relevance per key in [0, 1], not normalised`, ...table(['maxRelevance', 'passFraction', 'meanTotalRelevance', 'meanDistance'], rows, [3, 3, 3, 1])].join('\n') + '\n';
   }
-  const lines = [
-    title,
-    ' head  meanFocus  meanEntropy  meanDistance',
-    ...insp.heads.map(
-      (h) =>
-        `${headLabel(h.layer, h.head).padStart(5)}  ${h.meanFocus.toFixed(3).padStart(9)}  ` +
-        `${h.meanEntropy.toFixed(3).padStart(11)}  ${h.meanDistance.toFixed(1).padStart(12)}`,
-    ),
-  ];
-  return lines.join('\n') + '\n';
+  const rows = insp.heads.map((h) => [h.meanFocus, h.meanEntropy, h.meanDistance]);
+  return [title, ...table(['meanFocus', 'meanEntropy', 'meanDistance'], rows, [3, 3, 1])].join('\n') + '\n';
 }
 
 /** The share of the overlay's tokens (whitespace left out, as in the editor) in each colour step, per scale. */
@@ -289,7 +285,7 @@ async function main(argv: string[]): Promise<void> {
   if (args.needle && args.needle.end > text.length) throw new Error(`--needle ${args.needle.start}:${args.needle.end} is beyond the end of ${args.file} (length ${text.length})`);
   const runner = await ModelRunner.open(await modelFolder(args.modelDir), () => undefined, { memoryBudgetBytes: args.memoryBudgetMB === undefined ? undefined : args.memoryBudgetMB * 1024 * 1024 });
   try {
-    checkSelection(runner.model, args.selection);
+    checkSelection(runner.modelOf(args.mode), args.selection);
     // On a terminal, a long run shows how far it is (stderr, one line rewritten).
     const progress = process.stderr.isTTY ? (done: number): void => void process.stderr.write(`\rattention-lens: ${Math.floor(done * 100)}%`) : undefined;
     const session = new DocumentSession(runner);

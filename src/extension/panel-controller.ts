@@ -9,7 +9,7 @@ import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
 import type { NeedleCurve, TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PagePlace, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
-import { defaultComparePair, fadingModes, sameWeights } from '../shared/compare';
+import { compareSelection, defaultComparePair, fadingModes, sameQuantity, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
@@ -182,13 +182,14 @@ export class PanelController implements PageRequests, vscode.Disposable {
   /**
    * Compare on or off. Across checkpoints (Softmax vs SSMax trained) heads match by index only, so
    * turning Compare on there shows the mean over heads unless an aggregate is already selected.
+   * Beside screening (relevance per tile) no head pairs with a tile: the mean, whenever the pair changes.
    */
   setCompare(request: CompareRequest): void {
     const modes = this.ctx.modes;
     const pair = request.modes && request.modes.every((m) => modes.includes(m)) && request.modes[0] !== request.modes[1] ? request.modes : undefined;
     const was = this.view.compare;
-    const compare = request.on ? (pair ?? was ?? defaultComparePair(modes)) : undefined;
-    const mean = compare && !was && !sameWeights(...compare) && this.ctx.selection.kind === 'head';
+    const compare = request.on ? (pair ?? was ?? defaultComparePair(modes, this.view.mode)) : undefined;
+    const mean = compare && (!was || !sameQuantity(...compare)) && !sameWeights(...compare) && this.ctx.selection.kind === 'head';
     const change = this.view.set({ compare, ...(mean ? { selection: { kind: 'aggregate', how: 'mean' } as const } : {}) });
     // Unchanged: the page that asked still gets the answer.
     if (!change.compare && !change.selection) this.onView();
@@ -264,7 +265,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
   /** The comparison from cache (no heads while a mode is missing). */
   private compareFor(doc: ShownInspection, modes: [Mode, Mode]): PanelCompare {
     const [a, b] = modes.map((m) => this.documents.cachedIn(doc, m));
-    const sel = this.ctx.selection;
+    const sel = compareSelection(modes, this.ctx.selection);
     const scale = this.config.colorScale;
     return {
       documentId: doc.inspection.id,

@@ -133,6 +133,9 @@ const STOPS: [number, number, number][] = [
 /** Cells no query can see (keys after every query of the bin). */
 export const MASKED_RGB: [number, number, number] = [30, 30, 30];
 
+/** The exports' page (HTML, SVG) and the empty cells of a relevance map in them and in the PNG. */
+export const PAGE_RGB: [number, number, number] = [255, 255, 255];
+
 /** RGB of a weight on the map scale. */
 export function weightColor(weight: number): [number, number, number] {
   const x = intensity(weight, MAP_SCALE) * (STOPS.length - 1);
@@ -154,4 +157,14 @@ export function divergingColor(diff: number, neutral: readonly [number, number, 
   const end = d < 0 ? LESS : MORE;
   const f = Math.sqrt(Math.abs(d));
   return [0, 1, 2].map((k) => Math.round(neutral[k] + (end[k] - neutral[k]) * f)) as [number, number, number];
+}
+
+/**
+ * RGB of a relevance (screening) in [0, 1] (clamped) on its absolute scale: exactly 0, a rejected
+ * key, is `empty` (the page's background), not a faint colour; larger relevance runs toward orange
+ * on a square-root scale. The ramp is the difference scale's positive half, so a map drawn with
+ * the diverging scale shows relevance the same way.
+ */
+export function relevanceColor(relevance: number, empty: readonly [number, number, number]): [number, number, number] {
+  return divergingColor(Math.max(0, relevance), empty);
 }

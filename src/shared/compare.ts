@@ -1,7 +1,8 @@
-// Compare two modes of one window: which pair to show first, whether their heads correspond, and
-// the maths the side-by-side view draws (the difference map). Pure: the webview
-// draws it, unit tests check it.
-import type { Mode } from './vocabulary';
+// Compare two modes of one window: which pair to show first, whether their heads correspond, whether
+// their numbers are the same quantity, and the maths the side-by-side view draws (the difference
+// map). Pure: the webview and the SVG export draw it, unit tests check it.
+import type { HeadSelection, Mode } from './vocabulary';
+import { MODE_LABELS, isRelevance } from './vocabulary';
 
 /** The checkpoint a mode runs: SSMax on Softmax weights runs the Softmax checkpoint. */
 const WEIGHTS: Record<Mode, 'softmax' | 'ssmax' | 'screening'> = {
@@ -28,17 +29,39 @@ export function sameWeights(a: Mode, b: Mode): boolean {
   return WEIGHTS[a] === WEIGHTS[b];
 }
 
-/** Softmax vs SSMax when the model has both, else Softmax vs SSMax on Softmax weights, else the first two modes. */
-export function defaultComparePair(modes: readonly Mode[]): [Mode, Mode] | undefined {
+/** Both modes give attention weights, or both relevances: only then do a difference map and a head-by-head view mean anything. */
+export function sameQuantity(a: Mode, b: Mode): boolean {
+  return isRelevance(a) === isRelevance(b);
+}
+
+/** What Compare shows for the view's selection: a head only where both modes give the same quantity (heads and screening tiles do not pair), else the mean over all of them. */
+export function compareSelection(modes: readonly [Mode, Mode], sel: HeadSelection): HeadSelection {
+  return sel.kind === 'head' && !sameQuantity(...modes) ? { kind: 'aggregate', how: 'mean' } : sel;
+}
+
+/** "SSMax: attention weight, each row sums to 1 · Screening: relevance per key, absolute, 0 = rejected": what each mode's numbers are. */
+export function quantityLegend(modes: readonly Mode[]): string {
+  return modes.map((m) => `${MODE_LABELS[m]}: ${isRelevance(m) ? 'relevance per key, absolute, 0 = rejected' : 'attention weight, each row sums to 1'}`).join(' · ');
+}
+
+/**
+ * The pair Compare opens on. Shown in screening: SSMax (else Softmax) vs Screening. Else Softmax vs
+ * SSMax when the model has both, else Softmax vs SSMax on Softmax weights, else the first two modes.
+ */
+export function defaultComparePair(modes: readonly Mode[], shown?: Mode): [Mode, Mode] | undefined {
+  if (shown && isRelevance(shown) && modes.includes(shown)) {
+    const partner = (['ssmax', 'softmax'] as const).find((m) => modes.includes(m));
+    if (partner) return [partner, shown];
+  }
   for (const b of ['ssmax', 'ssmax-posthoc'] as const) {
     if (modes.includes('softmax') && modes.includes(b)) return ['softmax', b];
   }
   return modes.length >= 2 ? [modes[0], modes[1]] : undefined;
 }
 
-/** The mode the hover and Compare put beside the shown one: the other of the default pair, else the pair's first (Softmax). */
+/** The mode the hover and Compare put beside the shown one: the other of its default pair, else the pair's first (Softmax). */
 export function partnerOf(modes: readonly Mode[], shown: Mode): Mode | undefined {
-  const pair = defaultComparePair(modes);
+  const pair = defaultComparePair(modes, shown);
   if (!pair) return undefined;
   return shown === pair[0] ? pair[1] : pair[0];
 }

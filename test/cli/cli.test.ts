@@ -245,6 +245,30 @@ describe('CLI', function () {
       assert.equal(plain.heads[0].passFraction, undefined);
     });
 
+    it('--svg --compare ssmax: both maps as aggregates, no difference map, a legend naming both quantities; a head is refused', () => {
+      const out = path.join(dir, 'screening-compare.svg');
+      const r = cli('inspect', code, '--model', model, '--mode', 'screening', '--svg', out, '--compare', 'ssmax');
+      assert.equal(r.code, 0, r.stderr);
+      const svg = fs.readFileSync(out, 'utf8');
+      assert.ok(svg.includes('<g id="map">') && svg.includes('<g id="map-2">') && !svg.includes('id="difference"'));
+      assert.ok(svg.includes('Screening: relevance per key, absolute, 0 = rejected · SSMax: attention weight, each row sums to 1'));
+      assert.match(svg, /SSMax&apos;s \d+ x \d+ heads and Screening&apos;s 4 x 4 tiles do not pair/);
+      assert.match(svg, />Screening relevance: all heads: mean</);
+      assertFails(cli('inspect', code, '--model', model, '--mode', 'screening', '--svg', out, '--compare', 'ssmax', '--layer', '1', '--head', '2'), /tiles do not pair with heads; use --head mean or --head max/);
+    });
+
+    it('--html in screening says relevance and lists each tile\'s pass fraction and mean total relevance; --layer counts the variant\'s layers', () => {
+      const out = path.join(dir, 'screening.html');
+      const r = cli('inspect', code, '--model', model, '--mode', 'screening', '--html', out, '--layer', '4', '--head', '4');
+      assert.equal(r.code, 0, r.stderr);
+      const html = fs.readFileSync(out, 'utf8');
+      assert.match(html, /<h2>Relevance map, L4 H4<\/h2>/);
+      assert.match(html, /<th>pass fraction<\/th><th>mean total relevance<\/th>/);
+      assert.equal([...html.matchAll(/<tr(?: class="sel")?><td>L\d H\d<\/td>/g)].length, 16);
+      // The variant has 4 layers, the attention pair 6: layer 5 is checked against the variant's.
+      assertFails(cli('inspect', code, '--model', model, '--mode', 'screening', '--html', out, '--layer', '5'), /--layer 5 is out of range: the model has layers 1\.\.4/);
+    });
+
     it('--mode screening prints relevance columns; a folder without the variant refuses the mode', () => {
       const r = cli('inspect', code, '--model', model, '--mode', 'screening');
       assert.equal(r.code, 0, r.stderr);
@@ -369,6 +393,23 @@ describe('CLI', function () {
         const worst = Math.max(...engine.map((x, i) => Math.abs((x ?? 0) - torch[i])));
         assert.ok(worst < 1e-4, `${mode}: surprisal differs by up to ${worst}`);
       }
+    });
+
+    it('the summary stays aligned past nine heads: "L1 H10" widens the head column, every row as long as the header', () => {
+      // The GPT-2 fixture with 16 heads of 4 dimensions instead of 4 of 16: the same weights, read differently.
+      const hf16 = path.join(dir, 'gpt2-16-heads');
+      fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'hf', 'gpt2'), hf16, { recursive: true });
+      const config = JSON.parse(fs.readFileSync(path.join(hf16, 'config.json'), 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(path.join(hf16, 'config.json'), JSON.stringify({ ...config, n_head: 16 }));
+      const model16 = path.join(dir, 'gpt2-16-model');
+      assert.equal(cli('convert', hf16, model16).code, 0);
+      const r = cli('inspect', code, '--model', model16);
+      assert.equal(r.code, 0, r.stderr);
+      const [, header, ...rows] = r.stdout.trimEnd().split('\n');
+      assert.equal(header, '  head  meanFocus  meanEntropy  meanDistance');
+      assert.equal(rows.length, 32);
+      assert.ok(rows.some((row) => row.startsWith('L1 H10 ')), rows.join('\n'));
+      for (const row of rows) assert.equal(row.length, header.length, `aligned: ${JSON.stringify(row)}`);
     });
 
     it('a converted model has no trained SSMax variant: --mode ssmax fails in one line', () => {

@@ -42,3 +42,42 @@ export function synthetic(L: number, H: number, T: number, seed: number): Inspec
     reusedTokens: 0,
   };
 }
+
+/**
+ * [query][key] relevances of a 4-token screening map: query 0 finds nothing (every key rejected),
+ * 0.3 at query 1 -> key 0, exactly 0 at query 1 -> key 1, and a largest value of 0.9 (below 1: a
+ * rescaled export would draw it as 1).
+ */
+export const RELEVANCE_MAP = [
+  [0, 0, 0, 0],
+  [0.3, 0, 0, 0],
+  [0.5, 0.2, 0.9, 0],
+  [0, 0, 0.1, 0.5],
+];
+
+/** A synthetic screening Inspection of 4 tokens: every tile's map is RELEVANCE_MAP; its pass counts and row sums follow from it. */
+export function syntheticScreening(L: number, H: number): Inspection {
+  const T = RELEVANCE_MAP.length;
+  const insp = synthetic(L, H, T, 3);
+  const cells = RELEVANCE_MAP.flat();
+  const rowFocus = RELEVANCE_MAP.map((row) => Math.max(...row));
+  const passCount = new Float32Array(L * H * T);
+  const totalRelevance = new Float32Array(L * H * T);
+  for (let lh = 0; lh < L * H; lh++) {
+    insp.pooled.data.set(cells, lh * T * T);
+    insp.focus.set(rowFocus, lh * T);
+    RELEVANCE_MAP.forEach((row, q) => {
+      passCount[lh * T + q] = row.filter((v) => v > 0).length;
+      totalRelevance[lh * T + q] = row.reduce((a, b) => a + b, 0);
+    });
+  }
+  return {
+    ...insp,
+    mode: 'screening',
+    entropy: new Float32Array(L * H * T).fill(NaN),
+    support: new Int32Array(L * H * T).fill(-1),
+    passCount,
+    totalRelevance,
+    heads: Array.from({ length: L * H }, (_, lh) => ({ layer: Math.floor(lh / H), head: lh % H, meanFocus: rowFocus.reduce((a, b) => a + b, 0) / T, meanEntropy: NaN, meanDistance: 1 })),
+  };
+}

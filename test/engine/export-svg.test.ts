@@ -1,5 +1,6 @@
 // The SVG figure: parses as XML (Python's xml.dom.minidom, a strict parser), holds the map, the
 // difference map, the curves and the needle, one line per mode, and keeps token text as escaped text.
+// Beside screening: both maps as aggregates, relevance on its absolute scale, no difference map.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { DocumentSession } from '../../src/core/engine/document-session';
@@ -7,8 +8,10 @@ import { escapeXml, renderSvgFigure } from '../../src/core/export/svg';
 import type { Inspection } from '../../src/core/inspection-types';
 import { ModelRunner, exactNeedle } from '../../src/core/engine/runner';
 import { tokenSpan } from '../../src/core/reading/needle';
+import { PAGE_RGB, relevanceColor } from '../../src/shared/color-scale';
 import { headLabel } from '../../src/shared/vocabulary';
 import { MODEL_DIR } from '../common/fixtures';
+import { RELEVANCE_MAP, synthetic, syntheticScreening } from '../common/synthetic-inspection';
 
 interface Parsed {
   root: string;
@@ -98,5 +101,37 @@ describe('SVG export (export-svg.ts)', function () {
   it('refuses two inspections of different windows', async () => {
     const c = await new DocumentSession(runner).inspect({ text: text.slice(0, 100), mode: 'ssmax' });
     assert.throws(() => renderSvgFigure({ title: 'x', selection: { kind: 'aggregate', how: 'mean' }, inspections: [a, c] }), /same window/);
+  });
+});
+
+describe('SVG export beside screening (relevance)', () => {
+  const rgb = (c: readonly number[]): string => `fill="rgb(${c.join(',')})"`;
+
+  it('--compare with screening: both maps as the mean over heads and tiles, no difference map, a legend that names the two quantities', () => {
+    const attention = { ...synthetic(2, 3, RELEVANCE_MAP.length, 9), mode: 'ssmax' as const };
+    const screening = syntheticScreening(3, 4);
+    // A head was selected: heads and tiles do not pair, so the figure shows the mean.
+    const svg = renderSvgFigure({ title: 'x.py', selection: { kind: 'head', layer: 1, head: 2 }, inspections: [attention, screening] });
+    const p = parse(svg);
+    assert.deepEqual(p.groups, ['legend', 'map', 'map-2', 'focus']);
+    assert.ok(p.texts.includes('SSMax: attention weight, each row sums to 1 · Screening: relevance per key, absolute, 0 = rejected'), p.texts.join('\n'));
+    assert.ok(p.texts.includes("SSMax's 2 x 3 heads and Screening's 3 x 4 tiles do not pair: each map is the mean over all of them; no difference map."));
+    assert.ok(p.texts.includes('SSMax attention weight: all heads: mean'));
+    assert.ok(p.texts.includes('Screening relevance: all heads: mean'));
+    assert.ok(p.texts.includes('SSMax (largest weight)') && p.texts.includes('Screening (largest relevance)'));
+    assert.deepEqual(p.polylines.map((l) => l.cls), ['series ssmax', 'series screening']);
+    // The relevance map: absolute (0.3 stays 0.3, the largest 0.9 is not drawn as 1), 0 as the white page.
+    const map = svg.slice(svg.indexOf('<g id="map-2">'), svg.indexOf('<g id="focus">'));
+    assert.ok(map.includes(rgb(relevanceColor(0.3, PAGE_RGB))) && map.includes(rgb(relevanceColor(0.9, PAGE_RGB))));
+    assert.ok(!map.includes(rgb(relevanceColor(1, PAGE_RGB))), 'not rescaled to the largest value');
+    assert.ok(map.includes(rgb(PAGE_RGB)), 'rejected keys are empty');
+  });
+
+  it('screening alone: a tile\'s relevance map, named so, with the relevance key', () => {
+    const p = parse(renderSvgFigure({ title: 'x.py', selection: { kind: 'head', layer: 2, head: 3 }, inspections: [syntheticScreening(3, 4)] }));
+    assert.deepEqual(p.groups, ['legend', 'map', 'focus']);
+    assert.ok(p.texts.includes('Screening: relevance per key, absolute, 0 = rejected'));
+    assert.ok(p.texts.includes('Screening relevance: L3 H4'));
+    assert.ok(p.texts.includes('relevance 0 (rejected)'));
   });
 });

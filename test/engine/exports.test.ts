@@ -1,4 +1,5 @@
-// JSON (the CLI contract), HTML (self-contained, escaped) and PNG (valid file, right pixels) exports.
+// JSON (the CLI contract), HTML (self-contained, escaped) and PNG (valid file, right pixels) exports;
+// a screening inspection's HTML and PNG say relevance and keep it on its absolute scale.
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { headFocus, headPooled } from '../../src/core/reading/analysis';
@@ -8,11 +9,12 @@ import { headFading } from '../../src/core/reading/fading-metrics';
 import { inspectionHeadRoles } from '../../src/core/reading/head-roles';
 import { renderHeatmapPng } from '../../src/core/export/png';
 import { pooledOf } from '../../src/core/reading/selection';
-import { MASKED_RGB, weightColor } from '../../src/shared/color-scale';
+import { MASKED_RGB, PAGE_RGB, relevanceColor, weightColor } from '../../src/shared/color-scale';
 import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import { MODEL_DIR, close } from '../common/fixtures';
+import { RELEVANCE_MAP, syntheticScreening } from '../common/synthetic-inspection';
 
 interface Png {
   width: number;
@@ -182,5 +184,35 @@ describe('exports', function () {
         prev = l;
       }
     });
+  });
+});
+
+describe('exports of a screening inspection (relevance)', () => {
+  const insp = syntheticScreening(2, 3);
+
+  it('PNG: relevance on its absolute scale, 0 (rejected) as the white page, never rescaled to the map\'s largest value', () => {
+    const png = decodePng(renderHeatmapPng(insp, { kind: 'head', layer: 1, head: 2 }, 4));
+    RELEVANCE_MAP.forEach((row, q) =>
+      row.forEach((v, k) => assert.deepEqual(png.pixel(k, q), k > q ? MASKED_RGB : relevanceColor(v, PAGE_RGB), `query ${q}, key ${k}: relevance ${v}`)),
+    );
+    assert.deepEqual(png.pixel(1, 1), PAGE_RGB, 'a rejected key is empty, not a faint colour');
+    assert.notDeepEqual(png.pixel(2, 2), relevanceColor(1, PAGE_RGB), 'the largest relevance, 0.9, is not drawn as 1');
+    assert.notDeepEqual(png.pixel(0, 1), weightColor(0.3), 'not the weight scale');
+  });
+
+  it('HTML: says relevance, lists each tile\'s pass fraction and mean total relevance, and leaves rejected tokens uncoloured', () => {
+    const html = renderHtmlReport(insp, { selection: { kind: 'head', layer: 0, head: 1 } });
+    assert.match(html, /the numbers are relevance per key, not attention weights/);
+    assert.match(html, /<h2>Relevance map, L1 H2<\/h2>/);
+    assert.match(html, /white = 0 \(rejected\)/);
+    assert.match(html, /<th>tile<\/th><th>mean largest relevance<\/th><th>pass fraction<\/th><th>mean total relevance<\/th>/);
+    assert.doesNotMatch(html, /mean entropy|keys for 90 %|attention map/i);
+    // Pass counts 0, 1, 3, 2 of 1 + 2 + 3 + 4 causal pairs; row sums 0, 0.3, 1.6, 0.6 over 4 queries.
+    const row = /<tr class="sel"><td>L1 H2<\/td>(.*?)<\/tr>/.exec(html)?.[1] ?? '';
+    const cells = [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]);
+    assert.deepEqual(cells.slice(1, 3), ['0.6000', '0.625'], row);
+    // Query 0 finds nothing (largest relevance 0): no highlight; the others show.
+    const alphas = [...html.matchAll(/rgba\(253,231,37,([\d.]+)\)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(alphas.map((a) => a > 0), [false, true, true, true]);
   });
 });

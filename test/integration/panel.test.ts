@@ -176,4 +176,22 @@ suite('Editor tab and bottom view', function () {
       return st.head === 'mean' && st.shown.editor?.maps === 3 && st.shown.editor.selection.kind === 'aggregate';
     }, 120000);
   });
+
+  test('Compare with Screening shows aggregates only: two maps, no difference map, even when a head is picked', async () => {
+    await vscode.commands.executeCommand('attentionLens.compare', false);
+    await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 1, head: 1 });
+    const modes = await vscode.commands.executeCommand('attentionLens.compare', ['ssmax', 'screening']);
+    assert.deepEqual(modes, ['ssmax', 'screening']);
+    await waitFor('the mean over heads and tiles, two maps', async () => {
+      const st = await state();
+      return st.head === 'mean' && st.shown.editor?.compare.join() === 'ssmax,screening' && st.shown.editor.maps === 2;
+    }, 180000);
+    // Heads and tiles do not pair: a head picked while comparing leaves Compare on aggregates.
+    await vscode.commands.executeCommand('attentionLens.selectHead', { layer: 1, head: 3 });
+    await waitFor('still two maps with a head selected', async () => {
+      const st = await state();
+      return st.head === 3 && st.shown.editor?.selection.kind === 'head' && st.shown.editor.maps === 2;
+    }, 60000);
+    await vscode.commands.executeCommand('attentionLens.compare', false);
+  });
 });

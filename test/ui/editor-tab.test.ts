@@ -1,7 +1,8 @@
 // UI tests of the attention view in an editor tab, in the dark and light theme: it opens beside
 // the code with a large map, names each head's role, compares Softmax and SSMax side by side
 // (two maps that differ, one readout with both weights, a difference map), and draws the needle
-// of a selected span. Screenshots: test-results/screenshots/<theme>-editor-*.png.
+// of a selected span; in the dark theme it then compares SSMax with Screening (aggregates only, no
+// difference map, a legend naming both quantities). Screenshots: test-results/screenshots/<theme>-editor-*.png.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator } from 'playwright-core';
 import type { Theme } from './harness';
@@ -131,6 +132,35 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       await view.locator(tid('needle-view')).scrollIntoViewIfNeeded();
       await bench.screenshot(`${theme}-editor-needle`);
     });
+
+    if (theme === 'dark') {
+      it('compares SSMax with Screening, picked by keyboard: two aggregate maps, no difference, a legend naming both quantities', async function () {
+        this.timeout(300000);
+        const note = view.locator(tid('compare-note'));
+        // Second mode: End picks the last mode, Screening; first mode: one step down from Softmax, SSMax.
+        await view.locator(tid('compare-mode-b')).focus();
+        await bench.page.keyboard.press('End');
+        await note.filter({ hasText: "Softmax's heads and Screening's tiles do not pair" }).waitFor({ timeout: 30000 });
+        await view.locator(tid('compare-mode-a')).focus();
+        await bench.page.keyboard.press('ArrowDown');
+        await note.filter({ hasText: "SSMax's heads and Screening's tiles do not pair: only the mean or max over all of them, and no difference map." }).waitFor({ timeout: 30000 });
+        await view.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 240000 });
+        assert.equal(
+          (await view.locator(tid('compare-legend')).innerText()).trim(),
+          'SSMax: attention weight, each row sums to 1 · Screening: relevance per key, absolute, 0 = rejected',
+        );
+        const boxes = await Promise.all(['compare-map-a', 'compare-map-b'].map((id) => view.locator(tid(id)).boundingBox()));
+        assert.ok(boxes.every((b) => b && b.width >= 96), 'both modes\' maps drawn');
+        assert.ok(!(await view.locator(tid('compare-diff')).isVisible()), 'no difference map across quantities');
+        assert.match(await view.locator(`${tid('compare-view')} .compare-title`).innerText(), /all heads: mean/);
+        assert.ok(await view.locator(`${tid('compare-relevance-key')}:visible`).count() === 1, 'a relevance key under the Screening map');
+        const canvas = view.locator(tid('compare-map-a'));
+        const box = boxes[0]!;
+        await canvas.hover({ position: { x: box.width * 0.44, y: box.height * 0.47 } });
+        assert.match((await view.locator(tid('compare-readout')).innerText()).trim(), /SSMax (max )?weight \d\.\d{3} · Screening (max )?relevance \d\.\d{3}/);
+        await bench.screenshot('dark-editor-screening-compare');
+      });
+    }
   });
 }
 

@@ -1,8 +1,10 @@
-// Compare's pure parts: which pair of modes opens first, which pairs share heads, the difference
-// map, the focus curve by position, and the diverging colour scale of the difference view.
+// Compare's pure parts: which pair of modes opens first, which pairs share heads, which are one
+// quantity (screening's relevance is not a weight), the difference map, the focus curve by
+// position, and the colour scales of the difference view and of relevance.
 import * as assert from 'node:assert/strict';
-import { divergingColor } from '../../src/shared/color-scale';
-import { defaultComparePair, difference, sameWeights } from '../../src/shared/compare';
+import { PAGE_RGB, divergingColor, relevanceColor } from '../../src/shared/color-scale';
+import { compareSelection, defaultComparePair, difference, partnerOf, quantityLegend, sameQuantity, sameWeights, shownPair } from '../../src/shared/compare';
+import type { Mode } from '../../src/shared/vocabulary';
 import { isSetCompareMessage, isShownMessage } from '../../src/protocol';
 
 describe('Compare', () => {
@@ -11,6 +13,50 @@ describe('Compare', () => {
     // A custom model: one checkpoint, run two ways.
     assert.deepEqual(defaultComparePair(['softmax', 'ssmax-posthoc']), ['softmax', 'ssmax-posthoc']);
     assert.equal(defaultComparePair(['softmax']), undefined);
+  });
+
+  it('beside screening, opens on SSMax (else Softmax) vs Screening, and pairs Screening with SSMax in the hover', () => {
+    const all: Mode[] = ['softmax', 'ssmax', 'ssmax-posthoc', 'ministral3-scaling', 'logn-scaling', 'screening'];
+    assert.deepEqual(defaultComparePair(all, 'screening'), ['ssmax', 'screening']);
+    assert.deepEqual(defaultComparePair(['softmax', 'ssmax-posthoc', 'screening'], 'screening'), ['softmax', 'screening']);
+    // Shown in an attention mode, the pair stays Softmax vs SSMax.
+    assert.deepEqual(defaultComparePair(all, 'ssmax'), ['softmax', 'ssmax']);
+    assert.deepEqual(defaultComparePair(all), ['softmax', 'ssmax']);
+    assert.equal(partnerOf(all, 'screening'), 'ssmax');
+    assert.equal(partnerOf(all, 'ssmax'), 'softmax');
+    assert.equal(partnerOf(all, 'softmax'), 'ssmax');
+    assert.deepEqual(shownPair(all, 'screening'), ['ssmax', 'screening']);
+  });
+
+  it('knows weights from relevance: never head by head across them, the mean instead', () => {
+    assert.ok(sameQuantity('softmax', 'ssmax'));
+    assert.ok(sameQuantity('softmax', 'ssmax-posthoc'));
+    assert.ok(!sameQuantity('ssmax', 'screening'));
+    assert.ok(!sameQuantity('screening', 'softmax'));
+    assert.ok(!sameWeights('ssmax', 'screening'));
+    const head = { kind: 'head', layer: 1, head: 2 } as const;
+    const max = { kind: 'aggregate', how: 'max' } as const;
+    assert.deepEqual(compareSelection(['ssmax', 'screening'], head), { kind: 'aggregate', how: 'mean' });
+    assert.deepEqual(compareSelection(['screening', 'softmax'], head), { kind: 'aggregate', how: 'mean' });
+    assert.deepEqual(compareSelection(['ssmax', 'screening'], max), max, 'an aggregate stays');
+    assert.deepEqual(compareSelection(['softmax', 'ssmax'], head), head, 'two attention modes keep the head');
+  });
+
+  it('says plainly what each side of the comparison is', () => {
+    assert.equal(quantityLegend(['ssmax', 'screening']), 'SSMax: attention weight, each row sums to 1 · Screening: relevance per key, absolute, 0 = rejected');
+    assert.equal(quantityLegend(['screening']), 'Screening: relevance per key, absolute, 0 = rejected');
+  });
+
+  it('colours relevance on its absolute scale: 0 (rejected) is the background itself, 0.3 stays below 1', () => {
+    const bg: [number, number, number] = [30, 30, 30];
+    assert.deepEqual(relevanceColor(0, bg), bg);
+    assert.deepEqual(relevanceColor(0, PAGE_RGB), PAGE_RGB);
+    const low = relevanceColor(0.3, bg);
+    const full = relevanceColor(1, bg);
+    assert.notDeepEqual(low, bg, 'any relevance above 0 shows');
+    assert.ok(low[0] > bg[0] && low[0] < full[0], `0.3 lies between empty and full: ${low} vs ${full}`);
+    assert.deepEqual(relevanceColor(-0.5, bg), bg, 'nothing below empty');
+    assert.deepEqual(relevanceColor(3, bg), full, 'clamped at 1');
   });
 
   it('matches heads only between modes that run the same weights', () => {

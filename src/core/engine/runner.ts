@@ -143,6 +143,11 @@ export class ModelRunner {
     return new ModelRunner(manifest, tokenizer, log, options);
   }
 
+  /** The model as a mode runs it: screening has its variant's layers and tiles. */
+  modelOf(mode: Mode): ModelInfo {
+    return variantOf(this.manifest, mode).info;
+  }
+
   get defaultMaxTokens(): number {
     const wanted = Math.max(MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext, MIN_DEFAULT_MAX_TOKENS);
     return this.model.maxContext === null ? wanted : Math.min(wanted, this.model.maxContext);

@@ -1,11 +1,14 @@
 // Figures for papers: the attention map, the difference map of two modes, the focus curves and the
 // needle as one SVG, in the view's colours (viridis on the map scale, the diverging difference
 // scale, one colour per mode). Text stays <text>, so labels can be edited; every token text is escaped.
+// Screening's relevance is drawn on its absolute scale (white = 0, rejected; orange = 1). Beside an
+// attention mode it is a different quantity and its tiles do not pair with heads: both maps as
+// aggregates, no difference map, and a legend that says what each side's numbers are.
 import { downsample } from '../../shared/buckets';
-import { MASKED_RGB, divergingColor, weightColor } from '../../shared/color-scale';
-import { difference } from '../../shared/compare';
+import { MASKED_RGB, PAGE_RGB, divergingColor, relevanceColor, weightColor } from '../../shared/color-scale';
+import { compareSelection, difference, quantityLegend, sameQuantity } from '../../shared/compare';
 import type { HeadSelection, Mode } from '../../shared/vocabulary';
-import { MODE_LABELS, headLabel, selectionLabel } from '../../shared/vocabulary';
+import { MODE_LABELS, headLabel, isRelevance, selectionLabel } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
 import { bestNeedleHead } from '../reading/needle';
@@ -15,7 +18,7 @@ export interface SvgFigureInput {
   /** The document's name, for the heading. */
   title: string;
   selection: HeadSelection;
-  /** One inspection, or two of the same window in two modes (the second adds the difference map). */
+  /** One inspection, or two of the same window in two modes (the second adds the difference map, or its own map beside screening). */
   inspections: Inspection[];
   /** The needle, one exact curve per inspection, in the same order. */
   needle?: { span: TokenSpan; curves: NeedleCurve[] };
@@ -38,7 +41,7 @@ const MAP = 300;
 const MAX_CELLS = 64;
 const CHART_H = 170;
 const POINTS = 240;
-const WHITE: [number, number, number] = [255, 255, 255];
+const LEGEND_H = 52;
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
@@ -128,44 +131,83 @@ function chartGroup(id: string, y0: number, heading: string, yLabel: string, tok
   return parts.join('\n');
 }
 
-/** The figure as SVG text: map (and difference map), focus curves, needle. */
+/** The key of the relevance scale: a ramp from white (0, rejected) to orange (1), with the legend lines above it. */
+function legendGroup(y0: number, lines: string[]): string {
+  const steps = 10;
+  const w = 16;
+  const ry = y0 + lines.length * 14 + 2;
+  const x0 = 150;
+  const ramp = Array.from({ length: steps + 1 }, (_, k) => `<rect x="${x0 + k * w}" y="${ry}" width="${w}" height="10" fill="${rgb(relevanceColor(k / steps, PAGE_RGB))}" stroke="#999" stroke-width="0.5"/>`);
+  return [
+    '<g id="legend">',
+    ...lines.map((l, k) => text(10, y0 + 10 + k * 14, l)),
+    text(10, ry + 9, 'relevance 0 (rejected)'),
+    ...ramp,
+    text(x0 + (steps + 1) * w + 6, ry + 9, '1'),
+    '</g>',
+  ].join('\n');
+}
+
+/** The figure as SVG text: map (and difference map, or the second map beside screening), focus curves, needle. */
 export function renderSvgFigure(input: SvgFigureInput): string {
-  const { inspections, selection } = input;
+  const { inspections } = input;
   if (inspections.length < 1 || inspections.length > 2) throw new RangeError('SVG figure: one or two inspections');
   const [a, b] = inspections;
   const T = a.tokens.length;
   if (b && (b.tokens.length !== T || b.range.start !== a.range.start)) throw new RangeError('SVG figure: the two inspections must cover the same window');
-  const bins = a.pooled.bins;
+  const same = !b || sameQuantity(a.mode, b.mode);
+  const selection = b ? compareSelection([a.mode, b.mode], input.selection) : input.selection;
+  const anyRelevance = inspections.some((insp) => isRelevance(insp.mode));
   const which = selectionLabel(selection);
   const parts: string[] = [];
-  let y = 54;
-  const mapA = pooledOf(a, selection);
-  parts.push(mapGroup('map', 40, y, `${MODE_LABELS[a.mode]}: ${which}`, mapA, bins, (v) => rgb(weightColor(v))));
-  if (b) {
-    const diff = difference(mapA, pooledOf(b, selection));
-    parts.push(mapGroup('difference', WIDTH / 2 + 20, y, `${MODE_LABELS[b.mode]} − ${MODE_LABELS[a.mode]}`, diff, bins, (v) => rgb(divergingColor(v, WHITE))));
+  let y = 30;
+  if (anyRelevance) {
+    const lines = [quantityLegend(inspections.map((insp) => insp.mode))];
+    if (!same) {
+      const [w, r] = isRelevance(a.mode) ? [b, a] : [a, b];
+      const how = selection.kind === 'aggregate' ? selection.how : 'mean';
+      lines.push(`${MODE_LABELS[w.mode]}'s ${w.model.layers} x ${w.model.heads} heads and ${MODE_LABELS[r.mode]}'s ${r.model.layers} x ${r.model.heads} tiles do not pair: each map is the ${how} over all of them; no difference map.`);
+    }
+    parts.push(legendGroup(y, lines));
+    y += LEGEND_H + (lines.length - 1) * 14;
+  }
+  y += 24;
+  const mapOf = (id: string, x0: number, insp: Inspection): string => {
+    const relevance = isRelevance(insp.mode);
+    const heading = `${MODE_LABELS[insp.mode]}${relevance ? ' relevance' : same ? '' : ' attention weight'}: ${which}`;
+    return mapGroup(id, x0, y, heading, pooledOf(insp, selection), insp.pooled.bins, (v) => rgb(relevance ? relevanceColor(v, PAGE_RGB) : weightColor(v)));
+  };
+  parts.push(mapOf('map', 40, a));
+  if (b && same) {
+    const diff = difference(pooledOf(a, selection), pooledOf(b, selection));
+    parts.push(mapGroup('difference', WIDTH / 2 + 20, y, `${MODE_LABELS[b.mode]} − ${MODE_LABELS[a.mode]}`, diff, a.pooled.bins, (v) => rgb(divergingColor(v, PAGE_RGB))));
+  } else if (b) {
+    parts.push(mapOf('map-2', WIDTH / 2 + 20, b));
   }
   y += MAP + 40;
   const focusLines = inspections.map((insp) => {
     const { starts, ends, values } = downsample(focusOf(insp, selection), POINTS, 'mean');
-    return { mode: insp.mode, label: MODE_LABELS[insp.mode], points: Array.from(values, (v, i): [number, number] => [(starts[i] + ends[i]) / 2, v]) };
+    const label = same ? MODE_LABELS[insp.mode] : `${MODE_LABELS[insp.mode]} (largest ${isRelevance(insp.mode) ? 'relevance' : 'weight'})`;
+    return { mode: insp.mode, label, points: Array.from(values, (v, i): [number, number] => [(starts[i] + ends[i]) / 2, v]) };
   });
-  parts.push(chartGroup('focus', y, `Focus (largest weight) by position: ${which}`, 'focus', T, focusLines));
+  const focusWhat = !anyRelevance ? 'Focus (largest weight)' : same ? 'Largest relevance' : 'Focus (largest weight or relevance)';
+  parts.push(chartGroup('focus', y, `${focusWhat} by position: ${which}`, anyRelevance ? (same ? 'largest relevance' : 'weight or relevance') : 'focus', T, focusLines));
   y += CHART_H + 16;
   if (input.needle) {
     const { span, curves } = input.needle;
-    const heads = a.model.heads;
     const needleText = a.tokens
       .slice(span.start, span.end)
       .map((t) => t.text)
       .join('');
     const lines = curves.map((c, i) => {
+      const insp = inspections[i];
       const best = bestNeedleHead(c);
       const d = downsample(c.perHead[best] ?? c.mean, POINTS, 'max');
-      const label = `${MODE_LABELS[inspections[i].mode]}, best head ${headLabel(Math.floor(best / heads), best % heads)}${c.exact ? '' : ' (top-k lower bound)'}`;
-      return { mode: inspections[i].mode, label, points: Array.from(d.values, (v, k): [number, number] => [c.first + (d.starts[k] + d.ends[k]) / 2, v]) };
+      const label = `${MODE_LABELS[insp.mode]}, best ${isRelevance(insp.mode) ? 'tile' : 'head'} ${headLabel(Math.floor(best / insp.model.heads), best % insp.model.heads)}${c.exact ? '' : ' (top-k lower bound)'}`;
+      return { mode: insp.mode, label, points: Array.from(d.values, (v, k): [number, number] => [c.first + (d.starts[k] + d.ends[k]) / 2, v]) };
     });
-    parts.push(chartGroup('needle', y, `Needle: attention reaching "${needleText}" (tokens ${span.start + 1}–${span.end}) from every later token`, 'mass on the span', T, lines, span));
+    const reaching = !anyRelevance ? 'attention' : same ? 'relevance' : 'attention or relevance';
+    parts.push(chartGroup('needle', y, `Needle: ${reaching} reaching "${needleText}" (tokens ${span.start + 1}–${span.end}) from every later token`, anyRelevance ? (same ? 'relevance on the span' : 'mass or relevance') : 'mass on the span', T, lines, span));
     y += CHART_H + 16;
   }
   const heading = `${input.title}: ${T.toLocaleString('en-US')} tokens, model ${a.model.id}`;
