@@ -133,6 +133,11 @@ export class ModelRunner {
     return new ModelRunner(manifest, tokenizer, log, options);
   }
 
+  /** The model facts a mode runs with: a screening variant's own layers and tiles, else the model's. */
+  modelOf(mode: Mode): ModelInfo {
+    return variantOf(this.manifest, mode).info;
+  }
+
   get defaultMaxTokens(): number {
     const wanted = Math.max(MAX_TOKENS_PER_TRAIN_CONTEXT * this.model.trainContext, MIN_DEFAULT_MAX_TOKENS);
     return this.model.maxContext === null ? wanted : Math.min(wanted, this.model.maxContext);
@@ -323,6 +328,7 @@ export class ModelRunner {
       distanceMass: outputs.distanceMass,
       support: outputs.support,
       ...(outputs.passCount && outputs.totalRelevance ? { passCount: outputs.passCount, totalRelevance: outputs.totalRelevance } : {}),
+      ...(spec.screening ? { screening: spec.screening } : {}),
       queries: rows ? splitRows(rows, queries, model.layers * model.heads, T) : [],
       heads: headSummaries(model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
