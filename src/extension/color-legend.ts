@@ -23,7 +23,7 @@ export function legendLines(insp: Inspection, selection: HeadSelection, scale: C
   const words = colouredValues(focus, texts).length;
   return [
     relevance
-      ? `Colour: largest relevance of each token (${selectionLabel(selection)}), absolute 0–1 on the ${shown} scale${scale === 'rank' ? ' (the rank setting does not apply: relevance means the same in every file)' : ''}: ${SCALE_MEANINGS[shown].replace('focus', 'relevance')}`
+      ? `Colour: largest relevance of each token (${selectionLabel(selection)}), absolute 0–1 on the ${shown} scale${scale === 'rank' ? ' (the rank setting does not apply: relevance means the same in every file)' : ''}: ${SCALE_MEANINGS[shown].replaceAll('focus', 'relevance')}`
       : `Colour: focus (a token's largest attention weight; ${selectionLabel(selection)}), ${scale} scale: ${SCALE_MEANINGS[scale]}`,
     ...shares.map((share, k) => `  step ${k + 1}${names(k)}: ${quantity} ${stepRange(steps, k)}, ${Math.round(share * 100)}% of ${relevance ? 'tinted ' : ''}tokens`),
     ...(relevance ? [`  no tint: ${(words - values.length).toLocaleString('en-US')} of ${words.toLocaleString('en-US')} tokens find nothing (no key passes)`] : []),

@@ -10,6 +10,7 @@ import { tileParamsText, tilePassShare } from '../core/reading/relevance';
 import { modeItems } from './model-picks';
 import type { ExtensionRoot } from './extension-root';
 import type { Config } from './config';
+import { clampSelection } from './config';
 import type { InspectedDocuments } from './inspected-documents';
 import type { ModelLoader } from './model-loader';
 import type { ViewState } from './view-state';
@@ -173,13 +174,15 @@ function selectionArg(arg: unknown): HeadSelection | undefined {
 }
 
 /** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
-async function exportCommand(documents: InspectedDocuments, panel: PanelController, sel: HeadSelection, config: Config, log: vscode.LogOutputChannel, arg: unknown): Promise<string | undefined> {
+async function exportCommand(documents: InspectedDocuments, panel: PanelController, shownSel: HeadSelection, config: Config, log: vscode.LogOutputChannel, arg: unknown): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor;
   const doc = (editor && documents.get(editor.document.uri)) ?? documents.all().at(-1);
   if (!doc) {
     void vscode.window.showInformationMessage('Attention Lens: inspect a document first, then export it.');
     return undefined;
   }
+  // A document not inspected again since the mode changed has the other mode's shape (6 x 4 heads, 11 x 11 tiles).
+  const sel = clampSelection(shownSel, doc.inspection.model.layers, doc.inspection.model.heads);
   const given = typeof arg === 'object' && arg !== null ? (arg as { format?: unknown; path?: unknown }) : {};
   let format: ExportFormat | undefined = isExportFormat(given.format) ? given.format : undefined;
   if (!format) {

@@ -3,7 +3,9 @@
 // every one from the cursor token's full relevance row (debounced, a newer cursor move aborts it).
 // For the mean or max over tiles: the topK keys with the largest relevance in any tile (exact from
 // the kept top keys: a key's largest relevance is in that tile's own top keys, or topK keys beat it).
-// One decoration type, created once and disposed by its owner; each update touches one editor.
+// Keys that are whitespace alone (indentation, line ends) pass too but are not drawn, as the overlay
+// leaves them untinted; the note says how many. One decoration type, created once and disposed by
+// its owner; each update touches one editor.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import { keysOf, rowOf } from '../core/reading/selection';
@@ -27,8 +29,9 @@ interface Outline {
 
 export class PassingKeys implements vscode.Disposable {
   private readonly type = vscode.window.createTextEditorDecorationType({
-    borderWidth: '0 0 2px 0',
-    borderStyle: 'dotted',
+    borderWidth: '1px',
+    borderStyle: 'dashed',
+    borderRadius: '2px',
     borderColor: new vscode.ThemeColor('attentionLens.passingKeyBorder'),
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
@@ -66,7 +69,8 @@ export class PassingKeys implements vscode.Disposable {
     const offset = editor.document.offsetAt(editor.selection.active);
     const q = doc && doc.version === editor.document.version && isRelevance(doc.inspection.mode) ? tokenAt(doc.inspection, offset) : -1;
     if (!doc || q < 0) {
-      this.apply(editor, undefined, -1, undefined);
+      // Outside screening a cursor move costs a lookup: only an editor with an outline is cleared.
+      if (this.notes.has(editor)) this.apply(editor, undefined, -1, undefined);
       return;
     }
     const insp = doc.inspection;
@@ -97,15 +101,18 @@ export class PassingKeys implements vscode.Disposable {
   }
 
   private apply(editor: vscode.TextEditor, doc: ShownInspection | undefined, q: number, outline: Outline | undefined): void {
-    const ranges = doc && outline ? outline.keys.map((k) => doc.ranges[k]) : [];
+    const drawn = doc && outline ? outline.keys.filter((k) => doc.inspection.tokens[k].text.trim() !== '') : [];
+    const ranges = doc ? drawn.map((k) => doc.ranges[k]) : [];
     editor.setDecorations(this.type, ranges);
+    const blank = outline ? outline.keys.length - drawn.length : 0;
+    const note = outline && (blank > 0 ? `${outline.note} (${blank} of them whitespace, not drawn)` : outline.note);
     const before = this.notes.get(editor);
-    if (outline) this.notes.set(editor, outline.note);
+    if (note) this.notes.set(editor, note);
     else this.notes.delete(editor);
-    if (before !== outline?.note) this.noteChanged.fire();
+    if (before !== note) this.noteChanged.fire();
     this.probe.passingKeys(() => {
       const offsets = (r: vscode.Range): [number, number] => [editor.document.offsetAt(r.start), editor.document.offsetAt(r.end)];
-      return { uri: editor.document.uri.toString(), query: doc && q >= 0 ? offsets(doc.ranges[q]) : null, keys: ranges.map(offsets), note: outline?.note ?? null };
+      return { uri: editor.document.uri.toString(), query: doc && q >= 0 ? offsets(doc.ranges[q]) : null, keys: ranges.map(offsets), note: note ?? null };
     });
   }
 
