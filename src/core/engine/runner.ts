@@ -420,7 +420,9 @@ export interface NeedleSource {
  * the same window in that mode.
  */
 export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = insp.mode): Promise<NeedleCurve> {
-  const heads = insp.model.layers * insp.model.heads;
+  // The mode's own heads: the screening twin's 11 x 11 tiles from a 6 x 4 inspection's window, and back.
+  const { layers, heads: perLayer } = runner.modelOf(mode);
+  const heads = layers * perLayer;
   const T = insp.tokens.length;
   const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
   return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
