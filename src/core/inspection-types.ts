@@ -107,6 +107,8 @@ export interface Inspection {
   passCount?: Float32Array;
   /** Screening only, [layer][tile][query]: sum of the row's relevance, unnormalised (0 when nothing passes). */
   totalRelevance?: Float32Array;
+  /** Screening only, [layer][tile]: the window w (Infinity: the whole causal past) and acceptance width r this run used; query i sees min(i + 1, ceil(w)) keys. */
+  screening?: { window: Float32Array; acceptance: Float32Array };
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;

@@ -4,10 +4,13 @@ import * as vscode from 'vscode';
 import type { ExportFormat } from '../core/export/formats';
 import { EXPORT_FORMATS, exportInspection, isExportFormat } from '../core/export/formats';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_DETAILS, MODE_LABELS, allSelections, isMode, modeOfSetting, sameSelection, selectionLabel } from '../shared/vocabulary';
+import { allSelections, isMode, isRelevance, modeOfSetting, sameSelection, selectionLabel } from '../shared/vocabulary';
 import { roleOf } from '../core/reading/selection';
+import { tileParamsText, tilePassShare } from '../core/reading/relevance';
+import { modeItems } from './model-picks';
 import type { ExtensionRoot } from './extension-root';
 import type { Config } from './config';
+import { clampSelection } from './config';
 import type { InspectedDocuments } from './inspected-documents';
 import type { ModelLoader } from './model-loader';
 import type { ViewState } from './view-state';
@@ -56,7 +59,7 @@ export function registerCommands(root: ExtensionRoot): vscode.Disposable[] {
     }),
 
     command('attentionLens.selectHead', 'selecting a head', async (arg?: unknown) => {
-      const selection = selectionArg(arg) ?? (await pickHead(models, documents, root.selection));
+      const selection = selectionArg(arg) ?? (await pickHead(models, documents, view.mode, root.selection));
       if (selection) view.set({ selection });
     }),
 
@@ -116,38 +119,43 @@ async function pickMode(view: ViewState, models: ModelLoader): Promise<Mode | un
   const current = view.mode;
   // The model's own modes (a converted model has no trained SSMax): loaded first if it is not yet.
   const { modes } = await models.get();
-  const items = modes.map((mode) => ({
-    label: MODE_LABELS[mode],
-    description: mode === current ? '(current)' : undefined,
-    detail: MODE_DETAILS[mode],
-    mode,
-  }));
+  const items = modeItems(modes, current);
   const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Switch Attention', placeHolder: 'Attention to show' });
   return picked?.mode;
 }
 
 type HeadItem = vscode.QuickPickItem & { selection?: HeadSelection };
 
-async function pickHead(models: ModelLoader, documents: InspectedDocuments, current: HeadSelection): Promise<HeadSelection | undefined> {
+async function pickHead(models: ModelLoader, documents: InspectedDocuments, mode: Mode, current: HeadSelection): Promise<HeadSelection | undefined> {
   const runner = await models.get();
-  const { layers, heads } = runner.model;
+  // The shown mode's shape: a screening variant has its own layers and tiles.
+  const { layers, heads } = runner.modelOf(mode);
+  const relevance = isRelevance(mode);
   const editor = vscode.window.activeTextEditor;
-  const shown = editor && documents.get(editor.document.uri);
+  const found = editor && documents.get(editor.document.uri);
+  const shown = found?.inspection.mode === mode ? found : undefined;
   const summaries = shown?.inspection.heads ?? [];
   const mark = (sel: HeadSelection): string | undefined => (sameSelection(sel, current) ? '(current)' : undefined);
   const items: HeadItem[] = [];
   for (const selection of allSelections(layers, heads)) {
     if (selection.kind === 'aggregate') {
-      items.push({ label: selectionLabel(selection), description: mark(selection), detail: `${selection.how} focus over every layer and head`, selection });
+      const detail = relevance ? `${selection.how} over all ${layers * heads} tiles of each token's largest relevance` : `${selection.how} focus over every layer and head`;
+      items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
       continue;
     }
     const { layer, head } = selection;
     if (head === 0) items.push({ label: `Layer ${layer + 1}`, kind: vscode.QuickPickItemKind.Separator });
     const s = summaries.find((h) => h.layer === layer && h.head === head);
-    const role = shown && s && roleOf(shown.inspection, layer, head);
-    const detail = s
-      ? `${role ? `${role.role} ${role.score.toFixed(2)} · ` : ''}mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`
-      : 'inspect a document to see its focus and entropy';
+    let detail: string;
+    if (!s || !shown) detail = relevance ? 'inspect a document to see how many keys pass' : 'inspect a document to see its focus and entropy';
+    else if (relevance) {
+      // Relevance: no entropy (a relevance row is no distribution) and no roles (they read weights).
+      const pass = tilePassShare(shown.inspection, layer, head);
+      detail = `mean largest relevance ${s.meanFocus.toFixed(3)} · ${(100 * pass).toFixed(1)} % of keys pass · ${tileParamsText(shown.inspection, layer, head)}`;
+    } else {
+      const role = roleOf(shown.inspection, layer, head);
+      detail = `${role ? `${role.role} ${role.score.toFixed(2)} · ` : ''}mean focus ${s.meanFocus.toFixed(3)} · entropy ${s.meanEntropy.toFixed(2)} nats · distance ${s.meanDistance.toFixed(1)} tokens`;
+    }
     items.push({ label: selectionLabel(selection), description: mark(selection), detail, selection });
   }
   const picked = await vscode.window.showQuickPick(items, { title: 'Attention Lens: Select Layer and Head', matchOnDetail: true });
@@ -166,13 +174,15 @@ function selectionArg(arg: unknown): HeadSelection | undefined {
 }
 
 /** Export; with an argument { format, path } (scripts and tests) no dialog opens. Resolves to the written path. */
-async function exportCommand(documents: InspectedDocuments, panel: PanelController, sel: HeadSelection, config: Config, log: vscode.LogOutputChannel, arg: unknown): Promise<string | undefined> {
+async function exportCommand(documents: InspectedDocuments, panel: PanelController, shownSel: HeadSelection, config: Config, log: vscode.LogOutputChannel, arg: unknown): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor;
   const doc = (editor && documents.get(editor.document.uri)) ?? documents.all().at(-1);
   if (!doc) {
     void vscode.window.showInformationMessage('Attention Lens: inspect a document first, then export it.');
     return undefined;
   }
+  // A document not inspected again since the mode changed has the other mode's shape (6 x 4 heads, 11 x 11 tiles).
+  const sel = clampSelection(shownSel, doc.inspection.model.layers, doc.inspection.model.heads);
   const given = typeof arg === 'object' && arg !== null ? (arg as { format?: unknown; path?: unknown }) : {};
   let format: ExportFormat | undefined = isExportFormat(given.format) ? given.format : undefined;
   if (!format) {

@@ -15,7 +15,8 @@ import type { ProgressKind, ShownInspection } from './inspected-documents';
 import { InspectedDocuments, displayName } from './inspected-documents';
 import { ModelLoader } from './model-loader';
 import { Overlay } from './overlay';
-import type { OverlayView } from './overlay';
+import type { OverlayView, RowReader } from './overlay';
+import { PassingKeys } from './passing-keys';
 import { PANEL_VIEW_ID } from './panel';
 import { PanelController } from './panel-controller';
 import type { Probe } from './probe';
@@ -33,6 +34,7 @@ export class ExtensionRoot implements vscode.Disposable {
   readonly models: ModelLoader;
   readonly documents: InspectedDocuments;
   readonly overlay: Overlay;
+  readonly passingKeys: PassingKeys;
   readonly status = new StatusBar();
   readonly hover: HoverProvider;
   readonly panel: PanelController;
@@ -50,19 +52,17 @@ export class ExtensionRoot implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelLoader(extension.extensionPath, this.config, this.log);
     this.documents = new InspectedDocuments(this.models, this.config, this.view, this.log, probe);
-    this.overlay = new Overlay(
-      (uri) => this.documents.get(uri),
-      async (insp, offset, signal) => {
-        // A cursor move wants its row now: background sibling runs yield the worker for a while.
-        this.documents.siblings.hold(SIBLING_HOLD_MS);
-        return (await this.models.current?.rows(insp, [offset], signal))?.[0];
-      },
-      probe,
-    );
+    const readRow: RowReader = async (insp, offset, signal) => {
+      // A cursor move wants its row now: background sibling runs yield the worker for a while.
+      this.documents.siblings.hold(SIBLING_HOLD_MS);
+      return (await this.models.current?.rows(insp, [offset], signal))?.[0];
+    };
+    this.overlay = new Overlay((uri) => this.documents.get(uri), readRow, probe);
+    this.passingKeys = new PassingKeys((uri) => this.documents.get(uri), readRow, probe);
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);
     this.panel = new PanelController(extension.extensionUri, this.documents, this.config, this.view, this, probe, this.log);
     // Disposed in reverse: listeners first, then the parts they call.
-    this.disposables.push(this.log, this.view, this.models, this.documents, this.overlay, this.status, this.panel);
+    this.disposables.push(this.log, this.view, this.models, this.documents, this.overlay, this.passingKeys, this.status, this.panel);
   }
 
   start(): void {
@@ -78,13 +78,14 @@ export class ExtensionRoot implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidCloseTextDocument((d) => this.documents.clear(d.uri.toString())),
       vscode.window.onDidChangeTextEditorSelection((e) => this.onCursor(e.textEditor)),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.overlay.refresh(this.overlayView)),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.refreshEditors()),
       vscode.window.onDidChangeActiveTextEditor(() => {
         this.renderStatus(); // the tooltip's legend is the active document's
         this.panel.onActiveEditor();
       }),
       this.documents.onDidChange((uri) => this.onInspection(uri)),
       this.documents.onDidChangeSiblings(() => this.renderStatus()),
+      this.passingKeys.onDidChangeNote(() => this.renderStatus()),
       this.documents.onDidChangeBusy(() => {
         this.renderStatus();
         this.panel.onStatus();
@@ -103,9 +104,9 @@ export class ExtensionRoot implements vscode.Disposable {
     return this.models.current?.modes ?? MODES;
   }
 
-  /** The view's selection, clamped to the loaded model's shape. */
+  /** The view's selection, clamped to the shape the shown mode runs (a screening variant has its own layers and tiles). */
   get selection(): HeadSelection {
-    const model = this.models.current?.model;
+    const model = this.models.current?.modelOf(this.view.mode);
     const sel = this.view.selection;
     return model ? clampSelection(sel, model.layers, model.heads) : sel;
   }
@@ -189,7 +190,8 @@ export class ExtensionRoot implements vscode.Disposable {
       windowNote: insp?.windowed ? `window of ${insp.tokens.length} of ${insp.documentTokensEstimated ? 'about ' : ''}${insp.documentTokens} tokens` : undefined,
       runNote: insp && incrementalNote(insp),
       background: active ? this.documents.computingIn(active).map((m) => MODE_LABELS[m]) : [],
-      legend: insp && !this.config.followCursor ? legendLines(insp, this.selection, this.config.colorScale) : [],
+      legend: insp && !this.config.followCursor ? legendLines(insp, clampSelection(this.selection, insp.model.layers, insp.model.heads), this.config.colorScale) : [],
+      passingKeys: this.passingKeys.note,
     });
   }
 
@@ -202,7 +204,7 @@ export class ExtensionRoot implements vscode.Disposable {
     this.view.onSettings(e);
     if (e.affectsConfiguration(`${SECTION}.maxTokens`)) this.rerunVisible();
     if (e.affectsConfiguration(`${SECTION}.liveMode`) && this.config.liveMode) this.rerunActive();
-    this.overlay.refresh(this.overlayView);
+    this.refreshEditors();
     this.renderStatus();
     this.panel.onSettings();
   }
@@ -210,7 +212,7 @@ export class ExtensionRoot implements vscode.Disposable {
   /** The view changed in one step: a new mode runs again; every part redraws once. */
   private onView(change: ViewChange): void {
     if (change.mode) this.rerunVisible();
-    this.overlay.refresh(this.overlayView);
+    this.refreshEditors();
     this.renderStatus();
     this.panel.onView();
   }
@@ -251,13 +253,20 @@ export class ExtensionRoot implements vscode.Disposable {
     );
   }
 
+  /** Redraws the overlay and the passing keys in the visible editors, of one document or of all. */
+  private refreshEditors(uri?: string): void {
+    this.overlay.refresh(this.overlayView, uri);
+    this.passingKeys.refresh(this.selection, uri);
+  }
+
   private onCursor(editor: vscode.TextEditor): void {
     if (this.config.followCursor) this.overlay.update(editor, this.overlayView);
+    this.passingKeys.update(editor, this.selection);
     this.panel.onCursor(editor);
   }
 
   private onInspection(uri: string): void {
-    this.overlay.refresh(this.overlayView, uri);
+    this.refreshEditors(uri);
     this.renderStatus();
     this.panel.onInspection(uri);
   }

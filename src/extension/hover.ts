@@ -2,7 +2,9 @@
 // (Softmax and SSMax by default) side by side, and the top attended tokens, each a link that
 // reveals it. Only the reveal command is trusted. The partner comes from the background run that
 // started when the inspection landed (or, with background runs off, that the hover asks for); a
-// hover waits briefly for it (cancellable) and otherwise says how far along it is.
+// hover waits briefly for it (cancellable) and otherwise says how far along it is. Under screening
+// the numbers are relevances: the hover says how many keys pass, and puts the partner's weights on a
+// line of their own, labelled as weights (Softmax's heads do not pair with screening's tiles).
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import type { HeadFading } from '../core/reading/fading-metrics';
@@ -10,10 +12,12 @@ import { supportTokensText } from '../core/reading/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
 import { entropyOf, focusOf, headFadingOf, keysOf, roleOf } from '../core/reading/selection';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS, clipText, selectionLabel } from '../shared/vocabulary';
+import { MODE_LABELS, clipText, isRelevance, selectionLabel } from '../shared/vocabulary';
 import { shownPair } from '../shared/compare';
+import { relevanceLines } from './relevance-hover';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
+import { clampSelection } from './config';
 
 export const REVEAL_COMMAND = 'attentionLens.revealToken';
 const TOP = 5;
@@ -47,7 +51,8 @@ export class HoverProvider implements vscode.HoverProvider {
     }
     // The probe times the hover from cache: building it, not the wait.
     const done = this.probe.start('hoverMs');
-    const { selection } = this.view();
+    // The view's selection may be made for another mode's shape until this document's new run lands.
+    const selection = clampSelection(this.view().selection, doc.inspection.model.layers, doc.inspection.model.heads);
     const md = new vscode.MarkdownString(this.markdown(doc, t, selection, modes));
     md.isTrusted = { enabledCommands: [REVEAL_COMMAND] };
     md.supportHtml = false;
@@ -74,15 +79,21 @@ export class HoverProvider implements vscode.HoverProvider {
     const cells = columns.map((m) => ({ mode: m, insp: this.documents.cachedIn(doc, m) }));
     const missing = cells.filter((c) => !c.insp).map((c) => c.mode);
     const value = (f: (i: Inspection) => number): string[] => cells.map((c) => (c.insp ? f(c.insp).toFixed(3) : '…'));
-    lines.push(
-      `| ${selectionLabel(selection)} | ${columns.map((m) => MODE_LABELS[m]).join(' | ')} |`,
-      `|:--|${columns.map(() => '--:').join('|')}|`,
-      `| focus | ${value((i) => focusOf(i, selection)[t]).join(' | ')} |`,
-      `| entropy (nats) | ${value((i) => entropyOf(i, selection, t)).join(' | ')} |`,
-      `| surprisal (nats) | ${value((i) => i.surprisal[t]).join(' | ')} |`,
-      '',
-    );
-    if (selection.kind === 'head') {
+    const relevance = isRelevance(insp.mode);
+    if (relevance) {
+      lines.push(...relevanceLines(cells, insp, t, selection));
+    } else {
+      lines.push(
+        `| ${selectionLabel(selection)} | ${columns.map((m) => MODE_LABELS[m]).join(' | ')} |`,
+        `|:--|${columns.map(() => '--:').join('|')}|`,
+        `| focus | ${value((i) => focusOf(i, selection)[t]).join(' | ')} |`,
+        `| entropy (nats) | ${value((i) => entropyOf(i, selection, t)).join(' | ')} |`,
+        `| surprisal (nats) | ${value((i) => i.surprisal[t]).join(' | ')} |`,
+        '',
+      );
+    }
+    // Roles and fading metrics read weights (mass, entropy): they say nothing of a relevance row.
+    if (selection.kind === 'head' && !relevance) {
       const role = roleOf(insp, selection.layer, selection.head);
       if (role) lines.push(`${selectionLabel(selection)} role on this document (${MODE_LABELS[insp.mode]}): **${role.role}**, score ${role.score.toFixed(2)}`, '');
       const f = headFadingOf(insp)[selection.layer * insp.model.heads + selection.head];
@@ -91,7 +102,12 @@ export class HoverProvider implements vscode.HoverProvider {
     for (const m of missing) lines.push(`_${MODE_LABELS[m]}: ${this.siblingNote(doc, m)}_`, '');
 
     const keys = keysOf(insp, selection, t, TOP);
-    lines.push(`Top attended tokens (${MODE_LABELS[insp.mode]}, ${selectionLabel(selection)}):`, '');
+    lines.push(
+      relevance
+        ? `Strongest passing keys (${MODE_LABELS[insp.mode]}, ${selectionLabel(selection)}, relevance${selection.kind === 'aggregate' ? `, ${selection.how} over tiles` : ''}):`
+        : `Top attended tokens (${MODE_LABELS[insp.mode]}, ${selectionLabel(selection)}):`,
+      '',
+    );
     keys.forEach(({ token, weight }, i) => {
       const args = encodeURIComponent(JSON.stringify([doc.uri, insp.tokens[token].start]));
       const line = doc.ranges[token].start.line + 1;

@@ -1,7 +1,10 @@
-// What the model pickers list: Hugging Face cache snapshots and converted models as QuickPick items,
-// and the messages around them. Pure (no vscode import), so the unit suite checks the wording.
+// What the model pickers list: the model's modes (Switch Attention), Hugging Face cache snapshots and
+// converted models as QuickPick items, and the messages around them. Pure (no vscode import), so the
+// unit suite checks the wording.
 import type { ConvertProgress } from '../core/convert/convert-model';
 import type { ConvertedModel, HubSnapshot } from '../core/convert/model-store';
+import type { Mode } from '../shared/vocabulary';
+import { MODE_DETAILS, MODE_LABELS } from '../shared/vocabulary';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -18,6 +21,18 @@ export interface ConvertedItem {
   description: string;
   detail: string;
   model: ConvertedModel;
+}
+
+export interface ModeItem {
+  label: string;
+  description: string | undefined;
+  detail: string;
+  mode: Mode;
+}
+
+/** Switch Attention's items: each of the model's modes with what it runs (a screening twin: relevance, not weights). */
+export function modeItems(modes: readonly Mode[], current: Mode): ModeItem[] {
+  return modes.map((mode) => ({ label: MODE_LABELS[mode], description: mode === current ? '(current)' : undefined, detail: MODE_DETAILS[mode], mode }));
 }
 
 /** Size on disk: "< 0.1 MB", "0.2 MB", "257 MB", "1.4 GB". */

@@ -1,15 +1,20 @@
 // Editor overlay: each token coloured by its focus under the selected head, or, with Follow
 // Cursor, the keys the cursor token attends to coloured by their weight: at once from the 16 top
 // keys the inspection keeps, then (debounced, stale requests aborted) from the cursor token's full
-// attention row when the model worker still holds the run's keys. The decoration types are created
-// once, kept in one record and disposed together; updates touch visible editors only.
+// attention row when the model worker still holds the run's keys. A screening inspection's numbers
+// are relevances, absolute in [0, 1]: they are coloured on a fixed curve (never by rank), and a
+// token that finds nothing (no key passes) or a key that does not pass stays untinted. The
+// decoration types are created once, kept in one record and disposed together; updates touch
+// visible editors only.
 import * as vscode from 'vscode';
 import { tokenAt } from '../core/reading/analysis';
 import { focusOf, keysOf, rowOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
-import { STRENGTH_STEPS, colouredValues, stepScale } from '../shared/color-scale';
+import { STRENGTH_STEPS, absoluteScale, colouredValues, isTinted, stepScale } from '../shared/color-scale';
 import type { Inspection, QueryRows } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
+import { isRelevance } from '../shared/vocabulary';
+import { clampSelection } from './config';
 import type { ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 
@@ -17,8 +22,18 @@ import type { Probe } from './probe';
 const BUCKETS = STRENGTH_STEPS;
 /** Follow Cursor waits this long after the last cursor move before asking for the full row. */
 const FULL_ROW_DEBOUNCE_MS = 60;
-/** Keys below this weight stay uncoloured in a full row: every earlier token gets some weight. */
+/** Keys below this weight stay uncoloured in a full row: every earlier token gets some weight (not so relevance: a key passes or is 0). */
 const FULL_ROW_MIN_WEIGHT = 0.005;
+
+/** The scale an inspection's values are coloured on: relevance on a fixed curve, weights as set. */
+function scaleOf(insp: Inspection, scale: ColorScale): ColorScale {
+  return isRelevance(insp.mode) ? absoluteScale(scale) : scale;
+}
+
+/** Whether a full row's key is coloured: a passing key (relevance > 0), or a weight above FULL_ROW_MIN_WEIGHT. */
+function shownKey(insp: Inspection, weight: number): boolean {
+  return isRelevance(insp.mode) ? weight > 0 : weight >= FULL_ROW_MIN_WEIGHT;
+}
 
 /** The full attention row ([layer][head][key]) of the token at an offset; undefined when the worker no longer holds the keys. */
 export type RowReader = (insp: Inspection, offset: number, signal: AbortSignal) => Promise<QueryRows | undefined>;
@@ -76,9 +91,10 @@ export class Overlay implements vscode.Disposable {
   }
 
   /** Updates one editor; in Follow Cursor this runs on every cursor move. */
-  update(editor: vscode.TextEditor, view: OverlayView): void {
+  update(editor: vscode.TextEditor, shownView: OverlayView): void {
     const done = this.probe.start('overlayMs');
     const doc = this.lookup(editor.document.uri);
+    const view = doc ? { ...shownView, selection: clampSelection(shownView.selection, doc.inspection.model.layers, doc.inspection.model.heads) } : shownView;
     let buckets: vscode.Range[][];
     let query: vscode.Range[] = [];
     if (!doc || doc.version !== editor.document.version) {
@@ -103,12 +119,14 @@ export class Overlay implements vscode.Disposable {
   }
 
   private focusBuckets(doc: ShownInspection, view: OverlayView): vscode.Range[][] {
-    const focus = focusOf(doc.inspection, view.selection);
-    const steps = stepScale(view.scale, colouredValues(focus, doc.inspection.tokens.map((tok) => tok.text)));
+    const insp = doc.inspection;
+    const relevance = isRelevance(insp.mode);
+    const focus = focusOf(insp, view.selection);
+    const steps = stepScale(scaleOf(insp, view.scale), colouredValues(focus, insp.tokens.map((tok) => tok.text), relevance));
     const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
-    doc.inspection.tokens.forEach((tok, t) => {
+    insp.tokens.forEach((tok, t) => {
       // Whitespace tokens carry attention too, but colouring indentation and line ends is noise in the editor.
-      if (tok.text.trim() !== '') buckets[steps.step(focus[t])].push(doc.ranges[t]);
+      if (isTinted(tok.text, focus[t], relevance)) buckets[steps.step(focus[t])].push(doc.ranges[t]);
     });
     return buckets;
   }
@@ -120,7 +138,7 @@ export class Overlay implements vscode.Disposable {
     if (q < 0) return { buckets, query: [] };
     const keys = keysOf(doc.inspection, view.selection, q, doc.inspection.model.topK);
     // Rank: among the coloured keys.
-    const steps = stepScale(view.scale, keys.map((k) => k.weight));
+    const steps = stepScale(scaleOf(doc.inspection, view.scale), keys.map((k) => k.weight));
     for (const { token, weight } of keys) buckets[steps.step(weight)].push(doc.ranges[token]);
     return { buckets, query: [doc.ranges[q]] };
   }
@@ -138,10 +156,11 @@ export class Overlay implements vscode.Disposable {
           if (!row || abort.signal.aborted || this.lookup(editor.document.uri) !== doc || editor.document.version !== doc.version) return;
           const weights = rowOf(doc.inspection, view.selection, row.rows);
           const buckets: vscode.Range[][] = Array.from({ length: BUCKETS }, () => []);
-          const shown = weights.subarray(0, q + 1).filter((w) => w >= FULL_ROW_MIN_WEIGHT);
-          const steps = stepScale(view.scale, shown);
+          const insp = doc.inspection;
+          const shown = weights.subarray(0, q + 1).filter((w) => shownKey(insp, w));
+          const steps = stepScale(scaleOf(insp, view.scale), shown);
           for (let k = 0; k <= q; k++) {
-            if (weights[k] >= FULL_ROW_MIN_WEIGHT) buckets[steps.step(weights[k])].push(doc.ranges[k]);
+            if (shownKey(insp, weights[k])) buckets[steps.step(weights[k])].push(doc.ranges[k]);
           }
           this.apply(editor, buckets, [doc.ranges[q]]);
           this.probe.record({ fullRowUpdates: ++this.fullRowUpdates });

@@ -13,6 +13,7 @@ import { compareSelection, defaultComparePair, fadingModes, sameQuantity, sameWe
 import type { HeadSelection, Mode } from '../shared/vocabulary';
 import { MODE_LABELS } from '../shared/vocabulary';
 import type { Config } from './config';
+import { clampSelection } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import { fileName } from './inspected-documents';
 import type { PageRequests, PanelPage } from './panel';
@@ -140,7 +141,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
       busy: this.documents.busy,
       error: this.ctx.lastError,
       document: doc ? panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri))) : undefined,
-      head: doc ? panelHead(doc.inspection, this.ctx.selection, this.config.colorScale) : undefined,
+      head: doc ? panelHead(doc.inspection, this.selectionIn(doc.inspection), this.config.colorScale) : undefined,
       cursorToken,
       fading: doc ? this.fadingFor(doc) : [],
       compare: doc && this.view.compare ? this.compareFor(doc, this.view.compare) : undefined,
@@ -256,7 +257,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
       return;
     }
     const document = panelDocument(doc.inspection, fileName(vscode.Uri.parse(doc.uri)));
-    const head = panelHead(doc.inspection, this.ctx.selection, this.config.colorScale);
+    const head = panelHead(doc.inspection, this.selectionIn(doc.inspection), this.config.colorScale);
     this.notePayload(payloadBytes(document, head), document.texts.length);
     this.post({ type: 'document', document, head, mode: doc.inspection.mode });
     if (this.view.compare) this.sendCompare(doc);
@@ -265,13 +266,14 @@ export class PanelController implements PageRequests, vscode.Disposable {
   /** The comparison from cache (no heads while a mode is missing). */
   private compareFor(doc: ShownInspection, modes: [Mode, Mode]): PanelCompare {
     const [a, b] = modes.map((m) => this.documents.cachedIn(doc, m));
+    // Across weight and relevance, only aggregates: heads and tiles do not pair.
     const sel = compareSelection(modes, this.ctx.selection);
     const scale = this.config.colorScale;
     return {
       documentId: doc.inspection.id,
       modes,
       sameWeights: sameWeights(...modes),
-      heads: a && b ? [panelHead(a, sel, scale), panelHead(b, sel, scale)] : undefined,
+      heads: a && b ? [panelHead(a, this.selectionIn(a, sel), scale), panelHead(b, this.selectionIn(b, sel), scale)] : undefined,
     };
   }
 
@@ -279,7 +281,7 @@ export class PanelController implements PageRequests, vscode.Disposable {
   private postView(): void {
     const doc = this.shown();
     if (!doc) return;
-    this.post({ type: 'head', head: panelHead(doc.inspection, this.ctx.selection, this.config.colorScale), selection: this.ctx.selection });
+    this.post({ type: 'head', head: panelHead(doc.inspection, this.selectionIn(doc.inspection), this.config.colorScale), selection: this.ctx.selection });
     // The fading series follow the selection (its distance shares and fading curves are per head).
     this.post({ type: 'fading', documentId: doc.inspection.id, fading: this.fadingFor(doc) });
     this.sendCompare(doc);
@@ -308,7 +310,12 @@ export class PanelController implements PageRequests, vscode.Disposable {
   private fadingFor(doc: ShownInspection): FadingSeries[] {
     return this.ctx.modes.flatMap((m) => {
       const insp = this.documents.cachedIn(doc, m);
-      return insp ? [fadingSeries(insp, this.ctx.selection)] : [];
+      return insp ? [fadingSeries(insp, this.selectionIn(insp))] : [];
     });
+  }
+
+  /** The view's selection within an inspection's shape: the shown mode's may not fit another mode's (11 x 11 tiles, 6 x 4 heads) or a run not yet redone. */
+  private selectionIn(insp: Inspection, selection: HeadSelection = this.ctx.selection): HeadSelection {
+    return clampSelection(selection, insp.model.layers, insp.model.heads);
   }
 }

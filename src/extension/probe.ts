@@ -30,6 +30,16 @@ export interface Decorations {
   query: [number, number][];
 }
 
+/** Keys outlined as passing for the cursor token (screening) in the editor updated last, as [start, end) offsets. */
+export interface PassingKeysShown {
+  uri: string;
+  /** The cursor token; null when nothing is outlined for lack of one. */
+  query: [number, number] | null;
+  keys: [number, number][];
+  /** Which keys are outlined, in words (the status bar's tooltip); null when none. */
+  note: string | null;
+}
+
 export interface Probe {
   readonly enabled: boolean;
   /** Starts a timer; calling the result records the elapsed milliseconds. */
@@ -37,6 +47,7 @@ export interface Probe {
   record(values: Partial<Metrics>): void;
   /** Called lazily: the offsets are only computed when the probe is on. */
   decorations(read: () => Decorations): void;
+  passingKeys(read: () => PassingKeysShown): void;
 }
 
 export const NO_PROBE: Probe = {
@@ -44,12 +55,14 @@ export const NO_PROBE: Probe = {
   start: () => () => undefined,
   record: () => undefined,
   decorations: () => undefined,
+  passingKeys: () => undefined,
 };
 
 export class RecordingProbe implements Probe {
   readonly enabled = true;
   readonly metrics: Metrics = { hoverMs: 0, overlayMs: 0, heatmapMs: 0, heatmapBins: 0, payloadBytes: 0, inspectMs: 0, progressReports: 0, lastProgress: 0, fullRowUpdates: 0, conversions: 0, conversionReports: 0 };
   lastDecorations: Decorations | undefined;
+  lastPassingKeys: PassingKeysShown | undefined;
 
   start(metric: 'hoverMs' | 'overlayMs'): () => void {
     const started = performance.now();
@@ -64,6 +77,10 @@ export class RecordingProbe implements Probe {
 
   decorations(read: () => Decorations): void {
     this.lastDecorations = read();
+  }
+
+  passingKeys(read: () => PassingKeysShown): void {
+    this.lastPassingKeys = read();
   }
 }
 

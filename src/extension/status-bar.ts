@@ -18,6 +18,8 @@ export interface StatusView {
   background: string[];
   /** What the overlay's colours mean for the active document (color-legend.ts); empty without one. */
   legend: string[];
+  /** Under screening, which keys are outlined as passing for the cursor token (passing-keys.ts). */
+  passingKeys: string | undefined;
   /** The loaded model; a custom one is named in the text, any in the tooltip. */
   model: { id: string; custom: boolean } | undefined;
 }
@@ -43,7 +45,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(eye) ${label}`;
-      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), ...(view.runNote ? [view.runNote] : []), ...(view.background.length ? [`${view.background.join(', ')}: computing in the background`] : []), ...view.legend, 'Click to switch attention'];
+      const lines = [`Attention Lens: ${label}`, ...(view.model ? [`model ${view.model.id}`] : []), ...(flags.length ? [flags.join(', ')] : []), ...(view.windowNote ? [view.windowNote] : []), ...(view.runNote ? [view.runNote] : []), ...(view.background.length ? [`${view.background.join(', ')}: computing in the background`] : []), ...view.legend, ...(view.passingKeys ? [`Cursor token: ${view.passingKeys}`] : []), 'Click to switch attention'];
       this.item.tooltip = lines.join('\n');
       this.item.backgroundColor = undefined;
     }

@@ -19,6 +19,15 @@ export function isColorScale(value: unknown): value is ColorScale {
 /** Maps are drawn on sqrt: faint attention stays visible next to the near-1 weights of early tokens. */
 export const MAP_SCALE: CurveScale = 'sqrt';
 
+/**
+ * The scale that colours relevance (screening): always a fixed curve of the value, since relevance
+ * is absolute (0.4 means the same in every file and tile); `rank` would colour a rank within the
+ * document, so it falls back to the maps' curve.
+ */
+export function absoluteScale(scale: ColorScale): CurveScale {
+  return scale === 'rank' ? MAP_SCALE : scale;
+}
+
 /** Strength steps of the token colouring; each is one contributed theme colour (strength1..6). */
 export const STRENGTH_STEPS = 6;
 
@@ -90,10 +99,18 @@ export function stepScale(scale: ColorScale, values: ArrayLike<number> = []): St
   };
 }
 
-/** The focus values the overlay colours: tokens that are not whitespace (indentation and line ends stay uncoloured). */
-export function colouredValues(focus: ArrayLike<number>, texts: readonly string[]): number[] {
+/**
+ * Whether the overlay tints a token: never whitespace (indentation and line ends stay uncoloured),
+ * and under relevance never a token that finds nothing (its largest relevance is 0: no key passes).
+ */
+export function isTinted(text: string, focus: number, relevance = false): boolean {
+  return text.trim() !== '' && !(relevance && focus === 0);
+}
+
+/** The focus values the overlay colours (isTinted). */
+export function colouredValues(focus: ArrayLike<number>, texts: readonly string[], relevance = false): number[] {
   const out: number[] = [];
-  for (let i = 0; i < texts.length; i++) if (texts[i].trim() !== '') out.push(focus[i]);
+  for (let i = 0; i < texts.length; i++) if (isTinted(texts[i], focus[i], relevance)) out.push(focus[i]);
   return out;
 }
 

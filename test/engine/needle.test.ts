@@ -52,4 +52,14 @@ describe('needle on the shipped model', function () {
       assert.ok(exact.max[p] <= 1 + 1e-4);
     }
   });
+
+  it('of another mode with other heads: the screening twin\'s tiles from an SSMax window', async () => {
+    const at = SHORT_CODE.indexOf('capacity');
+    const span = tokenSpan(plain, at, at + 'capacity'.length);
+    assert.ok(span);
+    const curve = await exactNeedle(engine, plain, span, { text: SHORT_CODE }, 'screening');
+    const { layers, heads } = engine.modelOf('screening');
+    assert.equal(curve.perHead.length, layers * heads);
+    assert.equal(curve.mean.length, plain.tokens.length - span.end);
+  });
 });

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ShownMessage } from '../../src/protocol';
 import type { Mode } from '../../src/shared/vocabulary';
 import type { ExtensionRoot } from '../../src/extension/extension-root';
-import type { Metrics, RecordingProbe } from '../../src/extension/probe';
+import type { Metrics, PassingKeysShown, RecordingProbe } from '../../src/extension/probe';
 
 export interface StateSnapshot {
   mode: Mode;
@@ -52,6 +52,8 @@ export interface StateSnapshot {
   compare: Mode[] | null;
   metrics: Metrics;
   ranges?: { buckets: [number, number][][]; query: [number, number][] };
+  /** Under screening: the keys outlined as passing for the cursor token in the editor updated last; null before any update. */
+  passingKeys: PassingKeysShown | null;
 }
 
 /** With ranges: every decorated range of the last updated editor, as [start, end) document offsets per bucket. */
@@ -96,6 +98,7 @@ export function stateSnapshot(root: ExtensionRoot, probe: RecordingProbe, wantRa
     shown: { panel: root.panel.shownBy.get('panel') ?? null, editor: root.panel.shownBy.get('editor') ?? null },
     compare: root.view.compare ?? null,
     metrics: { ...probe.metrics },
+    passingKeys: probe.lastPassingKeys ?? null,
   };
 }
 

@@ -143,7 +143,7 @@ export class ModelRunner {
     return new ModelRunner(manifest, tokenizer, log, options);
   }
 
-  /** The model as a mode runs it: screening has its variant's layers and tiles. */
+  /** The model facts a mode runs with: a screening variant's own layers and tiles, else the model's. */
   modelOf(mode: Mode): ModelInfo {
     return variantOf(this.manifest, mode).info;
   }
@@ -369,6 +369,7 @@ export class ModelRunner {
       distanceMass: outputs.distanceMass,
       support: outputs.support,
       ...(outputs.passCount && outputs.totalRelevance ? { passCount: outputs.passCount, totalRelevance: outputs.totalRelevance } : {}),
+      ...(spec.screening ? { screening: spec.screening } : {}),
       queries: rows ? splitRows(rows, queries, model.layers * model.heads, T) : [],
       heads: headSummaries(model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
@@ -460,7 +461,9 @@ export interface NeedleSource {
  * the same window in that mode.
  */
 export async function exactNeedle(runner: ModelRunner, insp: Inspection, span: TokenSpan, source: NeedleSource, mode: Mode = insp.mode): Promise<NeedleCurve> {
-  const heads = insp.model.layers * insp.model.heads;
+  // The mode's own heads: the screening twin's 11 x 11 tiles from a 6 x 4 inspection's window, and back.
+  const { layers, heads: perLayer } = runner.modelOf(mode);
+  const heads = layers * perLayer;
   const T = insp.tokens.length;
   const kept = mode === insp.mode ? await runner.needleFromKeys(insp, span, source.signal) : undefined;
   return needleFromMass(heads, T, span, kept ?? (await runner.needleByRun(insp, span, source, mode)));
