@@ -107,6 +107,8 @@ export interface Inspection {
   passCount?: Float32Array;
   /** Screening only, [layer][tile][query]: sum of the row's relevance, unnormalised (0 when nothing passes). */
   totalRelevance?: Float32Array;
+  /** Screening only, [layer][tile]: the window w each tile ran with (Infinity beyond the training length where w exceeds it) and its acceptance width r. */
+  screening?: { window: Float32Array; acceptance: Float32Array };
   queries: QueryRows[];
   heads: HeadSummary[];
   timings: Timings;

@@ -143,6 +143,11 @@ export class ModelRunner {
     return tokenizeChars(this.memoryBudgetBytes);
   }
 
+  /** The model facts a mode runs with: a screening variant's own layers and tiles, else the model's. */
+  modelOf(mode: Mode): ModelInfo {
+    return variantOf(this.manifest, mode).info;
+  }
+
   /** The dims a mode's runs size their buffers by; without a mode, every variant's (the plans take the largest). */
   private dimsFor(mode?: Mode): ModelDims[] {
     if (mode !== undefined) return [variantOf(this.manifest, mode).dims];
@@ -301,7 +306,7 @@ export class ModelRunner {
     }
     const n = enc.count;
     // A screening run has its variant's layers and tiles: every [layer][head] array is laid out by them.
-    const model = variantOf(this.manifest, req.mode).info;
+    const model = this.modelOf(req.mode);
     const inspection: Inspection = {
       id: this.nextId++,
       model,
@@ -323,6 +328,7 @@ export class ModelRunner {
       distanceMass: outputs.distanceMass,
       support: outputs.support,
       ...(outputs.passCount && outputs.totalRelevance ? { passCount: outputs.passCount, totalRelevance: outputs.totalRelevance } : {}),
+      ...(spec.screening ? { screening: spec.screening } : {}),
       queries: rows ? splitRows(rows, queries, model.layers * model.heads, T) : [],
       heads: headSummaries(model, T, outputs.focus, outputs.entropy, outputs.distance),
       timings: { tokenizeMs: plan.tokenizeMs, inferenceMs, totalMs: performance.now() - plan.t0 },
