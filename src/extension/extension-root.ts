@@ -103,9 +103,9 @@ export class ExtensionRoot implements vscode.Disposable {
     return this.models.current?.modes ?? MODES;
   }
 
-  /** The view's selection, clamped to the loaded model's shape. */
+  /** The view's selection, clamped to the shape the view's mode runs (screening: its own layers and tiles). */
   get selection(): HeadSelection {
-    const model = this.models.current?.model;
+    const model = this.models.current?.modelOf(this.view.mode);
     const sel = this.view.selection;
     return model ? clampSelection(sel, model.layers, model.heads) : sel;
   }
@@ -130,6 +130,8 @@ export class ExtensionRoot implements vscode.Disposable {
         this.noteWindow(doc, result.inspection);
       }
       this.renderStatus();
+      // The mode was switched while this ran, before the document had an inspection to run again: run the mode now shown.
+      if (result && result.inspection.mode !== this.view.mode) return await this.inspect(doc, progress, centerOffset);
       return result;
     } catch (err) {
       this.reportError(`inspecting ${displayName(doc)}`, err);
