@@ -119,9 +119,3 @@ export class Config {
 function positive(v: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 1;
 }
-
-/** Clamps a selection to the model's shape (settings may name a head the model does not have). */
-export function clampSelection(sel: HeadSelection, layers: number, heads: number): HeadSelection {
-  if (sel.kind === 'aggregate') return sel;
-  return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
-}

@@ -5,7 +5,7 @@
 import { equalRuns } from '../../shared/buckets';
 import type { HeadSelection } from '../../shared/vocabulary';
 import type { Inspection } from '../inspection-types';
-import { focusOf } from './selection';
+import { fit, focusOf } from './selection';
 
 /**
  * Keys query i can reach through window w: the softmask (cos(pi d / w) + 1) / 2 is > 0 for
@@ -64,12 +64,12 @@ export interface QueryRelevance {
  * [query]: one tile's counts and total, or for an aggregate the mean over tiles (a max over tiles
  * would mix counts of different tiles). A mean total of 0 means no tile finds anything.
  */
-export function queryRelevance(insp: Inspection, sel: HeadSelection): QueryRelevance {
+export function queryRelevance(insp: Inspection, selection: HeadSelection): QueryRelevance {
   const { passCount, totalRelevance, window } = screeningArrays(insp);
   const T = insp.tokens.length;
-  const { layers, heads } = insp.model;
-  const n = layers * heads;
-  if (sel.kind === 'head' && !(sel.layer < layers && sel.head < heads)) throw new RangeError(`no tile L${sel.layer + 1} H${sel.head + 1} in ${layers} x ${heads} tiles`);
+  const heads = insp.model.heads;
+  const n = insp.model.layers * heads;
+  const sel = fit(insp, selection);
   const tiles = sel.kind === 'head' ? [sel.layer * heads + sel.head] : Array.from({ length: n }, (_, t) => t);
   const out: QueryRelevance = { passCount: new Float32Array(T), keys: new Float32Array(T), total: new Float32Array(T) };
   for (const t of tiles) {
@@ -96,7 +96,7 @@ export interface RelevanceCurves {
 
 /** Curves for a tile, or for the mean over tiles (an aggregate reads as the mean, as the attention curves do). */
 export function relevanceCurves(insp: Inspection, sel: HeadSelection, buckets: number): RelevanceCurves {
-  const picked: HeadSelection = sel.kind === 'head' ? sel : { kind: 'aggregate', how: 'mean' };
+  const picked: HeadSelection = sel.kind === 'head' ? fit(insp, sel) : { kind: 'aggregate', how: 'mean' };
   const q = queryRelevance(insp, picked);
   const focus = focusOf(insp, picked);
   const { starts, ends } = equalRuns(insp.tokens.length, buckets);
