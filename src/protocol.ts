@@ -5,7 +5,7 @@
 import type { ColorScale } from './shared/color-scale';
 import { isColorScale } from './shared/color-scale';
 import type { HeadSelection, Mode } from './shared/vocabulary';
-import { isHeadSelection, isIndex, isMode } from './shared/vocabulary';
+import { isHeadSelection, isIndex, isMode, isRelevance } from './shared/vocabulary';
 
 /** The inspected document as the panel draws it; sent when an inspection lands. */
 export interface PanelDocument {
@@ -24,7 +24,10 @@ export interface PanelDocument {
   starts: Int32Array;
   /** [layer * heads + head]: mean focus of each head. */
   headMeans: Float32Array;
-  /** [layer * heads + head]: what each head does on this document (core/reading/head-roles.ts), and its score in [0, 1]. */
+  /**
+   * [layer * heads + head]: what each head does on this document (core/reading/head-roles.ts), and
+   * its score in [0, 1]. Empty under screening: the role rules read normalised rows, relevance rows are not.
+   */
   roles: string[];
   roleScores: Float32Array;
   /** Head grid thumbnails: [layer][head][row][col], thumbSize a side, max-pooled from the pooled map. */
@@ -32,6 +35,8 @@ export interface PanelDocument {
   thumbs: Float32Array;
   /** [layer]: a sliding layer's window, null for full attention; absent when no layer slides. */
   windows?: (number | null)[];
+  /** Screening only, [layer * tiles + tile]: each tile's window w (Infinity: every earlier key), acceptance width r, and share of the keys in its window that pass (core/reading/relevance.ts). */
+  tiles?: { window: Float32Array; acceptance: Float32Array; passShare: Float32Array };
 }
 
 /** The selected head's data for the current document; sent with the document and on every selection change. */
@@ -46,9 +51,15 @@ export interface PanelHead {
   binSize: number;
   bins: number;
   pooled: Float32Array;
+  /** Screening only, [token]: keys that pass, keys in the window and total relevance of each query; an aggregate gives the mean over tiles. */
+  relevance?: { passCount: Float32Array; keys: Float32Array; total: Float32Array };
 }
 
-export interface FadingSeries {
+/** The fading tabs' curves of one mode: attention weights (AttentionFading) or screening's relevance (RelevanceFading), never on one axis. */
+export type FadingSeries = AttentionFading | RelevanceFading;
+
+export interface AttentionFading {
+  quantity: 'weight';
   mode: Mode;
   /** [bucket]: first token index of each position bucket. */
   starts: Int32Array;
@@ -67,6 +78,22 @@ export interface FadingSeries {
   /** Distance bucket labels ("0", "1-7", ...), and [bucket][label] the mean exact mass at that distance. */
   distanceLabels: string[];
   distanceMass: Float32Array;
+}
+
+/** Screening's curves (core/reading/relevance.ts): entropy, support and mass shares mean nothing for unnormalised rows. */
+export interface RelevanceFading {
+  quantity: 'relevance';
+  mode: Mode;
+  /** [bucket]: first token index of each position bucket. */
+  starts: Int32Array;
+  /** The tile (or mean over tiles) the curves describe. */
+  selection: HeadSelection;
+  /** [bucket]: keys that pass over keys in the window, summed over the bucket's queries. */
+  passShare: Float32Array;
+  /** [bucket]: mean total relevance of a query. */
+  totalRelevance: Float32Array;
+  /** [bucket]: mean largest relevance of a query (its focus). */
+  largest: Float32Array;
 }
 
 /** Where a page is shown: the bottom panel (quick looks) or an editor tab (full size). */
@@ -319,8 +346,19 @@ export function isShownMessage(m: unknown): m is ShownMessage {
   );
 }
 
+/** Float32Arrays of n values each, every value passing `ok`. */
+function isValues(arrays: unknown[], n: number, ok: (v: number) => boolean): boolean {
+  return arrays.every((a) => a instanceof Float32Array && a.length === n && a.every(ok));
+}
+
+/** Screening's tile facts: w >= 1 (Infinity allowed), 0 < r <= 1, a share in [0, 1]. */
+function isTiles(t: unknown, n: number): boolean {
+  return isRecord(t) && isValues([t.window], n, (w) => w >= 1) && isValues([t.acceptance], n, (r) => r > 0 && r <= 1) && isValues([t.passShare], n, (p) => p >= 0 && p <= 1);
+}
+
 function isPanelDocument(d: unknown): d is PanelDocument {
   if (!isRecord(d)) return false;
+  const relevance = isMode(d.mode) && isRelevance(d.mode);
   const ok =
     isId(d.id) &&
     typeof d.label === 'string' &&
@@ -337,10 +375,11 @@ function isPanelDocument(d: unknown): d is PanelDocument {
     d.headMeans instanceof Float32Array &&
     d.headMeans.length === d.layers * d.heads &&
     Array.isArray(d.roles) &&
-    d.roles.length === d.headMeans.length &&
+    d.roles.length === (relevance ? 0 : d.headMeans.length) &&
     d.roles.every((r) => typeof r === 'string') &&
     d.roleScores instanceof Float32Array &&
-    d.roleScores.length === d.headMeans.length &&
+    d.roleScores.length === d.roles.length &&
+    (relevance ? isTiles(d.tiles, d.headMeans.length) : d.tiles === undefined) &&
     isIndex(d.thumbSize) &&
     d.thumbs instanceof Float32Array &&
     (d.windows === undefined ||
@@ -358,13 +397,17 @@ function isPanelHead(h: unknown): h is PanelHead {
     isIndex(h.binSize) &&
     isIndex(h.bins) &&
     h.pooled instanceof Float32Array &&
-    h.pooled.length === (h.bins as number) * (h.bins as number)
+    h.pooled.length === (h.bins as number) * (h.bins as number) &&
+    (h.relevance === undefined || (isRecord(h.relevance) && isValues([h.relevance.passCount, h.relevance.keys, h.relevance.total], h.focus.length, (v) => v >= 0)))
   );
 }
 
+/** Weights in one shape, relevance in the other; each series' quantity must be its mode's. */
 function isFadingSeries(f: unknown): f is FadingSeries {
-  if (!isRecord(f) || !isMode(f.mode) || !(f.starts instanceof Int32Array) || !isHeadSelection(f.selection) || !isIndex(f.supportStride) || f.supportStride < 1) return false;
+  if (!isRecord(f) || !isMode(f.mode) || !(f.starts instanceof Int32Array) || !isHeadSelection(f.selection)) return false;
   const n = f.starts.length;
+  if (isRelevance(f.mode)) return f.quantity === 'relevance' && isValues([f.passShare, f.totalRelevance, f.largest], n, (v) => v >= 0);
+  if (f.quantity !== 'weight' || !isIndex(f.supportStride) || f.supportStride < 1) return false;
   const perBucket = [f.meanFocus, f.entropyRatio, f.supportSize, f.sinkMass].every((a) => a instanceof Float32Array && a.length === n);
   const labels = f.distanceLabels;
   return (

@@ -10,7 +10,7 @@ import { tileParamsText, tilePassShare } from '../core/reading/relevance';
 import { modeItems } from './model-picks';
 import type { ExtensionRoot } from './extension-root';
 import type { Config } from './config';
-import { clampSelection } from './config';
+import { clampSelection } from '../shared/vocabulary';
 import type { InspectedDocuments } from './inspected-documents';
 import type { ModelLoader } from './model-loader';
 import type { ViewState } from './view-state';

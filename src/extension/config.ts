@@ -119,13 +119,3 @@ export class Config {
 function positive(v: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 1;
 }
-
-/**
- * Clamps a selection to the model's shape (settings may name a head the model does not have), or to
- * an inspection's (a selection made for screening's 11 x 11 tiles meets a 6 x 4 inspection while the
- * new mode's run is under way).
- */
-export function clampSelection(sel: HeadSelection, layers: number, heads: number): HeadSelection {
-  if (sel.kind === 'aggregate') return sel;
-  return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
-}

@@ -6,9 +6,9 @@ import { incrementalNote, tokenAt } from '../core/reading/analysis';
 import type { Inspection } from '../core/inspection-types';
 import type { ModelRunner } from '../core/engine/runner';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODES, MODE_LABELS } from '../shared/vocabulary';
+import { MODES, MODE_LABELS, clampSelection } from '../shared/vocabulary';
 import { isLargeModel, largeRunNotice } from '../core/engine/run-estimate';
-import { Config, SECTION, clampSelection } from './config';
+import { Config, SECTION } from './config';
 import { legendLines } from './color-legend';
 import { HoverProvider } from './hover';
 import type { ProgressKind, ShownInspection } from './inspected-documents';
@@ -131,6 +131,8 @@ export class ExtensionRoot implements vscode.Disposable {
         this.noteWindow(doc, result.inspection);
       }
       this.renderStatus();
+      // The mode was switched while this ran, before the document had an inspection to run again: run the mode now shown.
+      if (result && result.inspection.mode !== this.view.mode) return await this.inspect(doc, progress, centerOffset);
       return result;
     } catch (err) {
       this.reportError(`inspecting ${displayName(doc)}`, err);

@@ -17,7 +17,7 @@ import { shownPair } from '../shared/compare';
 import { relevanceLines } from './relevance-hover';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
-import { clampSelection } from './config';
+import { clampSelection } from '../shared/vocabulary';
 
 export const REVEAL_COMMAND = 'attentionLens.revealToken';
 const TOP = 5;

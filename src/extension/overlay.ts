@@ -14,7 +14,7 @@ import { STRENGTH_STEPS, absoluteScale, colouredValues, isTinted, stepScale } fr
 import type { Inspection, QueryRows } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 import { isRelevance } from '../shared/vocabulary';
-import { clampSelection } from './config';
+import { clampSelection } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
 

@@ -11,9 +11,8 @@ import type { NeedleCurve, TokenSpan } from '../core/reading/needle';
 import type { CompareRequest, FadingSeries, HostMessage, PagePlace, PanelCompare, PanelNeedle, PanelState, RegionRequest, ShownMessage } from '../protocol';
 import { compareSelection, defaultComparePair, fadingModes, sameQuantity, sameWeights } from '../shared/compare';
 import type { HeadSelection, Mode } from '../shared/vocabulary';
-import { MODE_LABELS } from '../shared/vocabulary';
+import { MODE_LABELS, clampSelection, isRelevance } from '../shared/vocabulary';
 import type { Config } from './config';
-import { clampSelection } from './config';
 import type { InspectedDocuments, ShownInspection } from './inspected-documents';
 import { fileName } from './inspected-documents';
 import type { PageRequests, PanelPage } from './panel';
@@ -307,10 +306,17 @@ export class PanelController implements PageRequests, vscode.Disposable {
     this.log.info(`panel payload: ${(bytes / 1024).toFixed(0)} KiB for ${tokens} tokens`);
   }
 
+  /**
+   * Every cached mode's fading series, screening only while shown. Screening's tiles and the
+   * attention heads do not pair, so a series of the other kind describes the mean over its heads.
+   */
   private fadingFor(doc: ShownInspection): FadingSeries[] {
+    const shown = doc.inspection.mode;
     return this.ctx.modes.flatMap((m) => {
       const insp = this.documents.cachedIn(doc, m);
-      return insp ? [fadingSeries(insp, this.selectionIn(insp))] : [];
+      if (!insp || (isRelevance(m) && m !== shown)) return [];
+      const pairs = isRelevance(m) === isRelevance(shown);
+      return [fadingSeries(insp, pairs ? this.selectionIn(insp) : { kind: 'aggregate', how: 'mean' })];
     });
   }
 

@@ -1,11 +1,14 @@
 // Turns an Inspection into what the panel draws, keeping the payload small (<= 2 MB
 // at 4,000 tokens): only the selected head's focus and pooled map, head grid thumbnails pooled
-// down to a few cells a side, and token texts with their start offsets.
+// down to a few cells a side, and token texts with their start offsets. A screening inspection
+// adds its tiles' w, r and pass share and the selection's counts per token, and has no head roles.
 import { DISTANCE_BUCKETS, fadingCurves } from '../core/reading/fading-metrics';
 import type { Inspection } from '../core/inspection-types';
-import { fadingOf, focusOf, pooledOf, rolesOf } from '../core/reading/selection';
+import { queryRelevance, relevanceCurves, tileFacts } from '../core/reading/relevance';
+import { fadingOf, fit, focusOf, pooledOf, rolesOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
+import { isRelevance } from '../shared/vocabulary';
 import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';
 
 const THUMB = 24;
@@ -17,7 +20,9 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
   insp.tokens.forEach((t, i) => (starts[i] = t.start));
   const headMeans = new Float32Array(layers * heads);
   for (const s of insp.heads) headMeans[s.layer * heads + s.head] = s.meanFocus;
-  const roles = rolesOf(insp);
+  const relevance = isRelevance(insp.mode);
+  // The role rules read normalised rows (mass shares, entropy): relevance rows are not, so no roles.
+  const roles = relevance ? [] : rolesOf(insp);
   return {
     id: insp.id,
     label,
@@ -35,6 +40,7 @@ export function panelDocument(insp: Inspection, label: string): PanelDocument {
     thumbSize: THUMB,
     thumbs: thumbnails(insp),
     ...(insp.model.windows ? { windows: insp.model.windows } : {}),
+    ...(relevance ? { tiles: tileFacts(insp) } : {}),
   };
 }
 
@@ -48,15 +54,21 @@ export function panelHead(insp: Inspection, selection: HeadSelection, scale: Col
     binSize: insp.pooled.binSize,
     bins: insp.pooled.bins,
     pooled: pooledOf(insp, selection).slice(),
+    ...(isRelevance(insp.mode) ? { relevance: queryRelevance(insp, selection) } : {}),
   };
 }
 
-/** Mean focus by position over every layer and head, and the fading metrics of the selection (a head, else the mean over heads). */
+/**
+ * Mean focus by position over every layer and head, and the fading metrics of the selection (a
+ * head, else the mean over heads); for screening, its relevance curves of the selection instead.
+ */
 export function fadingSeries(insp: Inspection, selection: HeadSelection): FadingSeries {
+  const sel: HeadSelection = selection.kind === 'head' ? fit(insp, selection) : { kind: 'aggregate', how: 'mean' };
+  if (isRelevance(insp.mode)) return { quantity: 'relevance', mode: insp.mode, selection: sel, ...relevanceCurves(insp, sel, FADING_BUCKETS) };
   const focus = fadingOf(insp, FADING_BUCKETS);
-  const sel: HeadSelection = selection.kind === 'head' ? selection : { kind: 'aggregate', how: 'mean' };
   const curves = fadingCurves(insp, sel, focus.starts.length);
   return {
+    quantity: 'weight',
     mode: insp.mode,
     ...focus,
     selection: sel,
@@ -96,9 +108,13 @@ function thumbnails(insp: Inspection): Float32Array {
 export function payloadBytes(doc: PanelDocument | undefined, head: PanelHead | undefined): number {
   let n = 0;
   if (doc) {
-    n += doc.starts.byteLength + doc.headMeans.byteLength + doc.thumbs.byteLength;
-    for (const t of doc.texts) n += 2 * t.length + 4;
+    n += doc.starts.byteLength + doc.headMeans.byteLength + doc.roleScores.byteLength + doc.thumbs.byteLength;
+    if (doc.tiles) n += doc.tiles.window.byteLength + doc.tiles.acceptance.byteLength + doc.tiles.passShare.byteLength;
+    for (const t of [...doc.texts, ...doc.roles]) n += 2 * t.length + 4;
   }
-  if (head) n += head.focus.byteLength + head.pooled.byteLength;
+  if (head) {
+    n += head.focus.byteLength + head.pooled.byteLength;
+    if (head.relevance) n += head.relevance.passCount.byteLength + head.relevance.keys.byteLength + head.relevance.total.byteLength;
+  }
   return n;
 }

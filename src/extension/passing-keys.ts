@@ -15,7 +15,7 @@ import type { HeadSelection } from '../shared/vocabulary';
 import { isRelevance, selectionLabel } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
 import type { RowReader } from './overlay';
-import { clampSelection } from './config';
+import { clampSelection } from '../shared/vocabulary';
 import type { Probe } from './probe';
 
 /** The full row is asked for this long after the last cursor move. */

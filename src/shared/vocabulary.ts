@@ -66,6 +66,15 @@ export function isHeadSelection(value: unknown): value is HeadSelection {
   return v.kind === 'aggregate' && (v.how === 'mean' || v.how === 'max');
 }
 
+/**
+ * Clamps a selection to a shape: settings may name a head the model does not have, and a view's
+ * selection is made for the shown mode (screening's 11 x 11 tiles outnumber the 6 x 4 heads).
+ */
+export function clampSelection(sel: HeadSelection, layers: number, heads: number): HeadSelection {
+  if (sel.kind === 'aggregate' || (sel.layer < layers && sel.head < heads)) return sel;
+  return { kind: 'head', layer: Math.min(sel.layer, layers - 1), head: Math.min(sel.head, heads - 1) };
+}
+
 export function sameSelection(a: HeadSelection, b: HeadSelection): boolean {
   if (a.kind === 'head' && b.kind === 'head') return a.layer === b.layer && a.head === b.head;
   return a.kind === 'aggregate' && b.kind === 'aggregate' && a.how === b.how;

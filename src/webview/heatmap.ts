@@ -3,6 +3,7 @@
 // scale; the masked upper triangle shaded. A readout of query/key/weight under the pointer (or the
 // keyboard cell), click reveals the query token, drag selects a region to zoom into. Compare puts
 // three side by side: one hover marks the same cell on each and one readout describes it.
+// Screening's relevance maps use the same absolute scale, and a relevance of 0 (rejected) is empty.
 import type { PanelRegion } from '../protocol';
 import { divergingColor, weightColor } from '../shared/color-scale';
 import type { Rgba } from './theme-color';
@@ -14,6 +15,10 @@ export interface HeatmapData {
   bins: number;
   binSize: number;
   texts: readonly string[];
+  /** Screening's relevance, not weights: the readout says so, and 0 (every key rejected) is drawn empty. */
+  relevance?: boolean;
+  /** Replaces the options' title for this data ("Relevance map, Screening"). */
+  title?: string;
 }
 
 /** Region shown, in bins: rows [r0, r1) are query bins, cols [c0, c1) key bins. */
@@ -26,6 +31,8 @@ export interface Zoom {
 
 /** The zoomed region at full resolution from the host; data absent: the keys are gone. */
 export type Detail = Omit<PanelRegion, 'requestId' | 'documentId'>;
+
+const PROMPT = (quantity: string): string => `Point at the map: query, key, ${quantity}. Drag to zoom.`;
 
 export interface HeatmapOptions {
   testId: string;
@@ -63,7 +70,7 @@ export class Heatmap {
     this.readout.dataset.testid = `${opts.testId}-readout`;
     this.readout.className = 'readout';
     this.readout.setAttribute('aria-live', 'polite');
-    this.readout.textContent = 'Point at the map: query, key, weight. Drag to zoom.';
+    this.readout.textContent = PROMPT('weight');
     this.band.className = 'zoom-band';
     this.band.hidden = true;
     this.mark.className = 'cell-mark';
@@ -101,9 +108,11 @@ export class Heatmap {
     this.kbd = { r: 0, c: 0 };
     this.mark.hidden = true;
     this.detail = undefined;
+    // The earlier readout described the previous data.
+    this.readout.textContent = PROMPT(this.quantity());
     this.canvas.setAttribute(
       'aria-label',
-      `${this.opts.title}, ${data.bins} by ${data.bins} cells of ${data.binSize} token${data.binSize > 1 ? 's' : ''}; arrow keys move, Enter reveals the query, Escape resets zoom.`,
+      `${data.title ?? this.opts.title}, ${data.bins} by ${data.bins} cells of ${data.binSize} token${data.binSize > 1 ? 's' : ''}; arrow keys move, Enter reveals the query, Escape resets zoom.`,
     );
     this.draw();
   }
@@ -173,6 +182,7 @@ export class Heatmap {
           continue;
         }
         const value = full ? full.data![r * w + c] : d.pooled[row + v.c0 + c];
+        if (d.relevance && value <= 0) continue; // rejected: left empty, the background shows
         const rgb = this.opts.diverging ? divergingColor(value, neutral) : weightColor(value);
         px[i] = rgb[0];
         px[i + 1] = rgb[1];
@@ -336,8 +346,8 @@ export class Heatmap {
     const k = full.k0 + c * full.kBin;
     const tok = (i: number, n: number): string => (n === 1 ? `#${i + 1} ${JSON.stringify(d.texts[i] ?? '')}` : `#${i + 1}–${Math.min(d.texts.length, i + n)} (${JSON.stringify(d.texts[i] ?? '')}…)`);
     const masked = k > q + full.qBin - 1;
-    const what = full.qBin === 1 && full.kBin === 1 ? 'weight' : 'max weight';
-    this.readout.textContent = `query ${tok(q, full.qBin)} → key ${tok(k, full.kBin)}: ${masked ? 'masked (the key comes later)' : `${what} ${full.data[r * full.cols + c].toFixed(3)}`}`;
+    const what = full.qBin === 1 && full.kBin === 1 ? this.quantity() : `max ${this.quantity()}`;
+    this.readout.textContent = `query ${tok(q, full.qBin)} → key ${tok(k, full.kBin)}: ${masked ? 'masked (the key comes later)' : this.valueText(what, full.data[r * full.cols + c])}`;
   }
 
   private showCell(r: number, c: number): void {
@@ -349,8 +359,17 @@ export class Heatmap {
     const cell = this.describe(r, c);
     const d = this.data;
     if (!cell || !d) return;
-    const what = d.binSize === 1 ? 'weight' : 'max weight';
-    this.readout.textContent = `${cell.where}: ${what} ${cell.value.toFixed(3)}${cell.masked ? ' (masked: the key comes later)' : ''}`;
+    const what = d.binSize === 1 ? this.quantity() : `max ${this.quantity()}`;
+    this.readout.textContent = `${cell.where}: ${cell.masked ? `${what} ${cell.value.toFixed(3)} (masked: the key comes later)` : this.valueText(what, cell.value)}`;
+  }
+
+  private quantity(): string {
+    return this.data?.relevance ? 'relevance' : 'weight';
+  }
+
+  /** "max weight 0.412"; a relevance of 0 says the keys were rejected. */
+  private valueText(what: string, value: number): string {
+    return `${what} ${value.toFixed(3)}${this.data?.relevance && value <= 0 ? ' (rejected: no key passes)' : ''}`;
   }
 }
 

@@ -16,18 +16,25 @@
 //   panel-status      document label, token count, busy/error text
 //   heatmap           the heatmap <canvas>
 //   heatmap-readout   text under the heatmap: "query #12 "x" → key #3 "y": weight 0.412"
+//                     (screening: "relevance"); map-legend the relevance map's key (screening)
 //   compare-view      Compare: compare-map-a, compare-map-b, compare-diff (canvases),
 //                     compare-readout (weight under each mode), compare-note, compare-mode-a/-b,
 //                     compare-focus-strip (two canvases), compare-chart
 //   head-grid         the grid of heads; head-cell: one per layer and head,
 //                     aria-label "L2 H3, mean focus 0.412, role local (score 0.61)",
-//                     data-layer / data-head 0-based, data-role; head-role: its role tag
+//                     data-layer / data-head 0-based, data-role; head-role: its role tag.
+//                     Screening: one head-cell per layer and tile, aria-label "L3 H5, tile 5 of
+//                     layer 3: window 17.5, acceptance 0.65, 2.1 % of the keys in its window
+//                     pass", tile-window / tile-acceptance / tile-pass its lines, no roles;
+//                     tile-note the line above saying why
 //   fading-view       the fading section's tabs and charts (fading-view.ts); fading-chart the
 //                     mean focus chart (<figure>, legend names each mode)
 //   needle-view       the needle section; needle-chart its chart, needle-caption its text,
 //                     needle-heads the small multiple of every head (needle-view.ts)
 //   token-strip       the token strip; token: one span per token, data-i = token index
-import { MODE_LABELS, isHeadSelection } from '../shared/vocabulary';
+//                     (class finds-nothing: a screening query with total relevance 0);
+//                     cursor-info: the cursor token's passes and total relevance (screening)
+import { MODE_LABELS, isHeadSelection, isRelevance } from '../shared/vocabulary';
 import type { PanelState, WebviewMessage } from '../protocol';
 import { CompareView } from './compare-view';
 import { FadingView } from './fading-view';
@@ -39,7 +46,8 @@ import { compareSide, singleSide } from './layout';
 import type { SavedState } from './page-state';
 import { applyMessage, fadingMissing, headChoices, readSaved, statusText } from './page-state';
 import { onThemeChange } from './theme-color';
-import { ColorLegend } from './color-legend';
+import { ColorLegend, MapKey } from './color-legend';
+import { cursorText } from './screening-text';
 import { TokenStrip } from './token-strip';
 import { createButton, createDropdown } from './toolkit/controls';
 
@@ -79,6 +87,12 @@ const needleButton = createButton('needle-button', 'Needle', () => vscode.postMe
 needleButton.title = 'How much attention reaches the text selected in the editor, from every later token, under each mode';
 
 const legend = new ColorLegend();
+const mapKey = new MapKey();
+const cursorInfo = document.createElement('p');
+cursorInfo.className = 'cursor-info';
+cursorInfo.dataset.testid = 'cursor-info';
+cursorInfo.setAttribute('aria-live', 'polite');
+cursorInfo.hidden = true;
 const strip = new TokenStrip((token) => {
   save();
   reveal(token);
@@ -110,7 +124,8 @@ const grid = new HeadGrid((selection) => vscode.postMessage({ type: 'selectHead'
 const fading = new FadingView();
 const needleView = new NeedleView();
 
-const mapSection = section('Attention map', heatmap.element);
+const mapSection = section('Attention map', heatmap.element, mapKey.element);
+const headsSection = section('Heads', grid.note, grid.element);
 const fadingSection = section('Fading', fading.element);
 const needleSection = section('Needle', needleView.caption, needleView.chart.element, needleView.heads);
 needleSection.dataset.testid = 'needle-view';
@@ -129,10 +144,10 @@ function layout(): void {
   controls.append(modeSelect.element, headSelect.element, compareToggle, needleButton, zoomReset, status);
   const top = document.createElement('section');
   top.className = 'views';
-  const tokens = section('Tokens', legend.element, strip.element);
+  const tokens = section('Tokens', legend.element, cursorInfo, strip.element);
   tokens.classList.add('tokens');
   compare.element.classList.add('view');
-  top.append(mapSection, compare.element, section('Heads', grid.element), fadingSection, needleSection, tokens);
+  top.append(mapSection, compare.element, headsSection, fadingSection, needleSection, tokens);
   app.append(controls, top);
   renderEmpty();
 }
@@ -168,6 +183,7 @@ function receive(m: unknown): void {
       break;
     case 'cursor':
       strip.setCursor(redraw.token);
+      renderCursorInfo();
       break;
     case 'fading':
       renderFading();
@@ -214,6 +230,8 @@ function renderStatus(): void {
 function renderEmpty(): void {
   strip.setTokens([]);
   legend.clear();
+  mapKey.element.hidden = true;
+  cursorInfo.hidden = true;
   fading.render([], 0);
   compare.element.hidden = true;
   needleSection.hidden = true;
@@ -241,8 +259,30 @@ function renderDocument(restoring: boolean): void {
 function renderGrid(): void {
   const doc = state?.document;
   if (!doc) return;
-  grid.setHeads(doc.layers, doc.heads, doc.headMeans, doc.roles, doc.roleScores, doc.thumbSize, doc.thumbs, inEditor ? 72 : 56, doc.windows ?? []);
+  renderTitles(isRelevance(doc.mode));
+  grid.setHeads(doc, inEditor ? 72 : 56);
   if (state) grid.setSelection(state.selection);
+}
+
+/** Section titles name the quantity: screening's numbers are relevances, its units tiles. */
+function renderTitles(relevance: boolean): void {
+  title(mapSection, relevance ? 'Relevance map' : 'Attention map');
+  title(headsSection, relevance ? 'Tiles' : 'Heads');
+}
+
+function title(el: HTMLElement, text: string): void {
+  const h = el.querySelector('h2');
+  if (h) h.textContent = text;
+}
+
+/** Screening: what the editor's cursor token passes under the selection. */
+function renderCursorInfo(): void {
+  const doc = state?.document;
+  const head = state?.head;
+  const text = doc && head && head.documentId === doc.id && state ? cursorText(head, state.cursorToken, doc.texts[state.cursorToken] ?? '') : undefined;
+  const relevance = head?.relevance !== undefined;
+  cursorInfo.hidden = !relevance;
+  cursorInfo.textContent = text ?? 'Put the editor cursor in the inspected text: its token’s passes and total relevance show here.';
 }
 
 function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
@@ -250,10 +290,17 @@ function renderHead(zoom: Zoom | undefined = heatmap.currentZoom): void {
   const head = state?.head;
   if (!state || !doc || !head || head.documentId !== doc.id) return;
   grid.setSelection(state.selection);
+  const relevance = head.relevance;
   const started = performance.now();
-  legend.set(strip.setFocus(head.focus, head.scale));
+  const steps = strip.setFocus(head.focus, head.scale, relevance?.total);
+  legend.set(steps, relevance?.total.reduce((n, v) => n + (v === 0 ? 1 : 0), 0));
   if (state.probe) vscode.postMessage({ type: 'drawTiming', documentId: doc.id, what: 'strip', ms: performance.now() - started, tokens: doc.texts.length, bins: head.bins });
-  heatmap.setData({ pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts }, zoom);
+  mapKey.element.hidden = relevance === undefined;
+  renderCursorInfo();
+  heatmap.setData(
+    { pooled: head.pooled, bins: head.bins, binSize: head.binSize, texts: doc.texts, ...(relevance ? { relevance: true, title: `Relevance map, ${MODE_LABELS[doc.mode]}` } : {}) },
+    zoom,
+  );
   requestRegion();
   reportShown();
 }

@@ -90,10 +90,10 @@ export function statusText(state: PanelState): string {
   return parts.join(' · ');
 }
 
-/** The head dropdown's choices (each head with its role on this document) and the selected one's value. */
+/** The head dropdown's choices (each head with its role on this document; screening's tiles have none) and the selected one's value. */
 export function headChoices(doc: PanelDocument | undefined, selection: HeadSelection): { choices: { value: string; label: string }[]; value: string } {
   const choices = allSelections(doc?.layers ?? 0, doc?.heads ?? 0).map((sel) => {
-    const role = sel.kind === 'head' && doc ? ` · ${doc.roles[sel.layer * doc.heads + sel.head]}` : '';
+    const role = sel.kind === 'head' && doc?.roles.length ? ` · ${doc.roles[sel.layer * doc.heads + sel.head]}` : '';
     return { value: selectionValue(sel), label: `${selectionLabel(sel)}${role}` };
   });
   return { choices, value: selectionValue(selection) };

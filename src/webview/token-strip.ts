@@ -1,15 +1,20 @@
 // Token strip: the inspected text, each token's background by its focus under the selected head
-// (the same theme colours and steps as the editor overlay). A listbox: arrow keys move, Enter
-// or a click reveals the token in the editor; the editor's cursor token is outlined.
+// (the same theme colours and steps as the editor overlay). Under screening the focus is the
+// largest relevance, and a query that finds nothing (total relevance 0) is struck through. A
+// listbox: arrow keys move, Enter or a click reveals the token in the editor; the editor's cursor
+// token is outlined.
 import type { ColorScale } from '../shared/color-scale';
 import { colouredValues, stepScale } from '../shared/color-scale';
 import type { StepScale } from '../shared/color-scale';
+import { FINDS_NOTHING } from './screening-text';
 
 export class TokenStrip {
   readonly element = document.createElement('div');
   private spans: HTMLSpanElement[] = [];
   private texts: readonly string[] = [];
   private focus: Float32Array = new Float32Array(0);
+  /** Screening: each query's total relevance; undefined for attention. */
+  private totals: Float32Array | undefined;
   private active = -1;
   private cursor = -1;
 
@@ -28,7 +33,11 @@ export class TokenStrip {
     });
     el.addEventListener('mouseover', (e) => {
       const t = this.tokenOf(e.target);
-      if (t >= 0) this.spans[t].title = `token ${t + 1} · focus ${this.focus[t]?.toFixed(3) ?? '?'}`;
+      if (t < 0) return;
+      const value = this.focus[t]?.toFixed(3) ?? '?';
+      this.spans[t].title = this.totals
+        ? `token ${t + 1} · largest relevance ${value} · total ${this.totals[t]?.toFixed(3) ?? '?'}${this.totals[t] === 0 ? ` · ${FINDS_NOTHING}` : ''}`
+        : `token ${t + 1} · focus ${value}`;
     });
     el.addEventListener('keydown', (e) => this.onKey(e));
   }
@@ -55,13 +64,24 @@ export class TokenStrip {
     this.cursor = -1;
   }
 
-  /** Colours by focus, in the overlay's steps and scale (rank: among the tokens the overlay colours); returns the scale for the legend. */
-  setFocus(focus: Float32Array, scale: ColorScale): StepScale {
+  /**
+   * Colours by focus, in the overlay's steps and scale (rank: among the tokens the overlay colours);
+   * returns the scale for the legend. `totals` (screening): each query's total relevance, 0 marked as finding nothing.
+   */
+  setFocus(focus: Float32Array, scale: ColorScale, totals?: Float32Array): StepScale {
     this.focus = focus;
+    this.totals = totals;
+    this.element.setAttribute(
+      'aria-label',
+      `Inspected tokens, coloured by ${totals ? 'largest relevance; struck through: finds nothing' : 'focus'}. Arrow keys move, Enter reveals in the editor.`,
+    );
     const steps = stepScale(scale, colouredValues(focus, this.texts));
     this.spans.forEach((span, i) => {
       const step = steps.step(focus[i] ?? 0);
-      span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}${i === 0 && this.texts[0] === '' ? ' no-text' : ''}`;
+      const nothing = totals?.[i] === 0;
+      span.className = `s${step + 1}${i === this.cursor ? ' cursor' : ''}${i === this.active ? ' active' : ''}${i === 0 && this.texts[0] === '' ? ' no-text' : ''}${nothing ? ' finds-nothing' : ''}`;
+      if (nothing) span.setAttribute('aria-label', `${JSON.stringify(this.texts[i])}, ${FINDS_NOTHING}`);
+      else if (!(i === 0 && this.texts[0] === '')) span.removeAttribute('aria-label');
     });
     return steps;
   }

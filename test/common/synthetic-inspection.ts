@@ -2,8 +2,8 @@
 // array sized for L layers x H heads x T tokens; no model runs.
 import type { Inspection } from '../../src/core/inspection-types';
 
-/** A synthetic Inspection for the pure helpers: only the fields they read. */
-export function synthetic(L: number, H: number, T: number, seed: number): Inspection {
+/** A synthetic Inspection for the pure helpers: only the fields they read; `bins` a side of the pooled maps (default one a token). */
+export function synthetic(L: number, H: number, T: number, seed: number, bins = T): Inspection {
   let x = seed;
   const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
   const tokens = [];
@@ -31,7 +31,7 @@ export function synthetic(L: number, H: number, T: number, seed: number): Inspec
     distance: new Float32Array(L * H * T),
     topIndex: new Int32Array(L * H * T * 2).fill(-1),
     topWeight: new Float32Array(L * H * T * 2),
-    pooled: { binSize: 1, bins: T, data: new Float32Array(L * H * T * T) },
+    pooled: { binSize: Math.ceil(T / bins), bins, data: new Float32Array(L * H * bins * bins) },
     surprisal: new Float32Array(T),
     sink: new Float32Array(L * H * T),
     distanceMass: new Float32Array(L * H * T * 6),
@@ -56,7 +56,7 @@ export const RELEVANCE_MAP = [
 ];
 
 /** A synthetic screening Inspection of 4 tokens: every tile's map is RELEVANCE_MAP; its pass counts and row sums follow from it. */
-export function syntheticScreening(L: number, H: number): Inspection {
+export function syntheticRelevanceMap(L: number, H: number): Inspection {
   const T = RELEVANCE_MAP.length;
   const insp = synthetic(L, H, T, 3);
   const cells = RELEVANCE_MAP.flat();
@@ -79,5 +79,35 @@ export function syntheticScreening(L: number, H: number): Inspection {
     passCount,
     totalRelevance,
     heads: Array.from({ length: L * H }, (_, lh) => ({ layer: Math.floor(lh / H), head: lh % H, meanFocus: rowFocus.reduce((a, b) => a + b, 0) / T, meanEntropy: NaN, meanDistance: 1 })),
+  };
+}
+
+/**
+ * A synthetic screening inspection: relevance's conventions (entropy NaN, support -1), every tile's
+ * window w from `windows` in turn, r = 0.5, and pass counts within each query's window; a query
+ * whose pass count is 0 has total relevance 0 and focus 0.
+ */
+export function syntheticScreening(L: number, H: number, T: number, seed: number, windows: readonly number[], bins = T): Inspection {
+  const insp = synthetic(L, H, T, seed, bins);
+  const window = Float32Array.from({ length: L * H }, (_, t) => windows[t % windows.length]);
+  const passCount = new Float32Array(L * H * T);
+  const totalRelevance = new Float32Array(L * H * T);
+  for (let t = 0; t < L * H; t++) {
+    for (let i = 0; i < T; i++) {
+      const reach = Number.isFinite(window[t]) ? Math.min(i + 1, Math.ceil(window[t])) : i + 1;
+      const pass = Math.floor(insp.focus[t * T + i] * (reach + 1)) % (reach + 1);
+      passCount[t * T + i] = pass;
+      totalRelevance[t * T + i] = pass * insp.focus[t * T + i];
+      if (pass === 0) insp.focus[t * T + i] = 0;
+    }
+  }
+  return {
+    ...insp,
+    mode: 'screening',
+    entropy: new Float32Array(L * H * T).fill(NaN),
+    support: new Int32Array(L * H * T).fill(-1),
+    passCount,
+    totalRelevance,
+    screening: { window, acceptance: new Float32Array(L * H).fill(0.5) },
   };
 }

@@ -11,7 +11,7 @@ import { tokenSpan } from '../../src/core/reading/needle';
 import { PAGE_RGB, relevanceColor } from '../../src/shared/color-scale';
 import { headLabel } from '../../src/shared/vocabulary';
 import { MODEL_DIR } from '../common/fixtures';
-import { RELEVANCE_MAP, synthetic, syntheticScreening } from '../common/synthetic-inspection';
+import { RELEVANCE_MAP, synthetic, syntheticRelevanceMap } from '../common/synthetic-inspection';
 
 interface Parsed {
   root: string;
@@ -109,7 +109,7 @@ describe('SVG export beside screening (relevance)', () => {
 
   it('--compare with screening: both maps as the mean over heads and tiles, no difference map, a legend that names the two quantities', () => {
     const attention = { ...synthetic(2, 3, RELEVANCE_MAP.length, 9), mode: 'ssmax' as const };
-    const screening = syntheticScreening(3, 4);
+    const screening = syntheticRelevanceMap(3, 4);
     // A head was selected: heads and tiles do not pair, so the figure shows the mean.
     const svg = renderSvgFigure({ title: 'x.py', selection: { kind: 'head', layer: 1, head: 2 }, inspections: [attention, screening] });
     const p = parse(svg);
@@ -128,7 +128,7 @@ describe('SVG export beside screening (relevance)', () => {
   });
 
   it('screening alone: a tile\'s relevance map, named so, with the relevance key', () => {
-    const p = parse(renderSvgFigure({ title: 'x.py', selection: { kind: 'head', layer: 2, head: 3 }, inspections: [syntheticScreening(3, 4)] }));
+    const p = parse(renderSvgFigure({ title: 'x.py', selection: { kind: 'head', layer: 2, head: 3 }, inspections: [syntheticRelevanceMap(3, 4)] }));
     assert.deepEqual(p.groups, ['legend', 'map', 'focus']);
     assert.ok(p.texts.includes('Screening: relevance per key, absolute, 0 = rejected'));
     assert.ok(p.texts.includes('Screening relevance: L3 H4'));

@@ -14,7 +14,7 @@ import { DocumentSession } from '../../src/core/engine/document-session';
 import { ModelRunner } from '../../src/core/engine/runner';
 import type { Inspection } from '../../src/core/inspection-types';
 import { MODEL_DIR, close } from '../common/fixtures';
-import { RELEVANCE_MAP, syntheticScreening } from '../common/synthetic-inspection';
+import { RELEVANCE_MAP, syntheticRelevanceMap } from '../common/synthetic-inspection';
 
 interface Png {
   width: number;
@@ -188,7 +188,7 @@ describe('exports', function () {
 });
 
 describe('exports of a screening inspection (relevance)', () => {
-  const insp = syntheticScreening(2, 3);
+  const insp = syntheticRelevanceMap(2, 3);
 
   it('PNG: relevance on its absolute scale, 0 (rejected) as the white page, never rescaled to the map\'s largest value', () => {
     const png = decodePng(renderHeatmapPng(insp, { kind: 'head', layer: 1, head: 2 }, 4));

@@ -17,6 +17,7 @@ import { ModelWorker } from '../../src/core/engine/worker';
 import type { ModelManifest } from '../../src/core/model/manifest';
 import { modesOf, planMode, readManifest } from '../../src/core/model/manifest';
 import { bestKeys } from '../../src/core/reading/span-mass';
+import { keysInWindow } from '../../src/core/reading/relevance';
 import { ROOT, longCode } from '../common/fixtures';
 import { runPython, screeningModel } from '../common/screening-model';
 import type { Nested } from '../common/reference-errors';
@@ -200,6 +201,14 @@ describe('screening variant: the engine against Multiscreen in PyTorch', functio
       assert.equal(insp.totalRelevance?.length, 16 * T);
       assert.equal(insp.queries[0].rows.length, 16 * T);
       assert.ok(insp.heads.every((h) => Number.isNaN(h.meanEntropy)));
+      // The tiles' w (Infinity beyond the training length where w exceeds it) and r travel with the
+      // inspection, and no query passes more keys than its tile's window reaches.
+      const params = planMode(manifest, 'screening', T).screening!;
+      assert.deepEqual(insp.screening, params);
+      assert.ok(params.window.some((w) => w === Infinity) && params.window.some(Number.isFinite));
+      for (let lh = 0; lh < 16; lh++) {
+        for (let i = 0; i < T; i++) assert.ok(insp.passCount![lh * T + i] <= keysInWindow(i, params.window[lh]), `tile ${lh}, query ${i}`);
+      }
       // The needle from kept keys equals the rows' relevance on the span.
       const span = { start: 10, end: 13 };
       const needle = await runner.needleFromKeys(insp, span);

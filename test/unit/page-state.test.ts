@@ -41,7 +41,7 @@ function needle(documentId: number, exact: boolean): PanelNeedle {
 /** A fading series of one bucket: only mode, starts and meanFocus matter to the page state. */
 function fading(mode: Mode, meanFocus: number): FadingSeries {
   const one = Float32Array.from([meanFocus]);
-  return { mode, starts: Int32Array.from([0]), meanFocus: one, selection: { kind: 'aggregate', how: 'mean' }, entropyRatio: one, supportSize: one, supportStride: 1, sinkMass: one, distanceLabels: ['0'], distanceMass: one };
+  return { quantity: 'weight', mode, starts: Int32Array.from([0]), meanFocus: one, selection: { kind: 'aggregate', how: 'mean' }, entropyRatio: one, supportSize: one, supportStride: 1, sinkMass: one, distanceLabels: ['0'], distanceMass: one };
 }
 
 function state(): PanelState {
@@ -146,6 +146,12 @@ describe('panel page state', () => {
     assert.equal(value, selectionValue({ kind: 'head', layer: 1, head: 1 }));
     assert.ok(choices.some((c) => c.value === value));
     assert.deepEqual(headChoices(undefined, { kind: 'aggregate', how: 'max' }).choices.length, 2);
+  });
+
+  it('offers screening\'s tiles without roles: it has none', () => {
+    const tiles = { window: Float32Array.of(2, Infinity, 5, 9), acceptance: new Float32Array(4).fill(0.5), passShare: new Float32Array(4) };
+    const labels = headChoices(doc(7, { mode: 'screening', roles: [], roleScores: new Float32Array(0), tiles }), { kind: 'aggregate', how: 'mean' }).choices.map((c) => c.label);
+    assert.deepEqual(labels, ['all heads: mean', 'all heads: max', 'L1 H1', 'L1 H2', 'L2 H1', 'L2 H2']);
   });
 
   it('captions the needle with its tokens, head and exactness', () => {

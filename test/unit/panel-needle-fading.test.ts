@@ -48,6 +48,7 @@ describe('needle payload and guards', () => {
 
   it('the fading guard checks every per-bucket array and the distance table', () => {
     const f: FadingSeries = {
+      quantity: 'weight',
       mode: 'logn-scaling',
       starts: Int32Array.of(0, 5),
       meanFocus: Float32Array.of(0.5, 0.4),

@@ -1,9 +1,14 @@
 // What the panel is sent for an inspection: the document with roles and head-grid thumbnails, the
-// selected head's data as copies, the fading curve, and the payload's size.
+// selected head's data as copies, the fading curve, and the payload's size; for screening, the
+// tiles' w, r and pass share, no roles, the counts per query and the relevance curves, through
+// the guards the webview applies.
 import * as assert from 'node:assert/strict';
+import { queryRelevance, relevanceCurves, tileFacts } from '../../src/core/reading/relevance';
 import { focusOf, pooledOf } from '../../src/core/reading/selection';
 import { fadingSeries, panelDocument, panelHead, payloadBytes } from '../../src/extension/panel-payload';
-import { synthetic } from '../common/synthetic-inspection';
+import type { PanelDocument, PanelHead } from '../../src/protocol';
+import { isDocumentMessage, isFadingMessage, isHeadMessage } from '../../src/protocol';
+import { synthetic, syntheticScreening } from '../common/synthetic-inspection';
 
 function causalInspection() {
   const insp = synthetic(2, 3, 30, 11);
@@ -50,7 +55,17 @@ describe('panel payload', () => {
     const f = fadingSeries(insp, { kind: 'aggregate', how: 'mean' });
     assert.equal(f.mode, insp.mode);
     assert.equal(f.starts.length, Math.min(48, insp.tokens.length));
-    assert.equal(f.meanFocus.length, f.starts.length);
+    assert.ok(f.quantity === 'weight' && f.meanFocus.length === f.starts.length);
+  });
+
+  it('a tile of screening\'s larger shape reads as the nearest head this inspection has, and the fading series says which', () => {
+    const insp = causalInspection();
+    const tile = { kind: 'head', layer: 8, head: 10 } as const;
+    const last = { kind: 'head', layer: 1, head: 2 } as const;
+    const head = panelHead(insp, tile, 'rank');
+    assert.deepEqual(Array.from(head.focus), Array.from(focusOf(insp, last)));
+    assert.deepEqual(Array.from(head.pooled), Array.from(pooledOf(insp, last)));
+    assert.deepEqual(fadingSeries(insp, tile).selection, last);
   });
 
   it('counts typed arrays as bytes and texts as UTF-16', () => {
@@ -58,7 +73,67 @@ describe('panel payload', () => {
     const doc = panelDocument(insp, 'x.py');
     const head = panelHead(insp, { kind: 'aggregate', how: 'mean' }, 'linear');
     const texts = doc.texts.reduce((n, t) => n + 2 * t.length + 4, 0);
-    assert.equal(payloadBytes(doc, undefined), doc.starts.byteLength + doc.headMeans.byteLength + doc.thumbs.byteLength + texts);
+    const roles = doc.roles.reduce((n, t) => n + 2 * t.length + 4, 0);
+    assert.equal(payloadBytes(doc, undefined), doc.starts.byteLength + doc.headMeans.byteLength + doc.roleScores.byteLength + doc.thumbs.byteLength + texts + roles);
     assert.equal(payloadBytes(undefined, head), head.focus.byteLength + head.pooled.byteLength);
+  });
+});
+
+describe('panel payload under screening', () => {
+  const T = 60;
+  const insp = syntheticScreening(3, 4, T, 7, [Infinity, 2, 17.5, 300]);
+  const doc = panelDocument(insp, 'x.py');
+  const tile = { kind: 'head', layer: 2, head: 1 } as const;
+  const documentMessage = (document: PanelDocument, head?: PanelHead): unknown => ({ type: 'document', document, head, mode: document.mode });
+
+  it('the document: each tile\'s w, r and share of keys passing, and no head roles', () => {
+    assert.deepEqual(doc.tiles, tileFacts(insp));
+    assert.deepEqual(doc.roles, []);
+    assert.equal(doc.roleScores.length, 0);
+    assert.equal(doc.thumbs.length, 12 * doc.thumbSize ** 2);
+    assert.equal(isDocumentMessage(documentMessage(doc)), true);
+  });
+
+  it('the document guard: tiles exactly under screening, w >= 1 (Infinity too), 0 < r <= 1, shares in [0, 1], no roles', () => {
+    const withTiles = (change: Partial<NonNullable<PanelDocument['tiles']>>): PanelDocument => ({ ...doc, tiles: { ...doc.tiles!, ...change } });
+    assert.equal(isDocumentMessage(documentMessage({ ...doc, tiles: undefined })), false, 'screening without tiles');
+    assert.equal(isDocumentMessage(documentMessage({ ...doc, mode: 'softmax' })), false, 'tiles under attention');
+    assert.equal(isDocumentMessage(documentMessage({ ...doc, roles: new Array<string>(12).fill('broad'), roleScores: new Float32Array(12) })), false, 'roles under screening');
+    assert.equal(isDocumentMessage(documentMessage(withTiles({ window: new Float32Array(12).fill(0.5) }))), false, 'a window below 1');
+    assert.equal(isDocumentMessage(documentMessage(withTiles({ acceptance: new Float32Array(12) }))), false, 'an acceptance of 0');
+    assert.equal(isDocumentMessage(documentMessage(withTiles({ passShare: new Float32Array(12).fill(1.5) }))), false, 'a share above 1');
+    assert.equal(isDocumentMessage(documentMessage(withTiles({ passShare: new Float32Array(11) }))), false, 'a tile short');
+  });
+
+  it('the head: the tile\'s counts per query, or the mean over tiles for an aggregate', () => {
+    const head = panelHead(insp, tile, 'rank');
+    assert.deepEqual(head.relevance, queryRelevance(insp, tile));
+    assert.deepEqual(panelHead(insp, { kind: 'aggregate', how: 'max' }, 'rank').relevance, queryRelevance(insp, { kind: 'aggregate', how: 'mean' }));
+    assert.equal(isHeadMessage({ type: 'head', head, selection: tile }), true);
+    assert.equal(isHeadMessage({ type: 'head', head: { ...head, relevance: { ...head.relevance!, keys: new Float32Array(T - 1) } }, selection: tile }), false);
+    assert.equal(panelHead(synthetic(1, 1, 4, 1), { kind: 'head', layer: 0, head: 0 }, 'rank').relevance, undefined, 'attention has none');
+  });
+
+  it('the fading series: relevance curves of the selection, guarded apart from the weights', () => {
+    const f = fadingSeries(insp, tile);
+    assert.ok(f.quantity === 'relevance');
+    assert.deepEqual({ starts: f.starts, passShare: f.passShare, totalRelevance: f.totalRelevance, largest: f.largest }, relevanceCurves(insp, tile, 48));
+    assert.deepEqual(fadingSeries(insp, { kind: 'aggregate', how: 'max' }).selection, { kind: 'aggregate', how: 'mean' });
+    const message = (fading: unknown): unknown => ({ type: 'fading', documentId: 1, fading: [fading] });
+    assert.equal(isFadingMessage(message(f)), true);
+    assert.equal(isFadingMessage(message({ ...f, quantity: 'weight' })), false, 'screening is never a weight');
+    assert.equal(isFadingMessage(message({ ...f, largest: f.largest.subarray(1) })), false, 'a bucket short');
+    assert.equal(isFadingMessage(message({ ...f, passShare: undefined })), false);
+    assert.equal(isFadingMessage(message({ ...fadingSeries(synthetic(1, 1, 4, 1), { kind: 'aggregate', how: 'mean' }), quantity: 'relevance' })), false, 'attention is never relevance');
+  });
+
+  it(`stays within 2 MB at 4,000 tokens with 11 x 11 tiles`, () => {
+    const big = syntheticScreening(11, 11, 4000, 3, [Infinity, 5.5, 40], 256);
+    const document = panelDocument(big, 'inventory.py');
+    const head = panelHead(big, { kind: 'aggregate', how: 'mean' }, 'rank');
+    const bytes = payloadBytes(document, head);
+    assert.ok(bytes <= 2 * 1024 * 1024, `${bytes} bytes`);
+    assert.ok(bytes >= document.thumbs.byteLength + head.pooled.byteLength + 3 * 4 * 4000, 'counts the thumbnails, the map and the counts per query');
+    assert.equal(isDocumentMessage(documentMessage(document, head)), true);
   });
 });

@@ -347,7 +347,7 @@ export class ModelRunner {
     }
     const n = enc.count;
     // A screening run has its variant's layers and tiles: every [layer][head] array is laid out by them.
-    const model = variantOf(this.manifest, req.mode).info;
+    const model = this.modelOf(req.mode);
     const inspection: Inspection = {
       id: this.nextId++,
       model,

@@ -1,8 +1,12 @@
 // Every read of an inspection for a head, an aggregate or a role: one head (views into the
 // inspection) or an aggregate over all layers and heads (computed on each call: at most L*H*T, well
 // under a millisecond). The overlay, hover, panel, picker and exports read through here; the CLI
-// through the exports.
+// through the exports. A head the inspection does not have reads as the nearest one it has: the
+// view's selection is made for the shown mode, and another mode's inspection (a partner, or one
+// still shown while the switched mode runs) may have fewer layers or heads (screening's 11 x 11
+// tiles against the 6 x 4 attention heads).
 import type { HeadSelection } from '../../shared/vocabulary';
+import { clampSelection } from '../../shared/vocabulary';
 import type { KeyWeight } from './analysis';
 import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
 import type { HeadFading } from './fading-metrics';
@@ -12,13 +16,20 @@ import { inspectionHeadRoles } from './head-roles';
 import type { Inspection } from '../inspection-types';
 import type { NeedleCurve } from './needle';
 
+/** The selection as this inspection can read it (the head comment says why). */
+export function fit(insp: Inspection, sel: HeadSelection): HeadSelection {
+  return clampSelection(sel, insp.model.layers, insp.model.heads);
+}
+
 /** Focus of every token under the selection. */
-export function focusOf(insp: Inspection, sel: HeadSelection): Float32Array {
+export function focusOf(insp: Inspection, selection: HeadSelection): Float32Array {
+  const sel = fit(insp, selection);
   return sel.kind === 'head' ? headFocus(insp, sel.layer, sel.head) : aggregateFocus(insp, sel.how);
 }
 
 /** Entropy of one token's attention row (nats); for an aggregate, the mean over heads. */
-export function entropyOf(insp: Inspection, sel: HeadSelection, token: number): number {
+export function entropyOf(insp: Inspection, selection: HeadSelection, token: number): number {
+  const sel = fit(insp, selection);
   const T = insp.tokens.length;
   if (sel.kind === 'head') return insp.entropy[(sel.layer * insp.model.heads + sel.head) * T + token];
   const n = insp.model.layers * insp.model.heads;
@@ -31,7 +42,8 @@ export function entropyOf(insp: Inspection, sel: HeadSelection, token: number): 
  * The n keys the query attends to most. For an aggregate, each head's top-k weights are combined
  * (mean or max over heads; a key outside a head's top-k counts as 0 there, a slight underestimate).
  */
-export function keysOf(insp: Inspection, sel: HeadSelection, query: number, n: number): KeyWeight[] {
+export function keysOf(insp: Inspection, selection: HeadSelection, query: number, n: number): KeyWeight[] {
+  const sel = fit(insp, selection);
   if (sel.kind === 'head') return topKeys(insp, sel.layer, sel.head, query, n);
   const { layers, heads, topK } = insp.model;
   const combined = new Map<number, number>();
@@ -50,13 +62,15 @@ export function keysOf(insp: Inspection, sel: HeadSelection, query: number, n: n
 }
 
 /** Pooled attention map (bins x bins) under the selection. */
-export function pooledOf(insp: Inspection, sel: HeadSelection): Float32Array {
+export function pooledOf(insp: Inspection, selection: HeadSelection): Float32Array {
+  const sel = fit(insp, selection);
   if (sel.kind === 'head') return headPooled(insp, sel.layer, sel.head);
   return aggregateHeads(insp.pooled.data, insp.model.layers * insp.model.heads, insp.pooled.bins * insp.pooled.bins, sel.how);
 }
 
 /** One query's weights over every key under the selection, from its full rows ([layer * heads + head][key]). */
-export function rowOf(insp: Inspection, sel: HeadSelection, rows: Float32Array): Float32Array {
+export function rowOf(insp: Inspection, selection: HeadSelection, rows: Float32Array): Float32Array {
+  const sel = fit(insp, selection);
   const T = insp.tokens.length;
   if (sel.kind === 'head') {
     const h = sel.layer * insp.model.heads + sel.head;
@@ -83,7 +97,8 @@ export function headFadingOf(insp: Inspection): HeadFading[] {
 }
 
 /** A needle curve of the selected head, or its mean / max over heads. */
-export function curveOf(curve: NeedleCurve, insp: Inspection, sel: HeadSelection): Float32Array {
+export function curveOf(curve: NeedleCurve, insp: Inspection, selection: HeadSelection): Float32Array {
+  const sel = fit(insp, selection);
   if (sel.kind === 'aggregate') return sel.how === 'mean' ? curve.mean : curve.max;
   return curve.perHead[sel.layer * insp.model.heads + sel.head] ?? curve.mean;
 }
