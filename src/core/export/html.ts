@@ -11,7 +11,7 @@ import { relevanceSummaries } from './json';
 import { renderHeatmapPng } from './png';
 import type { Inspection } from '../inspection-types';
 import { supportTokensText } from '../reading/fading-metrics';
-import { focusOf, headFadingOf, keysOf, roleOf } from '../reading/selection';
+import { checkSelection, focusOf, headFadingOf, keysOf, roleOf } from '../reading/selection';
 
 export interface HtmlReportOptions {
   /** Shown as the page title, e.g. the file name. */
@@ -41,6 +41,7 @@ const RELEVANCE_TABLE =
 
 export function renderHtmlReport(insp: Inspection, opts: HtmlReportOptions = {}): string {
   const sel: HeadSelection = opts.selection ?? { kind: 'aggregate', how: 'mean' };
+  checkSelection(insp, sel);
   const focus = focusOf(insp, sel);
   const label = escapeHtml(selectionLabel(sel));
   const title = opts.title ?? 'Attention Lens report';

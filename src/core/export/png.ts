@@ -5,11 +5,12 @@ import type { HeadSelection } from '../../shared/vocabulary';
 import { isRelevance } from '../../shared/vocabulary';
 import { MASKED_RGB, PAGE_RGB, relevanceColor, weightColor } from '../../shared/color-scale';
 import type { Inspection } from '../inspection-types';
-import { pooledOf } from '../reading/selection';
+import { checkSelection, pooledOf } from '../reading/selection';
 
 /** sizePx x sizePx image of the selection's pooled map: queries down, keys across. */
 export function renderHeatmapPng(insp: Inspection, sel: HeadSelection, sizePx: number): Buffer {
   if (!Number.isInteger(sizePx) || sizePx < 1 || sizePx > 8192) throw new RangeError(`image size ${sizePx} must be an integer in 1..8192`);
+  checkSelection(insp, sel);
   const map = pooledOf(insp, sel);
   const bins = insp.pooled.bins;
   const color = isRelevance(insp.mode) ? (v: number) => relevanceColor(v, PAGE_RGB) : weightColor;

@@ -12,7 +12,7 @@ import { MODE_LABELS, headLabel, isRelevance, selectionLabel } from '../../share
 import type { Inspection } from '../inspection-types';
 import type { NeedleCurve, TokenSpan } from '../reading/needle';
 import { bestNeedleHead } from '../reading/needle';
-import { focusOf, pooledOf } from '../reading/selection';
+import { checkSelection, focusOf, pooledOf } from '../reading/selection';
 
 export interface SvgFigureInput {
   /** The document's name, for the heading. */
@@ -157,6 +157,7 @@ export function renderSvgFigure(input: SvgFigureInput): string {
   if (b && (b.tokens.length !== T || b.range.start !== a.range.start)) throw new RangeError('SVG figure: the two inspections must cover the same window');
   const same = !b || sameQuantity(a.mode, b.mode);
   const selection = b ? compareSelection([a.mode, b.mode], input.selection) : input.selection;
+  for (const insp of inspections) checkSelection(insp, selection);
   const anyRelevance = inspections.some((insp) => isRelevance(insp.mode));
   const which = selectionLabel(selection);
   const parts: string[] = [];

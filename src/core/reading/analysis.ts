@@ -16,7 +16,8 @@ export interface FadingCurve {
   meanFocus: Float32Array[];
 }
 
-function headOffset(insp: Inspection, layer: number, head: number): number {
+/** The index of [layer][head] in the per-head arrays; a RangeError for a head the inspection does not have. */
+export function headOffset(insp: Inspection, layer: number, head: number): number {
   const { layers, heads } = insp.model;
   if (!Number.isInteger(layer) || layer < 0 || layer >= layers) throw new RangeError(`layer ${layer} is out of range 0..${layers - 1}`);
   if (!Number.isInteger(head) || head < 0 || head >= heads) throw new RangeError(`head ${head} is out of range 0..${heads - 1}`);

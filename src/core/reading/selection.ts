@@ -8,7 +8,7 @@
 import type { HeadSelection } from '../../shared/vocabulary';
 import { clampSelection } from '../../shared/vocabulary';
 import type { KeyWeight } from './analysis';
-import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headPooled, topKeys } from './analysis';
+import { aggregateFocus, aggregateHeads, fadingCurve, headFocus, headOffset, headPooled, topKeys } from './analysis';
 import type { HeadFading } from './fading-metrics';
 import { headFading } from './fading-metrics';
 import type { HeadRoles } from './head-roles';
@@ -19,6 +19,11 @@ import type { NeedleCurve } from './needle';
 /** The selection as this inspection can read it (the head comment says why). */
 export function fit(insp: Inspection, sel: HeadSelection): HeadSelection {
   return clampSelection(sel, insp.model.layers, insp.model.heads);
+}
+
+/** A RangeError where the selection names a head this inspection does not have: an export draws exactly the head its label names. */
+export function checkSelection(insp: Inspection, sel: HeadSelection): void {
+  if (sel.kind === 'head') headOffset(insp, sel.layer, sel.head);
 }
 
 /** Focus of every token under the selection. */
