@@ -214,9 +214,11 @@ export class PanelController implements PageRequests, vscode.Disposable {
     this.shownBy.set(page.where, shown);
   }
 
-  /** Shows the exact needle of a span of a shown document (needle-command.ts picks it): under Compare its two modes, else every mode; resolves when it was posted. */
+  /** Shows the exact needle of a span of a shown document (needle-command.ts picks it): under Compare its two modes, else every mode (screening only while shown); resolves when it was posted. */
   async runNeedle(doc: ShownInspection, span: TokenSpan): Promise<PanelNeedle | undefined> {
-    const needle = await this.details.needle(doc, span, this.view.compare ?? this.ctx.modes);
+    // Without Compare every mode, screening only while shown (as the fading chart): its run is the costliest.
+    const modes = this.view.compare ?? this.ctx.modes.filter((m) => !isRelevance(m) || m === doc.inspection.mode);
+    const needle = await this.details.needle(doc, span, modes);
     if (!needle) return undefined;
     this.uri = doc.uri;
     this.sync();

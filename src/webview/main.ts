@@ -127,7 +127,7 @@ const needleView = new NeedleView();
 const mapSection = section('Attention map', heatmap.element, mapKey.element);
 const headsSection = section('Heads', grid.note, grid.element);
 const fadingSection = section('Fading', fading.element);
-const needleSection = section('Needle', needleView.caption, needleView.chart.element, needleView.heads);
+const needleSection = section('Needle', needleView.caption, needleView.chart.element, needleView.relevanceChart.element, needleView.heads);
 needleSection.dataset.testid = 'needle-view';
 needleSection.classList.add('needle');
 
@@ -348,7 +348,7 @@ function renderNeedle(): void {
   const doc = state?.document;
   needleSection.hidden = !needle || !doc;
   if (!needle || !doc) return;
-  needleView.render(needle, doc.texts.length, doc.heads);
+  needleView.render(needle, doc.texts.length, doc.heads, isRelevance(doc.mode));
   reportShown();
 }
 

@@ -107,5 +107,26 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       await panel.locator(`${tid('fading-tab')}[data-tab="passing"]`).click();
       await bench.screenshot(`${theme}-screening-fading`);
     });
+
+    it('Needle under Compare SSMax | Screening: the weights in one chart, relevance (a sum, not a share) in a chart of its own', async function () {
+      this.timeout(240000);
+      await panel.locator(tid('compare-toggle')).click();
+      await panel.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 180000 });
+      // REORDER_MARGIN where it is defined (line 23).
+      await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await bench.page.keyboard.press('Control+G');
+      await bench.page.keyboard.type('23:1');
+      await bench.page.keyboard.press('Enter');
+      await bench.page.keyboard.press('Control+Shift+ArrowRight');
+      await panel.locator(tid('needle-button')).click();
+      await panel.locator(`${tid('needle-relevance-chart')} polyline.series.screening`).waitFor({ timeout: 180000 });
+      await panel.locator(`${tid('needle-chart')} polyline.series.ssmax`).waitFor({ timeout: 180000 });
+      assert.equal(await panel.locator(`${tid('needle-chart')} polyline.series.screening`).count(), 0, 'relevance is not drawn on the weights\' axis');
+      assert.match(await panel.locator(`${tid('needle-relevance-chart')} figcaption`).innerText(), /Screening/);
+      // The small multiple: the shown document's tiles (mean, max and 121), not SSMax's heads.
+      assert.equal(await panel.locator(tid('needle-head')).count(), 3 + 121);
+      await panel.locator(tid('needle-view')).scrollIntoViewIfNeeded();
+      await bench.screenshot(`${theme}-screening-needle`);
+    });
   });
 }
