@@ -7,6 +7,7 @@ import type { Inspection } from '../core/inspection-types';
 import { queryRelevance, relevanceCurves, tileFacts } from '../core/reading/relevance';
 import { fadingOf, fit, focusOf, pooledOf, rolesOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
+import { absoluteScale } from '../shared/color-scale';
 import type { HeadSelection } from '../shared/vocabulary';
 import { isRelevance } from '../shared/vocabulary';
 import type { FadingSeries, PanelDocument, PanelHead } from '../protocol';
@@ -50,7 +51,8 @@ export function panelHead(insp: Inspection, selection: HeadSelection, scale: Col
     selection,
     // Copies: a view into the Inspection would drag its whole buffer across.
     focus: focusOf(insp, selection).slice(),
-    scale,
+    // Relevance is absolute: the strip colours it on a fixed curve, as the editor overlay does.
+    scale: isRelevance(insp.mode) ? absoluteScale(scale) : scale,
     binSize: insp.pooled.binSize,
     bins: insp.pooled.bins,
     pooled: pooledOf(insp, selection).slice(),

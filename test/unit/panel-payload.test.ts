@@ -114,6 +114,12 @@ describe('panel payload under screening', () => {
     assert.equal(panelHead(synthetic(1, 1, 4, 1), { kind: 'head', layer: 0, head: 0 }, 'rank').relevance, undefined, 'attention has none');
   });
 
+  it('the head: relevance is coloured on a fixed curve, never by rank within the document (as the overlay does)', () => {
+    assert.equal(panelHead(insp, tile, 'rank').scale, 'sqrt');
+    assert.equal(panelHead(insp, tile, 'log').scale, 'log');
+    assert.equal(panelHead(synthetic(1, 1, 4, 1), { kind: 'head', layer: 0, head: 0 }, 'rank').scale, 'rank', 'attention keeps the setting');
+  });
+
   it('the fading series: relevance curves of the selection, guarded apart from the weights', () => {
     const f = fadingSeries(insp, tile);
     assert.ok(f.quantity === 'relevance');
