@@ -1,6 +1,6 @@
 // The editor under screening, on samples/inventory.py: Switch Attention offers it and the status bar
 // shows it with the screening twin's own layers and tiles; the hover's "passes: N of M keys" line
-// holds the inspection's numbers (M from the tile's window), with Softmax's weights on a line of
+// holds the inspection's numbers (M from the tile's window), with SSMax's weights on a line of
 // their own; the overlay tints by the absolute relevance (a fixed curve whatever the rank setting,
 // no tint where nothing passes); the cursor token's passing keys are outlined. One inspection for
 // the suite: a screening run of 5,520 tokens takes tens of seconds on the shared machine.
@@ -106,20 +106,20 @@ suite('Screening in the editor', function () {
     const total = insp.totalRelevance?.[lh * T + t] ?? NaN;
     const largest = insp.focus[lh * T + t];
     assert.ok(pass >= 1 && pass <= visible && total > 0 && largest > 0 && largest <= 1, `token ${t}: ${pass} of ${visible}, total ${total}, largest ${largest}`);
-    // Softmax, the partner, runs in the background: its line has numbers once it is done.
-    await waitFor('the Softmax partner run', async () => (await state()).siblings.some((s) => s.mode === 'softmax' && s.state === 'done'), 240000);
+    // SSMax, the partner (Compare's default beside Screening), runs in the background: its line has numbers once it is done.
+    await waitFor('the SSMax partner run', async () => (await state()).siblings.some((s) => s.mode === 'ssmax' && s.state === 'done'), 240000);
     const text = await hoverAt(t, insp);
     const line = `passes: ${fmt(pass)} of ${fmt(visible)} keys${Number.isFinite(window) && Math.ceil(window) <= t + 1 ? ` (its window: ${fmt(visible)} tokens)` : ''}, total relevance ${total.toFixed(2)}, largest ${largest.toFixed(3)}`;
     assert.ok(text.includes(`**Screening** · L3 H9: ${line}`), `hover has "${line}":\n${text}`);
     assert.match(text, /^L3 H9: window .* · a key passes where q·k > 0\.\d\d \(r = 0\.\d\d\)$/m);
     // The partner's number is a weight, on its own line, from its mean over heads (heads do not pair with tiles).
     const { root } = await activate();
-    const softmax = root.documents.cachedIn(doc, 'softmax');
-    assert.ok(softmax, 'the Softmax inspection of the same window');
+    const ssmax = root.documents.cachedIn(doc, 'ssmax');
+    assert.ok(ssmax, 'the SSMax inspection of the same window');
     let mean = 0;
-    for (let h = 0; h < 24; h++) mean += softmax.focus[h * T + t] / 24;
-    assert.match(text, new RegExp(`^\\*\\*Softmax\\*\\* · all heads: mean \\(its 24 heads do not pair with 121 tiles\\): largest weight ${literal(mean.toFixed(3))}, entropy \\d+\\.\\d\\d nats \\(attention weights: a row sums to 1\\)$`, 'm'));
-    assert.match(text, /^Surprisal \(nats\): Softmax \d+\.\d{3} · Screening \d+\.\d{3}$/m);
+    for (let h = 0; h < 24; h++) mean += ssmax.focus[h * T + t] / 24;
+    assert.match(text, new RegExp(`^\\*\\*SSMax\\*\\* · all heads: mean \\(its 24 heads do not pair with 121 tiles\\): largest weight ${literal(mean.toFixed(3))}, entropy \\d+\\.\\d\\d nats \\(attention weights: a row sums to 1\\)$`, 'm'));
+    assert.match(text, /^Surprisal \(nats\): SSMax \d+\.\d{3} · Screening \d+\.\d{3}$/m);
     assert.doesNotMatch(text, /\| focus \|/, 'no table that sets a relevance against a weight');
     assert.match(text, /Strongest passing keys \(Screening, L3 H9, relevance\)/);
 

@@ -58,7 +58,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
 
       // The cursor on `problems` in audit(): the strongest keys over all tiles are outlined.
       await goTo(bench, 310, 14);
-      // Softmax, the hover's partner, runs in the background first.
+      // SSMax, the hover's partner (Compare's default beside Screening), runs in the background first.
       let tooltip = await statusTooltip(bench);
       for (const deadline = Date.now() + 240000; tooltip.includes('computing in the background'); tooltip = await statusTooltip(bench)) {
         if (Date.now() > deadline) throw new Error('the background run did not finish within 240 s');
@@ -91,7 +91,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       const text = await hover.innerText();
       await bench.page.waitForTimeout(500); // the hover fades in
       assert.match(text, /Screening · L4 H10: (passes: [\d,]+ of [\d,]+ keys|finds nothing: no key passes)/, text);
-      assert.match(text, /Softmax · all heads: mean .*largest weight/, text);
+      assert.match(text, /SSMax · all heads: mean .*largest weight/, text);
       await bench.screenshot(`screening-hover-${theme}`);
       await bench.page.keyboard.press('Escape');
     });
