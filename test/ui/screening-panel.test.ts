@@ -110,6 +110,8 @@ for (const theme of ['dark', 'light'] as Theme[]) {
 
     it('Needle under Compare SSMax | Screening: the weights in one chart, relevance (a sum, not a share) in a chart of its own', async function () {
       this.timeout(240000);
+      // The panel was maximized for the screenshot above: the editor comes back for the selection.
+      await bench.runCommand('View: Toggle Maximized Panel');
       await panel.locator(tid('compare-toggle')).click();
       await panel.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 180000 });
       // REORDER_MARGIN where it is defined (line 23).
