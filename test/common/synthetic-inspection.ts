@@ -72,12 +72,7 @@ export function syntheticRelevanceMap(L: number, H: number): Inspection {
     });
   }
   return {
-    ...insp,
-    mode: 'screening',
-    entropy: new Float32Array(L * H * T).fill(NaN),
-    support: new Int32Array(L * H * T).fill(-1),
-    passCount,
-    totalRelevance,
+    ...asScreening(insp, passCount, totalRelevance),
     heads: Array.from({ length: L * H }, (_, lh) => ({ layer: Math.floor(lh / H), head: lh % H, meanFocus: rowFocus.reduce((a, b) => a + b, 0) / T, meanEntropy: NaN, meanDistance: 1 })),
   };
 }
@@ -102,12 +97,13 @@ export function syntheticScreening(L: number, H: number, T: number, seed: number
     }
   }
   return {
-    ...insp,
-    mode: 'screening',
-    entropy: new Float32Array(L * H * T).fill(NaN),
-    support: new Int32Array(L * H * T).fill(-1),
-    passCount,
-    totalRelevance,
+    ...asScreening(insp, passCount, totalRelevance),
     screening: { window, acceptance: new Float32Array(L * H).fill(0.5) },
   };
+}
+
+/** A synthetic inspection read as screening's: relevance's conventions (entropy NaN, support -1) and its counts. */
+function asScreening(insp: Inspection, passCount: Float32Array, totalRelevance: Float32Array): Inspection {
+  const n = insp.model.layers * insp.model.heads * insp.tokens.length;
+  return { ...insp, mode: 'screening', entropy: new Float32Array(n).fill(NaN), support: new Int32Array(n).fill(-1), passCount, totalRelevance };
 }
