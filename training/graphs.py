@@ -145,6 +145,16 @@ class _SuffixSum(torch.autograd.Function):
         return g.op("CumSum", x, g.op("Constant", value_t=torch.tensor(-1, dtype=torch.int64)), reverse_i=1)
 
 
+def mask_bias(q_pos, key_pos, key_first=None):
+    """(B, n) added to a block's logits: 0 where query i sees key j, at most -1e30 where it does not
+    (after it, or before its window's key_first): exp gives exactly 0 there, as it does for -inf.
+    Arithmetic on positions: a broadcasting Where over the block took several times as long."""
+    hidden = (q_pos.float()[:, None] - key_pos.float()[None, :]).clamp(max=0)
+    if key_first is not None:
+        hidden = hidden + (key_pos.float()[None, :] - key_first.float()[:, None]).clamp(max=0)
+    return hidden * 1e30
+
+
 def distance_mass(parts, query_pos, bin_size):
     """(R, 6): each row's exact mass in the six distance buckets, from the parts its weights come in:
     [(w (R, n), first key, share (R, 1) or None)], each starting at a multiple of bin_size and
@@ -196,8 +206,7 @@ class AttentionGraph(nn.Module):
         rows = q.reshape(-1, hs)  # (G*B, hs)
         z_past = rows @ k_past.t()  # (G*B, P)
         diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
-        bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
-        z_diag = (rows @ k_diag.t()).reshape(G, B, -1) + bias  # (G, B, D)
+        z_diag = (rows @ k_diag.t()).reshape(G, B, -1) + mask_bias(q_pos, diag_pos)  # (G, B, D)
         z = torch.cat([z_past, z_diag.reshape(G * B, -1)], dim=-1)  # (G*B, Tk)
         w = z.softmax(dim=-1)
         tw, ti = w.topk(self.K, dim=-1)  # (G*B, K)
@@ -226,9 +235,7 @@ class WindowAttentionGraph(AttentionGraph):
         G, B, hs = q.shape  # traced dimensions, as in AttentionGraph
         rows = q.reshape(-1, hs)  # (G*B, hs)
         key_pos = torch.arange(k.shape[0], dtype=torch.int64)
-        hidden = (key_pos[None, :] > q_pos[:, None]) | (key_pos[None, :] < key_first[:, None])  # (B, Tk)
-        bias = torch.zeros(hidden.shape, dtype=torch.float32).masked_fill(hidden, float("-inf"))
-        z = ((rows @ k.t()).reshape(G, B, -1) + bias).reshape(G * B, -1)  # (G*B, Tk)
+        z = ((rows @ k.t()).reshape(G, B, -1) + mask_bias(q_pos, key_pos, key_first)).reshape(G * B, -1)  # (G*B, Tk)
         w = z.softmax(dim=-1)
         tw, ti = w.topk(self.K, dim=-1)
         focus = tw[:, 0]
@@ -277,8 +284,7 @@ class SplitAttentionGraph(nn.Module):
         P = k_past.shape[0]
         bin_size = pool_template.shape[0]  # a traced dimension: the bin is an input, not a constant
         rows = q.reshape(-1, hs)  # (G*B, hs)
-        diag_pos = torch.arange(k_diag.shape[0], dtype=torch.int64) + P
-        bias = torch.zeros(diag_pos.shape, dtype=torch.float32)[None, :].masked_fill(diag_pos[None, :] > q_pos[:, None], float("-inf"))
+        bias = mask_bias(q_pos, torch.arange(k_diag.shape[0], dtype=torch.int64) + P)
         query_pos = q_pos.float().repeat(G)
         lse_p, mix_p, dist_p, tw_p, ti_p, pooled_p, w_p = self._part(rows, query_pos, k_past, vkp_past, K, bin_size)
         lse_d, mix_d, dist_d, tw_d, ti_d, pooled_d, w_d = self._part(rows, query_pos, k_diag, vkp_diag, K, bin_size, bias)

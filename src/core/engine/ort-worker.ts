@@ -26,15 +26,17 @@ const retained = new Map<number, KeptRun>();
 // onnxruntime-node copies every output into a fresh ArrayBuffer (a preallocated output is filled
 // and copied all the same), which only the garbage collector frees: left to its heuristics, a 32k
 // run's 1.3 GB of read outputs decided the peak. The worker collects once GARBAGE_BYTES are
-// garbage, so the memory plan can bound them.
+// garbage, so the memory plan can bound them. Between a run's calls a young-generation collection
+// is enough: the outputs die young, and it took 3-7 ms per 1,000-token run where full collections
+// took 40-55 ms (bench/README.md, notes).
 v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 let garbage = 0;
 
 /** Frees what is garbage now: a second collection finishes the first one's concurrent sweep of ArrayBuffers. */
-function collect(): void {
-  gc();
-  gc();
+function collect(type: 'minor' | 'major' = 'major'): void {
+  gc({ type });
+  gc({ type });
   garbage = 0;
 }
 
@@ -70,7 +72,7 @@ function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGr
       throw new LoadError(`${graphPath}: ${err instanceof Error ? err.message : String(err)}`);
     }
     loaded.ms += performance.now() - t0;
-    if (garbage >= GARBAGE_BYTES) collect(); // the previous calls' outputs have been read
+    if (garbage >= GARBAGE_BYTES) collect('minor'); // the previous calls' outputs have been read
     const missing = s.inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new LoadError(`${graphPath} needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`);
     const tensors: Record<string, ort.Tensor> = {};
