@@ -15,7 +15,8 @@ import type { ProgressKind, ShownInspection } from './inspected-documents';
 import { InspectedDocuments, displayName } from './inspected-documents';
 import { ModelLoader } from './model-loader';
 import { Overlay } from './overlay';
-import type { OverlayView, RowReader } from './overlay';
+import type { OverlayView } from './overlay';
+import { joinedRowReads } from './row-reads';
 import { PassingKeys } from './passing-keys';
 import { PANEL_VIEW_ID } from './panel';
 import { PanelController } from './panel-controller';
@@ -52,11 +53,11 @@ export class ExtensionRoot implements vscode.Disposable {
     this.log = vscode.window.createOutputChannel('Attention Lens', { log: true });
     this.models = new ModelLoader(extension.extensionPath, this.config, this.log);
     this.documents = new InspectedDocuments(this.models, this.config, this.view, this.log, probe);
-    const readRow: RowReader = async (insp, offset, signal) => {
+    const readRow = joinedRowReads(async (insp, offset, signal) => {
       // A cursor move wants its row now: background sibling runs yield the worker for a while.
       this.documents.siblings.hold(SIBLING_HOLD_MS);
       return (await this.models.current?.rows(insp, [offset], signal))?.[0];
-    };
+    });
     this.overlay = new Overlay((uri) => this.documents.get(uri), readRow, probe);
     this.passingKeys = new PassingKeys((uri) => this.documents.get(uri), readRow, probe);
     this.hover = new HoverProvider(this.documents, () => ({ selection: this.selection, modes: this.modes }), probe);

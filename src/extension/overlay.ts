@@ -11,12 +11,13 @@ import { tokenAt } from '../core/reading/analysis';
 import { focusOf, keysOf, rowOf } from '../core/reading/selection';
 import type { ColorScale } from '../shared/color-scale';
 import { STRENGTH_STEPS, absoluteScale, colouredValues, isTinted, stepScale } from '../shared/color-scale';
-import type { Inspection, QueryRows } from '../core/inspection-types';
+import type { Inspection } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 import { isRelevance } from '../shared/vocabulary';
 import { clampSelection } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
 import type { Probe } from './probe';
+import type { RowReader } from './row-reads';
 
 /** Strength steps; each is one decoration type with its own contributed theme colour. */
 const BUCKETS = STRENGTH_STEPS;
@@ -34,9 +35,6 @@ function scaleOf(insp: Inspection, scale: ColorScale): ColorScale {
 function shownKey(insp: Inspection, weight: number): boolean {
   return isRelevance(insp.mode) ? weight > 0 : weight >= FULL_ROW_MIN_WEIGHT;
 }
-
-/** The full attention row ([layer][head][key]) of the token at an offset; undefined when the worker no longer holds the keys. */
-export type RowReader = (insp: Inspection, offset: number, signal: AbortSignal) => Promise<QueryRows | undefined>;
 
 interface DecorationTypes {
   /** [bucket]: weakest first. */

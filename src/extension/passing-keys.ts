@@ -14,7 +14,7 @@ import type { Inspection } from '../core/inspection-types';
 import type { HeadSelection } from '../shared/vocabulary';
 import { isRelevance, selectionLabel } from '../shared/vocabulary';
 import type { ShownInspection } from './inspected-documents';
-import type { RowReader } from './overlay';
+import type { RowReader } from './row-reads';
 import { clampSelection } from '../shared/vocabulary';
 import type { Probe } from './probe';
 
