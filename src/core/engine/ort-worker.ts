@@ -26,18 +26,38 @@ const retained = new Map<number, KeptRun>();
 // onnxruntime-node copies every output into a fresh ArrayBuffer (a preallocated output is filled
 // and copied all the same), which only the garbage collector frees: left to its heuristics, a 32k
 // run's 1.3 GB of read outputs decided the peak. The worker collects once GARBAGE_BYTES are
-// garbage, so the memory plan can bound them. Between a run's calls a young-generation collection
-// is enough: the outputs die young, and it took 3-7 ms per 1,000-token run where full collections
-// took 40-55 ms (bench/README.md, notes).
+// garbage, so the memory plan can bound them.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 let garbage = 0;
 
+/** ArrayBuffer memory after the last full collection: the kept runs and the run's own buffers. */
+let floor = 0;
+
+function external(): number {
+  return v8.getHeapStatistics().external_memory;
+}
+
 /** Frees what is garbage now: a second collection finishes the first one's concurrent sweep of ArrayBuffers. */
-function collect(type: 'minor' | 'major' = 'major'): void {
-  gc({ type });
-  gc({ type });
+function collect(): void {
+  gc();
+  gc();
   garbage = 0;
+  floor = external();
+}
+
+/**
+ * Frees the outputs a run has read, once half of GARBAGE_BYTES is garbage. They mostly die young:
+ * young-generation collections free most of them in a fraction of a full collection's time (a
+ * 1,000-token run spent 40-55 ms in full ones; bench/README.md, notes). What they leave (outputs
+ * promoted before they died) stays below the other half: past it, a full collection follows. So at
+ * most GARBAGE_BYTES are uncollected, as the memory plan counts.
+ */
+function collectOutputs(): void {
+  gc({ type: 'minor' });
+  gc({ type: 'minor' });
+  garbage = 0;
+  if (external() - floor > GARBAGE_BYTES / 2) collect();
 }
 
 function session(graphPath: string, threads: number | undefined): Promise<ort.InferenceSession> {
@@ -72,7 +92,7 @@ function graphRunner(threads: number | undefined, loaded: { ms: number }): RunGr
       throw new LoadError(`${graphPath}: ${err instanceof Error ? err.message : String(err)}`);
     }
     loaded.ms += performance.now() - t0;
-    if (garbage >= GARBAGE_BYTES) collect('minor'); // the previous calls' outputs have been read
+    if (garbage >= GARBAGE_BYTES / 2) collectOutputs(); // the previous calls' outputs have been read
     const missing = s.inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new LoadError(`${graphPath} needs inputs [${s.inputNames.join(', ')}]; missing: ${missing.join(', ')} (see models/README.md)`);
     const tensors: Record<string, ort.Tensor> = {};
