@@ -19,7 +19,7 @@ export const LINEAR_ROWS = 1024;
 export const HEAD_LOGITS = 8 * MB;
 /**
  * Graph outputs are copied into fresh ArrayBuffers that only the worker's garbage collector frees;
- * the worker collects once this many bytes are garbage (ort-worker.ts), so they never pile up.
+ * the worker collects so that at most this many bytes of them are uncollected (ort-worker.ts).
  */
 export const GARBAGE_BYTES = 16 * MB;
 /** A graph session the run creates (attention-split, attention-rows: weights-free) and code the worker compiles on its first long run: measured up to 20 MB. */

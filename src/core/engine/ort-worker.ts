@@ -25,8 +25,8 @@ const retained = new Map<number, KeptRun>();
 
 // onnxruntime-node copies every output into a fresh ArrayBuffer (a preallocated output is filled
 // and copied all the same), which only the garbage collector frees: left to its heuristics, a 32k
-// run's 1.3 GB of read outputs decided the peak. The worker collects once GARBAGE_BYTES are
-// garbage, so the memory plan can bound them.
+// run's 1.3 GB of read outputs decided the peak. The worker collects as outputs become garbage
+// (collectOutputs), so at most GARBAGE_BYTES are uncollected and the memory plan can bound them.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
 let garbage = 0;
@@ -47,11 +47,11 @@ function collect(): void {
 }
 
 /**
- * Frees the outputs a run has read, once half of GARBAGE_BYTES is garbage. They mostly die young:
- * young-generation collections free most of them in a fraction of a full collection's time (a
- * 1,000-token run spent 40-55 ms in full ones; bench/README.md, notes). What they leave (outputs
- * promoted before they died) stays below the other half: past it, a full collection follows. So at
- * most GARBAGE_BYTES are uncollected, as the memory plan counts.
+ * Frees the outputs a run has read, once half of GARBAGE_BYTES is garbage. Young-generation
+ * collections cost a fraction of full ones (a 1,000-token run spent 40-55 ms in full ones), but
+ * they free only part of the outputs at once: some were promoted before they died, and some are
+ * swept later. When what they leave passes the other half, a full collection follows, so at most
+ * GARBAGE_BYTES stay uncollected, as the memory plan counts (bench/README.md, notes).
  */
 function collectOutputs(): void {
   gc({ type: 'minor' });
