@@ -117,10 +117,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
 
     it('draws the needle of a span selected in the editor, a curve per mode', async function () {
       // Select the name REORDER_MARGIN where it is defined (line 23): later uses attend back to it.
-      await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await bench.page.keyboard.press('Control+G');
-      await bench.page.keyboard.type('23:1');
-      await bench.page.keyboard.press('Enter');
+      await bench.goTo(23, 1);
       await bench.page.keyboard.press('Control+Shift+ArrowRight');
       await view.locator(tid('needle-button')).click();
       const curves = view.locator(`${tid('needle-chart')} polyline.series`);

@@ -78,10 +78,7 @@ for (const theme of ['light'] as Theme[]) {
       await view.locator(tid('compare-toggle')).click();
       await view.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 120000 });
       // Select REORDER_MARGIN where it is defined (line 23).
-      await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await bench.page.keyboard.press('Control+G');
-      await bench.page.keyboard.type('23:1');
-      await bench.page.keyboard.press('Enter');
+      await bench.goTo(23, 1);
       await bench.page.keyboard.press('Control+Shift+ArrowRight');
       await view.locator(tid('needle-button')).click();
       const caption = view.locator(tid('needle-caption'), { hasText: /REORDER_MARGIN/ });

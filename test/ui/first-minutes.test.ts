@@ -80,14 +80,6 @@ async function lensHover(bench: Workbench, text: string): Promise<string> {
   }
 }
 
-/** Moves the cursor to line:column with Go to Line (Ctrl+G), nothing selected. */
-async function goTo(bench: Workbench, line: number, column: number): Promise<void> {
-  await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-  await bench.page.keyboard.press('Control+G');
-  await bench.page.keyboard.type(`${line}:${column}`);
-  await bench.page.keyboard.press('Enter');
-}
-
 describe('A first-time user (dark theme)', function () {
   let bench: Workbench;
 
@@ -122,7 +114,7 @@ describe('A first-time user (dark theme)', function () {
     this.timeout(240000);
     await inspect(bench, 'inventory.py');
     // Mid-file, where Softmax's focus has faded into a narrow band.
-    await goTo(bench, 300, 1);
+    await bench.goTo(300, 1);
     await bench.page.waitForTimeout(500);
     const rank = await overlayColours(bench);
     assert.ok(usedSteps(rank) > 2, `rank: ${usedSteps(rank)} colour steps hold 5% or more of the tokens in view (${JSON.stringify([...rank])})`);
@@ -164,7 +156,7 @@ describe('A first-time user (dark theme)', function () {
     this.timeout(240000);
     await bench.openFile('inventory.py');
     // Line 23 is `REORDER_MARGIN = 0.25`: the cursor inside the name, nothing selected.
-    await goTo(bench, 23, 4);
+    await bench.goTo(23, 4);
     await bench.runCommand('Attention Lens: Needle: Attention to the Selection');
     const view = await bench.webviewWith(EDITOR_PAGE, 90000);
     const curves = view.locator(`${tid('needle-chart')} polyline.series`);
@@ -177,7 +169,7 @@ describe('A first-time user (dark theme)', function () {
   it('Needle on a blank line asks for a name or a selection, at once', async function () {
     this.timeout(120000);
     await bench.openFile('inventory.py');
-    await goTo(bench, 21, 1); // the blank line before the comment above REORDER_MARGIN
+    await bench.goTo(21, 1); // the blank line before the comment above REORDER_MARGIN
     await bench.runCommand('Attention Lens: Needle: Attention to the Selection');
     const toast = bench.notifications().filter({ hasText: 'put the cursor on a name' });
     await toast.first().waitFor({ timeout: 10000 });
@@ -185,7 +177,7 @@ describe('A first-time user (dark theme)', function () {
     await bench.page.keyboard.press('Escape');
     await bench.runCommand('Notifications: Clear All Notifications');
     // The start of an indented line mid-file: the same message, not a needle of the indentation.
-    await goTo(bench, 86, 1);
+    await bench.goTo(86, 1);
     await bench.runCommand('Attention Lens: Needle: Attention to the Selection');
     await toast.first().waitFor({ timeout: 10000 });
   });

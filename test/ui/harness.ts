@@ -148,6 +148,14 @@ export class Workbench {
   }
 
   /** Picks an item in an open quick pick by its label. */
+  /** Moves the editor's cursor to line:column with Go to Line (Ctrl+G), nothing selected. */
+  async goTo(line: number, column: number): Promise<void> {
+    await this.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await this.page.keyboard.press('Control+G');
+    await this.page.keyboard.type(`${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+  }
+
   async pickQuickItem(label: string | RegExp): Promise<void> {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
     await row.waitFor({ timeout: 20000 });

@@ -6,14 +6,6 @@ import * as assert from 'node:assert/strict';
 import type { Theme } from './harness';
 import { Workbench } from './harness';
 
-/** Moves the cursor to line:column with Go to Line (Ctrl+G), nothing selected. */
-async function goTo(bench: Workbench, line: number, column: number): Promise<void> {
-  await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-  await bench.page.keyboard.press('Control+G');
-  await bench.page.keyboard.type(`${line}:${column}`);
-  await bench.page.keyboard.press('Enter');
-}
-
 /** The status bar item's tooltip text. */
 async function statusTooltip(bench: Workbench): Promise<string> {
   await bench.page.mouse.move(700, 300);
@@ -57,7 +49,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       await bench.statusItem(/Screening/).locator('.codicon-eye').waitFor({ timeout: 300000 });
 
       // The cursor on `problems` in audit(): the strongest keys over all tiles are outlined.
-      await goTo(bench, 310, 14);
+      await bench.goTo(310, 14);
       // SSMax, the hover's partner (Compare's default beside Screening), runs in the background first.
       let tooltip = await statusTooltip(bench);
       for (const deadline = Date.now() + 240000; tooltip.includes('computing in the background'); tooltip = await statusTooltip(bench)) {
@@ -80,7 +72,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       assert.match(await tile.innerText(), /mean largest relevance \d\.\d{3} · \d+\.\d % of keys pass · window/);
       await tile.click();
       await bench.statusItem(/Screening · L4 H10/).waitFor({ timeout: 20000 });
-      await goTo(bench, 310, 14);
+      await bench.goTo(310, 14);
       await bench.page.waitForTimeout(1000);
       await bench.screenshot(`screening-overlay-${theme}`);
 

@@ -115,10 +115,7 @@ for (const theme of ['dark', 'light'] as Theme[]) {
       await panel.locator(tid('compare-toggle')).click();
       await panel.locator(`${tid('compare-view')}:not(.pending)`).waitFor({ timeout: 180000 });
       // REORDER_MARGIN where it is defined (line 23).
-      await bench.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await bench.page.keyboard.press('Control+G');
-      await bench.page.keyboard.type('23:1');
-      await bench.page.keyboard.press('Enter');
+      await bench.goTo(23, 1);
       await bench.page.keyboard.press('Control+Shift+ArrowRight');
       await panel.locator(tid('needle-button')).click();
       await panel.locator(`${tid('needle-relevance-chart')} polyline.series.screening`).waitFor({ timeout: 180000 });
