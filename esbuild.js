@@ -35,7 +35,7 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' },
-  { ...nodeCommon, entryPoints: ['bench/fading-cost.ts'], outfile: 'dist/fading-cost.js' },
+  { ...nodeCommon, entryPoints: ['bench/attention-cost.ts'], outfile: 'dist/attention-cost.js' },
   // The converter's worker, beside the extension and the engine tests (src/core/convert/convert-in-worker.ts).
   ...['dist', 'out/test/engine'].map((dir) => ({ ...nodeCommon, entryPoints: ['src/core/convert/convert-worker.ts'], outfile: `${dir}/convert-worker.js` })),
   // The model worker, beside every bundle that runs models (src/core/engine/worker.ts).

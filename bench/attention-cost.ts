@@ -1,11 +1,15 @@
-// What the exact fading outputs (contract 3: distance_mass, sample_rows and the support counting)
-// add to a run, measured in one process so that a shared machine's load falls on both sides alike:
-// every attention call of a softmax run goes to this folder's graph and to the contract-2 graph of
-// the same name (from a folder before the change), on the same feeds, alternating which goes
-// first; the support counting of storeBlock is timed afterwards on the rows the run returned.
+// What this folder's attention graphs add to a run against another set with the same inputs,
+// measured in one process so that a shared machine's load falls on both sides alike: every
+// attention call of a softmax run goes to this folder's graph and to the OTHER graph of the same
+// name, on the same feeds, alternating which goes first; the support counting of storeBlock is
+// timed afterwards on the rows the run returned. Two uses (bench/README.md):
+// - OTHER = the contract-2 graphs: what the exact fading outputs (distance_mass, sample_rows and
+//   the support counting) cost;
+//     git show 15fc9a0:models/attention.onnx > OTHER/attention.onnx   (the same for attention-split.onnx)
+// - OTHER = the floor graphs (y alone: /usr/bin/python3 bench/attention_floor.py OTHER): what
+//   every summary costs, and the run without them.
 //
-//   git show 15fc9a0:models/attention.onnx > OLD/attention.onnx   (the same for attention-split.onnx)
-//   node dist/fading-cost.js OLD 1000,4000 [runs]
+//   node dist/attention-cost.js OTHER 1000,4000 [runs]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,8 +54,8 @@ function supportMs(blocks: Sampled[], K: number, bin: number): number {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [old, lengths, runs] = [argv[0], (argv[1] ?? '1000,4000').split(',').map(Number), Number(argv[2] ?? 5)];
-  if (!old || !fs.existsSync(path.join(old, 'attention-split.onnx'))) throw new Error('usage: fading-cost OLD_GRAPH_DIR [lengths] [runs]');
+  const [other, lengths, runs] = [argv[0], (argv[1] ?? '1000,4000').split(',').map(Number), Number(argv[2] ?? 5)];
+  if (!other || !fs.existsSync(path.join(other, 'attention-split.onnx'))) throw new Error('usage: attention-cost OTHER_GRAPH_DIR [lengths] [runs]');
   const manifest = readManifest(MODELS);
   const tokenizer = Tokenizer.fromFile(path.join(MODELS, 'tokenizer.json'));
   let text = '';
@@ -67,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
     const parts: { run: number; added: number; js: number }[] = [];
     for (let r = 0; r <= runs; r++) {
       let added = 0;
-      let oldMs = 0;
+      let otherMs = 0;
       let first = false;
       const blocks: Sampled[] = [];
       const t0 = performance.now();
@@ -75,12 +79,12 @@ async function main(argv: string[]): Promise<void> {
         spec,
         async (graph, feeds) => {
           if (!attention.has(graph)) return (await sessions.run(graph, feeds)).out;
-          const before = path.join(old, path.basename(graph));
+          const otherGraph = path.join(other, path.basename(graph));
           first = !first;
-          const o1 = first ? (await sessions.run(before, feeds)).ms : 0;
+          const o1 = first ? (await sessions.run(otherGraph, feeds)).ms : 0;
           const now = await sessions.run(graph, feeds);
-          const o2 = first ? 0 : (await sessions.run(before, feeds)).ms;
-          oldMs += o1 + o2;
+          const o2 = first ? 0 : (await sessions.run(otherGraph, feeds)).ms;
+          otherMs += o1 + o2;
           added += now.ms - o1 - o2;
           const q = feeds.q_pos.data as BigInt64Array;
           const o = now.out;
@@ -89,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
         },
         { progress: () => undefined, cancelled: () => false },
       );
-      const run = performance.now() - t0 - oldMs;
+      const run = performance.now() - t0 - otherMs;
       const js = supportMs(blocks, manifest.dims.topK, bin);
       if (r === 0) continue; // warm-up
       parts.push({ run, added, js });
@@ -100,7 +104,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `${T} tokens, softmax, ${runs} runs (load ${os.loadavg()[0].toFixed(2)}): run ${med(parts.map((p) => p.run)).toFixed(0)} ms; ` +
         `graphs +${med(parts.map((p) => p.added)).toFixed(0)} ms, support counting ${med(parts.map((p) => p.js)).toFixed(0)} ms; ` +
-        `share of the run: median ${pct(med(shares))}, range ${pct(Math.min(...shares))}-${pct(Math.max(...shares))}`,
+        `share of the run: median ${pct(med(shares))}, range ${pct(Math.min(...shares))}-${pct(Math.max(...shares))}; ` +
+        `the run without both: ${med(parts.map((p) => p.run - p.added - p.js)).toFixed(0)} ms`,
     );
   }
   await sessions.release();
