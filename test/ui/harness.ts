@@ -147,7 +147,6 @@ export class Workbench {
     await input.waitFor({ state: 'hidden', timeout: 10000 }).catch(() => undefined);
   }
 
-  /** Picks an item in an open quick pick by its label. */
   /** Moves the editor's cursor to line:column with Go to Line (Ctrl+G), nothing selected. */
   async goTo(line: number, column: number): Promise<void> {
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
@@ -156,6 +155,7 @@ export class Workbench {
     await this.page.keyboard.press('Enter');
   }
 
+  /** Picks an item in an open quick pick by its label. */
   async pickQuickItem(label: string | RegExp): Promise<void> {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
     await row.waitFor({ timeout: 20000 });
